@@ -1,0 +1,66 @@
+/* addr.h — transport addresses and their v1 wire codec (pure, no allocation).
+ *
+ * An address is (net, endpoint): net "quic" with an endpoint "host:port" as Go prints a UDP
+ * address ("1.2.3.4:5678", "[2001:db8::1]:5678"), or net "mem" with an in-memory hub name.
+ * Wire form (protocol, MUST): uvarint(len(net)) | net | uvarint(len(endpoint)) | endpoint;
+ * a list is uvarint(count) | addr x count.
+ *
+ * Stricter than the reference (verifiable tier): net is at most NN_ADDR_NET_MAX bytes and the
+ * endpoint at most NN_ADDR_EP_MAX bytes (longer ones cannot be a UDP address or a hub name we
+ * issue), the list count is checked against the caller's cap and against remaining bytes / 2
+ * before anything is read, uvarints must be minimal. Decoded addresses are copied into
+ * fixed-size structs owned by the caller.
+ */
+#ifndef NN_TRANSPORT_ADDR_H
+#define NN_TRANSPORT_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "wire/wire.h"
+
+#define NN_ADDR_NET_MAX 15
+#define NN_ADDR_EP_MAX 63
+#define NN_ADDR_TEXT_MAX (NN_ADDR_NET_MAX + 1 + NN_ADDR_EP_MAX + 1) /* "net/endpoint\0" */
+
+typedef struct nn_addr {
+	uint8_t net_len;
+	uint8_t ep_len;
+	char net[NN_ADDR_NET_MAX + 1]; /* NUL-terminated for convenience; not on the wire */
+	char ep[NN_ADDR_EP_MAX + 1];
+} nn_addr;
+
+/* Build an address from C strings; NN_ETOOBIG if either is too long, NN_EINVAL if net empty. */
+int nn_addr_set(nn_addr *a, const char *net, const char *ep);
+bool nn_addr_eq(const nn_addr *a, const nn_addr *b);
+bool nn_addr_is_quic(const nn_addr *a);
+
+/* Wire codec on the sticky reader/writer. */
+void nn_addr_write(nn_wr *w, const nn_addr *a);
+void nn_addr_read(nn_rd *r, nn_addr *a);
+/* Encoded size of one address. */
+size_t nn_addr_wire_len(const nn_addr *a);
+
+/* List: reads at most `cap` entries into out; the declared count must be <= max_count (the
+ * message's cap) and <= remaining/2, checked before any entry is read (NN_ELIMIT / NN_ETRUNC).
+ * *n receives the count. */
+void nn_addr_list_read(nn_rd *r, nn_addr *out, size_t cap, size_t max_count, size_t *n);
+void nn_addr_list_write(nn_wr *w, const nn_addr *a, size_t n);
+
+/* IP endpoints ("1.2.3.4:5678", "[::1]:5678"): literal addresses only, no DNS, port 0..65535.
+ * Returns 0 and fills ss/len (AF_INET for IPv4, AF_INET6 otherwise), or NN_EADDR. */
+int nn_addr_to_sockaddr(const nn_addr *a, struct sockaddr_storage *ss, socklen_t *len);
+/* The inverse, with net "quic"; IPv4-mapped IPv6 addresses are printed as IPv4. */
+int nn_addr_from_sockaddr(nn_addr *a, const struct sockaddr *sa, socklen_t len);
+
+/* Subnet key for caps (local policy): 16 bytes; IPv4 (and v4-mapped) = mapped form with the
+ * last byte zeroed (/24); IPv6 = first 8 bytes, rest zero (/64). NN_EADDR when the endpoint is
+ * not a literal IP:port (hostnames, mem names have no subnet). */
+int nn_addr_subnet(const nn_addr *a, uint8_t key[16]);
+
+/* Human form "net/endpoint" into buf (NN_ADDR_TEXT_MAX is always enough). */
+const char *nn_addr_str(const nn_addr *a, char *buf, size_t cap);
+
+#endif
