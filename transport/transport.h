@@ -1,0 +1,230 @@
+/* transport.h — the one polymorphic boundary between the node and a transport (mem, QUIC).
+ *
+ * A transport endpoint (nn_tp) has a local NodeID and addresses, dials NodeIDs at addresses, and
+ * reports authenticated connections (nn_conn) to an event sink the node installs. Edges are
+ * bidirectional: a connection we dialled carries frames both ways, exactly like one we accepted.
+ * There is no accept call: an inbound connection appears through sink.on_conn.
+ *
+ * Rules (verifiable tier unless marked):
+ * - Authentication (protocol): on_conn is only reported once the remote NodeID is proven
+ *   (QUIC: TLS handshake confirmed + certificate extension verified). A dial whose peer proves
+ *   a different NodeID fails with NN_EIDMISMATCH, distinct from every other failure.
+ * - One frame per send, whole frame <= NN_TP_MAX_FRAME (65,536) bytes, else NN_ETOOBIG; an
+ *   empty frame is NN_EINVAL. Frames arrive intact, each once, in send order per connection.
+ * - Send never blocks and never takes ownership: it copies the bytes into its own bounded
+ *   per-connection queue before returning (the caller may reuse/patch its buffer at once, e.g.
+ *   retry over another edge), or returns NN_EAGAIN when that queue is full (backpressure,
+ *   counted in stats.tx_eagain; on_writable follows once the queue drained to half) or
+ *   NN_ECLOSED after close. A queue that stays full past the transport's deadline closes the
+ *   connection with NN_ETIMEDOUT (local policy: the deadline).
+ * - Received frames are lent: on_frame gets `nn_pkt **pkt`, a pooled buffer valid only for the
+ *   duration of the call. To keep it, the callback takes ownership by setting *pkt = NULL and
+ *   later calls nn_pkt_release() once (or passes it on). It may also forward straight from it:
+ *   patch bytes in place (the TTL) and nn_tp_send() it on another connection, since send copies.
+ * - Dial and close complete asynchronously, never from inside the call: dial returns 0
+ *   ("in progress") or an immediate error (bad address, unsupported net); then exactly one of
+ *   on_conn (success; conn->user = the dial's user pointer) or on_dial_failed follows.
+ * - Lifetime: a connection is valid from on_conn until on_closed returns, and on_closed is
+ *   reported exactly once per reported connection, for local closes too (err 0), after close()
+ *   returned. Sends between close() and on_closed return NN_ECLOSED. Destroying the transport
+ *   frees every connection and pending dial without calling the sink.
+ * - Optional capabilities are flags in tp->caps, with ops that may be NULL; the nn_tp_*
+ *   wrappers return NN_EUNSUPPORTED for a missing op.
+ *
+ * Threading: everything runs on the thread of the transport's clock loop (transport/clock.h);
+ * no call here is thread-safe; callbacks must not block. Callbacks may call back into the
+ * transport (send, close, dial) — implementations must tolerate that re-entrance.
+ */
+#ifndef NN_TRANSPORT_H
+#define NN_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kad/kad.h"
+#include "kad/nn_err.h"
+#include "transport/addr.h"
+#include "transport/clock.h"
+#include "transport/pool.h"
+
+#define NN_TP_MAX_FRAME 65536u /* == NN_WIRE_MAX_FRAME */
+
+typedef struct nn_tp nn_tp;
+typedef struct nn_conn nn_conn;
+
+/* Capability flags (tp->caps). */
+enum nn_tp_cap {
+	NN_TP_CAP_PUNCH = 1u << 0,       /* ops.punch: raw punch datagram to an address */
+	NN_TP_CAP_RELAY = 1u << 1,       /* ops.relay_alloc/relay_free: volunteer relay splices */
+	NN_TP_CAP_MEDIA = 1u << 2,       /* ops.dial_media + ops.send_datagram: media sessions */
+	NN_TP_CAP_IP_ADDRESSED = 1u << 3 /* addresses are real IP:port (subnet accounting) */
+};
+
+enum nn_conn_kind {
+	NN_CONN_OVERLAY = 0, /* overlay edge: frames are wire frames (wire/wire.h) */
+	NN_CONN_MEDIA = 1    /* media session: frames are media messages, plus datagrams */
+};
+
+/* Close reasons (the application close code on the wire; QUIC sends it). */
+enum nn_tp_reason {
+	NN_TP_REASON_NORMAL = 0,      /* normal teardown (protocol: code 0) */
+	NN_TP_REASON_UNSUPPORTED = 1, /* media refused (protocol: code 1) */
+	NN_TP_REASON_IDMISMATCH = 2,  /* peer is not the NodeID we dialled */
+	NN_TP_REASON_STALLED = 3,     /* send queue stuck full past its deadline */
+	NN_TP_REASON_POLICY = 4       /* admission refused, caps, shutdown */
+};
+
+/* A connection. Implementations embed it first in their own struct and own the memory; the node
+ * reads the fields and may use `user`. */
+struct nn_conn {
+	nn_tp *tp;            /* transport it belongs to */
+	nn_id remote_id;      /* authenticated remote NodeID */
+	nn_addr remote_addr;  /* observed: the dialled address (outbound) or the source (inbound) */
+	bool outbound;        /* true if we dialled it */
+	uint8_t kind;         /* enum nn_conn_kind */
+	void *user;           /* node's slot; the dial's user pointer for outbound conns */
+	uint64_t serial;      /* 1, 2, ... per transport instance: stable in traces */
+	/* counters (monotonic) */
+	uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes, tx_eagain;
+};
+
+/* The event sink the node installs (nn_tp_set_sink). All callbacks optional (NULL = ignore). */
+typedef struct nn_tp_sink {
+	void *ctx;
+	/* New authenticated connection, inbound or outbound (see conn->outbound, conn->user). */
+	void (*on_conn)(void *ctx, nn_conn *c);
+	/* A dial failed: NN_EIDMISMATCH (someone else answered), NN_EUNREACH, NN_ETIMEDOUT,
+	 * NN_EUNSUPPORTED (media refused), NN_ETLS, NN_EREFUSED, ... `user` is the dial's. */
+	void (*on_dial_failed)(void *ctx, void *user, const nn_id *want, const nn_addr *addr,
+			       int err);
+	/* One whole frame (or media message). *pkt is lent for the call: see the rules above. */
+	void (*on_frame)(void *ctx, nn_conn *c, nn_pkt **pkt);
+	/* One media datagram (media conns only), same lending rules. */
+	void (*on_datagram)(void *ctx, nn_conn *c, nn_pkt **pkt);
+	/* The send queue drained to half after an NN_EAGAIN on c. */
+	void (*on_writable)(void *ctx, nn_conn *c);
+	/* c is gone after this returns. err: 0 = we closed it (reason = ours); NN_ECLOSED = the peer
+	 * closed it (reason = its code); NN_ETIMEDOUT (idle / stalled), NN_EIO, ... otherwise. */
+	void (*on_closed)(void *ctx, nn_conn *c, int err, uint64_t reason);
+} nn_tp_sink;
+
+/* Relay allocation (NN_TP_CAP_RELAY): two addresses on the volunteer; `a` faces the caller,
+ * `b` the callee. */
+typedef struct nn_tp_relay {
+	uint64_t id;
+	nn_addr a, b;
+} nn_tp_relay;
+
+typedef struct nn_tp_ops {
+	const char *name; /* "mem", "quic" */
+	/* Dial `want` at `addr`; completion via the sink. */
+	int (*dial)(nn_tp *tp, const nn_id *want, const nn_addr *addr, void *user);
+	int (*send)(nn_tp *tp, nn_conn *c, const uint8_t *frame, size_t len);
+	int (*close)(nn_tp *tp, nn_conn *c, uint64_t reason);
+	/* Copy up to cap local addresses into out; returns how many there are in total. */
+	size_t (*local_addrs)(nn_tp *tp, nn_addr *out, size_t cap);
+	/* Frames queued on c and not yet handed to the network (for stats / pacing). */
+	size_t (*queued)(nn_tp *tp, const nn_conn *c);
+	void (*destroy)(nn_tp *tp);
+	/* ---- optional (NULL = unsupported) ---- */
+	int (*punch)(nn_tp *tp, const nn_addr *to);
+	int (*relay_alloc)(nn_tp *tp, nn_tp_relay *out);
+	int (*relay_free)(nn_tp *tp, uint64_t id);
+	/* Open a media session to the peer of overlay edge `edge` (same observed address);
+	 * completion via on_conn (kind NN_CONN_MEDIA) or on_dial_failed (NN_EUNSUPPORTED if the
+	 * peer has no media). */
+	int (*dial_media)(nn_tp *tp, nn_conn *edge, void *user);
+	/* One unreliable datagram on a media conn: <= NN_TP_MAX_DGRAM bytes (else NN_ETOOBIG); may
+	 * be lost or reordered; never blocks (NN_EAGAIN when the ring is full). */
+	int (*send_datagram)(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
+} nn_tp_ops;
+
+#define NN_TP_MAX_DGRAM 1201u /* media frame: channel byte + 1200 payload */
+
+/* Endpoint counters (monotonic), kept by every implementation. */
+typedef struct nn_tp_stats {
+	uint64_t dials, dial_failed, dial_idmismatch;
+	uint64_t conns_in, conns_out, closed;
+	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
+	uint64_t tx_eagain;  /* sends refused for a full queue (backpressure) */
+	uint64_t tx_toobig;  /* sends refused for size */
+	uint64_t tx_dropped; /* frames the network lost (partition, closing peer) */
+	uint64_t dgram_tx, dgram_rx, dgram_dropped, punches_tx, punches_rx;
+} nn_tp_stats;
+
+/* Base struct; implementations embed it first. */
+struct nn_tp {
+	const nn_tp_ops *ops;
+	nn_clock *clock; /* loop and time source; not owned */
+	nn_pool *pool;   /* receive buffers; not owned */
+	nn_id local_id;
+	uint32_t caps;
+	nn_tp_sink sink;
+	nn_tp_stats stats;
+};
+
+/* Install (copy) the sink; do it before the first dial or inbound connection. */
+static inline void nn_tp_set_sink(nn_tp *tp, const nn_tp_sink *s) { tp->sink = *s; }
+
+static inline int nn_tp_dial(nn_tp *tp, const nn_id *want, const nn_addr *addr, void *user)
+{
+	return tp->ops->dial(tp, want, addr, user);
+}
+static inline int nn_tp_send(nn_tp *tp, nn_conn *c, const uint8_t *frame, size_t len)
+{
+	if (len > NN_TP_MAX_FRAME) {
+		tp->stats.tx_toobig++;
+		return NN_ETOOBIG;
+	}
+	return tp->ops->send(tp, c, frame, len);
+}
+static inline int nn_tp_close(nn_tp *tp, nn_conn *c, uint64_t reason)
+{
+	return tp->ops->close(tp, c, reason);
+}
+static inline size_t nn_tp_local_addrs(nn_tp *tp, nn_addr *out, size_t cap)
+{
+	return tp->ops->local_addrs(tp, out, cap);
+}
+static inline size_t nn_tp_queued(nn_tp *tp, const nn_conn *c)
+{
+	return tp->ops->queued ? tp->ops->queued(tp, c) : 0;
+}
+static inline void nn_tp_destroy(nn_tp *tp)
+{
+	if (tp)
+		tp->ops->destroy(tp);
+}
+static inline int nn_tp_punch(nn_tp *tp, const nn_addr *to)
+{
+	return tp->ops->punch ? tp->ops->punch(tp, to) : NN_EUNSUPPORTED;
+}
+static inline int nn_tp_relay_alloc(nn_tp *tp, nn_tp_relay *out)
+{
+	return tp->ops->relay_alloc ? tp->ops->relay_alloc(tp, out) : NN_EUNSUPPORTED;
+}
+static inline int nn_tp_relay_free(nn_tp *tp, uint64_t id)
+{
+	return tp->ops->relay_free ? tp->ops->relay_free(tp, id) : NN_EUNSUPPORTED;
+}
+static inline int nn_tp_dial_media(nn_tp *tp, nn_conn *edge, void *user)
+{
+	return tp->ops->dial_media ? tp->ops->dial_media(tp, edge, user) : NN_EUNSUPPORTED;
+}
+static inline int nn_tp_send_datagram(nn_tp *tp, nn_conn *c, const uint8_t *d, size_t len)
+{
+	if (!tp->ops->send_datagram)
+		return NN_EUNSUPPORTED;
+	if (len > NN_TP_MAX_DGRAM)
+		return NN_ETOOBIG;
+	return tp->ops->send_datagram(tp, c, d, len);
+}
+
+/* ---- helpers for implementations (transport/tp.c) ----
+ * Deliver a received frame held in *pkt to the sink, update counters, and release the packet
+ * unless the callback took it. */
+void nn_tp_deliver_frame(nn_tp *tp, nn_conn *c, nn_pkt *pkt);
+void nn_tp_deliver_datagram(nn_tp *tp, nn_conn *c, nn_pkt *pkt);
+
+#endif
