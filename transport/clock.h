@@ -20,6 +20,7 @@
 #define NN_TRANSPORT_CLOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kad/nn_err.h"
