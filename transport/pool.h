@@ -61,6 +61,7 @@ typedef struct nn_pool_opts {
 
 typedef struct nn_pool_stats {
 	uint64_t gets, releases, fails; /* fails: cap reached or out of memory */
+	uint64_t double_releases;
 	uint32_t allocated, in_use;
 } nn_pool_stats;
 
@@ -72,9 +73,6 @@ typedef struct nn_pool {
 	bool debug;
 	nn_pool_fault_cb fault;
 	void *fault_ctx;
-	/* every buffer ever made, to free them all at fini */
-	nn_pkt **all;
-	size_t nall, capall;
 } nn_pool;
 
 #define NN_POOL_DEFAULT_MAX_FRAME 4096u
@@ -82,14 +80,16 @@ typedef struct nn_pool {
 
 /* opts may be NULL (defaults). Returns 0 or NN_ENOMEM (prealloc failed). */
 int nn_pool_init(nn_pool *p, const nn_pool_opts *opts);
-/* Frees every buffer. Buffers still owned by someone are reported to fault (leak) in debug. */
+/* Frees every free buffer. Buffers still owned by someone are not the pool's to free: in debug
+ * they are reported to fault ("leak"); otherwise ASan's leak checker sees them. */
 void nn_pool_fini(nn_pool *p);
 
 /* A packet of the smallest class holding `need` bytes, len = 0; NULL if need > 64 KiB, the
  * class is at its cap, or malloc failed (counted in fails). */
 nn_pkt *nn_pool_get(nn_pool *p, size_t need);
 nn_pkt *nn_pool_get_class(nn_pool *p, enum nn_pool_class cls);
-/* Give the packet back. NULL is ignored. */
+/* Give the packet back. NULL is ignored. A second release of the same packet is a fault in debug
+ * and ignored (counted in double_releases) otherwise. */
 void nn_pkt_release(nn_pkt *pkt);
 /* Debug builds: report a packet that is not currently owned (use after release). */
 void nn_pkt_check(const nn_pkt *pkt);

@@ -1,0 +1,94 @@
+/* endpoint.c — a mem endpoint as an nn_tp: the ops table, local address, punch, destroy. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/mem/mem_int.h"
+
+static int ep_dial(nn_tp *tp, const nn_id *want, const nn_addr *addr, void *user)
+{
+	return mem_dial_start((mem_ep *)tp, want, addr, user, NN_CONN_OVERLAY);
+}
+
+static int ep_dial_media(nn_tp *tp, nn_conn *edge, void *user)
+{
+	if (!(tp->caps & NN_TP_CAP_MEDIA))
+		return NN_EUNSUPPORTED;
+	if (edge->tp != tp || edge->kind != NN_CONN_OVERLAY)
+		return NN_EINVAL;
+	return mem_dial_start((mem_ep *)tp, &edge->remote_id, &edge->remote_addr, user,
+			      NN_CONN_MEDIA);
+}
+
+static size_t ep_local_addrs(nn_tp *tp, nn_addr *out, size_t cap)
+{
+	if (cap >= 1)
+		out[0] = ((mem_ep *)tp)->addr;
+	return 1;
+}
+
+static int ep_punch(nn_tp *tp, const nn_addr *to)
+{
+	mem_ep *ep = (mem_ep *)tp;
+	if (!(tp->caps & NN_TP_CAP_PUNCH))
+		return NN_EUNSUPPORTED;
+	if (to->net_len != 3 || memcmp(to->net, "mem", 3))
+		return NN_EADDR;
+	tp->stats.punches_tx++;
+	mem_ep *t = mem_hub_lookup(ep->hub, to);
+	if (!t || mem_hub_cut(ep->hub, ep, t) ||
+	    mem_hub_chance(ep->hub, mem_hub_link(ep->hub, ep, t)->loss_ppm))
+		return 0; /* fire and forget, like UDP */
+	t->tp.stats.punches_rx++;
+	return 0;
+}
+
+static void ep_destroy(nn_tp *tp)
+{
+	mem_ep *ep = (mem_ep *)tp;
+	while (ep->conns)
+		mem_conn_drop(ep->conns, NN_TP_REASON_POLICY);
+	mem_dial_free_all(ep);
+	mem_hub_remove(ep->hub, ep);
+	free(ep);
+}
+
+static const nn_tp_ops mem_ops = {
+	.name = "mem",
+	.dial = ep_dial,
+	.send = mem_conn_send,
+	.close = mem_conn_close,
+	.local_addrs = ep_local_addrs,
+	.queued = mem_conn_queued,
+	.destroy = ep_destroy,
+	.punch = ep_punch,
+	.relay_alloc = NULL,
+	.relay_free = NULL,
+	.dial_media = ep_dial_media,
+	.send_datagram = mem_conn_send_datagram,
+};
+
+int nn_mem_endpoint_new(nn_mem_hub *h, const char *name, const nn_id *id, uint32_t caps,
+			nn_tp **out)
+{
+	*out = NULL;
+	if (!name || !*name || !id || (caps & ~(uint32_t)(NN_TP_CAP_PUNCH | NN_TP_CAP_MEDIA)))
+		return NN_EINVAL;
+	mem_ep *ep = calloc(1, sizeof *ep);
+	if (!ep)
+		return NN_ENOMEM;
+	int rc = nn_addr_set(&ep->addr, "mem", name);
+	if (rc == 0)
+		rc = mem_hub_add(h, ep);
+	if (rc != 0) {
+		free(ep);
+		return rc;
+	}
+	ep->hub = h;
+	ep->tp.ops = &mem_ops;
+	ep->tp.clock = h->clk;
+	ep->tp.pool = h->pool;
+	ep->tp.local_id = *id;
+	ep->tp.caps = caps;
+	*out = &ep->tp;
+	return 0;
+}

@@ -1,0 +1,79 @@
+/* mem.h — the deterministic in-memory transport: a hub of named endpoints on a virtual clock.
+ *
+ * Every endpoint is an nn_tp (transport/transport.h) with address "mem/<name>" and a NodeID the
+ * hub knows, so a dial "authenticates" by comparing the dialled NodeID with the target's real one
+ * (NN_EIDMISMATCH on a difference, NN_EUNREACH for an unknown name or across a partition).
+ * Links are modelled per direction (from endpoint -> to endpoint) by an nn_mem_link profile:
+ *   latency + uniform jitter; a bandwidth bottleneck (frames serialise at `bandwidth` bytes/s);
+ *   the per-connection send queue bound `queue_frames` (frames sent and not yet delivered:
+ *   the bottleneck queue plus the wire; beyond it send returns NN_EAGAIN); loss (stream frames
+ *   are reliable, a lost one costs a retransmission delay of 2 x latency; datagrams are dropped);
+ *   reordering (datagrams only: delayed by reorder_delay); MTU (datagrams over it: NN_ETOOBIG);
+ *   blackhole (frames vanish, dials fail).
+ * Stream frames on one connection always arrive in order. Partitions put endpoints in groups;
+ * across groups frames are black-holed and dials fail, until heal. An endpoint's capability
+ * flags (NN_TP_CAP_PUNCH, NN_TP_CAP_MEDIA) choose which optional ops it supports; relay
+ * allocation is not modelled (NN_EUNSUPPORTED).
+ *
+ * Determinism: all randomness comes from the clock's seeded rand() and all events from its
+ * timer heap, so one seed + one sequence of API calls = one run, bit for bit. Memory: an idle
+ * endpoint costs a few hundred bytes; frames in flight sit in pool buffers (the datagram class
+ * for frames up to NN_POOL_DGRAM_CAP bytes), so a warmed-up hub allocates nothing per frame.
+ *
+ * Ownership: the hub borrows the clock and pool (they must outlive it); endpoints are destroyed
+ * with nn_tp_destroy() or all at once by nn_mem_hub_free(). Not from inside a sink callback.
+ */
+#ifndef NN_TRANSPORT_MEM_H
+#define NN_TRANSPORT_MEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "transport/transport.h"
+
+typedef struct nn_mem_hub nn_mem_hub;
+
+typedef struct nn_mem_link {
+	nn_time latency;       /* one-way */
+	nn_time jitter;        /* extra delay, uniform in [0, jitter] */
+	uint32_t loss_ppm;     /* per million */
+	uint32_t reorder_ppm;  /* per million, datagrams */
+	nn_time reorder_delay; /* extra delay of a reordered datagram */
+	uint64_t bandwidth;    /* bytes/s; 0 = unlimited */
+	uint32_t queue_frames; /* send queue bound per connection (>= 1) */
+	uint32_t mtu;          /* largest datagram */
+	bool blackhole;        /* this direction is cut */
+} nn_mem_link;
+
+/* latency 1 ms, no jitter/loss/reordering, unlimited bandwidth, queue 64, MTU 1252. */
+nn_mem_link nn_mem_link_default(void);
+
+/* dflt may be NULL (nn_mem_link_default()). NULL on allocation failure. */
+nn_mem_hub *nn_mem_hub_new(nn_clock *clk, nn_pool *pool, const nn_mem_link *dflt);
+/* Destroys every remaining endpoint (no callbacks), then the hub. */
+void nn_mem_hub_free(nn_mem_hub *h);
+
+/* A new endpoint "mem/<name>" (name 1..NN_ADDR_EP_MAX bytes, unique: NN_EEXIST) whose
+ * authenticated identity is *id; caps is a subset of NN_TP_CAP_PUNCH | NN_TP_CAP_MEDIA. */
+int nn_mem_endpoint_new(nn_mem_hub *h, const char *name, const nn_id *id, uint32_t caps,
+			nn_tp **out);
+
+/* Profile of the direction from -> to (overrides the hub default). */
+int nn_mem_link_set(nn_mem_hub *h, const nn_tp *from, const nn_tp *to, const nn_mem_link *l);
+/* Set the default for every pair without an override. */
+void nn_mem_link_set_default(nn_mem_hub *h, const nn_mem_link *l);
+/* Move ep into partition group g (all start in 0); heal puts everyone back into 0. */
+void nn_mem_partition(nn_tp *ep, uint32_t group);
+void nn_mem_heal(nn_mem_hub *h);
+
+typedef struct nn_mem_hub_stats {
+	uint32_t endpoints, conns;
+	uint64_t frames_delivered, frames_blackholed, dgrams_lost, retransmits;
+} nn_mem_hub_stats;
+const nn_mem_hub_stats *nn_mem_hub_stats_of(const nn_mem_hub *h);
+
+/* Bytes the hub holds for one idle endpoint (struct sizes; for the benchmark). */
+size_t nn_mem_endpoint_footprint(void);
+size_t nn_mem_conn_footprint(void);
+
+#endif

@@ -1,0 +1,108 @@
+/* mem_int.h — internal structures of the in-memory transport (hub, endpoint, connection).
+ *
+ * A connection object belongs to one endpoint; frames travelling towards it sit in its rx FIFO
+ * (stream, arrival times non-decreasing) and rx_dg list (datagrams, sorted by arrival), and one
+ * timer per connection fires at the earliest pending event: the next arrival, the peer's close
+ * marker, or our own local close notice. A closed connection is freed right after its single
+ * on_closed, and its peer's back pointer is cleared.
+ */
+#ifndef NN_TRANSPORT_MEM_INT_H
+#define NN_TRANSPORT_MEM_INT_H
+
+#include "transport/mem/mem.h"
+
+struct mem_ep;
+
+enum mem_conn_state { MC_OPEN = 0, MC_CLOSING = 1 };
+
+typedef struct mem_conn {
+	nn_conn pub; /* first */
+	struct mem_ep *ep;
+	struct mem_conn *peer; /* other end, NULL once it is gone */
+	struct mem_conn *prev, *next; /* ep's list */
+	nn_timer timer;
+	/* arriving stream frames (sent by peer) */
+	nn_pkt *rx_head, *rx_tail;
+	uint32_t rx_count;
+	nn_time busy_until;   /* bottleneck: when the link towards us is free */
+	nn_time last_arrival; /* in-order delivery */
+	/* arriving datagrams, sorted by (at, tag) */
+	nn_pkt *dg_head;
+	uint32_t dg_count;
+	uint64_t dg_seq;
+	/* close */
+	uint8_t state;
+	bool want_writable;
+	bool close_pending; /* the peer closed: deliver at close_at after the frames */
+	nn_time close_at;
+	uint64_t close_reason;
+	int close_err;
+} mem_conn;
+
+typedef struct mem_dial {
+	nn_timer timer;
+	struct mem_ep *ep;
+	struct mem_dial *prev, *next;
+	nn_id want;
+	nn_addr addr;
+	void *user;
+	uint8_t kind;
+} mem_dial;
+
+typedef struct mem_ep {
+	nn_tp tp; /* first */
+	nn_mem_hub *hub;
+	uint32_t index;  /* slot in hub->eps */
+	uint32_t serial; /* never reused: link override keys */
+	uint32_t group;
+	nn_addr addr;
+	mem_conn *conns;
+	mem_dial *dials;
+	uint64_t next_serial;
+} mem_ep;
+
+typedef struct mem_override {
+	uint64_t key; /* 0 = empty */
+	nn_mem_link link;
+} mem_override;
+
+struct nn_mem_hub {
+	nn_clock *clk;
+	nn_pool *pool;
+	nn_mem_link dflt;
+	mem_ep **eps;
+	uint32_t neps, capeps, next_serial;
+	mem_ep **names; /* open addressing by name hash; capnames is a power of two */
+	uint32_t capnames;
+	mem_override *ov;
+	uint32_t nov, capov;
+	nn_mem_hub_stats st;
+};
+
+/* hub.c */
+mem_ep *mem_hub_lookup(nn_mem_hub *h, const nn_addr *a);
+const nn_mem_link *mem_hub_link(const nn_mem_hub *h, const mem_ep *from, const mem_ep *to);
+bool mem_hub_cut(const nn_mem_hub *h, const mem_ep *from, const mem_ep *to);
+int mem_hub_add(nn_mem_hub *h, mem_ep *ep);
+void mem_hub_remove(nn_mem_hub *h, mem_ep *ep);
+/* A random delay in [0, span] from the hub's clock (no draw when span <= 0). */
+nn_time mem_hub_jitter(nn_mem_hub *h, nn_time span);
+/* True with probability ppm / 1e6 (no draw when ppm == 0). */
+bool mem_hub_chance(nn_mem_hub *h, uint32_t ppm);
+
+/* conn.c */
+mem_conn *mem_conn_new(mem_ep *ep, const nn_id *rid, const nn_addr *raddr, bool outbound,
+		       uint8_t kind, void *user);
+void mem_conn_pair(mem_conn *a, mem_conn *b);
+/* Tear down without callbacks (endpoint destroy): the peer gets a close marker. */
+void mem_conn_drop(mem_conn *c, uint64_t reason);
+int mem_conn_send(nn_tp *tp, nn_conn *c, const uint8_t *frame, size_t len);
+int mem_conn_send_datagram(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
+int mem_conn_close(nn_tp *tp, nn_conn *c, uint64_t reason);
+size_t mem_conn_queued(nn_tp *tp, const nn_conn *c);
+
+/* dial.c */
+int mem_dial_start(mem_ep *ep, const nn_id *want, const nn_addr *addr, void *user, uint8_t kind);
+void mem_dial_free_all(mem_ep *ep);
+
+#endif
