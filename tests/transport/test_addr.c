@@ -1,0 +1,204 @@
+/* test_addr.c — the v1 address codec is strict: every bound is tested so that removing the
+ * check makes a test fail (not merely crash). */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "transport/addr.h"
+
+static void test_round_trip(void **st)
+{
+	nn_addr a[3], b[3];
+	assert_int_equal(nn_addr_set(&a[0], "quic", "1.2.3.4:5678"), 0);
+	assert_int_equal(nn_addr_set(&a[1], "quic", "[2001:db8::1]:443"), 0);
+	assert_int_equal(nn_addr_set(&a[2], "mem", ""), 0);
+	uint8_t buf[256];
+	nn_wr w;
+	nn_wr_init(&w, buf, sizeof buf);
+	nn_addr_list_write(&w, a, 3);
+	assert_int_equal(w.err, 0);
+	/* exact layout of the first entry: uvarint(4) quic uvarint(12) 1.2.3.4:5678 */
+	assert_int_equal(buf[0], 3);
+	assert_int_equal(buf[1], 4);
+	assert_memory_equal(buf + 2, "quic", 4);
+	assert_int_equal(buf[6], 12);
+	assert_int_equal(w.off, 1 + nn_addr_wire_len(&a[0]) + nn_addr_wire_len(&a[1]) +
+					nn_addr_wire_len(&a[2]));
+	nn_rd r;
+	size_t n;
+	nn_rd_init(&r, buf, w.off);
+	nn_addr_list_read(&r, b, 3, 3, &n);
+	assert_int_equal(nn_rd_end(&r), 0);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < 3; i++)
+		assert_true(nn_addr_eq(&a[i], &b[i]));
+	char txt[NN_ADDR_TEXT_MAX];
+	assert_string_equal(nn_addr_str(&b[1], txt, sizeof txt), "quic/[2001:db8::1]:443");
+}
+
+static int read_one(const uint8_t *p, size_t len, nn_addr *a)
+{
+	nn_rd r;
+	nn_rd_init(&r, p, len);
+	nn_addr_read(&r, a);
+	return r.err ? r.err : nn_rd_end(&r);
+}
+
+static void test_strict_single(void **st)
+{
+	nn_addr a;
+	uint8_t buf[200];
+	/* non-minimal length varint: 0x84 0x00 for 4 */
+	const uint8_t nonmin[] = {0x84, 0x00, 'q', 'u', 'i', 'c', 0x00};
+	assert_int_equal(read_one(nonmin, sizeof nonmin, &a), NN_ENONMINIMAL);
+	/* net: 15 bytes ok, 16 too long */
+	memset(buf, 'n', sizeof buf);
+	buf[0] = 15;
+	buf[16] = 0;
+	assert_int_equal(read_one(buf, 17, &a), 0);
+	assert_int_equal(a.net_len, 15);
+	buf[0] = 16;
+	buf[17] = 0;
+	assert_int_equal(read_one(buf, 18, &a), NN_ETOOBIG);
+	/* endpoint: 63 ok, 64 too long */
+	buf[0] = 3;
+	memcpy(buf + 1, "mem", 3);
+	buf[4] = 63;
+	memset(buf + 5, 'e', 64);
+	assert_int_equal(read_one(buf, 5 + 63, &a), 0);
+	assert_int_equal(a.ep_len, 63);
+	buf[4] = 64;
+	assert_int_equal(read_one(buf, 5 + 64, &a), NN_ETOOBIG);
+	/* empty net, truncation, trailing bytes */
+	const uint8_t empty_net[] = {0x00, 0x00};
+	assert_int_equal(read_one(empty_net, 2, &a), NN_ECORRUPT);
+	const uint8_t trunc[] = {0x04, 'q', 'u', 'i'};
+	assert_int_equal(read_one(trunc, sizeof trunc, &a), NN_ETRUNC);
+	const uint8_t trail[] = {0x03, 'm', 'e', 'm', 0x01, 'x', 0x00};
+	assert_int_equal(read_one(trail, sizeof trail, &a), NN_ETRAILING);
+	assert_int_equal(nn_addr_set(&a, "", "x"), NN_EINVAL);
+	char big[80];
+	memset(big, 'x', sizeof big);
+	big[64] = 0;
+	assert_int_equal(nn_addr_set(&a, "quic", big), NN_ETOOBIG);
+	big[63] = 0;
+	assert_int_equal(nn_addr_set(&a, "quic", big), 0);
+}
+
+static void test_strict_list(void **st)
+{
+	nn_addr one, out[3];
+	nn_addr_set(&one, "mem", ""); /* 5 bytes on the wire */
+	uint8_t buf[64];
+	nn_wr w;
+	nn_rd r;
+	size_t n;
+	/* two valid entries; cap 1: refused before anything is written past out[0] */
+	nn_wr_init(&w, buf, sizeof buf);
+	nn_wr_uvarint(&w, 2);
+	nn_addr_write(&w, &one);
+	nn_addr_write(&w, &one);
+	memset(out, 0x77, sizeof out);
+	nn_rd_init(&r, buf, w.off);
+	nn_addr_list_read(&r, out, 1, 10, &n);
+	assert_int_equal(r.err, NN_ELIMIT);
+	assert_int_equal(n, 0);
+	assert_int_equal(((uint8_t *)&out[1])[0], 0x77); /* guard untouched */
+	assert_int_equal(((uint8_t *)&out[0])[0], 0x77); /* nothing read at all */
+	/* the message's cap */
+	nn_rd_init(&r, buf, w.off);
+	nn_addr_list_read(&r, out, 3, 1, &n);
+	assert_int_equal(r.err, NN_ELIMIT);
+	nn_rd_init(&r, buf, w.off);
+	nn_addr_list_read(&r, out, 3, 2, &n);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(n, 2);
+	/* count > remaining / 2 is refused before any entry is read: 3 entries claimed, 5 bytes
+	 * left (one real 5-byte entry) */
+	nn_wr_init(&w, buf, sizeof buf);
+	nn_wr_uvarint(&w, 3);
+	nn_addr_write(&w, &one);
+	assert_int_equal(w.off, 6);
+	memset(out, 0x77, sizeof out);
+	nn_rd_init(&r, buf, w.off);
+	nn_addr_list_read(&r, out, 3, 3, &n);
+	assert_int_equal(r.err, NN_ETRUNC);
+	assert_int_equal(((uint8_t *)&out[0])[0], 0x77); /* the first entry was never decoded */
+	/* a count exactly at remaining / 2 is allowed to proceed (then fails honestly) */
+	const uint8_t two_min[] = {0x02, 0x01, 'x', 0x00, 0x01, 'y', 0x00};
+	nn_rd_init(&r, two_min, sizeof two_min);
+	nn_addr_list_read(&r, out, 3, 3, &n);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(n, 2);
+	/* non-minimal count */
+	const uint8_t nonmin[] = {0x81, 0x00, 0x01, 'x', 0x00};
+	nn_rd_init(&r, nonmin, sizeof nonmin);
+	nn_addr_list_read(&r, out, 3, 3, &n);
+	assert_int_equal(r.err, NN_ENONMINIMAL);
+	/* a huge count is refused, not looped over */
+	const uint8_t huge[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+	nn_rd_init(&r, huge, sizeof huge);
+	nn_addr_list_read(&r, out, 3, 3, &n);
+	assert_int_equal(r.err, NN_ELIMIT);
+}
+
+static void test_sockaddr(void **st)
+{
+	nn_addr a, b;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	nn_addr_set(&a, "quic", "10.1.2.3:9000");
+	assert_int_equal(nn_addr_to_sockaddr(&a, &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(nn_addr_from_sockaddr(&b, (struct sockaddr *)&ss, len), 0);
+	assert_true(nn_addr_eq(&a, &b));
+	nn_addr_set(&a, "quic", "[2001:db8::5]:1");
+	assert_int_equal(nn_addr_to_sockaddr(&a, &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(nn_addr_from_sockaddr(&b, (struct sockaddr *)&ss, len), 0);
+	assert_true(nn_addr_eq(&a, &b));
+	const char *bad[] = {"1.2.3.4:65536", "1.2.3.4:", "1.2.3.4", "::1:80", "[::1]80",
+			     "[::1]:", "host.example:80", "1.2.3.4:8a", "1.2.3.4:123456", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		nn_addr_set(&a, "quic", bad[i]);
+		assert_int_equal(nn_addr_to_sockaddr(&a, &ss, &len), NN_EADDR);
+	}
+	nn_addr_set(&a, "mem", "1.2.3.4:5");
+	assert_int_equal(nn_addr_to_sockaddr(&a, &ss, &len), NN_EADDR);
+	/* v4-mapped prints as v4 */
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(77)};
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", &s6.sin6_addr);
+	assert_int_equal(nn_addr_from_sockaddr(&b, (struct sockaddr *)&s6, sizeof s6), 0);
+	assert_string_equal(b.ep, "192.0.2.9:77");
+	/* subnet keys: /24 for v4, /64 for v6 */
+	uint8_t k1[16], k2[16];
+	nn_addr_set(&a, "quic", "192.0.2.1:1");
+	nn_addr_set(&b, "quic", "192.0.2.200:2");
+	assert_int_equal(nn_addr_subnet(&a, k1), 0);
+	assert_int_equal(nn_addr_subnet(&b, k2), 0);
+	assert_memory_equal(k1, k2, 16);
+	nn_addr_set(&b, "quic", "192.0.3.1:1");
+	nn_addr_subnet(&b, k2);
+	assert_memory_not_equal(k1, k2, 16);
+	nn_addr_set(&a, "quic", "[2001:db8:1:2::1]:1");
+	nn_addr_set(&b, "quic", "[2001:db8:1:2:ffff::9]:1");
+	nn_addr_subnet(&a, k1);
+	nn_addr_subnet(&b, k2);
+	assert_memory_equal(k1, k2, 16);
+	nn_addr_set(&a, "mem", "x");
+	assert_int_equal(nn_addr_subnet(&a, k1), NN_EADDR);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_strict_single),
+		cmocka_unit_test(test_strict_list),
+		cmocka_unit_test(test_sockaddr),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
