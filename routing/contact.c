@@ -1,0 +1,48 @@
+/* contact.c — contact helpers: key binding, hint sanitizing, subnet of a contact. */
+#include <string.h>
+
+#include "routing/routing.h"
+
+bool nn_routing_key_is_zero(const uint8_t ed_pub[NN_ED_PUB_LEN])
+{
+	uint8_t d = 0;
+	for (size_t i = 0; i < NN_ED_PUB_LEN; i++)
+		d |= ed_pub[i];
+	return d == 0;
+}
+
+int nn_routing_contact_check_key(const nn_routing_contact *c)
+{
+	if (nn_routing_key_is_zero(c->ed_pub))
+		return 0;
+	nn_id h;
+	nn_identity_node_id(&h, c->ed_pub);
+	return nn_kad_id_eq(&h, &c->id) ? 0 : NN_EIDMISMATCH;
+}
+
+void nn_routing_contact_sanitize_hint(nn_routing_contact *c)
+{
+	memset(c->x_pub, 0, sizeof c->x_pub);
+	if (nn_routing_key_is_zero(c->ed_pub))
+		c->naddrs = 0;
+	if (c->naddrs > NN_ROUTING_CONTACT_ADDRS)
+		c->naddrs = NN_ROUTING_CONTACT_ADDRS;
+}
+
+int nn_routing_default_subnet(void *user, const nn_addr *a, uint8_t key[16])
+{
+	(void)user;
+	return nn_addr_subnet(a, key);
+}
+
+bool nn_routing_contact_subnet(const nn_routing_contact *c, nn_routing_subnet_fn fn, void *user,
+			       uint8_t key[16])
+{
+	if (!fn)
+		fn = nn_routing_default_subnet;
+	size_t n = c->naddrs < NN_ROUTING_CONTACT_ADDRS ? c->naddrs : NN_ROUTING_CONTACT_ADDRS;
+	for (size_t i = 0; i < n; i++)
+		if (fn(user, &c->addrs[i], key) == 0)
+			return true;
+	return false;
+}
