@@ -1,0 +1,402 @@
+/* endpoint.c — the QUIC endpoint: construction and teardown, datagram dispatch (punch / garbage
+ * / connection by DCID / new inbound connection behind caps and Retry), the dirty-connection
+ * flush, and the nn_tp ops table (transport/transport.h). */
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kad/nn_err.h"
+#include "transport/clock_ev.h"
+#include "transport/quic/internal.h"
+
+void nn_quic_config_default(nn_quic_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->max_inbound = 256;
+	c->max_inbound_per_ip = 32;
+	c->handshake_timeout = 10 * NN_SEC;
+	c->idle_timeout = 300 * NN_SEC;
+	c->first_frame_timeout = 30 * NN_SEC;
+	c->send_deadline = 5 * NN_SEC;
+	c->send_queue_bytes = 1u << 20;
+	c->send_queue_frames = 1024;
+	c->retry_rate = 100;
+	c->retry_burst = 200;
+	c->retry_token_lifetime = 10 * NN_SEC;
+}
+
+static void fill_defaults(nn_quic_config *c)
+{
+	nn_quic_config d;
+	nn_quic_config_default(&d);
+#define DEF(f) if (!c->f) c->f = d.f
+	DEF(max_inbound);
+	DEF(max_inbound_per_ip);
+	DEF(handshake_timeout);
+	DEF(idle_timeout);
+	DEF(first_frame_timeout);
+	DEF(send_deadline);
+	DEF(send_queue_bytes);
+	DEF(send_queue_frames);
+	DEF(retry_rate);
+	DEF(retry_burst);
+	DEF(retry_token_lifetime);
+#undef DEF
+	if (c->send_queue_bytes < 2 * (NN_QUIC_FRAME_MAX + NN_QUIC_FRAME_HDR_MAX))
+		c->send_queue_bytes = 2 * (NN_QUIC_FRAME_MAX + NN_QUIC_FRAME_HDR_MAX);
+	if (c->send_queue_frames < 2)
+		c->send_queue_frames = 2;
+}
+
+nn_time nn_quic_now(nn_quic_ep *ep) { return nn_clock_now(ep->base.clock); }
+
+void nn_quic_mark_dirty(nn_quic_conn *c)
+{
+	if (c->in_dirty)
+		return;
+	c->in_dirty = true;
+	c->dirty_next = c->ep->dirty;
+	c->ep->dirty = c;
+}
+
+void nn_quic_flush(nn_quic_ep *ep)
+{
+	for (int round = 0; round < 64 && ep->dirty && !ep->destroying; round++) {
+		nn_quic_conn *list = ep->dirty;
+		ep->dirty = NULL;
+		while (list && !ep->destroying) {
+			nn_quic_conn *c = list;
+			list = c->dirty_next;
+			c->in_dirty = false;
+			c->dirty_next = NULL;
+			nn_quic_conn_write(c);
+			if (c->state == NN_QS_DEAD) {
+				if (c->in_dirty) { /* re-marked by a callback: unlink first */
+					nn_quic_conn **pp = &ep->dirty;
+					while (*pp && *pp != c)
+						pp = &(*pp)->dirty_next;
+					if (*pp)
+						*pp = c->dirty_next;
+				}
+				nn_quic_conn_reap(c);
+			}
+		}
+	}
+}
+
+/* ---- datagram dispatch ---- */
+
+void nn_quic_ep_datagram(nn_quic_ep *ep, const uint8_t *d, size_t n, const struct sockaddr *src,
+			 socklen_t srclen)
+{
+	if (n == 0) {
+		ep->st.rx_non_quic++;
+		return;
+	}
+	if (!(d[0] & 0x40)) { /* QUIC fixed bit clear: not ours (RFC 9000 §17) */
+		if (n == NN_QUIC_PUNCH_LEN && !memcmp(d, NN_QUIC_PUNCH, NN_QUIC_PUNCH_LEN)) {
+			ep->st.rx_punch++;
+			ep->base.stats.punches_rx++;
+		} else {
+			ep->st.rx_non_quic++;
+		}
+		return;
+	}
+	ngtcp2_version_cid vc;
+	int rv = ngtcp2_pkt_decode_version_cid(&vc, d, n, NN_QUIC_CIDLEN);
+	if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+		ep->st.rx_version_neg++;
+		return;
+	}
+	if (rv != 0) {
+		ep->st.rx_garbage++;
+		return;
+	}
+	nn_quic_conn *c = nn_quic_cidmap_get(&ep->cids, vc.dcid, vc.dcidlen);
+	if (c) {
+		nn_quic_conn_read(c, d, n, src, srclen);
+		return;
+	}
+	if (!(d[0] & 0x80)) {
+		ep->st.rx_unknown_cid++;
+		return;
+	}
+	ngtcp2_pkt_hd hd;
+	if (ngtcp2_accept(&hd, d, n) != 0 || hd.type != NGTCP2_PKT_INITIAL) {
+		ep->st.rx_garbage++; /* not an Initial, or shorter than 1200 bytes */
+		return;
+	}
+	/* admission before any per-connection allocation */
+	uint8_t ip[16];
+	nn_quic_ip_key(src, ip);
+	int which = 0;
+	if (nn_quic_caps_admit(&ep->caps, ip, &which) != 0) {
+		if (which == 1)
+			ep->st.inbound_refused_global++;
+		else
+			ep->st.inbound_refused_per_ip++;
+		return;
+	}
+	ngtcp2_cid odcid;
+	bool validated;
+	if (!nn_quic_retry_gate(ep, &hd, src, srclen, &odcid, &validated)) {
+		nn_quic_caps_release(&ep->caps, ip);
+		return;
+	}
+	int err;
+	c = nn_quic_conn_server(ep, &hd, validated ? &odcid : NULL, src, srclen, &err);
+	if (!c) {
+		nn_quic_caps_release(&ep->caps, ip);
+		ep->st.conn_errors++;
+		return;
+	}
+	c->inbound_counted = true;
+	nn_quic_conn_read(c, d, n, src, srclen);
+}
+
+/* ---- libev glue ---- */
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	nn_quic_ep *ep = w->data;
+	nn_quic_socket_read(ep);
+}
+
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	nn_quic_flush(w->data);
+}
+
+/* ---- ops ---- */
+
+static nn_quic_ep *EP(nn_tp *tp) { return (nn_quic_ep *)tp; }
+static nn_quic_conn *QC(nn_conn *c) { return (nn_quic_conn *)c; }
+
+static int dial_to(nn_quic_ep *ep, const nn_id *want, const nn_addr *addr, void *user)
+{
+	if (!want || !addr)
+		return NN_EINVAL;
+	if (!nn_addr_is_quic(addr))
+		return NN_EUNSUPPORTED;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (nn_quic_sockaddr_for(ep, addr, &ss, &len) != 0)
+		return NN_EADDR;
+	int err;
+	nn_quic_conn *c = nn_quic_conn_client(ep, want, (struct sockaddr *)&ss, len, addr, user,
+					      &err);
+	if (!c)
+		return err;
+	ep->base.stats.dials++;
+	nn_quic_mark_dirty(c); /* the first flight goes out from the loop, not from this call */
+	return 0;
+}
+
+static int op_dial(nn_tp *tp, const nn_id *want, const nn_addr *addr, void *user)
+{
+	return dial_to(EP(tp), want, addr, user);
+}
+
+int nn_quic_dial_tuple(nn_tp *tp, const nn_id *want, const nn_addr *remote, void *user)
+{
+	/* one socket per endpoint: the local half of the 4-tuple is always this socket */
+	return dial_to(EP(tp), want, remote, user);
+}
+
+static int op_send(nn_tp *tp, nn_conn *c, const uint8_t *frame, size_t len)
+{
+	if (!c || (!frame && len))
+		return NN_EINVAL;
+	if (len == 0)
+		return NN_EINVAL;
+	if (len > NN_TP_MAX_FRAME) {
+		tp->stats.tx_toobig++;
+		return NN_ETOOBIG;
+	}
+	return nn_quic_stream_send(QC(c), frame, len, false);
+}
+
+static int op_close(nn_tp *tp, nn_conn *c, uint64_t reason)
+{
+	nn_quic_conn *qc = QC(c);
+	if (qc->state >= NN_QS_CLOSING)
+		return NN_ECLOSED;
+	ngtcp2_ccerr_set_application_error(&qc->ccerr, reason, NULL, 0);
+	nn_quic_conn_fail(qc, 0, reason, true);
+	return 0;
+}
+
+static size_t op_local_addrs(nn_tp *tp, nn_addr *out, size_t cap)
+{
+	if (cap)
+		out[0] = EP(tp)->local_addr;
+	return 1;
+}
+
+static size_t op_queued(nn_tp *tp, const nn_conn *c)
+{
+	return nn_quic_sendq_unsent_frames(&((const nn_quic_conn *)c)->q);
+}
+
+static void op_destroy(nn_tp *tp)
+{
+	nn_quic_ep *ep = EP(tp);
+	ep->destroying = true;
+	for (nn_quic_conn *c = ep->conns; c; c = c->next)
+		nn_quic_conn_goodbye(c); /* peers learn at once instead of at their idle timeout */
+	while (ep->conns)
+		nn_quic_conn_free(ep->conns);
+	if (ep->loop) {
+		ev_io_stop(ep->loop, &ep->rio);
+		ev_prepare_stop(ep->loop, &ep->prep);
+	}
+	nn_quic_socket_close(ep);
+	nn_quic_tls_fini(ep);
+	nn_quic_cidmap_fini(&ep->cids);
+	nn_quic_caps_fini(&ep->caps);
+	sodium_memzero(ep->secret, sizeof ep->secret);
+	free(ep->rbuf);
+	free(ep->tbuf);
+	free(ep);
+}
+
+/* Plausible unicast for a punch (facts §7.4): not loopback, multicast, unspecified,
+ * link-local or broadcast. */
+static bool punch_target_ok(const struct sockaddr *sa, bool allow_loopback)
+{
+	if (sa->sa_family == AF_INET) {
+		uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+		if (a == 0 || a == 0xffffffffu || (a >> 28) == 0xe || (a >> 16) == 0xa9fe)
+			return false;
+		if ((a >> 24) == 127)
+			return allow_loopback;
+		return true;
+	}
+	const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(a)) {
+		struct sockaddr_in s4 = {.sin_family = AF_INET};
+		memcpy(&s4.sin_addr, &a->s6_addr[12], 4);
+		return punch_target_ok((struct sockaddr *)&s4, allow_loopback);
+	}
+	if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_MULTICAST(a) || IN6_IS_ADDR_LINKLOCAL(a))
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(a))
+		return allow_loopback;
+	return true;
+}
+
+int nn_quic_punch(nn_tp *tp, const nn_addr *to)
+{
+	nn_quic_ep *ep = EP(tp);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (!to || !nn_addr_is_quic(to) || nn_addr_to_sockaddr(to, &ss, &len) != 0 ||
+	    !punch_target_ok((struct sockaddr *)&ss, ep->cfg.punch_allow_loopback) ||
+	    nn_quic_sockaddr_for(ep, to, &ss, &len) != 0) {
+		ep->st.punch_refused++;
+		return NN_EADDR;
+	}
+	int rc = nn_quic_socket_send(ep, (struct sockaddr *)&ss, len,
+				     (const uint8_t *)NN_QUIC_PUNCH, NN_QUIC_PUNCH_LEN,
+				     NN_QUIC_PUNCH_LEN);
+	if (rc == 0)
+		ep->base.stats.punches_tx++;
+	return rc;
+}
+
+static const nn_tp_ops quic_ops = {
+	.name = "quic",
+	.dial = op_dial,
+	.send = op_send,
+	.close = op_close,
+	.local_addrs = op_local_addrs,
+	.queued = op_queued,
+	.destroy = op_destroy,
+	.punch = nn_quic_punch,
+};
+
+int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *pool,
+		const nn_quic_config *cfg)
+{
+	if (!out || !id || !clock || !pool || !nn_clock_is_ev(clock))
+		return NN_EINVAL;
+	*out = NULL;
+	if (sodium_init() < 0)
+		return NN_ECRYPTO;
+	nn_quic_ep *ep = calloc(1, sizeof *ep);
+	if (!ep)
+		return NN_ENOMEM;
+	ep->fd = -1;
+	ep->base.ops = &quic_ops;
+	ep->base.clock = clock;
+	ep->base.pool = pool;
+	ep->base.local_id = id->id;
+	ep->base.caps = NN_TP_CAP_PUNCH | NN_TP_CAP_IP_ADDRESSED;
+	if (cfg)
+		ep->cfg = *cfg;
+	fill_defaults(&ep->cfg);
+	ep->loop = nn_evclock_loop(clock);
+	randombytes_buf(ep->secret, sizeof ep->secret);
+	uint8_t key[16];
+	randombytes_buf(key, sizeof key);
+	nn_tbucket_init(&ep->hs_bucket, ep->cfg.retry_rate, ep->cfg.retry_burst);
+	nn_quic_callbacks_init(ep);
+	int rc = NN_ENOMEM;
+	ep->rbuf = malloc(NN_QUIC_RX_BATCH * sizeof *ep->rbuf);
+	ep->tbuf = malloc(NN_QUIC_GSO_MAX * NN_QUIC_TX_BUFSZ + NN_QUIC_TX_BUFSZ);
+	if (!ep->rbuf || !ep->tbuf || nn_quic_cidmap_init(&ep->cids, key) != 0 ||
+	    nn_quic_caps_init(&ep->caps, ep->cfg.max_inbound, ep->cfg.max_inbound_per_ip) != 0)
+		goto fail;
+	if ((rc = nn_quic_tls_init(ep, id)) != 0)
+		goto fail;
+	if ((rc = nn_quic_socket_open(ep, ep->cfg.listen)) != 0)
+		goto fail;
+	ev_io_init(&ep->rio, io_cb, ep->fd, EV_READ);
+	ep->rio.data = ep;
+	ev_io_start(ep->loop, &ep->rio);
+	ev_prepare_init(&ep->prep, prepare_cb);
+	ep->prep.data = ep;
+	ev_prepare_start(ep->loop, &ep->prep);
+	*out = &ep->base;
+	return 0;
+fail:
+	op_destroy(&ep->base);
+	return rc;
+}
+
+const nn_quic_stats *nn_quic_stats_of(const nn_tp *tp) { return &((const nn_quic_ep *)tp)->st; }
+
+const nn_addr *nn_quic_local_addr(const nn_tp *tp)
+{
+	return &((const nn_quic_ep *)tp)->local_addr;
+}
+
+int nn_quic_test_open_streams(nn_tp *tp, nn_conn *conn, int n)
+{
+	nn_quic_conn *c = QC(conn);
+	int opened = 0;
+	static const uint8_t one = 0x01;
+	for (int i = 0; i < n && c->state == NN_QS_OPEN; i++) {
+		int64_t sid;
+		if (ngtcp2_conn_open_bidi_stream(c->qc, &sid, NULL) != 0)
+			break;
+		ngtcp2_vec v = {.base = (uint8_t *)&one, .len = 1};
+		ngtcp2_ssize nd;
+		ngtcp2_pkt_info pi;
+		ngtcp2_ssize w = ngtcp2_conn_writev_stream(
+			c->qc, &c->ps.path, &pi, c->ep->tbuf, NGTCP2_MAX_UDP_PAYLOAD_SIZE, &nd,
+			NGTCP2_WRITE_STREAM_FLAG_FIN, sid, &v, 1, (ngtcp2_tstamp)nn_quic_now(c->ep));
+		if (w > 0)
+			nn_quic_socket_send(c->ep, (struct sockaddr *)&c->remote, c->remote_len,
+					    c->ep->tbuf, (size_t)w, (size_t)w);
+		opened++;
+	}
+	nn_quic_mark_dirty(c);
+	return opened;
+}
+
+int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len)
+{
+	return nn_quic_stream_send(QC(c), data, len, true);
+}

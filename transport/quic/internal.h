@@ -1,0 +1,232 @@
+/* internal.h — the endpoint and connection structs shared by the transport/quic .c files.
+ * Private: nothing outside transport/quic includes this. All of it belongs to the loop thread.
+ */
+#ifndef NN_QUIC_INTERNAL_H
+#define NN_QUIC_INTERNAL_H
+
+#include <ev.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+
+#include "transport/quic/wolf.h"
+
+#include "transport/quic/framer.h"
+#include "transport/quic/quic.h"
+#include "transport/tokenbucket.h"
+
+#define NN_QUIC_CIDLEN 16
+#define NN_QUIC_RX_BATCH 32
+#define NN_QUIC_RX_BUFSZ 2048
+#define NN_QUIC_TX_BATCH 32
+#define NN_QUIC_TX_BUFSZ 1500
+#define NN_QUIC_GSO_MAX 40 /* packets per GSO super-datagram */
+
+typedef struct nn_quic_ep nn_quic_ep;
+typedef struct nn_quic_conn nn_quic_conn;
+
+/* ---- cidmap.c: connection ID -> connection, open addressing, keyed hash ---- */
+typedef struct nn_quic_cident {
+	nn_quic_conn *conn; /* NULL = empty */
+	uint8_t len;
+	uint8_t cid[NGTCP2_MAX_CIDLEN];
+} nn_quic_cident;
+
+typedef struct nn_quic_cidmap {
+	nn_quic_cident *tab;
+	size_t cap, n; /* cap is a power of two */
+	uint8_t key[16];
+} nn_quic_cidmap;
+
+int nn_quic_cidmap_init(nn_quic_cidmap *m, const uint8_t key[16]);
+void nn_quic_cidmap_fini(nn_quic_cidmap *m);
+int nn_quic_cidmap_put(nn_quic_cidmap *m, const uint8_t *cid, size_t len, nn_quic_conn *c);
+nn_quic_conn *nn_quic_cidmap_get(const nn_quic_cidmap *m, const uint8_t *cid, size_t len);
+void nn_quic_cidmap_del(nn_quic_cidmap *m, const uint8_t *cid, size_t len);
+
+/* ---- caps.c: inbound admission caps (global + per source IP) ---- */
+typedef struct nn_quic_ipcount {
+	uint8_t ip[16];
+	uint32_t n;
+} nn_quic_ipcount;
+
+typedef struct nn_quic_caps {
+	nn_quic_ipcount *ips; /* max_inbound entries, n used */
+	uint32_t n, total, max, per_ip;
+} nn_quic_caps;
+
+int nn_quic_caps_init(nn_quic_caps *c, uint32_t max, uint32_t per_ip);
+void nn_quic_caps_fini(nn_quic_caps *c);
+/* 0 and counted, or NN_ELIMIT with *which = 1 (global) / 2 (per IP). */
+int nn_quic_caps_admit(nn_quic_caps *c, const uint8_t ip[16], int *which);
+void nn_quic_caps_release(nn_quic_caps *c, const uint8_t ip[16]);
+/* 16-byte key of a sockaddr, IPv4 as v4-mapped (so v4 and mapped v4 are one source). */
+void nn_quic_ip_key(const struct sockaddr *sa, uint8_t ip[16]);
+
+/* ---- send queue (stream.c) ---- */
+typedef struct nn_quic_sendq {
+	nn_pkt *head, *tail;   /* pkt->tag = stream offset of its first byte */
+	nn_pkt *wr;            /* first pkt with unsent bytes */
+	uint64_t ack_off;      /* everything below is acknowledged */
+	uint64_t wr_off;       /* everything below was handed to ngtcp2 */
+	uint64_t end_off;      /* end of queued data */
+	uint32_t *frame_ends;  /* ring: low 32 bits of each unsent frame's end offset */
+	uint32_t fr_head, fr_n, fr_cap;
+	bool eagain;           /* a send was refused since the last writable */
+} nn_quic_sendq;
+
+enum nn_quic_state {
+	NN_QS_HANDSHAKE = 0, /* TLS running */
+	NN_QS_OPEN,          /* confirmed, authenticated, reported */
+	NN_QS_CLOSING,       /* close requested / error: CONNECTION_CLOSE pending */
+	NN_QS_DEAD           /* waiting to be reported and freed */
+};
+
+struct nn_quic_conn {
+	nn_conn base; /* first */
+	nn_quic_ep *ep;
+	ngtcp2_conn *qc;
+	WOLFSSL *ssl;
+	ngtcp2_crypto_conn_ref ref;
+	ngtcp2_path_storage ps;
+	struct sockaddr_storage remote;
+	socklen_t remote_len;
+	uint8_t ipkey[16];
+	uint8_t state;
+	bool inbound_counted;  /* holds a caps slot */
+	bool reported;         /* on_conn was called */
+	bool peer_verified;    /* verify callback accepted the leaf */
+	bool idmismatch;
+	bool in_dirty;
+	bool in_read;          /* inside ngtcp2_conn_read_pkt: defer closes */
+	bool first_frame_seen;
+	bool stream_blocked;
+	bool announce;         /* outbound: open the edge stream on the wire with an empty STREAM frame */
+	nn_quic_cert_verdict verdict;
+	nn_id want;            /* outbound: the NodeID we dialled */
+	int64_t sid;           /* the edge stream, -1 until open */
+	ngtcp2_cid odcid;      /* server: the client's first DCID (routing key) */
+	bool has_odcid;
+	/* close bookkeeping */
+	int close_err;         /* what on_closed / on_dial_failed will say */
+	uint64_t close_reason;
+	ngtcp2_ccerr ccerr;    /* what we send */
+	bool send_cc;
+	/* timers */
+	nn_timer qtimer;       /* ngtcp2 expiry */
+	nn_timer guard;        /* first-frame / send-stall deadline */
+	/* rx */
+	nn_quic_framer framer;
+	nn_pkt *rx_pkt;        /* assembly buffer while a frame is split */
+	/* tx */
+	nn_quic_sendq q;
+	/* lists */
+	nn_quic_conn *next, *prev;   /* all conns */
+	nn_quic_conn *dirty_next;
+};
+
+struct nn_quic_ep {
+	nn_tp base; /* first */
+	nn_quic_config cfg;
+	nn_quic_stats st;
+	struct ev_loop *loop;
+	int fd;
+	int family;
+	bool gso;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	nn_addr local_addr;
+	ev_io rio;
+	ev_prepare prep;
+	WOLFSSL_CTX *sctx, *cctx;
+	nn_quic_tlsid tlsid;
+	nn_quic_cidmap cids;
+	nn_quic_caps caps;
+	nn_tbucket hs_bucket;
+	uint8_t secret[32];       /* retry tokens, stateless reset tokens */
+	ngtcp2_callbacks ccb, scb;
+	nn_quic_conn *conns;
+	nn_quic_conn *dirty;
+	uint64_t serial;
+	bool destroying;
+	/* rx batch */
+	struct mmsghdr rmsg[NN_QUIC_RX_BATCH];
+	struct iovec riov[NN_QUIC_RX_BATCH];
+	struct sockaddr_storage rsrc[NN_QUIC_RX_BATCH];
+	uint8_t (*rbuf)[NN_QUIC_RX_BUFSZ];
+	/* tx: one GSO buffer (or a batch of datagrams without GSO) */
+	uint8_t *tbuf;
+	struct mmsghdr tmsg[NN_QUIC_TX_BATCH];
+	struct iovec tiov[NN_QUIC_TX_BATCH];
+};
+
+/* endpoint.c */
+nn_time nn_quic_now(nn_quic_ep *ep);
+void nn_quic_mark_dirty(nn_quic_conn *c);
+void nn_quic_flush(nn_quic_ep *ep);
+
+/* socket.c */
+int nn_quic_socket_open(nn_quic_ep *ep, const char *listen);
+void nn_quic_socket_close(nn_quic_ep *ep);
+/* Send n packets of `size` bytes each (last may be shorter) stored back to back in buf, to
+ * the remote address; uses GSO when possible. */
+int nn_quic_socket_send(nn_quic_ep *ep, const struct sockaddr *to, socklen_t tolen,
+			const uint8_t *buf, size_t total, size_t size);
+/* Drain the socket (bounded per call) and hand each datagram to nn_quic_ep_datagram. */
+void nn_quic_socket_read(nn_quic_ep *ep);
+int nn_quic_sockaddr_for(nn_quic_ep *ep, const nn_addr *a, struct sockaddr_storage *ss,
+			 socklen_t *len);
+
+/* endpoint.c: one received datagram */
+void nn_quic_ep_datagram(nn_quic_ep *ep, const uint8_t *d, size_t n, const struct sockaddr *src,
+			 socklen_t srclen);
+
+/* tls.c */
+int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id);
+void nn_quic_tls_fini(nn_quic_ep *ep);
+WOLFSSL *nn_quic_tls_new(nn_quic_ep *ep, nn_quic_conn *c, bool client);
+/* After the handshake: 0 if ALPN and certificate are fine. */
+int nn_quic_tls_check(nn_quic_conn *c);
+
+/* conn.c */
+void nn_quic_callbacks_init(nn_quic_ep *ep);
+nn_quic_conn *nn_quic_conn_client(nn_quic_ep *ep, const nn_id *want,
+				  const struct sockaddr *to, socklen_t tolen, const nn_addr *addr,
+				  void *user, int *err);
+nn_quic_conn *nn_quic_conn_server(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd,
+				  const ngtcp2_cid *odcid, const struct sockaddr *src,
+				  socklen_t srclen, int *err);
+void nn_quic_conn_read(nn_quic_conn *c, const uint8_t *d, size_t n, const struct sockaddr *src,
+		       socklen_t srclen);
+/* Write whatever the connection has to send (handshake, stream data, acks, close). */
+void nn_quic_conn_write(nn_quic_conn *c);
+/* Begin closing: err/reason are what the sink will be told; app code goes on the wire. */
+void nn_quic_conn_fail(nn_quic_conn *c, int err, uint64_t reason, bool send_cc);
+/* Report and free a DEAD conn (sink notified unless destroying). */
+void nn_quic_conn_reap(nn_quic_conn *c);
+void nn_quic_conn_free(nn_quic_conn *c);
+/* Best-effort CONNECTION_CLOSE (shutdown), no report. */
+void nn_quic_conn_goodbye(nn_quic_conn *c);
+void nn_quic_conn_arm(nn_quic_conn *c);
+
+/* retry.c: address validation under load (stateless Retry, per-process secret) */
+/* Decide for a new Initial: returns 1 to accept (odcid set if it carried a valid Retry token,
+ * *validated = true), 0 when a Retry was sent or the packet dropped. */
+int nn_quic_retry_gate(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd, const struct sockaddr *src,
+		       socklen_t srclen, ngtcp2_cid *odcid, bool *validated);
+
+/* stream.c */
+void nn_quic_sendq_init(nn_quic_sendq *q);
+int nn_quic_sendq_alloc(nn_quic_sendq *q, uint32_t frames);
+void nn_quic_sendq_fini(nn_quic_sendq *q);
+int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool raw);
+/* Up to max vecs of unsent data; returns the count. */
+size_t nn_quic_sendq_vecs(nn_quic_sendq *q, ngtcp2_vec *v, size_t max);
+void nn_quic_sendq_wrote(nn_quic_conn *c, size_t n);
+void nn_quic_sendq_acked(nn_quic_conn *c, uint64_t off, uint64_t len);
+size_t nn_quic_sendq_unsent_frames(const nn_quic_sendq *q);
+void nn_quic_stream_recv(nn_quic_conn *c, const uint8_t *d, size_t n, bool fin);
+
+#endif

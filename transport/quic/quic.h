@@ -1,0 +1,109 @@
+/* quic.h — the production transport: QUIC (ngtcp2) + mutual TLS 1.3 (wolfSSL) bound to the
+ * NodeID, one UDP socket per endpoint, driven by the libev loop of an nn_evclock.
+ *
+ * One endpoint = one UDP socket (IPv6 dual-stack when the listen address is IPv6 or empty,
+ * falling back to IPv4 if the host has no IPv6) that both accepts and dials, so a handshake can
+ * reuse the 4-tuple a punch opened. It implements the boundary of transport/transport.h:
+ * nn_quic_new() returns an nn_tp whose ops are the QUIC ones; connections are nn_conn.
+ *
+ * Tiers: the TLS identity binding, ALPN "nodenet/1", stream framing (uvarint(len) | frame,
+ * len <= 65,536) and the punch datagram 00 6E 70 01 are protocol (see docs/PROTOCOL.md); caps,
+ * Retry under load and every timeout are local policy, all configurable (nn_quic_config) and
+ * all counted (nn_quic_stats). Peer input never aborts: a bad datagram is dropped and counted, a
+ * bad peer gets its connection closed.
+ *
+ * Ownership and threading: the endpoint belongs to the thread running the clock's loop; it keeps
+ * a pointer to the clock and the pool (both must outlive it) and copies the config. No hidden
+ * threads; nothing blocks (non-blocking socket, bounded queues). nn_tp_destroy() closes the
+ * socket and frees every connection without calling the sink.
+ */
+#ifndef NN_QUIC_H
+#define NN_QUIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "identity/identity.h"
+#include "kad/nn_time.h"
+#include "transport/quic/certext.h"
+#include "transport/quic/tlsid.h"
+#include "transport/transport.h"
+
+#define NN_QUIC_ALPN "nodenet/1"
+#define NN_QUIC_ALPN_MEDIA "nodenet-media/1" /* reserved for calls; not served yet */
+#define NN_QUIC_PUNCH "\x00\x6e\x70\x01"
+#define NN_QUIC_PUNCH_LEN 4
+
+/* Configuration; zero fields take the defaults in brackets (nn_quic_config_default). */
+typedef struct nn_quic_config {
+	const char *listen;            /* literal "host:port" ["[::]:0", v4 fallback "0.0.0.0:0"] */
+	uint32_t max_inbound;          /* concurrent inbound conns, half-open included [256] */
+	uint32_t max_inbound_per_ip;   /* the same per source IP, v4-mapped unmapped [32] */
+	nn_time handshake_timeout;     /* [10 s] */
+	nn_time idle_timeout;          /* [5 min] */
+	nn_time first_frame_timeout;   /* accepted conns: stream + first frame within [30 s] */
+	nn_time send_deadline;         /* a send queue full this long closes the edge [5 s] */
+	uint32_t send_queue_bytes;     /* per-conn bytes queued or in flight [1 MiB] */
+	uint32_t send_queue_frames;    /* per-conn frames not yet handed to QUIC [1024] */
+	double retry_rate;             /* new handshakes/s before Retry kicks in [100] */
+	double retry_burst;            /* [200] */
+	nn_time retry_token_lifetime;  /* [10 s] */
+	/* ---- test hooks (never set in production) ---- */
+	bool retry_always;             /* Retry every new handshake */
+	bool punch_allow_loopback;     /* let punches go to loopback (tests on one host) */
+	bool no_client_cert;           /* dial without a certificate */
+	const char *alpn;              /* offer this ALPN instead of "nodenet/1" */
+	nn_quic_tlsid_mode cert_mode;  /* a deliberately bad certificate */
+	const nn_identity *cert_other; /* for NN_QUIC_TLSID_OTHER_KEY */
+} nn_quic_config;
+
+void nn_quic_config_default(nn_quic_config *c);
+
+/* Endpoint counters (monotonic); in addition to the generic nn_tp_stats. */
+typedef struct nn_quic_stats {
+	uint64_t rx_datagrams, tx_datagrams, rx_bytes_udp, tx_bytes_udp;
+	uint64_t rx_syscalls, tx_syscalls;
+	uint64_t rx_punch;         /* 4-byte punch datagrams, discarded */
+	uint64_t rx_non_quic;      /* other datagrams without the QUIC fixed bit, discarded */
+	uint64_t rx_garbage;       /* unparseable QUIC headers, bad Initials, short Initials */
+	uint64_t rx_unknown_cid;   /* short-header packets for no connection */
+	uint64_t rx_version_neg;   /* other QUIC versions (dropped, no VN sent) */
+	uint64_t rx_dropped_conn;  /* packets a connection rejected (undecryptable, ...) */
+	uint64_t inbound_refused_global, inbound_refused_per_ip;
+	uint64_t retry_sent, retry_token_ok, retry_token_bad;
+	uint64_t handshakes_ok, handshake_failed, handshake_timeout;
+	uint64_t tls_alerts_rx;    /* handshakes the peer aborted with a TLS alert */
+	uint64_t cert_refused[NN_QUIC_CERT_VERDICTS]; /* by verdict ([0] unused) */
+	uint64_t no_peer_cert, alpn_mismatch, id_mismatch;
+	uint64_t idle_timeout, first_frame_timeout, send_stalled;
+	uint64_t frame_too_big;    /* peer sent a length over 65,536 (or non-minimal) */
+	uint64_t streams_reset;    /* extra streams the peer opened */
+	uint64_t closed_by_peer, conn_errors;
+	uint64_t punch_refused;    /* punch to an implausible address */
+} nn_quic_stats;
+
+/* Create an endpoint: binds the socket, makes a fresh TLS key and certificate for `id`.
+ * clock must be an nn_evclock (transport/clock_ev.h); pool holds received frames.
+ * Errors: NN_EINVAL, NN_EADDR (bad listen address), NN_EIO (socket), NN_ECRYPTO, NN_ENOMEM. */
+int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *pool,
+		const nn_quic_config *cfg);
+
+const nn_quic_stats *nn_quic_stats_of(const nn_tp *tp);
+/* The bound local address (port resolved). */
+const nn_addr *nn_quic_local_addr(const nn_tp *tp);
+
+/* Punch hook (also ops.punch): send 00 6E 70 01 from the shared socket to a literal,
+ * plausible unicast IP:port. NN_EADDR for hostnames and for loopback, multicast, unspecified,
+ * link-local and broadcast addresses (loopback only with punch_allow_loopback). */
+int nn_quic_punch(nn_tp *tp, const nn_addr *to);
+/* Relay/punch hook: dial `want` over the explicit 4-tuple (this endpoint's socket, `remote`),
+ * e.g. the address a punch opened or a relay's allocation. Same completion as nn_tp_dial. */
+int nn_quic_dial_tuple(nn_tp *tp, const nn_id *want, const nn_addr *remote, void *user);
+
+/* Test hook: make the peer-facing side of c open `n` extra bidirectional streams, each carrying
+ * one byte (a misbehaving peer). Returns how many were opened. */
+int nn_quic_test_open_streams(nn_tp *tp, nn_conn *c, int n);
+/* Test hook: send raw bytes as stream data on c's edge stream, bypassing the framing. */
+int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
+
+#endif

@@ -1,0 +1,146 @@
+/* tls.c — wolfSSL contexts for the endpoint (one server, one client), the certificate check
+ * inside the verify callback, ALPN, and the post-handshake checks.
+ *
+ * wolfSSL facts this relies on (see /work/shared/reference/wolfssl-ngtcp2-facts.md): with
+ * opensslextra the verify callback runs for every peer certificate with preverify = 0 (no
+ * signer), so it does the whole identity check itself and returns 1 only for a good leaf;
+ * the ALPN select callback is never called, so both sides use wolfSSL_UseALPN with
+ * FAILED_ON_MISMATCH and the negotiated value is checked again after the handshake. */
+#include <string.h>
+
+#include <ngtcp2/ngtcp2_crypto_wolfssl.h>
+
+#include "kad/nn_err.h"
+#include "transport/quic/internal.h"
+
+static nn_quic_conn *conn_of_ssl(WOLFSSL *ssl)
+{
+	ngtcp2_crypto_conn_ref *ref = ssl ? wolfSSL_get_app_data(ssl) : NULL;
+	return ref ? ref->user_data : NULL;
+}
+
+static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+	(void)preverify;
+	WOLFSSL *ssl = wolfSSL_X509_STORE_CTX_get_ex_data(
+		store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
+	nn_quic_conn *c = conn_of_ssl(ssl);
+	if (!c)
+		return 0;
+	if (wolfSSL_X509_STORE_CTX_get_error_depth(store) != 0)
+		return 1; /* only the leaf binds the identity; TLS proves possession of its key */
+	WOLFSSL_X509 *x = wolfSSL_X509_STORE_CTX_get_current_cert(store);
+	int len = 0;
+	const unsigned char *der = x ? wolfSSL_X509_get_der(x, &len) : NULL;
+	nn_id peer;
+	nn_quic_cert_verdict v = NN_QUIC_CERT_MALFORMED;
+	if (!der || len <= 0 ||
+	    nn_quic_certext_verify(der, (size_t)len, &peer, NULL, &v) != 0) {
+		c->verdict = v;
+		return 0;
+	}
+	if (c->base.outbound && !nn_kad_id_eq(&peer, &c->want)) {
+		/* abort before our own certificate goes out: someone else answered */
+		c->idmismatch = true;
+		return 0;
+	}
+	c->base.remote_id = peer;
+	c->peer_verified = true;
+	c->verdict = NN_QUIC_CERT_OK;
+	return 1;
+}
+
+static WOLFSSL_CTX *make_ctx(nn_quic_ep *ep, bool client)
+{
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(client ? wolfTLSv1_3_client_method()
+						  : wolfTLSv1_3_server_method());
+	if (!ctx)
+		return NULL;
+	int rc = client ? ngtcp2_crypto_wolfssl_configure_client_context(ctx)
+			: ngtcp2_crypto_wolfssl_configure_server_context(ctx);
+	if (rc != 0)
+		goto fail;
+	if (!(client && ep->cfg.no_client_cert)) {
+		if (wolfSSL_CTX_use_certificate_buffer(ctx, ep->tlsid.cert, (long)ep->tlsid.cert_len,
+						       WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+		    wolfSSL_CTX_use_PrivateKey_buffer(ctx, ep->tlsid.key, (long)ep->tlsid.key_len,
+						      WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+			goto fail;
+	}
+	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+			       verify_cb);
+	/* no resumption: every connection proves its identity afresh */
+	(void)wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+#ifdef HAVE_SESSION_TICKET
+	(void)wolfSSL_CTX_no_ticket_TLSv13(ctx);
+#endif
+	return ctx;
+fail:
+	wolfSSL_CTX_free(ctx);
+	return NULL;
+}
+
+int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id)
+{
+	if (wolfSSL_Init() != WOLFSSL_SUCCESS)
+		return NN_ECRYPTO;
+	int rc = nn_quic_tlsid_make_ex(&ep->tlsid, id, ep->cfg.cert_mode, ep->cfg.cert_other);
+	if (rc)
+		return rc;
+	ep->sctx = make_ctx(ep, false);
+	ep->cctx = make_ctx(ep, true);
+	nn_quic_tlsid_wipe(&ep->tlsid); /* the contexts hold their own copies */
+	return ep->sctx && ep->cctx ? 0 : NN_ECRYPTO;
+}
+
+void nn_quic_tls_fini(nn_quic_ep *ep)
+{
+	if (ep->sctx)
+		wolfSSL_CTX_free(ep->sctx);
+	if (ep->cctx)
+		wolfSSL_CTX_free(ep->cctx);
+	ep->sctx = ep->cctx = NULL;
+	wolfSSL_Cleanup();
+}
+
+WOLFSSL *nn_quic_tls_new(nn_quic_ep *ep, nn_quic_conn *c, bool client)
+{
+	WOLFSSL *ssl = wolfSSL_new(client ? ep->cctx : ep->sctx);
+	if (!ssl)
+		return NULL;
+	wolfSSL_set_app_data(ssl, &c->ref);
+	if (client)
+		wolfSSL_set_connect_state(ssl);
+	else
+		wolfSSL_set_accept_state(ssl);
+	const char *alpn = ep->cfg.alpn ? ep->cfg.alpn : NN_QUIC_ALPN;
+	char buf[64];
+	size_t n = strlen(alpn);
+	if (n >= sizeof buf) {
+		wolfSSL_free(ssl);
+		return NULL;
+	}
+	memcpy(buf, alpn, n + 1);
+	if (wolfSSL_UseALPN(ssl, buf, (unsigned)n, WOLFSSL_ALPN_FAILED_ON_MISMATCH) !=
+	    WOLFSSL_SUCCESS) {
+		wolfSSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+int nn_quic_tls_check(nn_quic_conn *c)
+{
+	char *proto = NULL;
+	unsigned short plen = 0;
+	if (wolfSSL_ALPN_GetProtocol(c->ssl, &proto, &plen) != WOLFSSL_SUCCESS || !proto ||
+	    plen != sizeof NN_QUIC_ALPN - 1 || memcmp(proto, NN_QUIC_ALPN, plen) != 0) {
+		c->ep->st.alpn_mismatch++;
+		return NN_ETLS;
+	}
+	if (!c->peer_verified) {
+		c->ep->st.no_peer_cert++;
+		return NN_ETLS;
+	}
+	return 0;
+}
