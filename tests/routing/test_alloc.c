@@ -1,0 +1,104 @@
+/* test_alloc.c — the hot path allocates nothing: decode, decide, TTL patch, routed-frame
+ * encode, avoid patch, launch plan, dedup check, control decoders (counted through the
+ * --wrap allocation counter). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdlib.h>
+
+#include "routing/control.h"
+#include "routing/decide.h"
+#include "routing/dedup.h"
+#include "tests/routing/rt_util.h"
+#include "tests/support/alloc_count.h"
+
+static uint8_t g_frame[NN_WIRE_MAX_FRAME], g_out[NN_WIRE_MAX_FRAME];
+static nn_routing_neighbors g_nb;
+
+static void test_zero_allocations(void **state)
+{
+	nn_test_rng r = {301};
+	nn_id self;
+	rt_random_id(&r, &self);
+	nn_routing_edges *e;
+	assert_int_equal(nn_routing_edges_new(&e, &self, NULL), 0);
+	for (int i = 0; i < 100; i++) {
+		nn_id id;
+		rt_random_id(&r, &id);
+		nn_routing_edges_add(e, &id, NULL, i % 2, 0, NULL, 0);
+	}
+	nn_routing_dedup d;
+	uint8_t key[16] = {0};
+	assert_int_equal(nn_routing_dedup_init(&d, 1024, 0, key), 0);
+	uint8_t seed[32] = {1};
+	nn_identity me;
+	nn_identity_from_seed(&me, seed);
+	nn_routing_env env;
+	memset(&env, 0, sizeof env);
+	rt_random_id(&r, &env.target);
+	env.ttl = 16;
+	memcpy(env.ed_pub, me.ed_pub, 32);
+	env.sent = 123;
+	env.navoid = 2;
+	static uint8_t payload[1200];
+	env.payload = payload;
+	env.plen = sizeof payload;
+	uint8_t sig[64];
+	nn_routing_env_sign(&me, NN_T_ROUTE, &env.target, env.sent, payload, sizeof payload, sig);
+	env.sig = sig;
+	int n = nn_routing_frame_encode(g_frame, sizeof g_frame, NN_T_ROUTE, &env);
+	assert_true(n > 0);
+	nn_addr a;
+	nn_addr_set(&a, "quic", "192.0.2.1:1");
+	static uint8_t pong[128];
+	int pn = nn_routing_pong_encode(pong, sizeof pong, &a);
+	uint8_t nonce[8] = {0};
+	nn_routing_neighbors_init(&g_nb, nonce);
+	nn_routing_contact c;
+	rt_contact(&c, &self, "192.0.2.2", 2);
+	nn_routing_neighbors_append(&g_nb, &c);
+	static uint8_t nbuf[4096];
+	int nbn = nn_routing_neighbors_encode(nbuf, sizeof nbuf, &g_nb);
+
+	/* The counter sees our allocations (the proof below means something). */
+	uint64_t c0 = nn_test_allocs();
+	void *probe = malloc(16);
+	assert_int_equal(nn_test_allocs() - c0, 1);
+	free(probe);
+
+	uint64_t before = nn_test_allocs();
+	for (int i = 0; i < 1000; i++) {
+		nn_routing_env got;
+		uint8_t type;
+		assert_int_equal(nn_routing_frame_decode(g_frame, (size_t)n, &type, &got), 0);
+		nn_routing_decision dec;
+		nn_routing_decide_env(e, &got, &dec);
+		assert_int_equal(nn_routing_frame_set_ttl(g_frame, (size_t)n, dec.ttl), 0);
+		nn_routing_launch L;
+		nn_routing_launch_plan(e, &got.target, 3, NULL, 0, &L);
+		assert_int_equal(nn_routing_frame_set_avoid(g_frame, (size_t)n, L.avoid[0], 2), 0);
+		assert_int_equal(nn_routing_frame_encode(g_out, sizeof g_out, NN_T_ROUTE, &env), n);
+		uint8_t s[64] = {0};
+		memcpy(s, &i, sizeof i);
+		nn_routing_dedup_check(&d, s, i);
+		assert_true(nn_routing_env_fresh(got.sent, 124));
+		nn_addr oa;
+		assert_int_equal(nn_routing_pong_decode(pong, (size_t)pn, &oa), 0);
+		assert_int_equal(nn_routing_neighbors_decode(nbuf, (size_t)nbn, &g_nb), 0);
+		assert_int_equal(nn_routing_nonce_decode(nonce, 8, nonce), 0);
+		nn_routing_env_digest(s, NN_T_ROUTE, &got.target, got.ed_pub, got.sent, got.payload,
+				      got.plen);
+	}
+	assert_int_equal(nn_test_allocs() - before, 0);
+	nn_routing_dedup_free(&d);
+	nn_routing_edges_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_zero_allocations),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
