@@ -237,5 +237,12 @@ bool mem_hub_chance(nn_mem_hub *h, uint32_t ppm)
 	return ppm && nn_clock_rand_below(h->clk, 1000000) < ppm;
 }
 
-size_t nn_mem_endpoint_footprint(void) { return sizeof(mem_ep) + 2 * sizeof(mem_ep *); }
+size_t nn_mem_endpoint_footprint(void) { return sizeof(mem_ep); }
 size_t nn_mem_conn_footprint(void) { return sizeof(mem_conn); }
+
+size_t nn_mem_hub_bytes(const nn_mem_hub *h)
+{
+	return sizeof *h + (size_t)h->capeps * sizeof *h->eps +
+	       (size_t)h->capnames * sizeof *h->names + (size_t)h->capov * sizeof *h->ov +
+	       (size_t)h->neps * sizeof(mem_ep) + (size_t)h->st.conns * sizeof(mem_conn);
+}

@@ -72,7 +72,9 @@ typedef struct nn_mem_hub_stats {
 } nn_mem_hub_stats;
 const nn_mem_hub_stats *nn_mem_hub_stats_of(const nn_mem_hub *h);
 
-/* Bytes the hub holds for one idle endpoint (struct sizes; for the benchmark). */
+/* Bytes of heap the hub holds: its tables, endpoints and connections (payload bytes of frames
+ * in flight are in the pool, not counted here). For the memory-per-endpoint benchmark. */
+size_t nn_mem_hub_bytes(const nn_mem_hub *h);
 size_t nn_mem_endpoint_footprint(void);
 size_t nn_mem_conn_footprint(void);
 
