@@ -21,9 +21,12 @@
 #define NN_ID_BITS 256
 #define NN_ID_HEX_LEN 64 /* characters, without terminator */
 
+#ifndef NN_ID_DEFINED /* node/nodenet.h defines the same type for the public API */
+#define NN_ID_DEFINED
 typedef struct nn_id {
-	uint8_t b[NN_ID_LEN];
+	uint8_t b[32];
 } nn_id;
+#endif
 
 static inline bool nn_kad_id_eq(const nn_id *a, const nn_id *b)
 {

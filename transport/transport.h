@@ -80,6 +80,7 @@ enum nn_tp_reason {
 struct nn_conn {
 	nn_tp *tp;            /* transport it belongs to */
 	nn_id remote_id;      /* authenticated remote NodeID */
+	uint8_t remote_ed_pub[32]; /* its Ed25519 key, remote_id = BLAKE2b(it); zero if unknown */
 	nn_addr remote_addr;  /* observed: the dialled address (outbound) or the source (inbound) */
 	bool outbound;        /* true if we dialled it */
 	uint8_t kind;         /* enum nn_conn_kind */
