@@ -130,6 +130,9 @@ static int stream_close_cb(ngtcp2_conn *qc, uint32_t flags, int64_t sid, uint64_
 			   void *user, void *suser)
 {
 	nn_quic_conn *c = user;
+	bool remote = ((sid & 1) != 0) == c->base.outbound; /* bit 0: 1 = server-initiated */
+	if (remote && (sid & 0x2) == 0 && sid != c->sid)
+		ngtcp2_conn_extend_max_streams_bidi(qc, 1); /* a reset extra stream gives its credit back */
 	if (sid == c->sid && c->state == NN_QS_OPEN) {
 		c->sid = -1;
 		nn_quic_conn_fail(c, NN_ECLOSED, code, true);
@@ -469,6 +472,14 @@ void nn_quic_conn_read(nn_quic_conn *c, const uint8_t *d, size_t n, const struct
 			err = NN_EIDMISMATCH;
 		} else if (c->verdict != NN_QUIC_CERT_OK) {
 			ep->st.cert_refused[c->verdict]++;
+		} else {
+			int e = wolfSSL_get_error(c->ssl, -1);
+			if (e == NO_PEER_CERT)
+				ep->st.no_peer_cert++;
+			else if (e == UNKNOWN_ALPN_PROTOCOL_NAME_E)
+				ep->st.alpn_mismatch++;
+			else if (e == ASN_CRIT_EXT_E)
+				ep->st.cert_refused[NN_QUIC_CERT_CRITICAL]++;
 		}
 		ngtcp2_ccerr_set_tls_alert(&c->ccerr, ngtcp2_conn_get_tls_alert(c->qc), NULL, 0);
 		nn_quic_conn_fail(c, err, 0, true);

@@ -1,0 +1,120 @@
+/* test_parts.c — the QUIC transport's small data structures against oracles: the DCID map
+ * (random insert/lookup/delete churn vs a flat array) and the inbound caps (many source IPs,
+ * IPv4-mapped IPv6 unmapped to the same key). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "kad/nn_err.h"
+#include "tests/support/testutil.h"
+#include "transport/quic/internal.h"
+
+#define N 3000
+
+static void test_cidmap_vs_oracle(void **st)
+{
+	static uint8_t ids[N][20];
+	static uint8_t lens[N];
+	static bool in[N];
+	static nn_quic_conn conns[N]; /* only their addresses are used */
+	nn_test_rng r = {11};
+	uint8_t key[16] = {1};
+	nn_quic_cidmap m;
+	assert_int_equal(nn_quic_cidmap_init(&m, key), 0);
+	for (int i = 0; i < N; i++) {
+		lens[i] = (uint8_t)(8 + nn_test_rng_next(&r) % 13);
+		nn_test_rng_fill(&r, ids[i], lens[i]);
+	}
+	for (int step = 0; step < 40000; step++) {
+		int i = (int)(nn_test_rng_next(&r) % N);
+		if (nn_test_rng_next(&r) % 3) {
+			assert_int_equal(nn_quic_cidmap_put(&m, ids[i], lens[i], &conns[i]), 0);
+			in[i] = true;
+		} else {
+			nn_quic_cidmap_del(&m, ids[i], lens[i]);
+			in[i] = false;
+		}
+		if (step % 1000 == 0)
+			for (int k = 0; k < N; k++)
+				assert_ptr_equal(nn_quic_cidmap_get(&m, ids[k], lens[k]),
+						 in[k] ? &conns[k] : NULL);
+	}
+	size_t n = 0;
+	for (int k = 0; k < N; k++)
+		n += in[k];
+	assert_int_equal(m.n, n);
+	/* a different conn under a present id is refused */
+	for (int k = 0; k < N; k++)
+		if (in[k]) {
+			assert_int_equal(nn_quic_cidmap_put(&m, ids[k], lens[k], &conns[(k + 1) % N]),
+					 NN_EEXIST);
+			break;
+		}
+	assert_int_equal(nn_quic_cidmap_put(&m, ids[0], 0, &conns[0]), NN_EINVAL);
+	assert_int_equal(nn_quic_cidmap_put(&m, ids[0], 21, &conns[0]), NN_EINVAL);
+	nn_quic_cidmap_fini(&m);
+}
+
+static void test_caps_many_ips(void **st)
+{
+	nn_quic_caps c;
+	assert_int_equal(nn_quic_caps_init(&c, 256, 32), 0);
+	uint8_t ip[16] = {0x20, 0x01};
+	int which = 0;
+	/* 8 sources x 32 fill the global cap exactly */
+	for (int s = 0; s < 8; s++) {
+		ip[15] = (uint8_t)s;
+		for (int k = 0; k < 32; k++)
+			assert_int_equal(nn_quic_caps_admit(&c, ip, &which), 0);
+		assert_int_equal(nn_quic_caps_admit(&c, ip, &which), NN_ELIMIT);
+		assert_int_equal(which, s < 7 ? 2 : 1); /* the last one also fills the global cap */
+	}
+	ip[15] = 99;
+	assert_int_equal(nn_quic_caps_admit(&c, ip, &which), NN_ELIMIT);
+	assert_int_equal(which, 1);
+	/* releasing frees exactly one slot for anyone */
+	ip[15] = 3;
+	nn_quic_caps_release(&c, ip);
+	ip[15] = 99;
+	assert_int_equal(nn_quic_caps_admit(&c, ip, &which), 0);
+	assert_int_equal(c.total, 256);
+	/* release everything: the table empties */
+	nn_quic_caps_release(&c, ip);
+	for (int s = 0; s < 8; s++) {
+		ip[15] = (uint8_t)s;
+		for (int k = 0; k < 32; k++)
+			nn_quic_caps_release(&c, ip);
+	}
+	assert_int_equal(c.total, 0);
+	assert_int_equal(c.n, 0);
+	nn_quic_caps_fini(&c);
+}
+
+static void test_ip_key_unmaps_v4(void **st)
+{
+	struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = htons(1)};
+	inet_pton(AF_INET, "192.0.2.7", &s4.sin_addr);
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(2)};
+	inet_pton(AF_INET6, "::ffff:192.0.2.7", &s6.sin6_addr);
+	uint8_t a[16], b[16];
+	nn_quic_ip_key((struct sockaddr *)&s4, a);
+	nn_quic_ip_key((struct sockaddr *)&s6, b);
+	assert_memory_equal(a, b, 16);
+	inet_pton(AF_INET6, "2001:db8::7", &s6.sin6_addr);
+	nn_quic_ip_key((struct sockaddr *)&s6, b);
+	assert_memory_not_equal(a, b, 16);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cidmap_vs_oracle),
+		cmocka_unit_test(test_caps_many_ips),
+		cmocka_unit_test(test_ip_key_unmaps_v4),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
