@@ -38,16 +38,20 @@ nn_routing_action nn_routing_decide(const nn_routing_edges *e, const nn_id *targ
 
 	const uint64_t t0 = nn_edges_be64(target->b);
 	const uint64_t s0 = nn_edges_be64(e->self.b) ^ t0;
+	const uint64_t *key0 = e->key0;
 	uint16_t top[NN_ROUTING_CANDIDATES];
 	uint64_t topd[NN_ROUTING_CANDIDATES];
 	size_t k = 0;
-	for (size_t i = 0; i < e->len; i++) {
-		uint64_t d0 = e->key0[i] ^ t0;
-		if (d0 > s0)
-			continue; /* farther than self on the top word */
+	/* lim: the largest top word that can still enter (self's until the list is full, then the
+	 * 8th candidate's). One compare rejects almost every edge without touching its ID. */
+	uint64_t lim = s0;
+	for (size_t i = 0, n = e->len; i < n; i++) {
+		uint64_t d0 = key0[i] ^ t0;
+		if (d0 > lim)
+			continue;
 		const nn_id *id = &e->edge[i].id;
 		if (d0 == s0 && nn_kad_cmp_distance(target, id, &e->self) >= 0)
-			continue; /* not strictly closer */
+			continue; /* not strictly closer than self */
 		if (k == NN_ROUTING_CANDIDATES &&
 		    !closer(target, d0, id, topd[k - 1], &e->edge[top[k - 1]].id))
 			continue;
@@ -61,6 +65,8 @@ nn_routing_action nn_routing_decide(const nn_routing_edges *e, const nn_id *targ
 		}
 		top[j] = (uint16_t)i;
 		topd[j] = d0;
+		if (k == NN_ROUTING_CANDIDATES)
+			lim = topd[k - 1];
 	}
 	for (size_t j = 0; j < k; j++) {
 		out->cand[j].id = e->edge[top[j]].id;

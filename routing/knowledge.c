@@ -53,6 +53,21 @@ void nn_routing_kt_free(nn_routing_kt *kt)
 	free(kt);
 }
 
+void nn_routing_kt_reset(nn_routing_kt *kt, const nn_id *self)
+{
+	if (!kt)
+		return;
+	if (self)
+		kt->self = *self;
+	memset(kt->b, 0, sizeof kt->b);
+	memset(kt->subnets.slots, 0, (kt->subnets.mask + 1) * sizeof *kt->subnets.slots);
+	kt->subnets.used = 0;
+	for (size_t i = 0; i < kt->cap; i++)
+		kt->free_stack[i] = (uint16_t)(kt->cap - 1 - i);
+	kt->nfree = kt->cap;
+	kt->size = 0;
+}
+
 const nn_id *nn_routing_kt_self(const nn_routing_kt *kt) { return &kt->self; }
 
 /* ---- index lists (MRU arrays of pool indices) ---- */

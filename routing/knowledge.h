@@ -49,6 +49,9 @@ enum nn_routing_obs {
 /* opts may be NULL (all defaults). NN_EINVAL, NN_ENOMEM. */
 int nn_routing_kt_new(nn_routing_kt **out, const nn_id *self, const nn_routing_kt_opts *opts);
 void nn_routing_kt_free(nn_routing_kt *kt);
+/* Forget every entry and refresh mark and start over as `self` (NULL: keep self); the options
+ * stay. No allocation. */
+void nn_routing_kt_reset(nn_routing_kt *kt, const nn_id *self);
 const nn_id *nn_routing_kt_self(const nn_routing_kt *kt);
 
 /* Learn from an observation of c. Returns an nn_routing_obs value, or NN_EIDMISMATCH (key

@@ -532,6 +532,36 @@ static void test_refresh_target(void **state)
 	nn_routing_kt_free(kt);
 }
 
+static void test_reset(void **state)
+{
+	nn_test_rng r = {61};
+	nn_id self, other;
+	rt_random_id(&r, &self);
+	rt_random_id(&r, &other);
+	nn_routing_kt *kt = new_kt(&self, 0, 64);
+	nn_routing_contact c;
+	for (int i = 0; i < 100; i++) {
+		nn_id id;
+		rt_random_id(&r, &id);
+		rt_contact(&c, &id, "198.51.100.1", 1);
+		nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 0, NULL);
+	}
+	assert_int_equal(nn_routing_kt_size(kt), NN_ROUTING_SUBNET_CAP);
+	nn_routing_kt_reset(kt, &other);
+	assert_int_equal(nn_routing_kt_size(kt), 0);
+	assert_true(nn_kad_id_eq(nn_routing_kt_self(kt), &other));
+	uint8_t key[16];
+	nn_addr_subnet(&c.addrs[0], key);
+	assert_int_equal(nn_routing_kt_subnet_count(kt, key), 0);
+	for (int i = 0; i < 64; i++) { /* the whole pool is usable again */
+		nn_id id;
+		rt_id_with_cpl(&r, &other, (unsigned)(i % 3), &id);
+		rt_contact(&c, &id, NULL, 0);
+		assert_true(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 0, NULL) > 0);
+	}
+	nn_routing_kt_free(kt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_third_party_rewrite_refused),
 		cmocka_unit_test(test_self_observation_refreshes_mru),
 		cmocka_unit_test(test_refresh_target),
+		cmocka_unit_test(test_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
