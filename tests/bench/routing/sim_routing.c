@@ -14,7 +14,10 @@
  * for up to 3 launches whose first hops are fresh and whose forwarders break ties among
  * equally good closer candidates at random. Sources and targets are honest nodes.
  *
- * Usage: sim_routing [--quick] [--nodes N] [--pairs P] [--seed S]
+ * --reference-fill replaces the fill policy by the reference's (the contacts nearest to self
+ * only), for comparison.
+ *
+ * Usage: sim_routing [--quick] [--nodes N] [--pairs P] [--seed S] [--reference-fill]
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +36,7 @@ typedef struct sim {
 	uint32_t *order;  /* node indices sorted by ID */
 	nn_routing_edges **e;
 	uint8_t *dropper;
+	bool reference_fill; /* emulate the reference's fill: contacts nearest to self only */
 	nn_test_rng rng;
 } sim;
 
@@ -127,6 +131,22 @@ static bool skip_refused(void *user, const nn_id *id)
 	return false;
 }
 
+/* The reference's fill: ReplacementFor(self, want + 8) = Closest(self, max(4 (want + 8), 16)),
+ * minus live, addressless and refused contacts. */
+static size_t reference_fill(nn_routing_edges *e, const nn_routing_kt *kt, size_t want,
+			     refused *ref, nn_id *out)
+{
+	const nn_routing_contact *c[128];
+	size_t m = 4 * (want + 8), k = 0;
+	m = m > 128 ? 128 : m;
+	size_t n = nn_routing_kt_closest(kt, nn_routing_edges_self(e), m, c);
+	for (size_t i = 0; i < n && k < want; i++)
+		if (c[i]->naddrs && !nn_routing_edges_find(e, &c[i]->id) &&
+		    !skip_refused(ref, &c[i]->id))
+			out[k++] = c[i]->id;
+	return k;
+}
+
 static uint32_t index_of(const sim *s, const nn_id *id)
 {
 	size_t p = lower_bound(s, id);
@@ -156,7 +176,9 @@ static void build(sim *s)
 		while (nn_routing_edges_phase(e) != NN_ROUTING_PHASE_NORMAL) {
 			nn_id want[8];
 			size_t w = nn_routing_edges_want(e);
-			size_t got = nn_routing_edges_fill(e, kt, w, skip_refused, &ref, want);
+			size_t got = s->reference_fill
+					     ? reference_fill(e, kt, w, &ref, want)
+					     : nn_routing_edges_fill(e, kt, w, skip_refused, &ref, want);
 			if (got == 0)
 				break;
 			for (size_t i = 0; i < got; i++) {
@@ -250,9 +272,12 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--seed"))
 			seed = strtoull(argv[++i], NULL, 10);
 	}
+	bool ref_fill = false;
+	for (int i = 1; i < argc; i++)
+		ref_fill |= !strcmp(argv[i], "--reference-fill");
 	if (n < 20)
 		n = 20;
-	sim s = {.n = n, .rng = {seed}};
+	sim s = {.n = n, .rng = {seed}, .reference_fill = ref_fill};
 	s.id = malloc(n * sizeof *s.id);
 	s.order = malloc(n * sizeof *s.order);
 	s.e = calloc(n, sizeof *s.e);
@@ -290,8 +315,10 @@ int main(int argc, char **argv)
 		bk_sum += nb;
 	}
 	double lg = log2((double)n);
-	printf("routing sim: N=%zu (log2 N = %.2f), %zu source/target pairs per case, seed %llu\n",
-	       n, lg, pairs, (unsigned long long)seed);
+	printf("routing sim: N=%zu (log2 N = %.2f), %zu source/target pairs per case, seed %llu, "
+	       "fill policy: %s\n",
+	       n, lg, pairs, (unsigned long long)seed,
+	       ref_fill ? "REFERENCE (nearest to self only)" : "fingers across buckets");
 	printf("topology: built in %.2f s; edges per node: %.1f outgoing, %.1f inbound (max %zu), "
 	       "%.1f distinct buckets; %zu/%zu nodes Normal\n",
 	       (double)(t1 - t0) / 1e9, out_sum / (double)n, in_sum / (double)n, in_max,
