@@ -12,12 +12,112 @@ static bool in_avoid(const nn_id *id, const nn_id *avoid, size_t navoid)
 	return false;
 }
 
-/* a closer to target than b? d0 values are the top 64 bits of the distances. */
-static bool closer(const nn_id *t, uint64_t da, const nn_id *a, uint64_t db, const nn_id *b)
+/* Walking the implicit binary trie of the edges sorted by their top 64 bits: every range
+ * [lo, hi) visited holds the edges whose first L bits equal the target's, so the half whose
+ * bit L matches the target is wholly closer than the other half. Visiting the near half first
+ * emits edges in increasing XOR distance; the walk stops when 8 candidates are out or when the
+ * next edge is not strictly closer than self. */
+typedef struct walk {
+	const nn_routing_edges *e;
+	const nn_id *t;
+	uint64_t t0, s0;
+	const nn_id *avoid;
+	size_t navoid;
+	nn_routing_decision *out;
+	bool stop;
+} walk;
+
+#define LEAF 8
+
+/* Emit edge idx (already known to be next in distance order). */
+static void emit(walk *w, uint16_t idx)
 {
+	const nn_routing_edge *ed = &w->e->edge[idx];
+	uint64_t d0 = w->e->key0[idx] ^ w->t0;
+	if (d0 > w->s0 || (d0 == w->s0 && nn_kad_cmp_distance(w->t, &ed->id, &w->e->self) >= 0)) {
+		w->stop = true; /* this and everything after it is not closer than self */
+		return;
+	}
+	if (w->navoid && in_avoid(&ed->id, w->avoid, w->navoid))
+		return;
+	nn_routing_hop *h = &w->out->cand[w->out->n++];
+	h->id = ed->id;
+	h->conn = ed->conn;
+	if (w->out->n == NN_ROUTING_CANDIDATES)
+		w->stop = true;
+}
+
+static bool before(const walk *w, uint16_t a, uint16_t b)
+{
+	uint64_t da = w->e->key0[a] ^ w->t0, db = w->e->key0[b] ^ w->t0;
 	if (da != db)
 		return da < db;
-	return nn_kad_cmp_distance(t, a, b) < 0;
+	return nn_kad_cmp_distance(w->t, &w->e->edge[a].id, &w->e->edge[b].id) < 0;
+}
+
+/* A small range: sort by distance, emit in order. Ranges of equal top words can be larger
+ * than LEAF only when L reached 64; they are emitted by repeated minimum selection. */
+static void leaf(walk *w, size_t lo, size_t hi)
+{
+	const uint16_t *sidx = w->e->sidx;
+	if (hi - lo <= LEAF) {
+		uint16_t v[LEAF];
+		size_t m = 0;
+		for (size_t i = lo; i < hi; i++) {
+			size_t j = m++;
+			while (j > 0 && before(w, sidx[i], v[j - 1])) {
+				v[j] = v[j - 1];
+				j--;
+			}
+			v[j] = sidx[i];
+		}
+		for (size_t i = 0; i < m && !w->stop; i++)
+			emit(w, v[i]);
+		return;
+	}
+	int prev = -1;
+	while (!w->stop) {
+		int best = -1;
+		for (size_t i = lo; i < hi; i++) {
+			uint16_t x = sidx[i];
+			if (prev >= 0 && !before(w, (uint16_t)prev, x))
+				continue;
+			if (best < 0 || before(w, x, (uint16_t)best))
+				best = x;
+		}
+		if (best < 0)
+			return;
+		emit(w, (uint16_t)best);
+		prev = best;
+	}
+}
+
+static void descend(walk *w, size_t lo, size_t hi, unsigned L)
+{
+	if (w->stop || lo == hi)
+		return;
+	if (hi - lo <= LEAF || L == 64) {
+		leaf(w, lo, hi);
+		return;
+	}
+	/* First position whose bit L is set (the range shares bits 0..L-1). */
+	const uint64_t *k = w->e->skey0;
+	uint64_t bit = (uint64_t)1 << (63 - L);
+	size_t a = lo, b = hi;
+	while (a < b) {
+		size_t mid = (a + b) / 2;
+		if (k[mid] & bit)
+			b = mid;
+		else
+			a = mid + 1;
+	}
+	bool t_set = (w->t0 & bit) != 0;
+	size_t nlo = t_set ? a : lo, nhi = t_set ? hi : a;
+	size_t flo = t_set ? lo : a, fhi = t_set ? a : hi;
+	descend(w, nlo, nhi, L + 1);
+	/* The far half's distances have bit L set: none beats self unless self's does too. */
+	if (w->s0 >= bit)
+		descend(w, flo, fhi, L + 1);
 }
 
 nn_routing_action nn_routing_decide(const nn_routing_edges *e, const nn_id *target, uint8_t ttl,
@@ -35,45 +135,11 @@ nn_routing_action nn_routing_decide(const nn_routing_edges *e, const nn_id *targ
 		navoid = NN_ROUTING_MAX_AVOID;
 	if (!avoid)
 		navoid = 0;
-
-	const uint64_t t0 = nn_edges_be64(target->b);
-	const uint64_t s0 = nn_edges_be64(e->self.b) ^ t0;
-	const uint64_t *key0 = e->key0;
-	uint16_t top[NN_ROUTING_CANDIDATES];
-	uint64_t topd[NN_ROUTING_CANDIDATES];
-	size_t k = 0;
-	/* lim: the largest top word that can still enter (self's until the list is full, then the
-	 * 8th candidate's). One compare rejects almost every edge without touching its ID. */
-	uint64_t lim = s0;
-	for (size_t i = 0, n = e->len; i < n; i++) {
-		uint64_t d0 = key0[i] ^ t0;
-		if (d0 > lim)
-			continue;
-		const nn_id *id = &e->edge[i].id;
-		if (d0 == s0 && nn_kad_cmp_distance(target, id, &e->self) >= 0)
-			continue; /* not strictly closer than self */
-		if (k == NN_ROUTING_CANDIDATES &&
-		    !closer(target, d0, id, topd[k - 1], &e->edge[top[k - 1]].id))
-			continue;
-		if (navoid && in_avoid(id, avoid, navoid))
-			continue;
-		size_t j = k < NN_ROUTING_CANDIDATES ? k++ : k - 1;
-		while (j > 0 && closer(target, d0, id, topd[j - 1], &e->edge[top[j - 1]].id)) {
-			top[j] = top[j - 1];
-			topd[j] = topd[j - 1];
-			j--;
-		}
-		top[j] = (uint16_t)i;
-		topd[j] = d0;
-		if (k == NN_ROUTING_CANDIDATES)
-			lim = topd[k - 1];
-	}
-	for (size_t j = 0; j < k; j++) {
-		out->cand[j].id = e->edge[top[j]].id;
-		out->cand[j].conn = e->edge[top[j]].conn;
-	}
-	out->n = k;
-	if (k == 0)
+	walk w = {.e = e, .t = target, .avoid = avoid, .navoid = navoid, .out = out};
+	w.t0 = nn_edges_be64(target->b);
+	w.s0 = nn_edges_be64(e->self.b) ^ w.t0;
+	descend(&w, 0, e->len, 0);
+	if (out->n == 0)
 		return out->action = NN_ROUTING_DROP;
 	out->ttl = (uint8_t)(ttl - 1);
 	return out->action = NN_ROUTING_FORWARD;

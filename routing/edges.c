@@ -54,6 +54,30 @@ static void slot_delete(nn_routing_edges *e, size_t hole)
 	e->index[hole] = NN_EDGES_NO_SLOT;
 }
 
+/* ---- sorted view ---- */
+
+static size_t sorted_lower_bound(const nn_routing_edges *e, uint64_t k)
+{
+	size_t lo = 0, hi = e->len;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (e->skey0[mid] < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Sorted position of edge i (its key0 is e->key0[i]); len entries are sorted. */
+static size_t sorted_pos(const nn_routing_edges *e, size_t i)
+{
+	size_t p = sorted_lower_bound(e, e->key0[i]);
+	while (e->sidx[p] != i)
+		p++;
+	return p;
+}
+
 /* ---- lifecycle ---- */
 
 int nn_routing_edges_new(nn_routing_edges **out, const nn_id *self,
@@ -80,7 +104,9 @@ int nn_routing_edges_new(nn_routing_edges **out, const nn_id *self,
 	e->key0 = calloc(cap, sizeof *e->key0);
 	e->index = malloc(slots * sizeof *e->index);
 	e->scratch = calloc(cap, sizeof *e->scratch);
-	if (!e->edge || !e->key0 || !e->index || !e->scratch) {
+	e->skey0 = calloc(cap, sizeof *e->skey0);
+	e->sidx = calloc(cap, sizeof *e->sidx);
+	if (!e->edge || !e->key0 || !e->index || !e->scratch || !e->skey0 || !e->sidx) {
 		nn_routing_edges_free(e);
 		return NN_ENOMEM;
 	}
@@ -106,6 +132,8 @@ void nn_routing_edges_free(nn_routing_edges *e)
 	free(e->key0);
 	free(e->index);
 	free(e->scratch);
+	free(e->skey0);
+	free(e->sidx);
 	free(e);
 }
 
@@ -168,7 +196,14 @@ int nn_routing_edges_add(nn_routing_edges *e, const nn_id *id, void *conn, bool 
 		return NN_EEXIST;
 	if (outgoing ? e->nout >= e->max_out : e->nin >= e->inbound_cap)
 		return NN_ELIMIT;
-	size_t i = e->len++;
+	size_t i = e->len;
+	uint64_t k0 = nn_edges_be64(id->b);
+	size_t p = sorted_lower_bound(e, k0);
+	memmove(e->skey0 + p + 1, e->skey0 + p, (e->len - p) * sizeof *e->skey0);
+	memmove(e->sidx + p + 1, e->sidx + p, (e->len - p) * sizeof *e->sidx);
+	e->skey0[p] = k0;
+	e->sidx[p] = (uint16_t)i;
+	e->len++;
 	nn_routing_edge *ed = &e->edge[i];
 	memset(ed, 0, sizeof *ed);
 	ed->id = *id;
@@ -181,7 +216,7 @@ int nn_routing_edges_add(nn_routing_edges *e, const nn_id *id, void *conn, bool 
 		ed->has_subnet = e->subnet_fn(e->subnet_user, remote, ed->subnet) == 0;
 	nn_tbucket_init(&ed->control, NN_ROUTING_CONTROL_RATE, NN_ROUTING_CONTROL_BURST);
 	nn_tbucket_init(&ed->forward, NN_ROUTING_FORWARD_RATE, NN_ROUTING_FORWARD_BURST);
-	e->key0[i] = nn_edges_be64(id->b);
+	e->key0[i] = k0;
 	e->index[s] = (uint16_t)i;
 	if (outgoing)
 		e->nout++;
@@ -206,8 +241,13 @@ int nn_routing_edges_remove(nn_routing_edges *e, const nn_id *id)
 	else
 		e->nin--;
 	slot_delete(e, s);
+	size_t p = sorted_pos(e, i);
+	memmove(e->skey0 + p, e->skey0 + p + 1, (e->len - p - 1) * sizeof *e->skey0);
+	memmove(e->sidx + p, e->sidx + p + 1, (e->len - p - 1) * sizeof *e->sidx);
 	size_t last = --e->len;
 	if (i != last) {
+		size_t lp = sorted_pos(e, last);
+		e->sidx[lp] = (uint16_t)i;
 		e->edge[i] = e->edge[last];
 		e->key0[i] = e->key0[last];
 		size_t ls = slot_find(e, &e->edge[i].id, &found);

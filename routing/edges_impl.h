@@ -4,7 +4,9 @@
  * Edges are dense in `edge[0..len)`; `key0[i]` caches the first 8 bytes of edge i's ID as a
  * big-endian integer so decide can reject most edges with one 64-bit compare. `index` is an
  * open-addressing map ID -> edge index (linear probing, backward-shift deletion), at most half
- * full. `scratch` is work space for fill, sized at init.
+ * full. `scratch` is work space for fill, sized at init. `skey0`/`sidx` list the edges sorted
+ * by key0 (ties in any order), so decide can walk the implicit binary trie of ID prefixes
+ * instead of scanning every edge.
  */
 #ifndef NN_ROUTING_EDGES_IMPL_H
 #define NN_ROUTING_EDGES_IMPL_H
@@ -25,6 +27,8 @@ struct nn_routing_edges {
 	uint16_t *index; /* slots; NN_EDGES_NO_SLOT = empty */
 	size_t imask;
 	uint16_t *scratch; /* cap entries */
+	uint64_t *skey0;   /* key0 values in ascending order */
+	uint16_t *sidx;    /* edge index of each sorted position */
 };
 
 static inline uint64_t nn_edges_be64(const uint8_t *p)
