@@ -45,6 +45,10 @@ static void on_dial_due(nn_timer *t, void *arg)
 	if (!err) {
 		a = mem_conn_new(ep, &target->tp.local_id, &d->addr, true, d->kind, d->user);
 		b = mem_conn_new(target, &ep->tp.local_id, &ep->addr, false, d->kind, NULL);
+		if (a)
+			memcpy(a->pub.remote_ed_pub, target->ed_pub, sizeof a->pub.remote_ed_pub);
+		if (b)
+			memcpy(b->pub.remote_ed_pub, ep->ed_pub, sizeof b->pub.remote_ed_pub);
 		if (!a || !b) {
 			free(a);
 			free(b);

@@ -92,3 +92,8 @@ int nn_mem_endpoint_new(nn_mem_hub *h, const char *name, const nn_id *id, uint32
 	*out = &ep->tp;
 	return 0;
 }
+
+void nn_mem_endpoint_set_key(nn_tp *tp, const uint8_t ed_pub[32])
+{
+	memcpy(((mem_ep *)tp)->ed_pub, ed_pub, 32);
+}

@@ -58,6 +58,10 @@ void nn_mem_hub_free(nn_mem_hub *h);
 int nn_mem_endpoint_new(nn_mem_hub *h, const char *name, const nn_id *id, uint32_t caps,
 			nn_tp **out);
 
+/* The Ed25519 key the endpoint's peers see as conn->remote_ed_pub (the hub does not check that
+ * it hashes to the endpoint's NodeID: the test harness is trusted to pass the right one). */
+void nn_mem_endpoint_set_key(nn_tp *tp, const uint8_t ed_pub[32]);
+
 /* Profile of the direction from -> to (overrides the hub default). */
 int nn_mem_link_set(nn_mem_hub *h, const nn_tp *from, const nn_tp *to, const nn_mem_link *l);
 /* Set the default for every pair without an override. */

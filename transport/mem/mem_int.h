@@ -56,6 +56,7 @@ typedef struct mem_ep {
 	uint32_t serial; /* never reused: link override keys */
 	uint32_t group;
 	nn_addr addr;
+	uint8_t ed_pub[32]; /* the identity key peers see on their conns (zero = unknown) */
 	mem_conn *conns;
 	mem_dial *dials;
 	uint64_t next_serial;

@@ -1,0 +1,279 @@
+/* conn.c — the transport sink: connection records, dials, edge registration and removal.
+ *
+ * An outbound connection registers as an edge as soon as it authenticates (and sends a Ping at
+ * once, so the acceptor registers it too: DESIGN §5.8). An inbound connection registers on its
+ * first well-formed frame. Admission, in order: PoW of the peer's NodeID, the application's
+ * hook, the edge table (inbound cap, duplicates). Crossed dials (both sides dialled each other)
+ * keep the connection dialled by the smaller NodeID, so both ends agree on one edge.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node_impl.h"
+#include "pow/pow.h"
+
+struct nconn *nn_node_nconn_new(nn_node *n)
+{
+	struct nconn *nc = calloc(1, sizeof *nc);
+	if (!nc)
+		return NULL;
+	nc->next = n->conns;
+	if (n->conns)
+		n->conns->prev = nc;
+	n->conns = nc;
+	return nc;
+}
+
+void nn_node_nconn_free(nn_node *n, struct nconn *nc)
+{
+	if (nc->prev)
+		nc->prev->next = nc->next;
+	else
+		n->conns = nc->next;
+	if (nc->next)
+		nc->next->prev = nc->prev;
+	if (nc->c)
+		nc->c->user = NULL;
+	free(nc);
+}
+
+int nn_node_dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap)
+{
+	struct nconn *nc = nn_node_nconn_new(n);
+	if (!nc)
+		return NN_ENOMEM;
+	nc->want = *id;
+	nc->dialling = true;
+	nc->probe = probe;
+	nc->bootstrap = bootstrap;
+	int rc = nn_tp_dial(n->tp, id, addr, nc);
+	if (rc < 0) {
+		nn_node_nconn_free(n, nc);
+		return rc;
+	}
+	n->dials_in_flight++;
+	n->stats.dials++;
+	return 0;
+}
+
+static void close_conn(nn_node *n, nn_conn *c, uint64_t reason)
+{
+	struct nconn *nc = c->user;
+	if (nc) {
+		if (nc->closing)
+			return;
+		nc->closing = true;
+	}
+	nn_tp_close(n->tp, c, reason);
+}
+
+void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason)
+{
+	const nn_routing_edge *e = nn_routing_edges_find(n->edges, id);
+	if (!e)
+		return;
+	nn_conn *c = e->conn;
+	nn_id peer = e->id;
+	nn_routing_edges_remove(n->edges, &peer);
+	if (c->user)
+		((struct nconn *)c->user)->registered = false;
+	close_conn(n, c, reason);
+	n->stats.edges_down++;
+	char hex[65];
+	nn_node_log(n, NN_LOG_DEBUG, "edge down %s", nn_node_hex(&peer, hex));
+	if (n->opts.cb.on_edge)
+		n->opts.cb.on_edge(n->opts.cb.user, &peer, false);
+}
+
+/* The contact the connection proves: its key from the handshake and its address: the one we
+ * reached it at (outbound) or the one it came from (inbound). A node dials from the socket it
+ * listens on, so the source of an inbound edge is the peer's own address (or its NAT mapping,
+ * which a later dial may find closed; the backoff handles that). Learned on the peer's own
+ * authenticated edge, so it may update a keyed contact (DESIGN §5.4). */
+static void learn_from_conn(nn_node *n, const nn_conn *c, uint32_t caps)
+{
+	if (nn_routing_key_is_zero(c->remote_ed_pub))
+		return;
+	nn_routing_contact ct;
+	memset(&ct, 0, sizeof ct);
+	ct.id = c->remote_id;
+	memcpy(ct.ed_pub, c->remote_ed_pub, sizeof ct.ed_pub);
+	ct.caps = caps;
+	ct.addrs[0] = c->remote_addr;
+	ct.naddrs = 1;
+	(void)nn_node_observe(n, &ct, NN_ROUTING_SRC_SELF);
+}
+
+static bool keep_new(const nn_node *n, const nn_conn *old, const nn_conn *fresh)
+{
+	/* keep the connection dialled by the smaller NodeID */
+	const nn_id *old_dialler = old->outbound ? &n->ident.id : &old->remote_id;
+	const nn_id *new_dialler = fresh->outbound ? &n->ident.id : &fresh->remote_id;
+	return nn_kad_cmp(new_dialler, old_dialler) < 0;
+}
+
+int nn_node_register(nn_node *n, nn_conn *c)
+{
+	struct nconn *nc = c->user;
+	const nn_id *peer = &c->remote_id;
+	if (!nn_pow_ok(peer, n->pow)) {
+		n->stats.dropped_sub_pow++;
+		close_conn(n, c, NN_TP_REASON_POLICY);
+		return NN_EPOW;
+	}
+	if (n->opts.cb.admit_edge && !n->opts.cb.admit_edge(n->opts.cb.user, peer, !c->outbound)) {
+		n->stats.dropped_edge_refused++;
+		close_conn(n, c, NN_TP_REASON_POLICY);
+		return NN_EREFUSED;
+	}
+	const nn_routing_edge *old = nn_routing_edges_find(n->edges, peer);
+	if (old) {
+		if (old->conn == c)
+			return 0;
+		if (!keep_new(n, old->conn, c)) {
+			n->stats.dropped_dup_inbound++;
+			close_conn(n, c, NN_TP_REASON_NORMAL);
+			return NN_EEXIST;
+		}
+		/* the crossed dial wins: swap connections without telling the app */
+		nn_conn *oc = old->conn;
+		nn_routing_edges_remove(n->edges, peer);
+		if (oc->user)
+			((struct nconn *)oc->user)->registered = false;
+		close_conn(n, oc, NN_TP_REASON_NORMAL);
+		n->stats.edges_down++;
+	}
+	uint32_t caps = 0;
+	const nn_routing_contact *k = nn_routing_kt_get(n->kt, peer, NULL);
+	if (k)
+		caps = k->caps;
+	int rc = nn_routing_edges_add(n->edges, peer, c, c->outbound, caps, &c->remote_addr,
+				      nn_node_now(n));
+	if (rc < 0) {
+		if (rc == NN_ELIMIT)
+			n->stats.dropped_inbound_full++;
+		else
+			n->stats.dropped_dup_inbound++;
+		close_conn(n, c, NN_TP_REASON_POLICY);
+		return rc;
+	}
+	if (nc)
+		nc->registered = true;
+	n->stats.edges_up++;
+	learn_from_conn(n, c, caps);
+	char hex[65];
+	nn_node_log(n, NN_LOG_DEBUG, "edge up %s %s", nn_node_hex(peer, hex), c->outbound ? "out" : "in");
+	if (n->opts.cb.on_edge)
+		n->opts.cb.on_edge(n->opts.cb.user, peer, true);
+	return 0;
+}
+
+int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len)
+{
+	int rc = nn_tp_send(n->tp, c, frame, len);
+	if (rc == NN_EAGAIN) {
+		n->stats.dropped_queue_full++;
+	} else if (rc == NN_ECLOSED) {
+		nn_node_drop_edge(n, &c->remote_id, NN_TP_REASON_NORMAL);
+	}
+	return rc;
+}
+
+/* ---- sink ---- */
+static void on_conn(void *ctx, nn_conn *c)
+{
+	nn_node *n = ctx;
+	if (n->stopping) {
+		nn_tp_close(n->tp, c, NN_TP_REASON_POLICY);
+		return;
+	}
+	if (c->outbound) {
+		struct nconn *nc = c->user;
+		if (nc) {
+			nc->c = c;
+			nc->dialling = false;
+			n->dials_in_flight--;
+		} else if (!(nc = nn_node_nconn_new(n))) {
+			nn_tp_close(n->tp, c, NN_TP_REASON_POLICY);
+			return;
+		} else {
+			nc->c = c;
+			c->user = nc;
+		}
+		nn_node_dial_done(n, &c->remote_id, true);
+		if (nc->probe) {
+			/* probe-before-evict: the incumbent answered */
+			(void)nn_routing_kt_confirm(n->kt, &c->remote_id, true, nn_node_now(n));
+			close_conn(n, c, NN_TP_REASON_NORMAL);
+			return;
+		}
+		if (nn_node_register(n, c) == 0)
+			(void)nn_node_send_ping(n, c);
+		return;
+	}
+	struct nconn *nc = nn_node_nconn_new(n);
+	if (!nc) {
+		nn_tp_close(n->tp, c, NN_TP_REASON_POLICY);
+		return;
+	}
+	nc->c = c;
+	c->user = nc;
+	/* registers on its first frame (nn_node_on_frame) */
+}
+
+static void on_dial_failed(void *ctx, void *user, const nn_id *want, const nn_addr *addr, int err)
+{
+	nn_node *n = ctx;
+	struct nconn *nc = user;
+	(void)addr;
+	n->stats.dial_failures++;
+	if (nc) {
+		n->dials_in_flight--;
+		bool probe = nc->probe;
+		nn_node_nconn_free(n, nc);
+		if (probe) {
+			(void)nn_routing_kt_confirm(n->kt, want, false, nn_node_now(n));
+			return;
+		}
+	}
+	char hex[65];
+	nn_node_log(n, NN_LOG_DEBUG, "dial %s failed: %s", nn_node_hex(want, hex), nn_errname(err));
+	nn_node_dial_done(n, want, false);
+}
+
+static void on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)
+{
+	nn_node *n = ctx;
+	struct nconn *nc = c->user;
+	(void)err;
+	(void)reason;
+	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &c->remote_id);
+	if (e && e->conn == c) {
+		nn_id peer = e->id;
+		nn_routing_edges_remove(n->edges, &peer);
+		n->stats.edges_down++;
+		if (n->opts.cb.on_edge)
+			n->opts.cb.on_edge(n->opts.cb.user, &peer, false);
+	}
+	if (nc)
+		nn_node_nconn_free(n, nc);
+}
+
+static void on_writable(void *ctx, nn_conn *c)
+{
+	(void)ctx;
+	(void)c;
+}
+
+void nn_node_sink_install(nn_node *n)
+{
+	nn_tp_sink s = {
+		.ctx = n,
+		.on_conn = on_conn,
+		.on_dial_failed = on_dial_failed,
+		.on_frame = nn_node_on_frame,
+		.on_writable = on_writable,
+		.on_closed = on_closed,
+	};
+	nn_tp_set_sink(n->tp, &s);
+}

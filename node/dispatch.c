@@ -1,0 +1,136 @@
+/* dispatch.c — one frame from an edge: parse, register or refresh the edge, dispatch by type.
+ *
+ * Per-edge control frames (Ping, Pong, Siblings, Leave) and App frames are handled here; routed
+ * types go to route.c. Rate limits (local policy): Ping and Siblings charge the edge's control
+ * bucket (the reference never limits pings: DESIGN §5.9), App charges its forward bucket.
+ * A malformed frame on an unregistered connection closes it; on a registered edge it is
+ * dropped and counted. Unknown types are ignored, the edge stays up.
+ */
+#include <string.h>
+
+#include "node/node_impl.h"
+#include "routing/control.h"
+
+int nn_node_send_ping(nn_node *n, nn_conn *c)
+{
+	uint8_t frame[8];
+	int len = nn_routing_ping_frame(frame, sizeof frame);
+	if (len < 0)
+		return len;
+	n->stats.pings_tx++;
+	return nn_node_send_conn(n, c, frame, (size_t)len);
+}
+
+static void on_ping(nn_node *n, nn_conn *c, const nn_frame *f)
+{
+	if (!nn_routing_edges_allow_control(n->edges, &c->remote_id, nn_node_now(n))) {
+		n->stats.dropped_rate_limited++;
+		return;
+	}
+	uint8_t frame[8 + NN_ADDR_TEXT_MAX];
+	int len = nn_routing_pong_frame(frame, sizeof frame, &c->remote_addr);
+	if (len > 0)
+		(void)nn_node_send_conn(n, c, frame, (size_t)len);
+	(void)f;
+}
+
+static void on_pong(nn_node *n, nn_conn *c, const nn_frame *f)
+{
+	nn_addr observed;
+	if (nn_routing_pong_decode(f->payload, f->len, &observed) < 0) {
+		n->stats.dropped_malformed++;
+		return;
+	}
+	/* Reflexive-address consolidation arrives with the NAT layer; the Pong already refreshed
+	 * the edge's liveness. */
+	(void)c;
+}
+
+static void on_siblings(nn_node *n, nn_conn *c, const nn_frame *f)
+{
+	uint8_t nonce[NN_ROUTING_NONCE_LEN];
+	if (nn_routing_nonce_decode(f->payload, f->len, nonce) < 0) {
+		n->stats.dropped_malformed++;
+		return;
+	}
+	if (!nn_routing_edges_allow_control(n->edges, &c->remote_id, nn_node_now(n))) {
+		n->stats.dropped_rate_limited++;
+		return;
+	}
+	(void)nn_node_send_neighbors(n, &c->remote_id, &n->ident.id, nonce, c);
+}
+
+static void on_app(nn_node *n, nn_conn *c, const nn_frame *f)
+{
+	if (!nn_routing_edges_allow_forward(n->edges, &c->remote_id, nn_node_now(n))) {
+		n->stats.dropped_rate_limited++;
+		return;
+	}
+	n->stats.direct_rx++;
+	if (n->opts.cb.on_direct)
+		n->opts.cb.on_direct(n->opts.cb.user, &c->remote_id, f->payload, f->len);
+}
+
+void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
+{
+	nn_node *n = ctx;
+	nn_pkt *pkt = *pktp;
+	struct nconn *nc = c->user;
+	if (!nc || nc->closing) {
+		n->stats.dropped_tombstoned++; /* a dropped edge cannot be resurrected */
+		return;
+	}
+	if (c->kind != NN_CONN_OVERLAY)
+		return;
+	nn_frame f;
+	int rc = nn_wire_frame_decode_exact(pkt->data, pkt->len, &f);
+	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &c->remote_id);
+	bool registered = e && e->conn == c;
+	if (rc < 0) {
+		n->stats.dropped_malformed++;
+		if (!registered) {
+			nc->closing = true;
+			nn_tp_close(n->tp, c, NN_TP_REASON_POLICY);
+		}
+		return;
+	}
+	if (registered) {
+		nn_routing_edges_touch(n->edges, &c->remote_id, nn_node_now(n));
+	} else {
+		if (n->stopping || nn_node_register(n, c) < 0)
+			return;
+	}
+	switch (f.type) {
+	case NN_T_ROUTE:
+	case NN_T_LOOKUP:
+	case NN_T_NEIGHBORS:
+	case NN_T_HELLO:
+	case NN_T_REPLY:
+	case NN_T_CONNECT:
+	case NN_T_CONNECT_ACK:
+		nn_node_route_frame(n, c, f.type, pkt->data, pkt->len);
+		break;
+	case NN_T_PING:
+		on_ping(n, c, &f);
+		break;
+	case NN_T_PONG:
+		on_pong(n, c, &f);
+		break;
+	case NN_T_SIBLINGS:
+		on_siblings(n, c, &f);
+		break;
+	case NN_T_LEAVE:
+		if (nn_routing_empty_decode(f.payload, f.len) < 0) {
+			n->stats.dropped_malformed++;
+			break;
+		}
+		nn_node_drop_edge(n, &c->remote_id, NN_TP_REASON_NORMAL);
+		break;
+	case NN_T_APP:
+		on_app(n, c, &f);
+		break;
+	default:
+		n->stats.dropped_unknown_type++; /* ignored; the edge stays up */
+		break;
+	}
+}

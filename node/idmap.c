@@ -1,0 +1,115 @@
+/* idmap.c — NodeID-keyed open-addressing hash map with backward-shift deletion. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node_impl.h"
+
+static size_t hash(const nn_idmap *m, const nn_id *id)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	crypto_shorthash(h, id->b, NN_ID_LEN, m->key);
+	uint64_t v;
+	memcpy(&v, h, sizeof v);
+	return (size_t)v & (m->cap - 1);
+}
+
+static uint8_t *slot(const nn_idmap *m, size_t i) { return m->slots + i * m->stride; }
+
+int nn_idmap_init(nn_idmap *m, size_t max_entries, size_t vsize, const uint8_t key[16])
+{
+	memset(m, 0, sizeof *m);
+	size_t cap = 16;
+	while (cap < max_entries * 2)
+		cap <<= 1;
+	m->cap = cap;
+	m->vsize = vsize;
+	m->stride = (1 + NN_ID_LEN + vsize + 7) & ~(size_t)7;
+	memcpy(m->key, key, sizeof m->key);
+	m->slots = calloc(cap, m->stride);
+	return m->slots ? 0 : NN_ENOMEM;
+}
+
+void nn_idmap_fini(nn_idmap *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+	m->n = 0;
+}
+
+void *nn_idmap_get(const nn_idmap *m, const nn_id *id)
+{
+	for (size_t i = hash(m, id), k = 0; k < m->cap; i = (i + 1) & (m->cap - 1), k++) {
+		uint8_t *s = slot(m, i);
+		if (!s[0])
+			return NULL;
+		if (!memcmp(s + 1, id->b, NN_ID_LEN))
+			return s + 1 + NN_ID_LEN;
+	}
+	return NULL;
+}
+
+void *nn_idmap_put(nn_idmap *m, const nn_id *id, bool *fresh)
+{
+	if (fresh)
+		*fresh = false;
+	size_t i = hash(m, id);
+	for (size_t k = 0; k < m->cap; i = (i + 1) & (m->cap - 1), k++) {
+		uint8_t *s = slot(m, i);
+		if (s[0] && !memcmp(s + 1, id->b, NN_ID_LEN))
+			return s + 1 + NN_ID_LEN;
+		if (!s[0]) {
+			if (nn_idmap_full(m))
+				return NULL;
+			s[0] = 1;
+			memcpy(s + 1, id->b, NN_ID_LEN);
+			memset(s + 1 + NN_ID_LEN, 0, m->vsize);
+			m->n++;
+			if (fresh)
+				*fresh = true;
+			return s + 1 + NN_ID_LEN;
+		}
+	}
+	return NULL;
+}
+
+bool nn_idmap_del(nn_idmap *m, const nn_id *id)
+{
+	size_t mask = m->cap - 1, i = hash(m, id);
+	for (size_t k = 0;; i = (i + 1) & mask, k++) {
+		uint8_t *s = slot(m, i);
+		if (!s[0] || k >= m->cap)
+			return false;
+		if (!memcmp(s + 1, id->b, NN_ID_LEN))
+			break;
+	}
+	/* backward-shift: pull later members of the cluster into the hole when allowed */
+	size_t hole = i;
+	for (size_t j = (hole + 1) & mask;; j = (j + 1) & mask) {
+		uint8_t *s = slot(m, j);
+		if (!s[0])
+			break;
+		nn_id sid;
+		memcpy(sid.b, s + 1, NN_ID_LEN);
+		size_t home = hash(m, &sid);
+		/* s may move into the hole if its home is not in (hole, j] cyclically */
+		bool in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+		if (!in_range) {
+			memcpy(slot(m, hole), s, m->stride);
+			hole = j;
+		}
+	}
+	memset(slot(m, hole), 0, m->stride);
+	m->n--;
+	return true;
+}
+
+void *nn_idmap_slot(const nn_idmap *m, size_t i, nn_id *id)
+{
+	uint8_t *s = slot(m, i);
+	if (!s[0])
+		return NULL;
+	if (id)
+		memcpy(id->b, s + 1, NN_ID_LEN);
+	return s + 1 + NN_ID_LEN;
+}

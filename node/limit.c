@@ -1,0 +1,54 @@
+/* limit.c — per-originator token buckets (16/s, burst 32), charged only for verified work
+ * requests at the terminal. At most `max` originators are tracked; when the table is full,
+ * buckets that refilled completely are forgotten first, else the one with the most tokens. */
+#include "node/node_impl.h"
+#include "routing/routing.h"
+
+int nn_olimit_init(nn_olimit *l, size_t max, const uint8_t key[16])
+{
+	l->max = max;
+	return nn_idmap_init(&l->map, max, sizeof(nn_tbucket), key);
+}
+
+void nn_olimit_fini(nn_olimit *l) { nn_idmap_fini(&l->map); }
+
+static void make_room(nn_olimit *l, nn_time now)
+{
+	nn_id id, victim;
+	double best = -1;
+	size_t freed = 0;
+	for (size_t i = 0; i < l->map.cap; i++) {
+		nn_tbucket *b = nn_idmap_slot(&l->map, i, &id);
+		if (!b)
+			continue;
+		double t = nn_tbucket_peek(b, now);
+		if (t >= b->burst) {
+			nn_idmap_del(&l->map, &id);
+			freed++;
+			i--; /* backward shift may have moved another entry into slot i */
+			continue;
+		}
+		if (t > best) {
+			best = t;
+			victim = id;
+		}
+	}
+	if (!freed && best >= 0)
+		nn_idmap_del(&l->map, &victim);
+}
+
+bool nn_olimit_allow(nn_olimit *l, const nn_id *originator, nn_time now)
+{
+	nn_tbucket *b = nn_idmap_get(&l->map, originator);
+	if (!b) {
+		if (l->map.n >= l->max)
+			make_room(l, now);
+		bool fresh;
+		b = nn_idmap_put(&l->map, originator, &fresh);
+		if (!b)
+			return false;
+		if (fresh)
+			nn_tbucket_init(b, NN_ROUTING_CONTROL_RATE, NN_ROUTING_CONTROL_BURST);
+	}
+	return nn_tbucket_take(b, 1, now);
+}

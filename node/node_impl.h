@@ -1,0 +1,212 @@
+/* node_impl.h — the node runtime's internal state, shared by the node/ sources (not installed).
+ *
+ * One node = one identity + one transport endpoint + the routing tables, all owned by one loop
+ * thread. Files, one concern each: node.c (lifecycle, public accessors), conn.c (transport
+ * sink: connections, edge registration and removal), dispatch.c (per-edge frames: control
+ * protocol and App), route.c (routed frames at every hop, origination, lookups), maint.c
+ * (maintenance: keepalive, reaping, fill, probes, refresh, backoff), limit.c (per-originator
+ * limiter), idmap.c (NodeID-keyed hash map), log.c (logging and stats).
+ *
+ * Ownership: the node owns its nn_conn records (struct nconn, in conn->user) from on_conn (or
+ * the dial) until on_closed / on_dial_failed; the transport owns the nn_conn itself. A live
+ * edge in the routing table points at its nn_conn. Received packets are lent by the transport
+ * for the duration of on_frame; a transit frame is forwarded straight from that buffer with its
+ * TTL byte patched (the transport copies on send).
+ */
+#ifndef NN_NODE_IMPL_H
+#define NN_NODE_IMPL_H
+
+#include <ev.h>
+#include <pthread.h>
+#include <stdarg.h>
+
+#include "identity/identity.h"
+#include "node/nodenet.h"
+#include "routing/decide.h"
+#include "routing/dedup.h"
+#include "routing/edges.h"
+#include "routing/envelope.h"
+#include "routing/knowledge.h"
+#include "transport/clock.h"
+#include "transport/pool.h"
+#include "transport/transport.h"
+
+/* ---- NodeID-keyed open-addressing hash map (idmap.c) ----
+ * Fixed capacity (a power of two, at most half full), values are small fixed-size records the
+ * caller defines; SipHash of the ID under a per-map random key, so peers cannot aim
+ * collisions; backward-shift deletion (no tombstones). No allocation after init. */
+typedef struct nn_idmap {
+	uint8_t *slots;  /* cap x (1 used byte + 32 id + vsize value) */
+	size_t cap, n, vsize, stride;
+	uint8_t key[16];
+} nn_idmap;
+
+int nn_idmap_init(nn_idmap *m, size_t max_entries, size_t vsize, const uint8_t key[16]);
+void nn_idmap_fini(nn_idmap *m);
+/* The value for id, or NULL. */
+void *nn_idmap_get(const nn_idmap *m, const nn_id *id);
+/* The value for id, inserted zeroed if absent (NULL when full). *fresh tells which. */
+void *nn_idmap_put(nn_idmap *m, const nn_id *id, bool *fresh);
+bool nn_idmap_del(nn_idmap *m, const nn_id *id);
+/* Iterate: slot index i in [0, cap); NULL for empty slots. */
+void *nn_idmap_slot(const nn_idmap *m, size_t i, nn_id *id);
+static inline bool nn_idmap_full(const nn_idmap *m) { return m->n * 2 >= m->cap; }
+
+/* ---- per-originator limiter (limit.c): token bucket per authenticated originator ---- */
+typedef struct nn_olimit {
+	nn_idmap map; /* value: nn_tbucket */
+	size_t max;
+} nn_olimit;
+int nn_olimit_init(nn_olimit *l, size_t max, const uint8_t key[16]);
+void nn_olimit_fini(nn_olimit *l);
+bool nn_olimit_allow(nn_olimit *l, const nn_id *originator, nn_time now);
+
+/* ---- connections ---- */
+struct nconn {
+	nn_conn *c;           /* NULL until the transport reports it (outbound dials) */
+	nn_id want;           /* outbound: whom we dialled */
+	bool dialling;        /* a dial in flight */
+	bool probe;           /* a probe-before-evict dial: close once it answers */
+	bool bootstrap;       /* a bootstrap dial (contact keyed from the handshake) */
+	bool registered;      /* a live edge points at it */
+	bool closing;         /* we closed or dropped it: frames are discarded */
+	struct nconn *prev, *next;
+};
+
+/* Per-contact dial state (maint.c): backoff and purge. */
+struct dialstate {
+	nn_time next_attempt; /* monotonic; 0 = may dial now */
+	nn_time delay;        /* current backoff */
+	uint32_t failures;    /* consecutive */
+	bool pending;         /* a dial is in flight */
+};
+
+#define NN_NODE_NONCES 64
+struct nonce_slot {
+	uint8_t nonce[NN_ROUTING_NONCE_LEN];
+	nn_time expires; /* monotonic; 0 = free */
+};
+
+#define NN_NODE_PROBES 16
+#define NN_NODE_CALLQ 64
+
+struct nn_node {
+	nn_identity ident;
+	int pow;
+	nn_node_opts opts;    /* copy; opts.seed is NULL (the seed lives in ident) */
+	nn_maintenance m;     /* resolved timings (ms; < 0 = off) */
+
+	/* loop, time, transport */
+	struct ev_loop *loop; /* NULL with a virtual clock */
+	bool own_loop;
+	nn_clock *clock;
+	bool own_clock;
+	nn_pool *pool;
+	bool own_pool;
+	nn_pool pool_storage;
+	nn_tp *tp;
+	bool own_tp;
+	bool ip_addressed;
+
+	/* routing */
+	nn_routing_kt *kt;
+	nn_routing_edges *edges;
+	nn_routing_dedup dedup;
+	nn_olimit olimit;
+	nn_routing_contact self_contact;
+
+	/* connections and dials */
+	struct nconn *conns; /* every record, doubly linked */
+	nn_idmap dials;      /* value: struct dialstate */
+	size_t dials_in_flight;
+	nn_id probes[NN_NODE_PROBES];
+	size_t nprobes;
+	struct nonce_slot nonces[NN_NODE_NONCES];
+
+	/* timers */
+	nn_timer tick, self_lookup, sibling_exchange, bucket_refresh, leave_done;
+	unsigned refresh_cursor; /* next bucket of the joining sweep */
+	bool stopping, stopped;
+
+	/* thread-safe entry points */
+	ev_async async;
+	bool async_started;
+	pthread_mutex_t callq_lock;
+	struct {
+		void (*fn)(nn_node *n, void *arg);
+		void *arg;
+	} callq[NN_NODE_CALLQ];
+	size_t callq_head, callq_len;
+	int stop_requested; /* guarded by callq_lock */
+
+	nn_node_stats stats;
+	uint8_t *tx; /* NN_WIRE_MAX_FRAME scratch for composing frames */
+	bool own_tx;
+};
+
+/* ---- node.c ---- */
+/* The internal constructor: run on an existing transport and clock (mem in tests; the public
+ * constructor makes a QUIC endpoint on a libev clock). tp's sink is taken over. scratch: a
+ * 64 KiB buffer to compose frames in, shared by nodes on one thread (NULL = own). */
+int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *clock,
+		   uint8_t *scratch);
+/* Stop without the loop: send Leave to every edge now (the graceful part of nn_node_stop). */
+void nn_node_leave_all(nn_node *n);
+nn_routing_edges *nn_node_edges(nn_node *n);
+nn_routing_kt *nn_node_knowledge(nn_node *n);
+nn_tp *nn_node_transport(nn_node *n);
+/* Bootstrap from an address (mem or quic), keyed from the handshake. */
+int nn_node_bootstrap_addr(nn_node *n, const nn_id *id, const nn_addr *addr);
+
+/* ---- conn.c ---- */
+void nn_node_sink_install(nn_node *n);
+struct nconn *nn_node_nconn_new(nn_node *n);
+void nn_node_nconn_free(nn_node *n, struct nconn *nc);
+/* Start a dial to id at addr (one per contact at a time). */
+int nn_node_dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap);
+/* The single removal path for a live edge: close its connection, remove it, tell the app. */
+void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason);
+/* Register c as a live edge (PoW, admission, caps, crossed dials). 0 or NN_E*; on failure c
+ * has been closed. */
+int nn_node_register(nn_node *n, nn_conn *c);
+/* Send one frame on an edge's connection; counts queue-full; drops the edge when closed. */
+int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len);
+
+/* ---- dispatch.c ---- */
+void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pkt);
+int nn_node_send_ping(nn_node *n, nn_conn *c);
+
+/* ---- route.c ---- */
+/* A routed frame arrived on `from` (NULL: originated here). frame is writable (TTL patch). */
+void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame, size_t len);
+/* Originate a signed routed message over up to 3 disjoint paths. */
+int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
+		      size_t plen);
+/* Look up target: one Lookup frame with avoid = {self} to the 3 closest edges; or (spread)
+ * routed via the closest edge plus a TTL-0 copy to two random edges, which answer at once. */
+int nn_node_lookup(nn_node *n, const nn_id *target, bool spread);
+/* Send a signed Neighbors answer (closest(target) + self) to `to`: over edge `direct`
+ * (TTL 1) when not NULL, else routed. */
+int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
+			   const uint8_t nonce[NN_ROUTING_NONCE_LEN], nn_conn *direct);
+void nn_node_nonce_new(nn_node *n, uint8_t nonce[NN_ROUTING_NONCE_LEN]);
+bool nn_node_nonce_valid(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN]);
+
+/* ---- maint.c ---- */
+void nn_node_maint_start(nn_node *n);
+void nn_node_maint_stop(nn_node *n);
+void nn_node_dial_done(nn_node *n, const nn_id *id, bool ok);
+/* A knowledge observe asked for a probe of incumbent. */
+void nn_node_want_probe(nn_node *n, const nn_id *incumbent);
+/* Learn a contact (observe + probe bookkeeping). */
+int nn_node_observe(nn_node *n, const nn_routing_contact *c, nn_routing_source src);
+
+/* ---- log.c ---- */
+void nn_node_log(nn_node *n, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *nn_node_hex(const nn_id *id, char buf[65]);
+static inline nn_time nn_node_now(nn_node *n) { return nn_clock_now(n->clock); }
+static inline nn_time nn_node_wall(nn_node *n) { return nn_clock_wall(n->clock); }
+static inline nn_time nn_node_ms(int64_t ms) { return (nn_time)ms * NN_MS; }
+
+#endif

@@ -1,0 +1,263 @@
+/* nodenet.h — libnodenet's public API: run a node of the nodenet v1 overlay, or embed one.
+ *
+ * A node is its NodeID (BLAKE2b-256 of its Ed25519 key, with proof-of-work). It keeps live edges
+ * (QUIC connections with mutual TLS bound to the NodeID) to other nodes and routes for everyone:
+ * a message to a NodeID travels greedily by XOR distance, down up to three disjoint paths, and
+ * arrives exactly once. This is the only installed header; everything else is internal.
+ *
+ * Errors: every fallible function returns 0 (or a count) on success and a negative NN_E* code
+ * on failure; nn_strerror() describes a code and nn_errname() gives its symbol ("EINVAL").
+ *
+ * Threading: a node lives on one libev loop thread, its own (nn_node_run) or the host's (pass a
+ * `struct ev_loop *` to nn_node_new and run that loop yourself). Every call below must be made
+ * on that thread (from callbacks, or before the loop runs), except the two marked THREAD-SAFE:
+ * nn_node_stop() and nn_node_call(), which hand work to the loop thread. Callbacks run on the
+ * loop thread and must not block; the data they receive is valid only during the call.
+ *
+ * Ownership: the node copies what it keeps from options and arguments; the seed is wiped from
+ * the node's memory when it is freed. Sends never block and never take ownership of the buffer.
+ */
+#ifndef NODENET_H
+#define NODENET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NN_VERSION_STRING "0.1.0"
+
+/* ---- errors: this block is identical to kad/nn_err.h (a test checks it) ---- */
+/* BEGIN nn_err */
+#ifndef NN_ERR_H
+#define NN_ERR_H
+
+/* X(name, value, description) */
+#define NN_ERR_LIST(X)                                                              \
+	X(EINVAL,        -1,  "invalid argument")                                   \
+	X(ENOMEM,        -2,  "out of memory")                                      \
+	X(ETRUNC,        -3,  "input truncated")                                    \
+	X(EOVERFLOW,     -4,  "value out of range")                                 \
+	X(ENONMINIMAL,   -5,  "non-minimal variable-length integer")                \
+	X(EBADVERSION,   -6,  "unsupported protocol version")                       \
+	X(ETOOBIG,       -7,  "message exceeds size limit")                         \
+	X(ETRAILING,     -8,  "trailing bytes after message")                       \
+	X(ENOSPC,        -9,  "output buffer too small")                            \
+	X(EIO,           -10, "I/O error")                                          \
+	X(ENOENT,        -11, "no such file or entry")                              \
+	X(ECORRUPT,      -12, "corrupt or malformed data")                          \
+	X(EEXIST,        -13, "already exists")                                     \
+	X(EBADSIG,       -14, "signature verification failed")                      \
+	X(EPOW,          -15, "proof-of-work below the required difficulty")        \
+	X(ECANCELED,     -16, "operation canceled")                                 \
+	X(EAGAIN,        -17, "queue full, try again later (backpressure)")         \
+	X(ETIMEDOUT,     -18, "operation timed out")                                \
+	X(ECLOSED,       -19, "connection closed")                                  \
+	X(EIDMISMATCH,   -20, "peer authenticated as a different NodeID")           \
+	X(EUNREACH,      -21, "peer unreachable")                                   \
+	X(EUNROUTABLE,   -22, "no live edge to route through")                      \
+	X(EUNSUPPORTED,  -23, "operation not supported by this transport or peer")  \
+	X(EREFUSED,      -24, "refused by policy")                                  \
+	X(ESTALE,        -25, "timestamp outside the freshness window")             \
+	X(EREPLAY,       -26, "replayed message")                                   \
+	X(ELIMIT,        -27, "rate limit or capacity cap reached")                 \
+	X(ECRYPTO,       -28, "cryptographic failure")                              \
+	X(ETLS,          -29, "TLS handshake or certificate failure")               \
+	X(EADDR,         -30, "bad or unusable address")                            \
+	X(EBUSY,         -31, "resource busy")                                      \
+	X(ESTATE,        -32, "operation not valid in the current state")           \
+	X(EWRONGTARGET,  -33, "reply keys do not hash to the target NodeID")        \
+	X(ENONCE,        -34, "nonce does not match a pending request")             \
+	X(EINTERNAL,     -35, "internal error")
+
+enum nn_err {
+	NN_OK = 0,
+#define NN_ERR_ENUM_(name, value, desc) NN_##name = (value),
+	NN_ERR_LIST(NN_ERR_ENUM_)
+#undef NN_ERR_ENUM_
+};
+
+/* One-line description of an error code; never NULL ("unknown error" for unknown codes). */
+const char *nn_strerror(int err);
+/* Symbol without the NN_ prefix ("EINVAL"); "OK" for 0, "EUNKNOWN" for unknown codes. */
+const char *nn_errname(int err);
+
+#endif
+/* END nn_err */
+
+/* ---- NodeIDs ---- */
+#ifndef NN_ID_DEFINED
+#define NN_ID_DEFINED
+/* A NodeID: 32 bytes, read as a big-endian 256-bit number. */
+typedef struct nn_id {
+	uint8_t b[32];
+} nn_id;
+#endif
+
+/* Parse exactly 64 hex digits (either case). NN_EINVAL otherwise. */
+int nn_id_parse(nn_id *out, const char *hex, size_t len);
+/* Format as 64 lowercase hex digits plus NUL into out[65]; returns out. */
+char *nn_id_format(char out[65], const nn_id *id);
+
+/* ---- identities ---- */
+#define NN_SEED_BYTES 32
+/* Load a seed file (exactly 32 bytes). NN_ENOENT (missing), NN_ECORRUPT (wrong size or type),
+ * NN_EIO. */
+int nn_seed_load(const char *path, uint8_t seed[NN_SEED_BYTES]);
+/* Save atomically with mode 0600; never replaces an existing file (NN_EEXIST). */
+int nn_seed_save(const char *path, const uint8_t seed[NN_SEED_BYTES]);
+/* Mint a seed whose NodeID has >= difficulty leading zero bits, on `threads` worker threads
+ * (0 = one per CPU) that are joined before return. progress (may be NULL) runs on the calling
+ * thread every ~100 ms; returning non-zero cancels (NN_ECANCELED). */
+int nn_seed_mint(uint8_t seed[NN_SEED_BYTES], int difficulty, unsigned threads,
+		 int (*progress)(void *user, uint64_t tries, double expected), void *user);
+/* The NodeID of a seed. */
+int nn_seed_node_id(nn_id *out, const uint8_t seed[NN_SEED_BYTES]);
+
+/* ---- options ---- */
+enum nn_log_level { NN_LOG_DEBUG = 0, NN_LOG_INFO = 1, NN_LOG_WARN = 2, NN_LOG_ERROR = 3 };
+
+/* Maintenance timings in milliseconds. 0 takes the default in brackets; a negative value turns a
+ * periodic task off. */
+typedef struct nn_maintenance {
+	int64_t tick_ms;              /* maintenance tick [5000] */
+	int64_t keepalive_sibling_ms; /* ping a sibling idle this long [15000] */
+	int64_t keepalive_finger_ms;  /* ping a finger idle this long [25000] */
+	int64_t dead_sibling_ms;      /* drop a sibling silent this long [45000] */
+	int64_t dead_finger_ms;       /* drop a finger silent this long [75000] */
+	int64_t self_lookup_ms;       /* look up our own ID [60000] */
+	int64_t sibling_exchange_ms;  /* ask siblings for their closest contacts [30000] */
+	int64_t bucket_refresh_ms;    /* refresh the stalest bucket [60000] */
+	int64_t bucket_stale_ms;      /* a bucket is stale after [900000] */
+	int64_t dial_timeout_ms;      /* one maintenance dial [10000] */
+	int64_t backoff_base_ms;      /* first retry delay after a failed dial [1000] */
+	int64_t backoff_max_ms;       /* retry delay cap; purge after 3 failures at the cap [300000] */
+	unsigned dialers;             /* concurrent maintenance dials [4] */
+} nn_maintenance;
+
+typedef struct nn_node_callbacks {
+	void *user;
+	/* A routed message for this node, delivered once per Send however many copies arrive. */
+	void (*on_message)(void *user, const nn_id *from, const uint8_t *data, size_t len);
+	/* An application frame received over a direct edge from `from` (nn_node_send_direct). */
+	void (*on_direct)(void *user, const nn_id *from, const uint8_t *data, size_t len);
+	/* Edge admission: return false to refuse keeping an edge with `peer` (after its identity and
+	 * PoW were verified). NULL admits everyone. */
+	bool (*admit_edge)(void *user, const nn_id *peer, bool inbound);
+	/* An edge came up (up = true) or went down. */
+	void (*on_edge)(void *user, const nn_id *peer, bool up);
+	/* One log line (no newline) at `level` or above the node's log_level. */
+	void (*on_log)(void *user, int level, const char *line);
+} nn_node_callbacks;
+
+typedef struct nn_node_opts {
+	const uint8_t *seed;          /* the 32-byte identity seed (required); copied */
+	const char *listen;           /* UDP "host:port", ":port" or "[::]:port"; NULL/"" = ":0" */
+	int pow;                      /* network PoW difficulty [0 = off] */
+	bool relay;                   /* volunteer as a relay (advertise CanRelay) [false] */
+	unsigned max_inbound;         /* concurrent inbound QUIC connections [256] */
+	unsigned max_inbound_per_ip;  /* the same per source IP [32] */
+	unsigned max_inbound_edges;   /* inbound overlay edges [256] */
+	int log_level;                /* enum nn_log_level [NN_LOG_INFO] */
+	bool no_maintenance;          /* no keepalive, fill, refresh (tests) [false] */
+	nn_maintenance maint;
+	nn_node_callbacks cb;
+} nn_node_opts;
+
+/* Fill o with the defaults (all zero, log_level INFO). */
+void nn_node_opts_init(nn_node_opts *o);
+
+/* ---- lifecycle ---- */
+typedef struct nn_node nn_node;
+struct ev_loop;
+
+/* Create a node: derives the identity (it must meet o->pow: NN_EPOW), binds the UDP socket
+ * (NN_EADDR, NN_EIO). loop = NULL gives the node its own loop for nn_node_run(); otherwise the
+ * node attaches to the host's loop, which the host runs. */
+int nn_node_new(nn_node **out, const nn_node_opts *o, struct ev_loop *loop);
+/* Free the node: closes every edge and the socket (no Leave is sent: call nn_node_stop() and
+ * let the loop finish first for a graceful exit). NULL is fine. */
+void nn_node_free(nn_node *n);
+/* Run the node's own loop until nn_node_stop(). NN_ESTATE when attached to a host loop. */
+int nn_node_run(nn_node *n);
+/* THREAD-SAFE. Graceful stop: send Leave to every edge, flush, then stop the node's loop (own
+ * loop) or detach its watchers (host loop). */
+int nn_node_stop(nn_node *n);
+/* THREAD-SAFE. Run fn(n, arg) on the loop thread soon. NN_EAGAIN when the queue (64) is full. */
+int nn_node_call(nn_node *n, void (*fn)(nn_node *n, void *arg), void *arg);
+
+const nn_id *nn_node_id(const nn_node *n);
+/* The node's advertised addresses as "host:port" strings (a wildcard bind lists the interface
+ * addresses, never 0.0.0.0 or ::). Returns how many there are; writes up to cap. */
+size_t nn_node_addrs(nn_node *n, char (*out)[64], size_t cap);
+
+/* Add a bootstrap contact and dial it now. hostport is a literal "ip:port" / "[ip6]:port". */
+int nn_node_bootstrap(nn_node *n, const nn_id *id, const char *hostport);
+
+/* ---- messaging ---- */
+/* Largest payload nn_node_send accepts, whatever the number of edges. */
+#define NN_NODE_MAX_MESSAGE 65294
+/* Route payload to target over up to 3 disjoint paths. Never blocks. NN_EUNROUTABLE with no
+ * live edge, NN_ETOOBIG over NN_NODE_MAX_MESSAGE, NN_EAGAIN if no first hop could take it. */
+int nn_node_send(nn_node *n, const nn_id *target, const void *data, size_t len);
+
+/* ---- introspection ---- */
+typedef struct nn_peer_info {
+	nn_id id;
+	char addr[64];   /* observed remote address */
+	bool inbound;    /* the peer dialled us */
+	bool sibling;    /* one of the 16 closest edges to us (else a finger) */
+} nn_peer_info;
+/* Live edges; returns how many there are, writes up to cap. */
+size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
+
+/* Counters (monotonic) and gauges: X(name, description). */
+#define NN_NODE_STATS(X)                                                                     \
+	X(sent, "routed messages originated")                                                \
+	X(delivered, "routed messages delivered to the application")                        \
+	X(forwarded, "routed frames forwarded for others")                                  \
+	X(local_repairs, "forwards retried on the next candidate after a failed send")      \
+	X(direct_rx, "App frames received over direct edges")                               \
+	X(dropped_sub_pow, "frames or edges from identities below the PoW difficulty")      \
+	X(dropped_stale, "routed frames outside the +-30 s freshness window")               \
+	X(dropped_bad_sig, "routed frames whose signature failed at the terminal")          \
+	X(dropped_rate_limited, "frames over a per-edge or per-originator rate limit")      \
+	X(dropped_unsolicited, "Neighbors answers for a nonce we did not send")             \
+	X(dropped_inbound_full, "inbound edges refused: inbound edge cap reached")          \
+	X(dropped_edge_refused, "edges refused by the admission hook")                      \
+	X(dropped_malformed, "malformed frames (any type)")                                 \
+	X(dropped_dup_inbound, "inbound edges for a peer that already has one")             \
+	X(dropped_dup, "duplicate copies of a routed message suppressed at the terminal")   \
+	X(dropped_ttl, "routed frames dropped at TTL 0")                                    \
+	X(dropped_no_route, "routed frames with no closer edge (local optimum)")            \
+	X(dropped_queue_full, "sends refused by a full per-connection queue")               \
+	X(dropped_tombstoned, "frames on connections of edges just dropped")                \
+	X(dropped_unknown_type, "frames of unassigned types (ignored)")                     \
+	X(edges_up, "edges registered")                                                      \
+	X(edges_down, "edges dropped")                                                       \
+	X(dials, "outgoing dials started")                                                   \
+	X(dial_failures, "outgoing dials that failed")                                       \
+	X(pings_tx, "keepalive pings sent")                                                  \
+	X(lookups_tx, "lookups originated (self-lookup, refresh, bootstrap)")               \
+	X(purged, "contacts purged after repeated dial failures")                           \
+	X(edges, "gauge: live edges")                                                        \
+	X(edges_out, "gauge: outgoing live edges")                                           \
+	X(knowledge, "gauge: contacts in the knowledge table")
+
+typedef struct nn_node_stats {
+#define NN_STATS_FIELD_(name, desc) uint64_t name;
+	NN_NODE_STATS(NN_STATS_FIELD_)
+#undef NN_STATS_FIELD_
+} nn_node_stats;
+
+void nn_node_get_stats(nn_node *n, nn_node_stats *out);
+/* Name of counter i (0-based, in NN_NODE_STATS order) or NULL past the end; *value from s. */
+const char *nn_node_stat(const nn_node_stats *s, size_t i, uint64_t *value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

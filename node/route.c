@@ -1,0 +1,323 @@
+/* route.c — routed frames at every hop, origination over disjoint paths, lookups.
+ *
+ * At every hop (verifiable tier): strict decode, the arriving edge's forward bucket, PoW of the
+ * originator (so sub-PoW traffic dies at the first honest hop), freshness (+-30 s), decide. A
+ * transit frame is forwarded from the buffer it arrived in with only its TTL byte patched; a
+ * failed send moves on to the next candidate (local repair). At the terminal the signature is
+ * verified, duplicates and replays are suppressed (DESIGN §5.3), work requests are charged to
+ * the per-originator limiter, and the message is handled by type.
+ *
+ * Origination signs once and sends one copy per disjoint first hop, each with the other first
+ * hops in its avoid set; the copies are built in the node's scratch buffer, the avoid set
+ * patched in place between sends.
+ */
+#include <string.h>
+
+#include "node/node_impl.h"
+#include "pow/pow.h"
+#include "routing/control.h"
+
+/* ---- solicited nonces (Lookup / Siblings answers) ---- */
+void nn_node_nonce_new(nn_node *n, uint8_t nonce[NN_ROUTING_NONCE_LEN])
+{
+	uint64_t r = nn_clock_rand(n->clock);
+	memcpy(nonce, &r, NN_ROUTING_NONCE_LEN);
+	nn_time now = nn_node_now(n);
+	size_t victim = 0;
+	for (size_t i = 0; i < NN_NODE_NONCES; i++) {
+		if (n->nonces[i].expires <= now) {
+			victim = i;
+			break;
+		}
+		if (n->nonces[i].expires < n->nonces[victim].expires)
+			victim = i;
+	}
+	memcpy(n->nonces[victim].nonce, nonce, NN_ROUTING_NONCE_LEN);
+	n->nonces[victim].expires = now + NN_ROUTING_MAX_AGE;
+}
+
+bool nn_node_nonce_valid(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN])
+{
+	nn_time now = nn_node_now(n);
+	for (size_t i = 0; i < NN_NODE_NONCES; i++)
+		if (n->nonces[i].expires > now &&
+		    !memcmp(n->nonces[i].nonce, nonce, NN_ROUTING_NONCE_LEN))
+			return true;
+	return false;
+}
+
+/* ---- building frames ---- */
+/* Sign and encode a routed frame into n->tx with navoid avoid entries (from avoid, may be
+ * NULL when 0). payload may already sit at its offset in n->tx. Returns the frame length. */
+static int build(nn_node *n, uint8_t type, const nn_id *target, uint8_t ttl, const nn_id *avoid,
+		 size_t navoid, const uint8_t *payload, size_t plen)
+{
+	int off = nn_routing_frame_payload_offset(navoid, plen);
+	if (off < 0)
+		return off;
+	uint8_t *at = n->tx + off;
+	if (plen && payload != at)
+		memmove(at, payload, plen);
+	nn_routing_env env;
+	memset(&env, 0, sizeof env);
+	env.target = *target;
+	env.ttl = ttl;
+	memcpy(env.ed_pub, n->ident.ed_pub, NN_ED_PUB_LEN);
+	env.sent = nn_node_wall(n);
+	env.navoid = (uint8_t)navoid;
+	for (size_t i = 0; i < navoid; i++)
+		env.avoid[i] = avoid[i];
+	env.payload = at;
+	env.plen = plen;
+	uint8_t sig[NN_ED_SIG_LEN];
+	int rc = nn_routing_env_sign(&n->ident, type, target, env.sent, at, plen, sig);
+	if (rc < 0)
+		return rc;
+	env.sig = sig;
+	return nn_routing_frame_encode(n->tx, NN_WIRE_MAX_FRAME, type, &env);
+}
+
+int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
+		      size_t plen)
+{
+	nn_routing_launch L;
+	int rc = nn_routing_launch_plan(n->edges, target, NN_ROUTING_KMIN, NULL, 0, &L);
+	if (rc < 0)
+		return rc;
+	int len = build(n, type, target, NN_ROUTING_MAX_HOPS, L.avoid[0], L.navoid, payload, plen);
+	if (len < 0)
+		return len;
+	size_t ok = 0;
+	int last = NN_EUNROUTABLE;
+	for (size_t i = 0; i < L.n; i++) {
+		if (i > 0)
+			(void)nn_routing_frame_set_avoid(n->tx, (size_t)len, L.avoid[i], L.navoid);
+		int s = nn_node_send_conn(n, L.hop[i].conn, n->tx, (size_t)len);
+		if (s == 0)
+			ok++;
+		else
+			last = s;
+	}
+	return ok ? (int)ok : last;
+}
+
+/* One copy toward target, trying the closest edges in turn (answers: no avoid set). */
+static int originate_single(nn_node *n, uint8_t type, const nn_id *target,
+			    const uint8_t *payload, size_t plen)
+{
+	const nn_routing_edge *cand[NN_ROUTING_KMIN];
+	size_t k = nn_routing_edges_closest(n->edges, target, NN_ROUTING_KMIN, NULL, 0, cand);
+	if (!k)
+		return NN_EUNROUTABLE;
+	nn_conn *conns[NN_ROUTING_KMIN];
+	for (size_t i = 0; i < k; i++)
+		conns[i] = cand[i]->conn;
+	int len = build(n, type, target, NN_ROUTING_MAX_HOPS, NULL, 0, payload, plen);
+	if (len < 0)
+		return len;
+	int last = NN_EUNROUTABLE;
+	for (size_t i = 0; i < k; i++) {
+		last = nn_node_send_conn(n, conns[i], n->tx, (size_t)len);
+		if (last == 0)
+			return 0;
+	}
+	return last;
+}
+
+int nn_node_lookup(nn_node *n, const nn_id *target, bool spread)
+{
+	const nn_routing_edge *cand[NN_ROUTING_KMIN];
+	size_t k = nn_routing_edges_closest(n->edges, target, spread ? 1 : NN_ROUTING_KMIN, NULL, 0,
+					    cand);
+	if (!k)
+		return NN_EUNROUTABLE;
+	nn_conn *conns[NN_ROUTING_KMIN];
+	for (size_t i = 0; i < k; i++)
+		conns[i] = cand[i]->conn;
+	if (spread) {
+		/* Two more first hops drawn at random: when our neighbourhood knows nobody in the
+		 * target's region yet (a joining node), a far edge usually does (local policy). */
+		size_t len = nn_routing_edges_len(n->edges);
+		for (int tries = 0; tries < 8 && k < NN_ROUTING_KMIN && len > k; tries++) {
+			const nn_routing_edge *e =
+				nn_routing_edges_at(n->edges, (size_t)nn_clock_rand_below(n->clock, len));
+			bool dup = false;
+			for (size_t i = 0; i < k; i++)
+				dup |= conns[i] == e->conn;
+			if (!dup)
+				conns[k++] = e->conn;
+		}
+	}
+	uint8_t nonce[NN_ROUTING_NONCE_LEN];
+	nn_node_nonce_new(n, nonce);
+	int len = build(n, NN_T_LOOKUP, target, NN_ROUTING_MAX_HOPS, &n->ident.id, 1, nonce,
+			sizeof nonce);
+	if (len < 0)
+		return len;
+	n->stats.lookups_tx++;
+	size_t ok = 0;
+	for (size_t i = 0; i < k; i++) {
+		/* spread copies after the first carry TTL 0: the random edge itself answers with
+		 * its closest contacts (a one-hop FIND_NODE in wire v1 terms: a Lookup that dies
+		 * at its first hop is answered there), straight back over its edge to us */
+		if (spread && i == 1)
+			(void)nn_routing_frame_set_ttl(n->tx, (size_t)len, 0);
+		ok += nn_node_send_conn(n, conns[i], n->tx, (size_t)len) == 0;
+	}
+	return ok ? 0 : NN_EAGAIN;
+}
+
+int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
+			   const uint8_t nonce[NN_ROUTING_NONCE_LEN], nn_conn *direct)
+{
+	static const uint8_t zero_x[NN_X_PUB_LEN];
+	nn_routing_neighbors nb;
+	nn_routing_neighbors_init(&nb, nonce);
+	const nn_routing_contact *close[NN_ROUTING_SIBLINGS];
+	size_t k = nn_routing_kt_closest(n->kt, near, NN_ROUTING_SIBLINGS, close);
+	for (size_t i = 0; i < k; i++) {
+		if (nn_kad_id_eq(&close[i]->id, to))
+			continue;
+		nn_routing_contact c = *close[i];
+		memcpy(c.x_pub, zero_x, sizeof zero_x); /* never leak third parties' x_pub */
+		if (nn_routing_neighbors_append(&nb, &c) < 0)
+			break;
+	}
+	(void)nn_routing_neighbors_append(&nb, &n->self_contact);
+	/* encode the payload where the frame wants it (navoid 0) */
+	int off = nn_routing_frame_payload_offset(0, 0);
+	if (off < 0)
+		return off;
+	uint8_t *p = n->tx + off + 3; /* room for a longer plen varint; moved by build if needed */
+	int plen = nn_routing_neighbors_encode(p, NN_ROUTING_MAX_PAYLOAD, &nb);
+	if (plen < 0)
+		return plen;
+	if (!direct)
+		return originate_single(n, NN_T_NEIGHBORS, to, p, (size_t)plen);
+	int len = build(n, NN_T_NEIGHBORS, to, 1, NULL, 0, p, (size_t)plen);
+	if (len < 0)
+		return len;
+	return nn_node_send_conn(n, direct, n->tx, (size_t)len);
+}
+
+/* ---- terminal actions ---- */
+static void on_neighbors(nn_node *n, const nn_id *origin, const nn_routing_env *env)
+{
+	if (env->plen < NN_ROUTING_NONCE_LEN || !nn_node_nonce_valid(n, env->payload)) {
+		n->stats.dropped_unsolicited++;
+		return;
+	}
+	if (!nn_olimit_allow(&n->olimit, origin, nn_node_now(n))) {
+		n->stats.dropped_rate_limited++;
+		return;
+	}
+	nn_routing_neighbors nb;
+	if (nn_routing_neighbors_decode(env->payload, env->plen, &nb) < 0) {
+		n->stats.dropped_malformed++;
+		return;
+	}
+	for (size_t i = 0; i < nb.count; i++) {
+		nn_routing_contact c;
+		if (nn_routing_neighbors_get(&nb, i, &c) < 0)
+			continue;
+		if (nn_kad_id_eq(&c.id, origin)) {
+			memset(c.x_pub, 0, sizeof c.x_pub);
+			(void)nn_node_observe(n, &c, NN_ROUTING_SRC_SELF); /* its own signed word */
+		} else {
+			nn_routing_contact_sanitize_hint(&c);
+			(void)nn_node_observe(n, &c, NN_ROUTING_SRC_HINT);
+		}
+	}
+}
+
+static void terminal(nn_node *n, uint8_t type, const nn_routing_env *env, const nn_id *origin,
+		     bool delivered)
+{
+	if (!delivered && type != NN_T_LOOKUP)
+		return;
+	if (nn_routing_env_verify(env, type) < 0) {
+		n->stats.dropped_bad_sig++;
+		return;
+	}
+	if (nn_routing_dedup_check(&n->dedup, env->sig, nn_node_wall(n)) < 0) {
+		n->stats.dropped_dup++;
+		return;
+	}
+	switch (type) {
+	case NN_T_ROUTE:
+		n->stats.delivered++;
+		if (n->opts.cb.on_message)
+			n->opts.cb.on_message(n->opts.cb.user, origin, env->payload, env->plen);
+		break;
+	case NN_T_LOOKUP:
+		if (env->plen != NN_ROUTING_NONCE_LEN) {
+			n->stats.dropped_malformed++;
+			break;
+		}
+		if (!nn_olimit_allow(&n->olimit, origin, nn_node_now(n))) {
+			n->stats.dropped_rate_limited++;
+			break;
+		}
+		(void)nn_node_send_neighbors(n, origin, &env->target, env->payload, NULL);
+		break;
+	case NN_T_NEIGHBORS:
+		on_neighbors(n, origin, env);
+		break;
+	default:
+		/* Hello/Reply/Connect/ConnectAck: the rendezvous and NAT layers handle these */
+		n->stats.dropped_unknown_type++;
+		break;
+	}
+}
+
+void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame, size_t len)
+{
+	nn_routing_env env;
+	uint8_t t;
+	if (nn_routing_frame_decode(frame, len, &t, &env) < 0) {
+		n->stats.dropped_malformed++;
+		return;
+	}
+	nn_time now = nn_node_now(n);
+	if (from && !nn_routing_edges_allow_forward(n->edges, &from->remote_id, now)) {
+		n->stats.dropped_rate_limited++;
+		return;
+	}
+	nn_id origin;
+	nn_identity_node_id(&origin, env.ed_pub);
+	if (!nn_pow_ok(&origin, n->pow)) {
+		n->stats.dropped_sub_pow++;
+		return;
+	}
+	if (!nn_routing_env_fresh(env.sent, nn_node_wall(n))) {
+		n->stats.dropped_stale++;
+		return;
+	}
+	nn_routing_decision d;
+	nn_routing_action a = nn_routing_decide_env(n->edges, &env, &d);
+	if (a == NN_ROUTING_DELIVER) {
+		terminal(n, type, &env, &origin, true);
+		return;
+	}
+	if (a == NN_ROUTING_DROP) {
+		if (type == NN_T_LOOKUP)
+			terminal(n, type, &env, &origin, false); /* a dead end answers (also at TTL 0) */
+		else if (env.ttl == 0)
+			n->stats.dropped_ttl++;
+		else
+			n->stats.dropped_no_route++;
+		return;
+	}
+	(void)nn_routing_frame_set_ttl(frame, len, d.ttl);
+	for (size_t i = 0; i < d.n; i++) {
+		nn_conn *c = d.cand[i].conn;
+		if (c == from)
+			continue;
+		if (nn_node_send_conn(n, c, frame, len) == 0) {
+			n->stats.forwarded++;
+			return;
+		}
+		n->stats.local_repairs++;
+	}
+	n->stats.dropped_no_route++;
+}

@@ -1,0 +1,66 @@
+/* cluster.h — a deterministic cluster of nodes on the in-memory transport in virtual time.
+ *
+ * Every node gets a seed from the cluster's seeded RNG (minted to meet `pow` when pow > 0), a
+ * mem endpoint "n<i>" keyed with its identity, and records what it receives. All nodes share
+ * one scratch buffer (one thread). Same seed, same run. */
+#ifndef NN_TEST_CLUSTER_H
+#define NN_TEST_CLUSTER_H
+
+#include "node/node_impl.h"
+#include "tests/support/testutil.h"
+#include "transport/mem/mem.h"
+
+typedef struct cl_msg {
+	uint32_t to, from_idx;
+	nn_id from;
+	uint64_t tag; /* first 8 payload bytes */
+	size_t len;
+} cl_msg;
+
+typedef struct cluster cluster;
+
+typedef struct cl_node {
+	cluster *cl;
+	uint32_t idx;
+	nn_node *node;
+	nn_tp *tp;
+	uint8_t seed[32];
+	nn_id id;
+	bool up;
+} cl_node;
+
+struct cluster {
+	nn_clock *clk;
+	nn_pool pool;
+	nn_mem_hub *hub;
+	uint8_t *scratch;
+	cl_node *nodes;
+	uint32_t n;
+	nn_test_rng rng;
+	int pow;
+	nn_node_opts base; /* options every node starts with */
+	cl_msg *msgs;
+	size_t nmsgs, capmsgs;
+	uint64_t direct_rx;
+};
+
+/* n nodes (not started). base may be NULL. */
+cluster *cl_new(uint32_t n, uint64_t seed, int pow, const nn_node_opts *base);
+void cl_free(cluster *cl);
+/* Create node i's endpoint and node. */
+int cl_start(cluster *cl, uint32_t i);
+/* Destroy node i abruptly (a crash: no Leave) or gracefully (Leave first). */
+void cl_kill(cluster *cl, uint32_t i, bool graceful);
+/* Bootstrap node i from node j. */
+int cl_bootstrap(cluster *cl, uint32_t i, uint32_t j);
+/* Advance virtual time. */
+void cl_run(cluster *cl, nn_time dt);
+/* Number of messages to node `to` carrying tag. */
+size_t cl_count(const cluster *cl, uint32_t to, uint64_t tag);
+/* Send a tagged message from i to j. */
+int cl_send(cluster *cl, uint32_t i, uint32_t j, uint64_t tag);
+size_t cl_edges(const cluster *cl, uint32_t i);
+/* Print the non-zero counters summed over live nodes ("# stat name value"). */
+void cl_print_stats(cluster *cl);
+
+#endif

@@ -1,0 +1,142 @@
+/* test_node.c — the node runtime on the in-memory transport in virtual time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tests/node/cluster.h"
+
+static void test_two_nodes_bootstrap_and_send(void **state)
+{
+	cluster *cl = cl_new(2, 1, 0, NULL);
+	assert_int_equal(cl_start(cl, 0), 0);
+	assert_int_equal(cl_start(cl, 1), 0);
+	assert_int_equal(cl_bootstrap(cl, 1, 0), 0);
+	cl_run(cl, 100 * NN_MS);
+	/* the dialler registers at once, the acceptor on the dialler's immediate Ping */
+	assert_int_equal(cl_edges(cl, 0), 1);
+	assert_int_equal(cl_edges(cl, 1), 1);
+	assert_int_equal(cl_send(cl, 0, 1, 7), 0);
+	assert_int_equal(cl_send(cl, 1, 0, 8), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(cl_count(cl, 1, 7), 1);
+	assert_int_equal(cl_count(cl, 0, 8), 1);
+	assert_true(nn_kad_id_eq(&cl->msgs[0].from, &cl->nodes[cl->msgs[0].to ? 0 : 1].id));
+	cl_free(cl);
+}
+
+static void test_unroutable_without_edges(void **state)
+{
+	cluster *cl = cl_new(2, 2, 0, NULL);
+	assert_int_equal(cl_start(cl, 0), 0);
+	assert_int_equal(cl_send(cl, 0, 1, 1), NN_EUNROUTABLE);
+	/* to self: delivered locally, once */
+	uint8_t p[8] = {9};
+	assert_int_equal(nn_node_send(cl->nodes[0].node, &cl->nodes[0].id, p, sizeof p), 0);
+	assert_int_equal(cl_count(cl, 0, 9), 1);
+	uint8_t big[1];
+	assert_int_equal(nn_node_send(cl->nodes[0].node, &cl->nodes[1].id, big,
+				      (size_t)NN_NODE_MAX_MESSAGE + 1), NN_ETOOBIG);
+	cl_free(cl);
+}
+
+/* n nodes bootstrap from node 0; run; check the floor and all sampled pairs deliver once. */
+static void converge_and_check(uint32_t n, int pow, uint64_t seed, nn_time settle, size_t pairs)
+{
+	cluster *cl = cl_new(n, seed, pow, NULL);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	for (uint32_t i = 1; i < n; i++) {
+		assert_int_equal(cl_bootstrap(cl, i, 0), 0);
+		cl_run(cl, 20 * NN_MS);
+	}
+	cl_run(cl, settle);
+	size_t below = 0, total = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		size_t e = cl_edges(cl, i);
+		total += e;
+		below += e < NN_ROUTING_KMIN;
+	}
+	printf("# %u nodes (pow %d): mean %.1f edges, %zu below KMin\n", n, pow,
+	       (double)total / n, below);
+	assert_int_equal(below, 0);
+	nn_test_rng r = {seed * 31 + 7};
+	size_t sent = 0;
+	for (size_t k = 0; k < pairs; k++) {
+		uint32_t a = (uint32_t)(nn_test_rng_next(&r) % n), b = (uint32_t)(nn_test_rng_next(&r) % n);
+		if (a == b)
+			continue;
+		assert_int_equal(cl_send(cl, a, b, 1000 + k), 0);
+		sent++;
+		if (k % 64 == 63)
+			cl_run(cl, 50 * NN_MS);
+	}
+	cl_run(cl, 2 * NN_SEC);
+	size_t once = 0, dup = 0, lost = 0;
+	r.s = seed * 31 + 7;
+	for (size_t k = 0; k < pairs; k++) {
+		uint32_t a = (uint32_t)(nn_test_rng_next(&r) % n), b = (uint32_t)(nn_test_rng_next(&r) % n);
+		if (a == b)
+			continue;
+		size_t c = cl_count(cl, b, 1000 + k);
+		once += c == 1;
+		dup += c > 1;
+		lost += c == 0;
+		if (c == 0 && lost < 4) {
+			/* walk greedy from a toward b over the live edges, no avoid set */
+			uint32_t at = a;
+			printf("# lost %u->%u (cpl %u): path", a, b, nn_kad_cpl(&cl->nodes[a].id, &cl->nodes[b].id));
+			for (int hop = 0; hop < 20; hop++) {
+				printf(" %u", at);
+				if (at == b)
+					break;
+				nn_routing_decision d;
+				if (nn_routing_decide(nn_node_edges(cl->nodes[at].node), &cl->nodes[b].id, 16,
+						      NULL, 0, &d) != NN_ROUTING_FORWARD) {
+					printf(" STUCK at %02x%02x (%zu edges)", cl->nodes[at].id.b[0], cl->nodes[at].id.b[1], cl_edges(cl, at));
+					unsigned bk = nn_kad_cpl(&cl->nodes[at].id, &cl->nodes[b].id);
+					nn_routing_kt *kt = nn_node_knowledge(cl->nodes[at].node);
+					size_t kn = nn_routing_kt_bucket_len(kt, bk), ka = 0, ne = 0, exist = 0;
+					for (size_t q = 0; q < kn; q++)
+						ka += nn_routing_kt_bucket_at(kt, bk, q)->naddrs > 0;
+					nn_routing_edges *ee = nn_node_edges(cl->nodes[at].node);
+					for (size_t q = 0; q < nn_routing_edges_len(ee); q++)
+						ne += nn_routing_edges_at(ee, q)->bucket == bk;
+					for (uint32_t z = 0; z < n; z++)
+						exist += z != at && nn_kad_cpl(&cl->nodes[at].id, &cl->nodes[z].id) == bk;
+					printf(" bucket %u: %zu nodes exist, %zu known, %zu with addr, %zu edges; phase %s out %zu",
+					       bk, exist, kn, ka, ne, nn_routing_phase_name(nn_routing_edges_phase(ee)),
+					       nn_routing_edges_outgoing(ee));
+					break;
+				}
+				for (uint32_t z = 0; z < n; z++)
+					if (nn_kad_id_eq(&cl->nodes[z].id, &d.cand[0].id))
+						at = z;
+			}
+			printf("\n");
+		}
+	}
+	printf("# %zu sends: %zu exactly once, %zu duplicated, %zu lost\n", sent, once, dup, lost);
+	if (lost || dup)
+		cl_print_stats(cl);
+	assert_int_equal(dup, 0);
+	assert_int_equal(lost, 0);
+	cl_free(cl);
+}
+
+static void test_cluster_50(void **state) { converge_and_check(50, 0, 3, 60 * NN_SEC, 400); }
+
+static void test_bootstrap_with_pow_8(void **state) { converge_and_check(20, 8, 4, 30 * NN_SEC, 100); }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_two_nodes_bootstrap_and_send),
+		cmocka_unit_test(test_unroutable_without_edges),
+		cmocka_unit_test(test_cluster_50),
+		cmocka_unit_test(test_bootstrap_with_pow_8),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
