@@ -33,9 +33,10 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 	int len = 0;
 	const unsigned char *der = x ? wolfSSL_X509_get_der(x, &len) : NULL;
 	nn_id peer;
+	uint8_t ed_pub[NN_ED_PUB_LEN];
 	nn_quic_cert_verdict v = NN_QUIC_CERT_MALFORMED;
 	if (!der || len <= 0 ||
-	    nn_quic_certext_verify(der, (size_t)len, &peer, NULL, &v) != 0) {
+	    nn_quic_certext_verify(der, (size_t)len, &peer, ed_pub, &v) != 0) {
 		c->verdict = v;
 		return 0;
 	}
@@ -45,6 +46,7 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		return 0;
 	}
 	c->base.remote_id = peer;
+	memcpy(c->base.remote_ed_pub, ed_pub, sizeof c->base.remote_ed_pub);
 	c->peer_verified = true;
 	c->verdict = NN_QUIC_CERT_OK;
 	return 1;
