@@ -537,7 +537,7 @@ void nn_quic_conn_write(nn_quic_conn *c)
 		return;
 	}
 	ngtcp2_tstamp ts = (ngtcp2_tstamp)nn_quic_now(ep);
-	size_t size = ngtcp2_conn_get_max_tx_udp_payload_size(c->qc);
+	size_t size = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
 	size_t max_pkts = ngtcp2_conn_get_send_quantum(c->qc) / size;
 	if (max_pkts < 1)
 		max_pkts = 1;

@@ -1,0 +1,303 @@
+/* bench_quic.c — the QUIC transport's figures, all printed by one run (figures, no asserts):
+ *   - handshakes: p50/p99 latency of sequential dials and handshakes/s (sequential and 32 in
+ *     parallel) on loopback;
+ *   - bulk: frame throughput over one edge (64 KiB frames) in Gbit/s, next to raw UDP on the
+ *     same machine (sendmmsg/recvmmsg of 1452-byte datagrams, and with UDP GSO);
+ *   - memory per established connection (heap bytes from mallinfo2, both ends counted, divided
+ *     per end) and allocations per connection;
+ *   - allocations per frame in steady state (1 KiB frames, counted by the --wrap counter, which
+ *     sees the static wolfSSL/ngtcp2 too).
+ * Both endpoints share one libev loop on one thread, as do the raw-UDP sockets, so the
+ * comparison is like for like. `--quick` cuts every count for the test suite's smoke run. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <malloc.h>
+#include <netinet/udp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/quic/quic_factory.h"
+#include "tests/support/bench.h"
+#include "wire/wire.h"
+
+typedef struct rec {
+	nn_tp *tp;
+	nn_addr addr;
+	nn_conn *last;
+	nn_conn *log[1024]; /* every reported conn, in order (wraps) */
+	int n_conn, n_closed, n_writable;
+	uint64_t rx, rx_bytes;
+} rec;
+
+static void s_conn(void *a, nn_conn *c)
+{
+	rec *r = a;
+	r->log[r->n_conn % 1024] = c;
+	r->n_conn++;
+	r->last = c;
+}
+static void s_frame(void *a, nn_conn *c, nn_pkt **p)
+{
+	rec *r = a;
+	r->rx++;
+	r->rx_bytes += (*p)->len;
+}
+static void s_closed(void *a, nn_conn *c, int err, uint64_t reason) { ((rec *)a)->n_closed++; }
+static void s_writable(void *a, nn_conn *c) { ((rec *)a)->n_writable++; }
+
+static nn_qenv *env;
+
+static void mk(rec *r, uint8_t seedb)
+{
+	memset(r, 0, sizeof *r);
+	uint8_t seed[32] = {seedb};
+	nn_quic_config c;
+	nn_quic_config_default(&c);
+	c.max_inbound = 100000;
+	c.max_inbound_per_ip = 100000;
+	c.retry_rate = 1e9; /* measure the handshake itself; Retry adds one round trip */
+	c.retry_burst = 1e9;
+	c.send_queue_bytes = 4u << 20;
+	if (nn_qenv_endpoint(env, seed, &c, &r->tp, &r->addr) != 0) {
+		fprintf(stderr, "endpoint failed\n");
+		exit(1);
+	}
+	nn_tp_sink s = {.ctx = r, .on_conn = s_conn, .on_frame = s_frame, .on_closed = s_closed,
+			.on_writable = s_writable};
+	nn_tp_set_sink(r->tp, &s);
+}
+
+typedef struct wait {
+	const int *a, *b;
+	int va, vb;
+	const uint64_t *u;
+	uint64_t vu;
+} wait;
+static bool pred(void *arg)
+{
+	wait *w = arg;
+	return (!w->a || *w->a >= w->va) && (!w->b || *w->b >= w->vb) && (!w->u || *w->u >= w->vu);
+}
+static int wait2(const int *a, int va, const int *b, int vb)
+{
+	wait w = {.a = a, .va = va, .b = b, .vb = vb};
+	return nn_qenv_run(env, pred, &w, 10 * NN_SEC);
+}
+static int wait_u(const uint64_t *u, uint64_t v)
+{
+	wait w = {.u = u, .vu = v};
+	return nn_qenv_run(env, pred, &w, 30 * NN_SEC);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void bench_handshakes(rec *cl, rec *sv, int n)
+{
+	uint64_t *lat = calloc((size_t)n, sizeof *lat);
+	uint64_t sum = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t t0 = nn_bench_now_ns();
+		nn_tp_dial(cl->tp, &sv->tp->local_id, &sv->addr, NULL);
+		if (wait2(&cl->n_conn, cl->n_conn + 1, &sv->n_conn, sv->n_conn + 1) != 0) {
+			printf("bench quic handshake: timed out\n");
+			free(lat);
+			return;
+		}
+		lat[i] = nn_bench_now_ns() - t0;
+		sum += lat[i];
+		int c0 = cl->n_closed, s0 = sv->n_closed;
+		nn_tp_close(cl->tp, cl->last, 0);
+		wait2(&cl->n_closed, c0 + 1, &sv->n_closed, s0 + 1);
+	}
+	qsort(lat, (size_t)n, sizeof *lat, cmp_u64);
+	double p50 = lat[n / 2] / 1e6, p99 = lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1e6;
+	/* parallel batches of 32 (the default per-IP cap) */
+	int batches = n / 32 > 0 ? n / 32 : 1;
+	uint64_t t0 = nn_bench_now_ns();
+	for (int b = 0; b < batches; b++) {
+		int c0 = cl->n_conn, s0 = sv->n_conn;
+		nn_conn *conns[32];
+		for (int i = 0; i < 32; i++)
+			nn_tp_dial(cl->tp, &sv->tp->local_id, &sv->addr, NULL);
+		int got = 0;
+		if (wait2(&cl->n_conn, c0 + 32, &sv->n_conn, s0 + 32) == 0)
+			for (; got < 32; got++)
+				conns[got] = cl->log[(c0 + got) % 1024];
+		int cc = cl->n_closed, sc = sv->n_closed;
+		for (int i = 0; i < got; i++)
+			nn_tp_close(cl->tp, conns[i], 0);
+		wait2(&cl->n_closed, cc + got, &sv->n_closed, sc + got);
+	}
+	double par_s = (nn_bench_now_ns() - t0) / 1e9;
+	printf("bench quic handshake: %d sequential: p50 %.3f ms, p99 %.3f ms, %.0f handshakes/s; "
+	       "32 in parallel: %.0f handshakes/s (incl. close)\n",
+	       n, p50, p99, n / (sum / 1e9), batches * 32 / par_s);
+	free(lat);
+}
+
+static void bench_memory(rec *cl, rec *sv, int k)
+{
+	uint8_t ping[8];
+	int pn = nn_wire_frame_encode(ping, sizeof ping, NN_T_PING, NULL, 0);
+	/* warm the pool and the loop's heap first */
+	struct mallinfo2 m0 = mallinfo2();
+	uint64_t a0 = nn_test_allocs();
+	int c0 = cl->n_conn, s0 = sv->n_conn;
+	uint64_t rx = sv->rx;
+	nn_conn **cs = calloc((size_t)k, sizeof *cs);
+	for (int i = 0; i < k; i++) {
+		nn_tp_dial(cl->tp, &sv->tp->local_id, &sv->addr, NULL);
+		wait2(&cl->n_conn, c0 + i + 1, &sv->n_conn, s0 + i + 1);
+		cs[i] = cl->last;
+		nn_tp_send(cl->tp, cs[i], ping, (size_t)pn);
+	}
+	if (wait_u(&sv->rx, rx + (uint64_t)k) != 0)
+		fprintf(stderr, "memory: %llu of %d pings arrived; conns %d/%d\n",
+			(unsigned long long)(sv->rx - rx), k, cl->n_conn, sv->n_conn);
+	nn_qenv_run(env, NULL, NULL, 50 * NN_MS); /* let acks settle and queues drain */
+	struct mallinfo2 m1 = mallinfo2();
+	uint64_t a1 = nn_test_allocs();
+	double per_end = ((double)m1.uordblks - (double)m0.uordblks) / (2.0 * k);
+	printf("bench quic memory: %.0f bytes per established connection end (%d connections, "
+	       "both ends in-process; ngtcp2 + wolfSSL + ours), %.1f allocations per end\n",
+	       per_end, k, (double)(a1 - a0) / (2.0 * k));
+	int cc = cl->n_closed, sc = sv->n_closed;
+	for (int i = 0; i < k; i++)
+		nn_tp_close(cl->tp, cs[i], 0);
+	wait2(&cl->n_closed, cc + k, &sv->n_closed, sc + k);
+	free(cs);
+}
+
+static uint8_t big[NN_TP_MAX_FRAME], payload[NN_TP_MAX_FRAME];
+
+/* Send frames of `size` bytes for `secs` seconds; returns receiver bytes/s. */
+static double pump(rec *cl, rec *sv, nn_conn *c, size_t size, double secs, uint64_t *frames)
+{
+	size_t plen = size - 2 - nn_uvarint_len(size);
+	if (2 + nn_uvarint_len(plen) + plen != size)
+		plen++;
+	int n = nn_wire_frame_encode(big, sizeof big, NN_T_TEST, payload, plen);
+	uint64_t b0 = sv->rx_bytes, f0 = sv->rx, sent = 0;
+	uint64_t t0 = nn_bench_now_ns(), end = t0 + (uint64_t)(secs * 1e9);
+	while (nn_bench_now_ns() < end) {
+		int rc;
+		while ((rc = nn_tp_send(cl->tp, c, big, (size_t)n)) == 0)
+			sent++;
+		if (rc != NN_EAGAIN)
+			break;
+		wait w = {.a = &cl->n_writable, .va = cl->n_writable + 1};
+		nn_qenv_run(env, pred, &w, 100 * NN_MS);
+	}
+	if (wait_u(&sv->rx, f0 + sent) != 0)
+		fprintf(stderr, "pump: only %llu of %llu frames arrived (queued %zu, cl eagain %llu)\n",
+			(unsigned long long)(sv->rx - f0), (unsigned long long)sent,
+			nn_tp_queued(cl->tp, c), (unsigned long long)c->tx_eagain);
+	double dt = (nn_bench_now_ns() - t0) / 1e9;
+	if (frames)
+		*frames = sv->rx - f0;
+	return (double)(sv->rx_bytes - b0) / dt;
+}
+
+static double raw_udp(double secs, bool gso)
+{
+	int a = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), b = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int big_buf = 4 << 20;
+	setsockopt(b, SOL_SOCKET, SO_RCVBUF, &big_buf, sizeof big_buf);
+	setsockopt(a, SOL_SOCKET, SO_SNDBUF, &big_buf, sizeof big_buf);
+	bind(b, (struct sockaddr *)&sa, sizeof sa);
+	socklen_t sl = sizeof sa;
+	getsockname(b, (struct sockaddr *)&sa, &sl);
+	enum { B = 32, SZ = 1452 };
+	static uint8_t sbuf[B][SZ], rbuf[B][2048], gbuf[40 * SZ];
+	struct mmsghdr sm[B], rm[B];
+	struct iovec si[B], ri[B];
+	for (int i = 0; i < B; i++) {
+		si[i] = (struct iovec){sbuf[i], SZ};
+		ri[i] = (struct iovec){rbuf[i], sizeof rbuf[i]};
+		memset(&sm[i], 0, sizeof sm[i]);
+		sm[i].msg_hdr = (struct msghdr){.msg_name = &sa, .msg_namelen = sizeof sa,
+						.msg_iov = &si[i], .msg_iovlen = 1};
+	}
+	uint64_t bytes = 0, t0 = nn_bench_now_ns(), end = t0 + (uint64_t)(secs * 1e9);
+	while (nn_bench_now_ns() < end) {
+		if (gso) {
+			char ctl[CMSG_SPACE(sizeof(uint16_t))];
+			struct iovec iov = {gbuf, sizeof gbuf};
+			struct msghdr mh = {.msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov,
+					    .msg_iovlen = 1, .msg_control = ctl,
+					    .msg_controllen = sizeof ctl};
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			uint16_t seg = SZ;
+			memcpy(CMSG_DATA(cm), &seg, sizeof seg);
+			if (sendmsg(a, &mh, 0) < 0 && errno != EAGAIN)
+				return -1;
+		} else {
+			sendmmsg(a, sm, B, 0);
+		}
+		for (;;) {
+			for (int i = 0; i < B; i++)
+				rm[i].msg_hdr = (struct msghdr){.msg_iov = &ri[i], .msg_iovlen = 1};
+			int n = recvmmsg(b, rm, B, MSG_DONTWAIT, NULL);
+			if (n <= 0)
+				break;
+			for (int i = 0; i < n; i++)
+				bytes += rm[i].msg_len;
+		}
+	}
+	close(a);
+	close(b);
+	return (double)bytes / ((nn_bench_now_ns() - t0) / 1e9);
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = nn_bench_quick(argc, argv);
+	if (nn_qenv_setup(NULL, 1, (void **)&env) != 0)
+		return 1;
+	rec cl, sv;
+	mk(&sv, 1);
+	mk(&cl, 2);
+
+	bench_handshakes(&cl, &sv, quick ? 10 : 300);
+	bench_memory(&cl, &sv, quick ? 8 : 200);
+
+	/* one edge for bulk and steady state */
+	nn_tp_dial(cl.tp, &sv.tp->local_id, &sv.addr, NULL);
+	wait2(&cl.n_conn, cl.n_conn + 1, &sv.n_conn, sv.n_conn + 1);
+	nn_conn *c = cl.last;
+	double secs = quick ? 0.3 : 3.0;
+	uint64_t frames = 0;
+	double q = pump(&cl, &sv, c, NN_TP_MAX_FRAME, secs, &frames);
+	double u = raw_udp(secs, false), g = raw_udp(secs, true);
+	printf("bench quic bulk: %.2f Gbit/s over one edge (64 KiB frames, %llu frames); raw UDP "
+	       "same machine: %.2f Gbit/s (1452 B sendmmsg/recvmmsg), %.2f Gbit/s (GSO send); "
+	       "QUIC/raw = %.2f\n",
+	       q * 8 / 1e9, (unsigned long long)frames, u * 8 / 1e9, g * 8 / 1e9, u > 0 ? q / u : 0);
+
+	/* steady state: 1 KiB frames, warmed up, allocations counted over the whole path */
+	pump(&cl, &sv, c, 1024, quick ? 0.1 : 0.5, NULL);
+	uint64_t a0 = nn_test_allocs();
+	pump(&cl, &sv, c, 1024, quick ? 0.2 : 1.0, &frames);
+	uint64_t a1 = nn_test_allocs();
+	printf("bench quic steady state: %.4f allocations per frame (1 KiB frames, %llu frames, "
+	       "sender + receiver + ngtcp2 + wolfSSL)\n",
+	       frames ? (double)(a1 - a0) / (double)frames : 0.0, (unsigned long long)frames);
+	const nn_quic_stats *s = nn_quic_stats_of(cl.tp);
+	printf("bench quic sender: %llu datagrams in %llu send syscalls (%.1f per call)\n",
+	       (unsigned long long)s->tx_datagrams, (unsigned long long)s->tx_syscalls,
+	       s->tx_syscalls ? (double)s->tx_datagrams / (double)s->tx_syscalls : 0);
+	nn_tp_destroy(cl.tp);
+	nn_tp_destroy(sv.tp);
+	nn_qenv_teardown(env);
+	return 0;
+}
