@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tests/transport/contract.h"
+#include "identity/identity.h"
 #include "wire/wire.h"
 
 /* ---- checks ---- */
@@ -277,6 +278,17 @@ static size_t frame_size(uint64_t seq)
 	return 11 + (size_t)(seq * 977u % 3000u);
 }
 
+/* The peer key on a connection, if present, is the one its NodeID was derived from. */
+static bool key_ok(const ctx *x, const nn_conn *c)
+{
+	static const uint8_t zero[32];
+	if (!memcmp(c->remote_ed_pub, zero, 32))
+		return !x->f->reports_keys;
+	nn_id h;
+	nn_identity_node_id(&h, c->remote_ed_pub);
+	return nn_kad_id_eq(&h, &c->remote_id);
+}
+
 /* ---- cases ---- */
 
 static void case_auth(ctx *x, rec *a, rec *b, rec *c)
@@ -285,6 +297,7 @@ static void case_auth(ctx *x, rec *a, rec *b, rec *c)
 	REQUIRE(x, link_up(x, a, b, &ca, &cb) == 0);
 	CHECK(x, nn_kad_id_eq(&ca->remote_id, &b->tp->local_id));
 	CHECK(x, nn_kad_id_eq(&cb->remote_id, &a->tp->local_id));
+	CHECK(x, key_ok(x, ca) && key_ok(x, cb));
 	CHECK(x, ca->outbound && !cb->outbound);
 	CHECK(x, ca->user == b); /* the dial's user pointer */
 	CHECK(x, ca->tp == a->tp && cb->tp == b->tp);

@@ -33,6 +33,9 @@ struct nn_contract_factory {
 	uint32_t max_queue;
 	/* Generous bound for one step (dial, delivery) in the environment's time. */
 	nn_time step_timeout;
+	/* The transport fills conn->remote_ed_pub (then it must be set on every connection). A
+	 * non-zero key must hash to remote_id either way. */
+	bool reports_keys;
 };
 
 /* Run all cases; returns the number of failed checks (0 = pass). */

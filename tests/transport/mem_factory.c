@@ -41,14 +41,17 @@ static int m_create(void *env, const uint8_t seed[32], nn_tp **out, nn_addr *add
 {
 	menv *e = env;
 	nn_id id;
+	uint8_t ed_pub[NN_ED_PUB_LEN];
 	char name[32];
-	int rc = nn_identity_id_from_seed(&id, NULL, seed);
+	int rc = nn_identity_id_from_seed(&id, ed_pub, seed);
 	if (rc != 0)
 		return rc;
 	snprintf(name, sizeof name, "ep%d", e->n++);
 	rc = nn_mem_endpoint_new(e->hub, name, &id, NN_TP_CAP_PUNCH | NN_TP_CAP_MEDIA, out);
-	if (rc == 0)
+	if (rc == 0) {
+		nn_mem_endpoint_set_key(*out, ed_pub);
 		nn_tp_local_addrs(*out, addr, 1);
+	}
 	return rc;
 }
 
@@ -67,6 +70,7 @@ const struct nn_contract_factory nn_mem_factory = {
 	.run = m_run,
 	.max_queue = 64,
 	.step_timeout = 60 * NN_SEC,
+	.reports_keys = true,
 };
 
 struct nn_contract_factory nn_mem_factory_with(const nn_mem_link *profile, const char *name)
