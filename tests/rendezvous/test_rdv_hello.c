@@ -324,6 +324,60 @@ static void test_hello_reply_replay_keys(void **state)
 	nn_replay_destroy(&c);
 }
 
+/* The requester's side: pending Hellos matched by nonce, then verified against their target. */
+static void test_pending_hellos(void **state)
+{
+	nn_identity b, c, m;
+	ident(&b, 2);
+	ident(&c, 3);
+	ident(&m, 0x66);
+	nn_rdv_pending_entry ent[2];
+	nn_rdv_pending p;
+	nn_rdv_pending_init(&p, ent, 2);
+	uint8_t n1[16], n2[16], n3[16];
+	nonce_of(n1, 1);
+	nonce_of(n2, 2);
+	nonce_of(n3, 3);
+	assert_int_equal(nn_rdv_pending_add(&p, &b.id, n1, 100, 0), 0);
+	assert_int_equal(nn_rdv_pending_add(&p, &b.id, n1, 100, 0), NN_EEXIST);
+	assert_int_equal(nn_rdv_pending_add(&p, &c.id, n2, 50, 0), 0);
+	assert_int_equal(nn_rdv_pending_add(&p, &c.id, n3, 50, 0), NN_ELIMIT);
+	assert_int_equal(nn_rdv_pending_add(&p, &c.id, n3, 5, 10), NN_EINVAL);
+	assert_int_equal(nn_rdv_pending_waiting(&p, 0), 2);
+
+	nn_rdv_reply r;
+	nn_id who;
+	/* a Reply for a Hello never sent */
+	assert_int_equal(nn_rdv_reply_make(&r, &b, NULL, 0, n3), 0);
+	assert_int_equal(nn_rdv_pending_match(&p, &r, 1, &who), NN_ENONCE);
+	/* a forwarder answering b's Hello with its own keys: refused, and b's Hello stays pending */
+	assert_int_equal(nn_rdv_reply_make(&r, &m, NULL, 0, n1), 0);
+	assert_int_equal(nn_rdv_pending_match(&p, &r, 1, &who), NN_EWRONGTARGET);
+	/* c answering b's nonce (c saw it pass): WrongTarget too */
+	assert_int_equal(nn_rdv_reply_make(&r, &c, NULL, 0, n1), 0);
+	assert_int_equal(nn_rdv_pending_match(&p, &r, 1, &who), NN_EWRONGTARGET);
+	/* b's genuine Reply, tampered on the way: BadSignature, still pending */
+	assert_int_equal(nn_rdv_reply_make(&r, &b, NULL, 0, n1), 0);
+	nn_rdv_reply t = r;
+	t.x_pub[5] ^= 1;
+	assert_int_equal(nn_rdv_pending_match(&p, &t, 1, &who), NN_EBADSIG);
+	/* the genuine one answers once; its copies over the other paths are replays */
+	assert_int_equal(nn_rdv_pending_match(&p, &r, 2, &who), 0);
+	assert_true(nn_kad_id_eq(&who, &b.id));
+	assert_int_equal(nn_rdv_pending_match(&p, &r, 3, &who), NN_EREPLAY);
+	assert_int_equal(nn_rdv_pending_match(&p, &r, 100, &who), NN_EREPLAY);
+	assert_int_equal(nn_rdv_pending_waiting(&p, 3), 1);
+	/* after the deadline: nothing pending, the slot is reused */
+	assert_int_equal(nn_rdv_pending_match(&p, &r, 101, &who), NN_ENONCE);
+	assert_int_equal(nn_rdv_pending_add(&p, &c.id, n3, 200, 101), 0);
+	/* c's Hello (n2) expired at 50 */
+	assert_int_equal(nn_rdv_reply_make(&r, &c, NULL, 0, n2), 0);
+	assert_int_equal(nn_rdv_pending_match(&p, &r, 51, &who), NN_ENONCE);
+	assert_int_equal(nn_rdv_pending_remove(&p, n3), 0);
+	assert_int_equal(nn_rdv_pending_remove(&p, n3), NN_ENOENT);
+	assert_int_equal(nn_rdv_pending_waiting(&p, 101), 0);
+}
+
 static void test_zero_allocations(void **state)
 {
 	nn_identity a, b;
@@ -361,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_reply_mitm_forwarder),
 		cmocka_unit_test(test_reply_order_and_nonce),
 		cmocka_unit_test(test_hello_reply_replay_keys),
+		cmocka_unit_test(test_pending_hellos),
 		cmocka_unit_test(test_zero_allocations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
