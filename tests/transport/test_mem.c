@@ -167,6 +167,28 @@ static void test_bandwidth_queue_and_order(void **st)
 	teardown(&v);
 }
 
+static void test_stream_order_under_jitter(void **st)
+{
+	env v;
+	nn_mem_link l = nn_mem_link_default();
+	l.latency = 10 * NN_MS;
+	l.jitter = 50 * NN_MS; /* far larger than the send spacing: datagrams would reorder */
+	l.loss_ppm = 100000;
+	l.queue_frames = 1000;
+	setup(&v, &l, NULL);
+	assert_int_equal(dial(&v, 0, 1), 0);
+	uint8_t f[64];
+	for (int i = 0; i < 200; i++) {
+		f[0] = (uint8_t)i;
+		assert_int_equal(nn_tp_send(v.e[0].tp, v.e[0].conn, f, sizeof f), 0);
+		nn_vclock_advance(v.clk, nn_clock_now(v.clk) + 1 * NN_MS);
+	}
+	nn_vclock_advance(v.clk, nn_clock_now(v.clk) + 10 * NN_SEC);
+	assert_int_equal(v.e[1].frames, 200);
+	assert_int_equal(v.e[1].in_order, 200);
+	teardown(&v);
+}
+
 static void test_partition_and_heal(void **st)
 {
 	env v;
@@ -334,6 +356,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_latency_and_dial_rtt),
 		cmocka_unit_test(test_bandwidth_queue_and_order),
+		cmocka_unit_test(test_stream_order_under_jitter),
 		cmocka_unit_test(test_partition_and_heal),
 		cmocka_unit_test(test_dial_errors_and_names),
 		cmocka_unit_test(test_capabilities),
