@@ -10,6 +10,7 @@
 #include "routing/control.h"
 #include "routing/decide.h"
 #include "routing/dedup.h"
+#include "routing/knowledge.h"
 #include "tests/routing/rt_util.h"
 #include "tests/support/alloc_count.h"
 
@@ -95,10 +96,62 @@ static void test_zero_allocations(void **state)
 	nn_routing_edges_free(e);
 }
 
+/* Tables allocate once at creation: learning, queries, fill and edge churn allocate nothing. */
+static void test_tables_allocate_only_at_init(void **state)
+{
+	nn_test_rng r = {302};
+	nn_id self;
+	rt_random_id(&r, &self);
+	nn_routing_kt *kt;
+	nn_routing_kt_opts ko = {.capacity = 1024};
+	assert_int_equal(nn_routing_kt_new(&kt, &self, &ko), 0);
+	nn_routing_edges *e;
+	assert_int_equal(nn_routing_edges_new(&e, &self, NULL), 0);
+	nn_routing_dedup d;
+	uint8_t key[16] = {0};
+	assert_int_equal(nn_routing_dedup_init(&d, 64, 0, key), 0);
+	uint64_t before = nn_test_allocs();
+	nn_routing_contact c;
+	for (int i = 0; i < 5000; i++) {
+		nn_id id, inc;
+		rt_random_id(&r, &id);
+		char ip[32];
+		snprintf(ip, sizeof ip, "10.%d.%d.1", i / 200, i % 200);
+		rt_contact(&c, &id, ip, 1);
+		if (nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, i, &inc) ==
+		    NN_ROUTING_OBS_NEED_PROBE)
+			nn_routing_kt_confirm(kt, &inc, i % 2, i);
+	}
+	const nn_routing_contact *cl[32];
+	assert_true(nn_routing_kt_closest(kt, &self, 32, cl) > 0);
+	nn_id want[64];
+	size_t n = nn_routing_edges_fill(e, kt, 64, NULL, NULL, want);
+	for (size_t i = 0; i < n; i++)
+		nn_routing_edges_add(e, &want[i], NULL, true, 0, &cl[0]->addrs[0], 0);
+	for (size_t i = 0; i < n; i += 2)
+		nn_routing_edges_remove(e, &want[i]);
+	nn_id idle[64];
+	nn_routing_edges_idle(e, NN_SEC * 100, NN_SEC, NN_SEC, idle, 64);
+	uint8_t rnd[32] = {0};
+	nn_id t;
+	nn_routing_kt_refresh_target(kt, 0, 0, rnd, &t);
+	for (int i = 0; i < 500; i++) {
+		uint8_t s[64] = {0};
+		memcpy(s, &i, sizeof i);
+		nn_routing_dedup_check(&d, s, i);
+	}
+	nn_routing_kt_reset(kt, &t);
+	assert_int_equal(nn_test_allocs() - before, 0);
+	nn_routing_dedup_free(&d);
+	nn_routing_edges_free(e);
+	nn_routing_kt_free(kt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zero_allocations),
+		cmocka_unit_test(test_tables_allocate_only_at_init),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
