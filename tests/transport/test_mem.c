@@ -189,6 +189,82 @@ static void test_stream_order_under_jitter(void **st)
 	teardown(&v);
 }
 
+static void test_stalled_peer_is_dropped(void **st)
+{
+	env v;
+	setup(&v, NULL, NULL);
+	assert_int_equal(dial(&v, 0, 1), 0);
+	assert_int_equal(dial(&v, 0, 2), 0);
+	nn_conn *stuck = NULL;
+	/* find 0's edge to 1 (its last on_conn was the edge to 2) */
+	nn_conn *to2 = v.e[0].conn;
+	nn_mem_link st_l = nn_mem_link_default();
+	st_l.stall = true;
+	assert_int_equal(nn_mem_link_set(v.hub, v.e[0].tp, v.e[1].tp, &st_l), 0);
+	assert_int_equal(dial(&v, 0, 1), 0); /* a fresh edge on the stalled pair */
+	stuck = v.e[0].conn;
+	assert_ptr_not_equal(stuck, to2);
+	uint8_t f[100] = {0};
+	int rc, accepted = 0;
+	while ((rc = nn_tp_send(v.e[0].tp, stuck, f, sizeof f)) == 0)
+		accepted++;
+	assert_int_equal(rc, NN_EAGAIN);
+	assert_int_equal(accepted, 64);
+	nn_time t0 = nn_clock_now(v.clk);
+	/* refused sends within the deadline stay plain backpressure */
+	nn_vclock_advance(v.clk, t0 + 4 * NN_SEC);
+	assert_int_equal(nn_tp_send(v.e[0].tp, stuck, f, sizeof f), NN_EAGAIN);
+	assert_int_equal(v.e[1].frames, 0);
+	/* past it, the edge is dropped; the loop never waited on it */
+	nn_vclock_advance(v.clk, t0 + 5 * NN_SEC);
+	int closed0 = v.e[0].closed, closed1 = v.e[1].closed;
+	assert_int_equal(nn_tp_send(v.e[0].tp, stuck, f, sizeof f), NN_ETIMEDOUT);
+	assert_int_equal(nn_tp_send(v.e[0].tp, stuck, f, sizeof f), NN_ECLOSED);
+	nn_vclock_advance(v.clk, nn_clock_now(v.clk) + NN_SEC);
+	assert_int_equal(v.e[0].closed, closed0 + 1);
+	assert_int_equal(v.e[0].closed_err, NN_ETIMEDOUT);
+	assert_int_equal(v.e[1].closed, closed1 + 1);
+	assert_int_equal(v.e[1].closed_err, NN_ECLOSED);
+	assert_int_equal(nn_mem_hub_stats_of(v.hub)->stalled_closes, 1);
+	/* other edges are unaffected */
+	assert_int_equal(nn_tp_send(v.e[0].tp, to2, f, sizeof f), 0);
+	nn_vclock_advance(v.clk, nn_clock_now(v.clk) + NN_SEC);
+	assert_int_equal(v.e[2].frames, 1);
+	teardown(&v);
+}
+
+static void test_slow_is_not_stalled(void **st)
+{
+	/* a full queue that keeps moving is backpressure, never a stall, however long it lasts,
+	 * and an old refusal does not count against a later full spell */
+	env v;
+	nn_mem_link l = nn_mem_link_default();
+	l.bandwidth = 1000; /* 1 kB/s: a 100-byte frame every 100 ms */
+	l.queue_frames = 4;
+	setup(&v, &l, NULL);
+	assert_int_equal(dial(&v, 0, 1), 0);
+	uint8_t f[100] = {0};
+	int refused = 0;
+	for (int step = 0; step < 200; step++) { /* 20 s of always-full queue */
+		int rc;
+		while ((rc = nn_tp_send(v.e[0].tp, v.e[0].conn, f, sizeof f)) == 0)
+			;
+		assert_int_equal(rc, NN_EAGAIN);
+		refused++;
+		nn_vclock_advance(v.clk, nn_clock_now(v.clk) + 100 * NN_MS);
+	}
+	/* idle for a long time, then full again: a fresh spell */
+	nn_vclock_advance(v.clk, nn_clock_now(v.clk) + 60 * NN_SEC);
+	int rc;
+	while ((rc = nn_tp_send(v.e[0].tp, v.e[0].conn, f, sizeof f)) == 0)
+		;
+	assert_int_equal(rc, NN_EAGAIN);
+	assert_int_equal(v.e[0].closed, 0);
+	assert_int_equal(nn_mem_hub_stats_of(v.hub)->stalled_closes, 0);
+	assert_true(v.e[1].frames > 150);
+	teardown(&v);
+}
+
 static void test_partition_and_heal(void **st)
 {
 	env v;
@@ -357,6 +433,8 @@ int main(void)
 		cmocka_unit_test(test_latency_and_dial_rtt),
 		cmocka_unit_test(test_bandwidth_queue_and_order),
 		cmocka_unit_test(test_stream_order_under_jitter),
+		cmocka_unit_test(test_stalled_peer_is_dropped),
+		cmocka_unit_test(test_slow_is_not_stalled),
 		cmocka_unit_test(test_partition_and_heal),
 		cmocka_unit_test(test_dial_errors_and_names),
 		cmocka_unit_test(test_capabilities),

@@ -107,6 +107,10 @@ static void notify_peer(mem_conn *c, uint64_t reason)
 		return;
 	const nn_mem_link *l = mem_hub_link(c->ep->hub, c->ep, p->ep);
 	nn_time at = nn_clock_now(clk_of(c)) + l->latency;
+	if (p->last_arrival == INT64_MAX) { /* frames stuck on a stalled link never arrive */
+		drop_queues(p);
+		p->last_arrival = 0;
+	}
 	p->close_pending = true;
 	p->close_at = at > p->last_arrival ? at : p->last_arrival;
 	p->close_err = NN_ECLOSED;
@@ -120,6 +124,17 @@ void mem_conn_drop(mem_conn *c, uint64_t reason)
 	conn_free(c);
 }
 
+static void close_local(mem_conn *c, int err, uint64_t reason)
+{
+	notify_peer(c, reason);
+	c->state = MC_CLOSING;
+	c->close_pending = false;
+	c->close_err = err;
+	c->close_reason = reason;
+	drop_queues(c);
+	rearm(c);
+}
+
 int mem_conn_close(nn_tp *tp, nn_conn *pc, uint64_t reason)
 {
 	mem_conn *c = (mem_conn *)pc;
@@ -127,13 +142,7 @@ int mem_conn_close(nn_tp *tp, nn_conn *pc, uint64_t reason)
 		return NN_EINVAL;
 	if (c->state != MC_OPEN)
 		return NN_ECLOSED;
-	notify_peer(c, reason);
-	c->state = MC_CLOSING;
-	c->close_pending = false;
-	c->close_err = 0;
-	c->close_reason = reason;
-	drop_queues(c);
-	rearm(c);
+	close_local(c, 0, reason);
 	return 0;
 }
 
@@ -171,11 +180,25 @@ static mem_conn *gate(nn_tp *tp, mem_conn *c, size_t len, const nn_mem_link **l,
 	return r;
 }
 
-static int backpressure(nn_tp *tp, mem_conn *c)
+/* A refused send. The stall clock runs while refused sends see no delivery on the queue at
+ * all (r: the receiving end; NULL when the refusal is not about that queue). */
+static int backpressure(nn_tp *tp, mem_conn *c, const mem_conn *r)
 {
+	nn_mem_hub *h = c->ep->hub;
+	nn_time now = nn_clock_now(h->clk);
 	c->want_writable = true;
 	c->pub.tx_eagain++;
 	tp->stats.tx_eagain++;
+	if (!r)
+		return NN_EAGAIN;
+	if (!c->full_since || c->full_mark != r->rx_delivered) {
+		c->full_since = now > 0 ? now : 1;
+		c->full_mark = r->rx_delivered;
+	} else if (now - c->full_since >= h->stall_timeout) {
+		h->st.stalled_closes++;
+		close_local(c, NN_ETIMEDOUT, NN_TP_REASON_STALLED);
+		return NN_ETIMEDOUT;
+	}
 	return NN_EAGAIN;
 }
 
@@ -192,10 +215,10 @@ int mem_conn_send(nn_tp *tp, nn_conn *pc, const uint8_t *frame, size_t len)
 	if (r) {
 		nn_mem_hub *h = c->ep->hub;
 		if (r->rx_count >= l->queue_frames)
-			return backpressure(tp, c);
+			return backpressure(tp, c, r);
 		nn_pkt *k = nn_pool_get(h->pool, len);
 		if (!k)
-			return backpressure(tp, c);
+			return backpressure(tp, c, NULL);
 		memcpy(k->data, frame, len);
 		k->len = (uint32_t)len;
 		nn_time now = nn_clock_now(h->clk);
@@ -210,6 +233,8 @@ int mem_conn_send(nn_tp *tp, nn_conn *pc, const uint8_t *frame, size_t len)
 		}
 		if (at < r->last_arrival)
 			at = r->last_arrival; /* a stream delivers in order */
+		if (l->stall)
+			at = INT64_MAX; /* accepted, never delivered */
 		r->last_arrival = at;
 		k->at = at;
 		if (r->rx_tail)
@@ -249,7 +274,7 @@ int mem_conn_send_datagram(nn_tp *tp, nn_conn *pc, const uint8_t *data, size_t l
 	if (len > l->mtu)
 		return NN_ETOOBIG;
 	if (r->dg_count >= MEM_DGRAM_RING)
-		return backpressure(tp, c);
+		return backpressure(tp, c, NULL);
 	tp->stats.dgram_tx++;
 	if (mem_hub_chance(h, l->loss_ppm)) {
 		tp->stats.dgram_dropped++;
@@ -258,7 +283,7 @@ int mem_conn_send_datagram(nn_tp *tp, nn_conn *pc, const uint8_t *data, size_t l
 	}
 	nn_pkt *k = nn_pool_get_class(h->pool, NN_POOL_DGRAM);
 	if (!k)
-		return backpressure(tp, c);
+		return backpressure(tp, c, NULL);
 	memcpy(k->data, data, len);
 	k->len = (uint32_t)len;
 	nn_time at = nn_clock_now(h->clk) + l->latency + mem_hub_jitter(h, l->jitter);
@@ -305,6 +330,7 @@ static void on_conn_timer(nn_timer *t, void *arg)
 			if (!c->rx_head)
 				c->rx_tail = NULL;
 			c->rx_count--;
+			c->rx_delivered++;
 			k->next = NULL;
 			h->st.frames_delivered++;
 			nn_tp_deliver_frame(tp, &c->pub, k);
@@ -324,7 +350,7 @@ static void on_conn_timer(nn_timer *t, void *arg)
 		}
 	}
 	if (c->state == MC_CLOSING) {
-		int err = c->close_pending ? c->close_err : 0;
+		int err = c->close_err; /* 0 for our own close, NN_ECLOSED for the peer's */
 		if (tp->sink.on_closed)
 			tp->sink.on_closed(tp->sink.ctx, &c->pub, err, c->close_reason);
 		conn_free(c);

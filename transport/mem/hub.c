@@ -20,6 +20,7 @@ nn_mem_hub *nn_mem_hub_new(nn_clock *clk, nn_pool *pool, const nn_mem_link *dflt
 		return NULL;
 	h->clk = clk;
 	h->pool = pool;
+	h->stall_timeout = 5 * NN_SEC;
 	nn_mem_link_set_default(h, dflt);
 	return h;
 }
@@ -42,6 +43,8 @@ void nn_mem_hub_free(nn_mem_hub *h)
 	free(h->ov);
 	free(h);
 }
+
+void nn_mem_hub_set_stall_timeout(nn_mem_hub *h, nn_time t) { h->stall_timeout = t; }
 
 const nn_mem_hub_stats *nn_mem_hub_stats_of(const nn_mem_hub *h) { return &h->st; }
 

@@ -43,6 +43,8 @@ typedef struct nn_mem_link {
 	uint32_t queue_frames; /* send queue bound per connection (>= 1) */
 	uint32_t mtu;          /* largest datagram */
 	bool blackhole;        /* this direction is cut */
+	bool stall;            /* frames are accepted but never delivered (a peer that stopped
+				* reading): the queue fills and the stall deadline drops the edge */
 } nn_mem_link;
 
 /* latency 1 ms, no jitter/loss/reordering, unlimited bandwidth, queue 64, MTU 1252. */
@@ -66,13 +68,18 @@ void nn_mem_endpoint_set_key(nn_tp *tp, const uint8_t ed_pub[32]);
 int nn_mem_link_set(nn_mem_hub *h, const nn_tp *from, const nn_tp *to, const nn_mem_link *l);
 /* Set the default for every pair without an override. */
 void nn_mem_link_set_default(nn_mem_hub *h, const nn_mem_link *l);
+/* Local policy: a connection whose send queue has stayed full for `t` (default 5 s, the
+ * reference's per-frame write deadline) is closed at the next refused send: that send returns
+ * NN_ETIMEDOUT and on_closed follows with NN_ETIMEDOUT / NN_TP_REASON_STALLED. */
+void nn_mem_hub_set_stall_timeout(nn_mem_hub *h, nn_time t);
+
 /* Move ep into partition group g (all start in 0); heal puts everyone back into 0. */
 void nn_mem_partition(nn_tp *ep, uint32_t group);
 void nn_mem_heal(nn_mem_hub *h);
 
 typedef struct nn_mem_hub_stats {
 	uint32_t endpoints, conns;
-	uint64_t frames_delivered, frames_blackholed, dgrams_lost, retransmits;
+	uint64_t frames_delivered, frames_blackholed, dgrams_lost, retransmits, stalled_closes;
 } nn_mem_hub_stats;
 const nn_mem_hub_stats *nn_mem_hub_stats_of(const nn_mem_hub *h);
 

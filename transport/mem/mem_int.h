@@ -33,6 +33,9 @@ typedef struct mem_conn {
 	/* close */
 	uint8_t state;
 	bool want_writable;
+	nn_time full_since; /* first refused send with no delivery since; 0 = none */
+	uint64_t full_mark; /* peer's rx_delivered at full_since */
+	uint64_t rx_delivered; /* frames delivered to us (progress of the peer's queue) */
 	bool close_pending; /* the peer closed: deliver at close_at after the frames */
 	nn_time close_at;
 	uint64_t close_reason;
@@ -71,6 +74,7 @@ struct nn_mem_hub {
 	nn_clock *clk;
 	nn_pool *pool;
 	nn_mem_link dflt;
+	nn_time stall_timeout;
 	mem_ep **eps;
 	uint32_t neps, capeps, next_serial;
 	mem_ep **names; /* open addressing by name hash; capnames is a power of two */
