@@ -256,7 +256,6 @@ static void op_destroy(nn_tp *tp)
 	nn_quic_cidmap_fini(&ep->cids);
 	nn_quic_caps_fini(&ep->caps);
 	sodium_memzero(ep->secret, sizeof ep->secret);
-	free(ep->rbuf);
 	free(ep->tbuf);
 	free(ep);
 }
@@ -343,9 +342,8 @@ int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *po
 	nn_tbucket_init(&ep->hs_bucket, ep->cfg.retry_rate, ep->cfg.retry_burst);
 	nn_quic_callbacks_init(ep);
 	int rc = NN_ENOMEM;
-	ep->rbuf = malloc(NN_QUIC_RX_BATCH * sizeof *ep->rbuf);
 	ep->tbuf = malloc(NN_QUIC_GSO_MAX * NN_QUIC_TX_BUFSZ + NN_QUIC_TX_BUFSZ);
-	if (!ep->rbuf || !ep->tbuf || nn_quic_cidmap_init(&ep->cids, key) != 0 ||
+	if (!ep->tbuf || nn_quic_cidmap_init(&ep->cids, key) != 0 ||
 	    nn_quic_caps_init(&ep->caps, ep->cfg.max_inbound, ep->cfg.max_inbound_per_ip) != 0)
 		goto fail;
 	if ((rc = nn_quic_tls_init(ep, id)) != 0)

@@ -18,8 +18,10 @@
 #include "transport/tokenbucket.h"
 
 #define NN_QUIC_CIDLEN 16
-#define NN_QUIC_RX_BATCH 32
-#define NN_QUIC_RX_BUFSZ 2048
+#define NN_QUIC_RX_BATCH 32     /* datagrams per recvmmsg without GRO */
+#define NN_QUIC_RX_BUFSZ 2048   /* largest datagram we accept (max_udp_payload_size) */
+#define NN_QUIC_GRO_BATCH 8     /* coalesced buffers per recvmmsg with GRO */
+#define NN_QUIC_GRO_BUFSZ 65536
 #define NN_QUIC_TX_BATCH 32
 #define NN_QUIC_TX_BUFSZ 1500
 #define NN_QUIC_GSO_MAX 40 /* packets per GSO super-datagram */
@@ -155,7 +157,10 @@ struct nn_quic_ep {
 	struct mmsghdr rmsg[NN_QUIC_RX_BATCH];
 	struct iovec riov[NN_QUIC_RX_BATCH];
 	struct sockaddr_storage rsrc[NN_QUIC_RX_BATCH];
-	uint8_t (*rbuf)[NN_QUIC_RX_BUFSZ];
+	uint8_t *rbuf;            /* rx_n buffers of rx_sz bytes */
+	size_t rx_n, rx_sz;
+	bool gro;
+	_Alignas(struct cmsghdr) char rctl[NN_QUIC_RX_BATCH][CMSG_SPACE(sizeof(int))];
 	/* tx: one GSO buffer (or a batch of datagrams without GSO) */
 	uint8_t *tbuf;
 	struct mmsghdr tmsg[NN_QUIC_TX_BATCH];

@@ -71,9 +71,19 @@ int nn_quic_socket_open(nn_quic_ep *ep, const char *listen)
 		(void)setsockopt(ep->fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg);
 	}
 #endif
-	for (int i = 0; i < NN_QUIC_RX_BATCH; i++) {
-		ep->riov[i].iov_base = ep->rbuf[i];
-		ep->riov[i].iov_len = NN_QUIC_RX_BUFSZ;
+#if defined(__linux__) && defined(UDP_GRO)
+	int one = 1;
+	ep->gro = setsockopt(ep->fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+#endif
+	/* with GRO the kernel hands over trains of same-size datagrams in one buffer */
+	ep->rx_n = ep->gro ? NN_QUIC_GRO_BATCH : NN_QUIC_RX_BATCH;
+	ep->rx_sz = ep->gro ? NN_QUIC_GRO_BUFSZ : NN_QUIC_RX_BUFSZ;
+	ep->rbuf = malloc(ep->rx_n * ep->rx_sz);
+	if (!ep->rbuf)
+		return NN_ENOMEM;
+	for (size_t i = 0; i < ep->rx_n; i++) {
+		ep->riov[i].iov_base = ep->rbuf + i * ep->rx_sz;
+		ep->riov[i].iov_len = ep->rx_sz;
 	}
 	return 0;
 }
@@ -83,6 +93,8 @@ void nn_quic_socket_close(nn_quic_ep *ep)
 	if (ep->fd >= 0)
 		close(ep->fd);
 	ep->fd = -1;
+	free(ep->rbuf);
+	ep->rbuf = NULL;
 }
 
 int nn_quic_sockaddr_for(nn_quic_ep *ep, const nn_addr *a, struct sockaddr_storage *ss,
@@ -178,34 +190,64 @@ void nn_quic_socket_read(nn_quic_ep *ep)
 {
 	/* bounded per wakeup so one busy socket cannot starve the loop's timers */
 	for (int round = 0; round < 8; round++) {
-		for (int i = 0; i < NN_QUIC_RX_BATCH; i++) {
+		for (size_t i = 0; i < ep->rx_n; i++) {
 			memset(&ep->rmsg[i].msg_hdr, 0, sizeof ep->rmsg[i].msg_hdr);
 			ep->rmsg[i].msg_hdr.msg_name = &ep->rsrc[i];
 			ep->rmsg[i].msg_hdr.msg_namelen = sizeof ep->rsrc[i];
 			ep->rmsg[i].msg_hdr.msg_iov = &ep->riov[i];
 			ep->rmsg[i].msg_hdr.msg_iovlen = 1;
+			if (ep->gro) {
+				ep->rmsg[i].msg_hdr.msg_control = ep->rctl[i];
+				ep->rmsg[i].msg_hdr.msg_controllen = sizeof ep->rctl[i];
+			}
 		}
 		int n;
 		do
-			n = recvmmsg(ep->fd, ep->rmsg, NN_QUIC_RX_BATCH, MSG_DONTWAIT, NULL);
+			n = recvmmsg(ep->fd, ep->rmsg, (unsigned)ep->rx_n, MSG_DONTWAIT, NULL);
 		while (n < 0 && errno == EINTR);
 		ep->st.rx_syscalls++;
 		if (n <= 0)
 			break;
 		for (int i = 0; i < n && !ep->destroying; i++) {
-			size_t len = ep->rmsg[i].msg_len;
-			ep->st.rx_datagrams++;
-			ep->st.rx_bytes_udp += len;
-			if (ep->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				ep->st.rx_garbage++; /* oversized datagram: never a QUIC packet of ours */
+			struct msghdr *mh = &ep->rmsg[i].msg_hdr;
+			size_t len = ep->rmsg[i].msg_len, seg = len;
+			const uint8_t *buf = ep->riov[i].iov_base;
+#if defined(__linux__) && defined(UDP_GRO)
+			for (struct cmsghdr *cm = ep->gro ? CMSG_FIRSTHDR(mh) : NULL; cm;
+			     cm = CMSG_NXTHDR(mh, cm))
+				if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+					int g;
+					memcpy(&g, CMSG_DATA(cm), sizeof g);
+					if (g > 0)
+						seg = (size_t)g;
+				}
+#endif
+			if (mh->msg_flags & MSG_TRUNC) {
+				ep->st.rx_datagrams++;
+				ep->st.rx_garbage++; /* larger than any buffer: never ours */
 				continue;
 			}
-			nn_quic_ep_datagram(ep, ep->rbuf[i], len,
-					    (struct sockaddr *)&ep->rsrc[i],
-					    ep->rmsg[i].msg_hdr.msg_namelen);
+			/* one datagram, or a GRO train of `seg`-byte datagrams (the last may be
+			 * shorter) from one source */
+			for (size_t off = 0; off < len && !ep->destroying; off += seg) {
+				size_t l = len - off < seg ? len - off : seg;
+				ep->st.rx_datagrams++;
+				ep->st.rx_bytes_udp += l;
+				if (l > NN_QUIC_RX_BUFSZ) {
+					ep->st.rx_garbage++; /* over our max_udp_payload_size */
+					continue;
+				}
+				nn_quic_ep_datagram(ep, buf + off, l, (struct sockaddr *)&ep->rsrc[i],
+						    mh->msg_namelen);
+			}
+			if (len == 0) {
+				ep->st.rx_datagrams++;
+				nn_quic_ep_datagram(ep, buf, 0, (struct sockaddr *)&ep->rsrc[i],
+						    mh->msg_namelen);
+			}
 		}
 		nn_quic_flush(ep);
-		if (n < NN_QUIC_RX_BATCH)
+		if ((size_t)n < ep->rx_n)
 			break;
 	}
 }
