@@ -59,6 +59,7 @@ typedef struct rec {
 	nn_tp *fwd_tp;     /* forward every frame from its lent buffer */
 	nn_conn *fwd_conn;
 	uint64_t fwd_ok, fwd_fail;
+	uint64_t media_rx, media_bad, dgram_rx; /* media sessions */
 } rec;
 
 static void pattern(uint8_t *p, size_t n, uint64_t seq)
@@ -134,6 +135,15 @@ static void s_frame(void *arg, nn_conn *c, nn_pkt **pkt)
 {
 	rec *r = arg;
 	nn_pkt *k = *pkt;
+	if (c->kind == NN_CONN_MEDIA) { /* media message: channel 16, payload 0, 1, 2, ... */
+		r->media_rx++;
+		for (uint32_t i = 1; i < k->len; i++)
+			if (k->data[i] != (uint8_t)(i - 1))
+				r->media_bad++;
+		if (k->len < 1 || k->data[0] != 16)
+			r->media_bad++;
+		return;
+	}
 	uint64_t seq = verify(k->data, k->len);
 	int s = slot_of(r, c);
 	if (seq == UINT64_MAX || seq != r->next_seq[s])
@@ -156,6 +166,14 @@ static void s_frame(void *arg, nn_conn *c, nn_pkt **pkt)
 		r->kept = k;
 		*pkt = NULL; /* ownership taken */
 	}
+}
+
+static void s_datagram(void *arg, nn_conn *c, nn_pkt **pkt)
+{
+	rec *r = arg;
+	r->dgram_rx++;
+	if (c->kind != NN_CONN_MEDIA || (*pkt)->len < 1 || (*pkt)->data[0] != 17)
+		r->media_bad++;
 }
 
 static void s_writable(void *arg, nn_conn *c)
@@ -199,6 +217,7 @@ static int make(ctx *x, rec *r)
 		.on_conn = s_conn,
 		.on_dial_failed = s_dial_failed,
 		.on_frame = s_frame,
+		.on_datagram = s_datagram,
 		.on_writable = s_writable,
 		.on_closed = s_closed,
 	};
@@ -520,6 +539,57 @@ static void case_leak(ctx *x, rec *a, rec *b, rec *c)
 out:;
 }
 
+/* Optional capability: media sessions (skipped unless both ends announce NN_TP_CAP_MEDIA). */
+static void case_media(ctx *x, rec *a, rec *b, rec *c)
+{
+	nn_conn *ca, *cb;
+	uint8_t buf[2000];
+	if (!(a->tp->caps & NN_TP_CAP_MEDIA) || !(b->tp->caps & NN_TP_CAP_MEDIA)) {
+		if (!a->tp->ops->send_datagram) /* the wrapper refuses before touching the conn */
+			CHECK(x, nn_tp_send_datagram(a->tp, NULL, buf, 1) == NN_EUNSUPPORTED);
+		if (!a->tp->ops->dial_media)
+			CHECK(x, nn_tp_dial_media(a->tp, NULL, NULL) == NN_EUNSUPPORTED);
+		return;
+	}
+	REQUIRE(x, link_up(x, a, b, &ca, &cb) == 0);
+	int na = a->n_conn, nb = b->n_conn;
+	REQUIRE(x, nn_tp_dial_media(a->tp, ca, c) == 0);
+	REQUIRE(x, wait_int(x, &a->n_conn, na + 1, &b->n_conn, nb + 1) == 0);
+	nn_conn *ma = a->live[a->nlive - 1], *mb = b->live[b->nlive - 1];
+	CHECK(x, ma->kind == NN_CONN_MEDIA && mb->kind == NN_CONN_MEDIA);
+	CHECK(x, ma->outbound && !mb->outbound && ma->user == c);
+	CHECK(x, nn_kad_id_eq(&ma->remote_id, &b->tp->local_id));
+	CHECK(x, nn_kad_id_eq(&mb->remote_id, &a->tp->local_id));
+	/* messages are reliable */
+	buf[0] = 16;
+	for (int i = 1; i < (int)sizeof buf; i++)
+		buf[i] = (uint8_t)(i - 1);
+	for (int i = 0; i < 5; i++)
+		REQUIRE(x, send_wait(x, a, ma, buf, 200 + (size_t)i * 300) == 0);
+	REQUIRE(x, wait_u64(x, &b->media_rx, 5) == 0);
+	/* datagrams: up to channel + 1200 bytes, may be lost, never block */
+	buf[0] = 17;
+	CHECK(x, nn_tp_send_datagram(a->tp, ma, buf, NN_TP_MAX_DGRAM + 1) == NN_ETOOBIG);
+	CHECK(x, nn_tp_send_datagram(a->tp, ca, buf, 10) != 0); /* not on an overlay edge */
+	int sent = 0;
+	for (int i = 0; i < 40; i++) {
+		int rc = nn_tp_send_datagram(a->tp, ma, buf, i % 2 ? NN_TP_MAX_DGRAM : 100);
+		CHECK(x, rc == 0 || rc == NN_EAGAIN);
+		sent += rc == 0;
+	}
+	CHECK(x, sent > 0);
+	REQUIRE(x, wait_u64(x, &b->dgram_rx, 1) == 0);
+	CHECK(x, b->media_bad == 0 && b->rx_bad == 0);
+	/* closing the session leaves the overlay edge up */
+	int closed = b->n_closed;
+	CHECK(x, nn_tp_close(a->tp, ma, 0) == 0);
+	REQUIRE(x, wait_int(x, &b->n_closed, closed + 1, NULL, 0) == 0);
+	CHECK(x, nn_tp_send(a->tp, ca, buf, build(buf, 100, 0)) == 0);
+	REQUIRE(x, wait_u64(x, &b->rx, 1) == 0);
+	CHECK(x, b->rx_bad == 0);
+out:;
+}
+
 typedef void (*case_fn)(ctx *, rec *, rec *, rec *);
 
 static const struct {
@@ -537,6 +607,7 @@ static const struct {
 	{"forward-from-lent-buffer", case_forward},
 	{"peer-destroyed", case_peer_gone},
 	{"no-leak-after-close", case_leak},
+	{"media-if-supported", case_media},
 };
 
 int nn_contract_run(const struct nn_contract_factory *f)
