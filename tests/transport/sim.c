@@ -155,7 +155,9 @@ int nn_sim_run(const nn_sim_opts *o, nn_sim_result *r)
 				s.bad++;
 		}
 	s.want_done = (uint64_t)o->n * o->degree;
+	double r0 = now_s();
 	r->rc = nn_clock_run(s.clk, all_done, &s, 3600 * NN_SEC);
+	r->run_s = now_s() - r0;
 	r->vtime = nn_clock_now(s.clk);
 	r->trace = s.trace;
 	r->conns = s.conns;

@@ -19,7 +19,8 @@ typedef struct nn_sim_opts {
 typedef struct nn_sim_result {
 	uint64_t trace, conns, frames, bad, eagain, dial_failed;
 	nn_time vtime;   /* virtual time the run took */
-	double wall_s;   /* real seconds */
+	double wall_s;   /* real seconds, setup and teardown included */
+	double run_s;    /* real seconds inside the loop (dials complete and frames flow) */
 	uint64_t allocs; /* heap allocations during the run */
 	int rc;          /* nn_clock_run result */
 } nn_sim_result;
