@@ -73,7 +73,7 @@ static void make_answer(nn_routing_neighbors *nb, size_t count, size_t addrs_eac
 		nn_test_rng_fill(&r, c.x_pub, 32);
 		c.caps = (uint32_t)i;
 		for (size_t a = 0; a < addrs_each; a++) {
-			char ep[32];
+			char ep[64];
 			snprintf(ep, sizeof ep, "10.1.%zu.%zu:1", i, a);
 			nn_addr_set(&c.addrs[a], "quic", ep);
 		}

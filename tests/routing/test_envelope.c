@@ -50,7 +50,7 @@ static void test_layout_and_roundtrip(void **state)
 	int n = build(&env, pl, 5, 2, sig);
 	/* header 4 (uvarint 208 takes 2 bytes) + 73 fixed + 1 + 64 avoid + 1 + 5 + 64 */
 	assert_int_equal(n, 4 + 73 + 1 + 64 + 1 + 5 + 64);
-	assert_int_equal(g_buf[2], 208 & 0x7f | 0x80);
+	assert_int_equal(g_buf[2], (208 & 0x7f) | 0x80);
 	assert_int_equal(g_buf[3], 1);
 	assert_int_equal(g_buf[0], 1);
 	assert_int_equal(g_buf[1], NN_T_ROUTE);
