@@ -27,7 +27,8 @@
  * - Lifetime: a connection is valid from on_conn until on_closed returns, and on_closed is
  *   reported exactly once per reported connection, for local closes too (err 0), after close()
  *   returned. Sends between close() and on_closed return NN_ECLOSED. Destroying the transport
- *   frees every connection and pending dial without calling the sink.
+ *   frees every connection and pending dial without calling the sink (peers see a close);
+ *   never destroy a transport from inside one of its own callbacks.
  * - Optional capabilities are flags in tp->caps, with ops that may be NULL; the nn_tp_*
  *   wrappers return NN_EUNSUPPORTED for a missing op.
  *
