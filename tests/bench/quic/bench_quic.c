@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <malloc.h>
 #include <netinet/udp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@ typedef struct rec {
 	nn_conn *log[1024]; /* every reported conn, in order (wraps) */
 	int n_conn, n_closed, n_writable;
 	uint64_t rx, rx_bytes;
+	uint64_t t_first, t_last; /* first and last frame arrival (ns) */
 } rec;
 
 static void s_conn(void *a, nn_conn *c)
@@ -44,13 +47,18 @@ static void s_frame(void *a, nn_conn *c, nn_pkt **p)
 	rec *r = a;
 	r->rx++;
 	r->rx_bytes += (*p)->len;
+	r->t_last = nn_bench_now_ns();
+	if (!r->t_first)
+		r->t_first = r->t_last;
 }
 static void s_closed(void *a, nn_conn *c, int err, uint64_t reason) { ((rec *)a)->n_closed++; }
 static void s_writable(void *a, nn_conn *c) { ((rec *)a)->n_writable++; }
 
 static nn_qenv *env;
 
-static void mk(rec *r, uint8_t seedb)
+static void mk_in(nn_qenv *e, rec *r, uint8_t seedb);
+static void mk(rec *r, uint8_t seedb) { mk_in(env, r, seedb); }
+static void mk_in(nn_qenv *e, rec *r, uint8_t seedb)
 {
 	memset(r, 0, sizeof *r);
 	uint8_t seed[32] = {seedb};
@@ -61,7 +69,7 @@ static void mk(rec *r, uint8_t seedb)
 	c.retry_rate = 1e9; /* measure the handshake itself; Retry adds one round trip */
 	c.retry_burst = 1e9;
 	c.send_queue_bytes = 4u << 20;
-	if (nn_qenv_endpoint(env, seed, &c, &r->tp, &r->addr) != 0) {
+	if (nn_qenv_endpoint(e, seed, &c, &r->tp, &r->addr) != 0) {
 		fprintf(stderr, "endpoint failed\n");
 		exit(1);
 	}
@@ -275,6 +283,67 @@ static double raw_udp(double secs, bool gso)
 	return (double)bytes / ((nn_bench_now_ns() - t0) / 1e9);
 }
 
+/* ---- two threads: the receiving endpoint runs its own loop on a second thread, like the
+ * separate client and server processes of ngtcp2's examples ---- */
+typedef struct srv_thread {
+	nn_qenv *env;
+	atomic_bool stop;
+} srv_thread;
+
+static bool stop_pred(void *arg) { return atomic_load(&((srv_thread *)arg)->stop); }
+
+static void *srv_main(void *arg)
+{
+	srv_thread *t = arg;
+	while (!atomic_load(&t->stop))
+		nn_qenv_run(t->env, stop_pred, t, 50 * NN_MS);
+	return NULL;
+}
+
+static void bench_two_threads(double secs)
+{
+	srv_thread t = {0};
+	if (nn_qenv_setup(NULL, 2, (void **)&t.env) != 0)
+		return;
+	rec cl, sv;
+	mk(&cl, 3);
+	mk_in(t.env, &sv, 4);
+	pthread_t th;
+	pthread_create(&th, NULL, srv_main, &t);
+	nn_tp_dial(cl.tp, &sv.tp->local_id, &sv.addr, NULL);
+	if (wait2(&cl.n_conn, 1, NULL, 0) == 0) {
+		nn_conn *c = cl.last;
+		int n = nn_wire_frame_encode(big, sizeof big, NN_T_TEST, payload, NN_TP_MAX_FRAME - 5);
+		uint64_t end = nn_bench_now_ns() + (uint64_t)(secs * 1e9);
+		double c0 = cpu_s();
+		while (nn_bench_now_ns() < end) {
+			int rc;
+			while ((rc = nn_tp_send(cl.tp, c, big, (size_t)n)) == 0)
+				;
+			if (rc != NN_EAGAIN)
+				break;
+			wait w = {.a = &cl.n_writable, .va = cl.n_writable + 1};
+			nn_qenv_run(env, pred, &w, 100 * NN_MS);
+		}
+		nn_qenv_run(env, NULL, NULL, 200 * NN_MS); /* let the tail arrive */
+		atomic_store(&t.stop, true);
+		pthread_join(th, NULL);
+		double cpu = cpu_s() - c0;
+		double dt = (sv.t_last - sv.t_first) / 1e9;
+		double r = dt > 0 ? sv.rx_bytes / dt : 0;
+		printf("bench quic bulk, two threads (sender loop + receiver loop, like ngtcp2's example "
+		       "client/server): %.2f Gbit/s wall, %.1f CPU-seconds per wall-second\n",
+		       r * 8 / 1e9, cpu / (secs + 0.2));
+	} else {
+		atomic_store(&t.stop, true);
+		pthread_join(th, NULL);
+		printf("bench quic bulk, two threads: dial timed out\n");
+	}
+	nn_tp_destroy(cl.tp);
+	nn_tp_destroy(sv.tp);
+	nn_qenv_teardown(t.env);
+}
+
 int main(int argc, char **argv)
 {
 	bool quick = nn_bench_quick(argc, argv);
@@ -307,6 +376,8 @@ int main(int argc, char **argv)
 	       "sendmmsg/recvmmsg); %.2f wall, %.2f per CPU-second (GSO send); QUIC/raw = %.2f "
 	       "(per CPU-second, vs sendmmsg)\n",
 	       u * 8 / 1e9, uc * 8 / 1e9, g * 8 / 1e9, gc * 8 / 1e9, uc > 0 ? qc / uc : 0);
+
+	bench_two_threads(secs);
 
 	/* steady state: 1 KiB frames, warmed up, allocations counted over the whole path */
 	pump(&cl, &sv, c, 1024, quick ? 0.1 : 0.5, NULL);
