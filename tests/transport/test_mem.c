@@ -265,6 +265,39 @@ static void test_slow_is_not_stalled(void **st)
 	teardown(&v);
 }
 
+static void test_pool_exhaustion_is_a_limit(void **st)
+{
+	/* the hub's buffer cap is not any one queue's backpressure: NN_ELIMIT, no on_writable wait */
+	nn_clock *clk = nn_vclock_new(1, 0, 0);
+	nn_pool pool;
+	nn_pool_init(&pool, &(nn_pool_opts){.max = {3, 1}, .debug = -1});
+	nn_mem_hub *hub = nn_mem_hub_new(clk, &pool, NULL);
+	ep e[2] = {0};
+	for (int i = 0; i < 2; i++) {
+		nn_id id;
+		memset(&id, i + 1, sizeof id);
+		char name[4] = {'x', (char)('0' + i), 0};
+		assert_int_equal(nn_mem_endpoint_new(hub, name, &id, 0, &e[i].tp), 0);
+		nn_tp_sink s = {&e[i], s_conn, s_fail, s_frame, s_dgram, NULL, s_closed};
+		nn_tp_set_sink(e[i].tp, &s);
+	}
+	nn_addr a;
+	nn_tp_local_addrs(e[1].tp, &a, 1);
+	assert_int_equal(nn_tp_dial(e[0].tp, &e[1].tp->local_id, &a, NULL), 0);
+	nn_vclock_advance(clk, NN_SEC);
+	uint8_t f[100] = {0};
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nn_tp_send(e[0].tp, e[0].conn, f, sizeof f), 0);
+	assert_int_equal(nn_tp_send(e[0].tp, e[0].conn, f, sizeof f), NN_ELIMIT);
+	assert_int_equal(e[0].tp->stats.tx_eagain, 0);
+	nn_vclock_advance(clk, 2 * NN_SEC);
+	assert_int_equal(e[1].frames, 3);
+	assert_int_equal(nn_tp_send(e[0].tp, e[0].conn, f, sizeof f), 0); /* buffers came back */
+	nn_mem_hub_free(hub);
+	nn_pool_fini(&pool);
+	nn_clock_destroy(clk);
+}
+
 static void test_partition_and_heal(void **st)
 {
 	env v;
@@ -435,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_stream_order_under_jitter),
 		cmocka_unit_test(test_stalled_peer_is_dropped),
 		cmocka_unit_test(test_slow_is_not_stalled),
+		cmocka_unit_test(test_pool_exhaustion_is_a_limit),
 		cmocka_unit_test(test_partition_and_heal),
 		cmocka_unit_test(test_dial_errors_and_names),
 		cmocka_unit_test(test_capabilities),

@@ -217,8 +217,10 @@ int mem_conn_send(nn_tp *tp, nn_conn *pc, const uint8_t *frame, size_t len)
 		if (r->rx_count >= l->queue_frames)
 			return backpressure(tp, c, r);
 		nn_pkt *k = nn_pool_get(h->pool, len);
-		if (!k)
-			return backpressure(tp, c, NULL);
+		if (!k) { /* the hub's buffers are exhausted: not this queue's backpressure */
+			tp->stats.tx_dropped++;
+			return NN_ELIMIT;
+		}
 		memcpy(k->data, frame, len);
 		k->len = (uint32_t)len;
 		nn_time now = nn_clock_now(h->clk);
@@ -282,8 +284,10 @@ int mem_conn_send_datagram(nn_tp *tp, nn_conn *pc, const uint8_t *data, size_t l
 		return 0;
 	}
 	nn_pkt *k = nn_pool_get_class(h->pool, NN_POOL_DGRAM);
-	if (!k)
-		return backpressure(tp, c, NULL);
+	if (!k) {
+		tp->stats.dgram_dropped++;
+		return NN_ELIMIT;
+	}
 	memcpy(k->data, data, len);
 	k->len = (uint32_t)len;
 	nn_time at = nn_clock_now(h->clk) + l->latency + mem_hub_jitter(h, l->jitter);
