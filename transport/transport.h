@@ -16,8 +16,10 @@
  *   retry over another edge), or returns NN_EAGAIN when that queue is full (backpressure,
  *   counted in stats.tx_eagain; on_writable follows once the queue drained to half),
  *   NN_ELIMIT when a transport-wide buffer cap is exhausted (no on_writable follows; the frame
- *   is dropped and counted), or NN_ECLOSED after close. A queue that stays full past the transport's deadline closes the
- *   connection with NN_ETIMEDOUT (local policy: the deadline).
+ *   is dropped and counted), or NN_ECLOSED after close. A queue that stays full (no
+ *   progress) past the transport's deadline closes the connection: that send returns
+ *   NN_ETIMEDOUT and on_closed follows with NN_ETIMEDOUT / NN_TP_REASON_STALLED (local
+ *   policy: the deadline).
  * - Received frames are lent: on_frame gets `nn_pkt **pkt`, a pooled buffer valid only for the
  *   duration of the call. To keep it, the callback takes ownership by setting *pkt = NULL and
  *   later calls nn_pkt_release() once (or passes it on). It may also forward straight from it:
