@@ -633,10 +633,15 @@ void nn_quic_conn_free(nn_quic_conn *c)
 	/* any entry left (odcid, retired ids) must not point at freed memory */
 	if (c->has_odcid)
 		nn_quic_cidmap_del(&ep->cids, c->odcid.data, c->odcid.datalen);
-	for (size_t i = 0; i < ep->cids.cap; i++)
-		if (ep->cids.tab[i].conn == c)
-			nn_quic_cidmap_del(&ep->cids, ep->cids.tab[i].cid, ep->cids.tab[i].len),
-				i = (size_t)-1; /* table shifted: rescan */
+	for (size_t i = 0; i < ep->cids.cap;) {
+		if (ep->cids.tab[i].conn == c) {
+			nn_quic_cident e = ep->cids.tab[i];
+			nn_quic_cidmap_del(&ep->cids, e.cid, e.len);
+			i = 0; /* entries shifted back: rescan */
+			continue;
+		}
+		i++;
+	}
 	if (c->inbound_counted)
 		nn_quic_caps_release(&ep->caps, c->ipkey);
 	if (c->qc)

@@ -7,6 +7,7 @@
  * send_queue_frames; on_writable follows when both are back under half. A refusal arms the
  * stall deadline (guard timer): still refused-and-full at the deadline closes the edge
  * (NN_TP_REASON_STALLED). Steady state allocates nothing: buffers come from the pool. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "kad/nn_err.h"
