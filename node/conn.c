@@ -112,6 +112,39 @@ static bool keep_new(const nn_node *n, const nn_conn *old, const nn_conn *fresh)
 	return nn_kad_cmp(new_dialler, old_dialler) < 0;
 }
 
+/* The inbound cap is full (local policy): make room for the newcomer by shedding the
+ * longest-idle inbound finger of the most crowded bucket. Siblings and outgoing edges are never
+ * shed, so a flood of inbound connections cannot displace the edges we chose or our
+ * neighbourhood, and a bootstrap node never turns joiners away once it is full. A shed peer
+ * sees a policy close and backs off before dialling us again. */
+static bool make_inbound_room(nn_node *n)
+{
+	uint16_t count[NN_ROUTING_BUCKETS] = {0};
+	size_t len = nn_routing_edges_len(n->edges);
+	for (size_t i = 0; i < len; i++) {
+		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
+		if (!e->outgoing && e->role == NN_ROUTING_ROLE_FINGER)
+			count[e->bucket]++;
+	}
+	unsigned worst = 0;
+	for (unsigned b = 1; b < NN_ROUTING_BUCKETS; b++)
+		if (count[b] > count[worst])
+			worst = b;
+	const nn_routing_edge *victim = NULL;
+	for (size_t i = 0; count[worst] && i < len; i++) {
+		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
+		if (!e->outgoing && e->role == NN_ROUTING_ROLE_FINGER && e->bucket == worst &&
+		    (!victim || e->last_seen < victim->last_seen))
+			victim = e;
+	}
+	if (!victim)
+		return false;
+	nn_id id = victim->id;
+	n->stats.inbound_shed++;
+	nn_node_drop_edge(n, &id, NN_TP_REASON_POLICY);
+	return true;
+}
+
 int nn_node_register(nn_node *n, nn_conn *c)
 {
 	struct nconn *nc = c->user;
@@ -149,6 +182,9 @@ int nn_node_register(nn_node *n, nn_conn *c)
 		caps = k->caps;
 	int rc = nn_routing_edges_add(n->edges, peer, c, c->outbound, caps, &c->remote_addr,
 				      nn_node_now(n));
+	if (rc == NN_ELIMIT && !c->outbound && make_inbound_room(n))
+		rc = nn_routing_edges_add(n->edges, peer, c, c->outbound, caps, &c->remote_addr,
+					  nn_node_now(n));
 	if (rc < 0) {
 		if (rc == NN_ELIMIT)
 			n->stats.dropped_inbound_full++;
@@ -207,8 +243,11 @@ static void on_conn(void *ctx, nn_conn *c)
 			close_conn(n, c, NN_TP_REASON_NORMAL);
 			return;
 		}
-		if (nn_node_register(n, c) == 0)
+		if (nn_node_register(n, c) == 0) {
 			(void)nn_node_send_ping(n, c);
+			if (nc->bootstrap)
+				nn_node_joined(n, c);
+		}
 		return;
 	}
 	struct nconn *nc = nn_node_nconn_new(n);
@@ -245,9 +284,9 @@ static void on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)
 {
 	nn_node *n = ctx;
 	struct nconn *nc = c->user;
-	(void)err;
-	(void)reason;
 	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &c->remote_id);
+	if (c->outbound && err == NN_ECLOSED && reason == NN_TP_REASON_POLICY)
+		nn_node_dial_done(n, &c->remote_id, false); /* refused by the peer: back off */
 	if (e && e->conn == c) {
 		nn_id peer = e->id;
 		nn_routing_edges_remove(n->edges, &peer);

@@ -85,6 +85,18 @@ static int dial_contact(nn_node *n, const nn_id *id, bool probe)
 	return rc;
 }
 
+void nn_node_joined(nn_node *n, nn_conn *c)
+{
+	/* learn at once, before the bootstrap node may shed us: its neighbourhood (Siblings) and
+	 * ours (a self-lookup through it) */
+	uint8_t nonce[NN_ROUTING_NONCE_LEN], frame[16];
+	nn_node_nonce_new(n, nonce);
+	int len = nn_routing_siblings_frame(frame, sizeof frame, nonce);
+	if (len > 0)
+		(void)nn_node_send_conn(n, c, frame, (size_t)len);
+	(void)nn_node_lookup(n, &n->ident.id, false);
+}
+
 static void reap_and_keepalive(nn_node *n, nn_time now)
 {
 	nn_id ids[NN_ROUTING_INBOUND_CAP + 2 * NN_ROUTING_TARGET_EDGES];
@@ -181,7 +193,13 @@ static void on_self_lookup(nn_timer *t, void *arg)
 {
 	nn_node *n = arg;
 	(void)nn_node_lookup(n, &n->ident.id, false);
-	nn_timer_start_in(n->clock, t, nn_node_ms(n->m.self_lookup_ms));
+	/* while filling, look ourselves up every tick: each answer brings contacts closer to us,
+	 * the next lookup goes through them (Kademlia's iterative self-lookup, spread over ticks) */
+	int64_t every = n->m.self_lookup_ms;
+	if (nn_routing_edges_phase(n->edges) < NN_ROUTING_PHASE_NORMAL && n->m.tick_ms > 0 &&
+	    n->m.tick_ms < every)
+		every = n->m.tick_ms;
+	nn_timer_start_in(n->clock, t, nn_node_ms(every));
 }
 
 static void on_sibling_exchange(nn_timer *t, void *arg)

@@ -196,6 +196,8 @@ bool nn_node_nonce_valid(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN]);
 void nn_node_maint_start(nn_node *n);
 void nn_node_maint_stop(nn_node *n);
 void nn_node_dial_done(nn_node *n, const nn_id *id, bool ok);
+/* A bootstrap edge came up: ask it for contacts at once. */
+void nn_node_joined(nn_node *n, nn_conn *c);
 /* A knowledge observe asked for a probe of incumbent. */
 void nn_node_want_probe(nn_node *n, const nn_id *incumbent);
 /* Learn a contact (observe + probe bookkeeping). */

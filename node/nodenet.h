@@ -227,6 +227,7 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(dropped_rate_limited, "frames over a per-edge or per-originator rate limit")      \
 	X(dropped_unsolicited, "Neighbors answers for a nonce we did not send")             \
 	X(dropped_inbound_full, "inbound edges refused: inbound edge cap reached")          \
+	X(inbound_shed, "inbound fingers shed to admit a newcomer at the inbound cap")      \
 	X(dropped_edge_refused, "edges refused by the admission hook")                      \
 	X(dropped_malformed, "malformed frames (any type)")                                 \
 	X(dropped_dup_inbound, "inbound edges for a peer that already has one")             \

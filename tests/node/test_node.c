@@ -61,6 +61,15 @@ static void converge_and_check(uint32_t n, int pow, uint64_t seed, nn_time settl
 	}
 	printf("# %u nodes (pow %d): mean %.1f edges, %zu below KMin\n", n, pow,
 	       (double)total / n, below);
+	if (below) {
+		cl_print_stats(cl);
+		for (uint32_t i = 0, shown = 0; i < n && shown < 3; i++)
+			if (cl_edges(cl, i) < NN_ROUTING_KMIN) {
+				shown++;
+				printf("# node %u: %zu edges, knows %zu\n", i, cl_edges(cl, i),
+				       nn_routing_kt_size(nn_node_knowledge(cl->nodes[i].node)));
+			}
+	}
 	assert_int_equal(below, 0);
 	nn_test_rng r = {seed * 31 + 7};
 	size_t sent = 0;
@@ -128,6 +137,8 @@ static void converge_and_check(uint32_t n, int pow, uint64_t seed, nn_time settl
 
 static void test_cluster_50(void **state) { converge_and_check(50, 0, 3, 60 * NN_SEC, 400); }
 
+static void test_cluster_1000(void **state) { converge_and_check(1000, 0, 5, 120 * NN_SEC, 2000); }
+
 static void test_bootstrap_with_pow_8(void **state) { converge_and_check(20, 8, 4, 30 * NN_SEC, 100); }
 
 int main(void)
@@ -137,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_unroutable_without_edges),
 		cmocka_unit_test(test_cluster_50),
 		cmocka_unit_test(test_bootstrap_with_pow_8),
+		cmocka_unit_test(test_cluster_1000),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
