@@ -120,9 +120,13 @@ static void test_neighbors_caps(void **state)
 	memset(b, 0, sizeof b);
 	b[8] = 18;
 	assert_int_equal(nn_routing_neighbors_decode(b, 9 + 18 * 101, &g_got), NN_ELIMIT);
-	/* 17 declared but bytes for only 16 minimal contacts: refused on remaining/101. */
+	/* 17 declared but bytes for only 16 minimal contacts: refused on remaining/101, before
+	 * any contact is read (the output is not touched). */
 	b[8] = 17;
+	memset(&g_got, 0xaa, sizeof g_got);
 	assert_int_equal(nn_routing_neighbors_decode(b, 9 + 16 * 101 + 100, &g_got), NN_ETRUNC);
+	assert_int_equal(g_got.c[0].id.b[0], 0xaa);
+	assert_int_equal(g_got.c[0].caps, 0xaaaaaaaa);
 	/* 17 minimal contacts exactly: fine. */
 	assert_int_equal(nn_routing_neighbors_decode(b, 9 + 17 * 101, &g_got), 0);
 	assert_int_equal(g_got.count, 17);
