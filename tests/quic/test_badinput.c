@@ -188,8 +188,24 @@ static void test_garbage(void **st)
 	buf[1] = 0x1a;
 	buf[4] = 0x2a;
 	sendto(fd, buf, 1200, 0, (struct sockaddr *)&to, sizeof to);
-	close(fd);
 	assert_int_equal(wait_u64(&s->rx_datagrams, 305, 5 * NN_SEC), 0);
+	/* the other version got a Version Negotiation listing v1; short-header packets for no
+	 * connection got Stateless Resets shorter than themselves */
+	assert_true(s->tx_version_neg >= 1); /* random long headers of other versions count too */
+	assert_true(s->tx_stateless_reset >= 1);
+	uint8_t rb[2048];
+	int vn = 0, resets = 0;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (poll(&p, 1, 200) == 1) {
+		ssize_t k = recv(fd, rb, sizeof rb, 0);
+		if (k >= 7 && (rb[0] & 0x80) && !rb[1] && !rb[2] && !rb[3] && !rb[4])
+			vn++;
+		else if (k >= 22 && !(rb[0] & 0x80) && (rb[0] & 0x40))
+			resets++;
+	}
+	assert_int_equal((uint64_t)vn, s->tx_version_neg);
+	assert_true(resets >= 1);
+	close(fd);
 	assert_true(s->rx_garbage >= 2);
 	assert_true(s->rx_non_quic >= 1);
 	assert_true(s->rx_unknown_cid >= 1);

@@ -107,6 +107,7 @@ void nn_quic_ep_datagram(nn_quic_ep *ep, const uint8_t *d, size_t n, const struc
 	int rv = ngtcp2_pkt_decode_version_cid(&vc, d, n, NN_QUIC_CIDLEN);
 	if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
 		ep->st.rx_version_neg++;
+		nn_quic_send_version_negotiation(ep, &vc, n, src, srclen);
 		return;
 	}
 	if (rv != 0) {
@@ -120,6 +121,7 @@ void nn_quic_ep_datagram(nn_quic_ep *ep, const uint8_t *d, size_t n, const struc
 	}
 	if (!(d[0] & 0x80)) {
 		ep->st.rx_unknown_cid++;
+		nn_quic_send_stateless_reset(ep, vc.dcid, vc.dcidlen, n, src, srclen);
 		return;
 	}
 	ngtcp2_pkt_hd hd;
@@ -340,6 +342,7 @@ int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *po
 	uint8_t key[16];
 	randombytes_buf(key, sizeof key);
 	nn_tbucket_init(&ep->hs_bucket, ep->cfg.retry_rate, ep->cfg.retry_burst);
+	nn_tbucket_init(&ep->stateless_bucket, 200, 200);
 	nn_quic_callbacks_init(ep);
 	int rc = NN_ENOMEM;
 	ep->tbuf = malloc(NN_QUIC_GSO_MAX * NN_QUIC_TX_BUFSZ + NN_QUIC_TX_BUFSZ);

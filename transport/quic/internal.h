@@ -147,6 +147,7 @@ struct nn_quic_ep {
 	nn_quic_cidmap cids;
 	nn_quic_caps caps;
 	nn_tbucket hs_bucket;
+	nn_tbucket stateless_bucket; /* VN + stateless reset replies */
 	uint8_t secret[32];       /* retry tokens, stateless reset tokens */
 	ngtcp2_callbacks ccb, scb;
 	nn_quic_conn *conns;
@@ -221,6 +222,12 @@ void nn_quic_conn_arm(nn_quic_conn *c);
  * *validated = true), 0 when a Retry was sent or the packet dropped. */
 int nn_quic_retry_gate(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd, const struct sockaddr *src,
 		       socklen_t srclen, ngtcp2_cid *odcid, bool *validated);
+
+/* stateless.c: Version Negotiation and Stateless Reset, rate-limited */
+void nn_quic_send_version_negotiation(nn_quic_ep *ep, const ngtcp2_version_cid *vc, size_t n,
+				      const struct sockaddr *src, socklen_t srclen);
+void nn_quic_send_stateless_reset(nn_quic_ep *ep, const uint8_t *dcid, size_t dcidlen, size_t n,
+				  const struct sockaddr *src, socklen_t srclen);
 
 /* stream.c */
 void nn_quic_sendq_init(nn_quic_sendq *q);

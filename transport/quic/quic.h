@@ -67,7 +67,7 @@ typedef struct nn_quic_stats {
 	uint64_t rx_non_quic;      /* other datagrams without the QUIC fixed bit, discarded */
 	uint64_t rx_garbage;       /* unparseable QUIC headers, bad Initials, short Initials */
 	uint64_t rx_unknown_cid;   /* short-header packets for no connection */
-	uint64_t rx_version_neg;   /* other QUIC versions (dropped, no VN sent) */
+	uint64_t rx_version_neg;   /* other QUIC versions (answered with Version Negotiation) */
 	uint64_t rx_dropped_conn;  /* packets a connection rejected (undecryptable, ...) */
 	uint64_t inbound_refused_global, inbound_refused_per_ip;
 	uint64_t retry_sent, retry_token_ok, retry_token_bad;
@@ -80,6 +80,9 @@ typedef struct nn_quic_stats {
 	uint64_t streams_reset;    /* extra streams the peer opened */
 	uint64_t closed_by_peer, conn_errors;
 	uint64_t punch_refused;    /* punch to an implausible address */
+	uint64_t tx_version_neg;   /* Version Negotiation replies sent */
+	uint64_t tx_stateless_reset; /* Stateless Resets sent for unknown short-header DCIDs */
+	uint64_t stateless_limited; /* either reply suppressed by the rate limit */
 } nn_quic_stats;
 
 /* Create an endpoint: binds the socket, makes a fresh TLS key and certificate for `id`.
