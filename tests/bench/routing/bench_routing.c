@@ -49,6 +49,25 @@ int main(int argc, char **argv)
 	printf("routing bench: %zu edges, %d-byte routed frame (1 KiB payload)\n",
 	       nn_routing_edges_len(e), n);
 
+	/* Calibration: a bare branchy scan of 128 64-bit keys, to judge the machine's state (the
+	 * shared CI box varies several-fold with load). */
+	{
+		static uint64_t keys[128];
+		for (int i = 0; i < 128; i++)
+			keys[i] = nn_test_rng_next(&r);
+		uint64_t c0 = 0;
+		NN_BENCH("calibration/scan-128-keys", N / 4, {
+			uint64_t t = keys[c0++ & 127] * 0x9e3779b97f4a7c15ull;
+			uint64_t lim = t;
+			unsigned c = 0;
+			for (int i = 0; i < 128; i++) {
+				uint64_t x = keys[i] ^ t;
+				if (x < lim && ++c > 8)
+					lim = x;
+			}
+			g_sink += c;
+		});
+	}
 	nn_routing_env got;
 	nn_routing_decision d;
 	uint64_t i2 = 0;
