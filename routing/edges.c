@@ -318,6 +318,14 @@ size_t nn_routing_edges_want(const nn_routing_edges *e)
 	return 0;
 }
 
+bool nn_routing_edges_may_shed(const nn_routing_edges *e, const nn_id *id)
+{
+	int i = e && id ? nn_routing_edges_index_of(e, id) : -1;
+	if (i < 0)
+		return false;
+	return !e->edge[i].outgoing || e->nout > NN_ROUTING_KMIN;
+}
+
 /* ---- liveness and rate limits ---- */
 
 static bool at_least(nn_time now, nn_time then, nn_time age)

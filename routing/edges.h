@@ -100,6 +100,11 @@ const char *nn_routing_phase_name(nn_routing_phase p);
  * Normal 0 (policy). */
 size_t nn_routing_edges_want(const nn_routing_edges *e);
 
+/* Floor (policy): a voluntary drop (pruning, replacement, shedding for the inbound cap) may
+ * remove this edge only if that leaves at least NN_ROUTING_KMIN outgoing edges. Edges that
+ * failed are removed regardless. False for unknown IDs. */
+bool nn_routing_edges_may_shed(const nn_routing_edges *e, const nn_id *id);
+
 /* Edges idle at or above the timeout of their role; writes up to cap IDs, returns the count
  * written. */
 size_t nn_routing_edges_idle(const nn_routing_edges *e, nn_time now, nn_time sibling_timeout,

@@ -127,6 +127,8 @@ static void test_phases_and_hysteresis(void **state)
 		assert_int_equal(nn_routing_edges_phase(e), want);
 	}
 	assert_int_equal(nn_routing_edges_want(e), 0);
+	assert_true(nn_routing_edges_may_shed(e, &ids[0]));
+	assert_true(nn_routing_edges_may_shed(e, &in));
 	/* Normal holds down to 60 ... */
 	for (int i = 63; i >= 60; i--) {
 		nn_routing_edges_remove(e, &ids[i]);
@@ -146,6 +148,15 @@ static void test_phases_and_hysteresis(void **state)
 	nn_routing_edges_add(e, &ids[63], NULL, true, 0, NULL, 0);
 	assert_int_equal(nn_routing_edges_phase(e), NN_ROUTING_PHASE_NORMAL);
 	assert_string_equal(nn_routing_phase_name(NN_ROUTING_PHASE_URGENT), "urgent");
+	/* The KMin floor: with 3 outgoing edges none may be shed voluntarily; inbound ones may. */
+	for (int i = 63; i >= 3; i--)
+		nn_routing_edges_remove(e, &ids[i]);
+	assert_int_equal(nn_routing_edges_phase(e), NN_ROUTING_PHASE_CRITICAL);
+	assert_false(nn_routing_edges_may_shed(e, &ids[0]));
+	assert_true(nn_routing_edges_may_shed(e, &in));
+	nn_id nobody;
+	rt_random_id(&r, &nobody);
+	assert_false(nn_routing_edges_may_shed(e, &nobody));
 	nn_routing_edges_free(e);
 }
 
