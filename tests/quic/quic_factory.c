@@ -82,4 +82,5 @@ const struct nn_contract_factory nn_quic_factory = {
 	.run = nn_qenv_run,
 	.max_queue = 256,
 	.step_timeout = 10 * NN_SEC,
+	.reports_keys = true,
 };

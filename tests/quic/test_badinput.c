@@ -212,9 +212,15 @@ static void test_garbage(void **st)
 	assert_true(s->rx_version_neg >= 1);
 	assert_int_equal(b.n_conn, 0);
 	/* still serves */
-	nn_conn *ca;
-	link_ok(&a, &b, &ca, NULL);
+	nn_conn *ca, *cb;
+	link_ok(&a, &b, &ca, &cb);
 	frame_roundtrip(&a, ca, &b);
+	/* both ends expose the peer's identity key, and it hashes to the peer's NodeID */
+	nn_id h;
+	nn_identity_node_id(&h, ca->remote_ed_pub);
+	assert_true(nn_kad_id_eq(&h, &b.tp->local_id));
+	nn_identity_node_id(&h, cb->remote_ed_pub);
+	assert_true(nn_kad_id_eq(&h, &a.tp->local_id));
 	rm(&a);
 	rm(&b);
 }

@@ -77,6 +77,7 @@ typedef struct nn_quic_sendq {
 	uint32_t *frame_ends;  /* ring: low 32 bits of each unsent frame's end offset */
 	uint32_t fr_head, fr_n, fr_cap;
 	bool eagain;           /* a send was refused since the last writable */
+	nn_time stall_since;   /* when the queue last made no progress while refusing */
 } nn_quic_sendq;
 
 enum nn_quic_state {

@@ -5,8 +5,10 @@
  * Backpressure (local policy): a send is refused with NN_EAGAIN when the bytes queued or in
  * flight would pass send_queue_bytes or the frames not yet handed to QUIC would pass
  * send_queue_frames; on_writable follows when both are back under half. A refusal arms the
- * stall deadline (guard timer): still refused-and-full at the deadline closes the edge
- * (NN_TP_REASON_STALLED). Steady state allocates nothing: buffers come from the pool. */
+ * stall deadline (guard timer), restarted by every acknowledgement: a queue that stays full
+ * with no progress past it closes the edge (NN_TP_REASON_STALLED; a send that meets it
+ * returns NN_ETIMEDOUT). An exhausted packet pool is NN_ELIMIT (frame dropped and counted in
+ * tx_dropped, no on_writable). Steady state allocates nothing: buffers come from the pool. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +82,10 @@ int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool 
 	nn_quic_ep *ep = c->ep;
 	nn_quic_sendq *q = &c->q;
 	if (c->state != NN_QS_OPEN)
-		return NN_ECLOSED;
+		/* the send that meets a stall-closed edge learns why */
+		return c->close_reason == NN_TP_REASON_STALLED && c->close_err == NN_ETIMEDOUT
+			       ? NN_ETIMEDOUT
+			       : NN_ECLOSED;
 	if (!q->frame_ends && nn_quic_sendq_alloc(q, ep->cfg.send_queue_frames) != 0)
 		return NN_ENOMEM;
 	uint8_t hdr[NN_QUIC_FRAME_HDR_MAX];
@@ -92,8 +97,20 @@ int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool 
 	}
 	if (q->end_off - q->ack_off + len + (size_t)h > ep->cfg.send_queue_bytes ||
 	    q->fr_n >= q->fr_cap) {
-		if (!q->eagain && ep->cfg.send_deadline > 0)
-			nn_timer_start_in(ep->base.clock, &c->guard, ep->cfg.send_deadline);
+		nn_time now = nn_quic_now(ep);
+		if (q->eagain && ep->cfg.send_deadline > 0 &&
+		    now - q->stall_since >= ep->cfg.send_deadline) {
+			/* full with no progress past the deadline: the edge is stuck */
+			ep->st.send_stalled++;
+			ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_STALLED, NULL, 0);
+			nn_quic_conn_fail(c, NN_ETIMEDOUT, NN_TP_REASON_STALLED, true);
+			return NN_ETIMEDOUT;
+		}
+		if (!q->eagain) {
+			q->stall_since = now;
+			if (ep->cfg.send_deadline > 0)
+				nn_timer_start_in(ep->base.clock, &c->guard, ep->cfg.send_deadline);
+		}
 		q->eagain = true;
 		c->base.tx_eagain++;
 		ep->base.stats.tx_eagain++;
@@ -136,7 +153,10 @@ int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool 
 				p = p->next;
 			q->wr = p;
 		}
-		return NN_EAGAIN;
+		/* the transport-wide buffer cap, not this queue: dropped and counted, and no
+		 * on_writable will follow (transport.h) */
+		ep->base.stats.tx_dropped++;
+		return NN_ELIMIT;
 	}
 	q->frame_ends[(q->fr_head + q->fr_n) % q->fr_cap] = (uint32_t)q->end_off;
 	q->fr_n++;
@@ -180,8 +200,14 @@ void nn_quic_sendq_acked(nn_quic_conn *c, uint64_t off, uint64_t len)
 {
 	nn_quic_sendq *q = &c->q;
 	nn_quic_ep *ep = c->ep;
-	if (off + len > q->ack_off)
+	if (off + len > q->ack_off) {
 		q->ack_off = off + len;
+		if (q->eagain && ep->cfg.send_deadline > 0) {
+			/* progress: the stall deadline counts from the last acknowledgement */
+			q->stall_since = nn_quic_now(ep);
+			nn_timer_start_in(ep->base.clock, &c->guard, ep->cfg.send_deadline);
+		}
+	}
 	while (q->head && q->head->tag + q->head->len <= q->ack_off &&
 	       q->head->tag + q->head->len <= q->wr_off && q->head != q->tail) {
 		nn_pkt *p = q->head;
