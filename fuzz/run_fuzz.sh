@@ -13,5 +13,5 @@ scratch=$(mktemp -d)
 crashes=${MESON_BUILD_ROOT:-/tmp}/fuzz-crashes
 mkdir -p "$crashes"
 trap 'rm -rf "$scratch"' EXIT
-"$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+"$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -error_exitcode=1 \
     -artifact_prefix="$crashes/$(basename "$target")-" "$scratch" "$corpus"

@@ -14,6 +14,11 @@ static size_t hash(const nn_idmap *m, const nn_id *id)
 	return (size_t)v & (m->cap - 1);
 }
 
+/* Slot layout: used flag, padding, id (32), value: the value starts at an 8-aligned offset so
+ * callers may store structs with 8-byte members. */
+#define ID_OFF 8
+#define VAL_OFF (ID_OFF + NN_ID_LEN)
+
 static uint8_t *slot(const nn_idmap *m, size_t i) { return m->slots + i * m->stride; }
 
 int nn_idmap_init(nn_idmap *m, size_t max_entries, size_t vsize, const uint8_t key[16])
@@ -24,7 +29,7 @@ int nn_idmap_init(nn_idmap *m, size_t max_entries, size_t vsize, const uint8_t k
 		cap <<= 1;
 	m->cap = cap;
 	m->vsize = vsize;
-	m->stride = (1 + NN_ID_LEN + vsize + 7) & ~(size_t)7;
+	m->stride = (VAL_OFF + vsize + 7) & ~(size_t)7;
 	memcpy(m->key, key, sizeof m->key);
 	m->slots = calloc(cap, m->stride);
 	return m->slots ? 0 : NN_ENOMEM;
@@ -43,8 +48,8 @@ void *nn_idmap_get(const nn_idmap *m, const nn_id *id)
 		uint8_t *s = slot(m, i);
 		if (!s[0])
 			return NULL;
-		if (!memcmp(s + 1, id->b, NN_ID_LEN))
-			return s + 1 + NN_ID_LEN;
+		if (!memcmp(s + ID_OFF, id->b, NN_ID_LEN))
+			return s + VAL_OFF;
 	}
 	return NULL;
 }
@@ -56,18 +61,18 @@ void *nn_idmap_put(nn_idmap *m, const nn_id *id, bool *fresh)
 	size_t i = hash(m, id);
 	for (size_t k = 0; k < m->cap; i = (i + 1) & (m->cap - 1), k++) {
 		uint8_t *s = slot(m, i);
-		if (s[0] && !memcmp(s + 1, id->b, NN_ID_LEN))
-			return s + 1 + NN_ID_LEN;
+		if (s[0] && !memcmp(s + ID_OFF, id->b, NN_ID_LEN))
+			return s + VAL_OFF;
 		if (!s[0]) {
 			if (nn_idmap_full(m))
 				return NULL;
 			s[0] = 1;
-			memcpy(s + 1, id->b, NN_ID_LEN);
-			memset(s + 1 + NN_ID_LEN, 0, m->vsize);
+			memcpy(s + ID_OFF, id->b, NN_ID_LEN);
+			memset(s + VAL_OFF, 0, m->vsize);
 			m->n++;
 			if (fresh)
 				*fresh = true;
-			return s + 1 + NN_ID_LEN;
+			return s + VAL_OFF;
 		}
 	}
 	return NULL;
@@ -80,7 +85,7 @@ bool nn_idmap_del(nn_idmap *m, const nn_id *id)
 		uint8_t *s = slot(m, i);
 		if (!s[0] || k >= m->cap)
 			return false;
-		if (!memcmp(s + 1, id->b, NN_ID_LEN))
+		if (!memcmp(s + ID_OFF, id->b, NN_ID_LEN))
 			break;
 	}
 	/* backward-shift: pull later members of the cluster into the hole when allowed */
@@ -90,7 +95,7 @@ bool nn_idmap_del(nn_idmap *m, const nn_id *id)
 		if (!s[0])
 			break;
 		nn_id sid;
-		memcpy(sid.b, s + 1, NN_ID_LEN);
+		memcpy(sid.b, s + ID_OFF, NN_ID_LEN);
 		size_t home = hash(m, &sid);
 		/* s may move into the hole if its home is not in (hole, j] cyclically */
 		bool in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
@@ -110,6 +115,6 @@ void *nn_idmap_slot(const nn_idmap *m, size_t i, nn_id *id)
 	if (!s[0])
 		return NULL;
 	if (id)
-		memcpy(id->b, s + 1, NN_ID_LEN);
-	return s + 1 + NN_ID_LEN;
+		memcpy(id->b, s + ID_OFF, NN_ID_LEN);
+	return s + VAL_OFF;
 }
