@@ -1,5 +1,6 @@
-/* main.c — nodenet-node: a thin wiring of libnodenet.
+/* main.c — nodenet-node: a thin wiring of libnodenet (node/nodenet.h only).
  *
+ *   nodenet-node [flags]                     run a node (run.c)
  *   nodenet-node id [-seed PATH] [-pow N]    load or mint an identity, print "id <64-hex>"
  *
  * Bad flags or input: one line on stderr, exit 2. */
@@ -7,10 +8,11 @@
 #include <string.h>
 
 #include "cmd/flags.h"
+#include "cmd/run.h"
 #include "cmd/seed.h"
-#include "pow/pow.h"
 
 #define PROG "nodenet-node"
+#define POW_MAX 256
 
 static void usage(FILE *out, nn_flag *flags, size_t n)
 {
@@ -27,7 +29,7 @@ static int cmd_id(int argc, char **argv)
 	nn_flag flags[] = {
 		{"seed", NN_FLAG_STRING, &seed_path, 0, 0,
 		 "path to the 32-byte seed file (default $XDG_CONFIG_HOME/nodenet/nodenet.seed)", false},
-		{"pow", NN_FLAG_INT, &pow, 0, NN_POW_MAX_DIFFICULTY,
+		{"pow", NN_FLAG_INT, &pow, 0, POW_MAX,
 		 "proof-of-work difficulty: leading zero bits the NodeID must have", false},
 	};
 	size_t nflags = sizeof flags / sizeof flags[0];
@@ -53,32 +55,33 @@ static int cmd_id(int argc, char **argv)
 		}
 		seed_path = path;
 	}
-	nn_identity id;
+	uint8_t seed[NN_SEED_BYTES];
+	nn_id id;
 	int minted;
-	if (nn_cmd_load_or_mint(seed_path, (int)pow, &id, &minted, err, sizeof err) < 0) {
+	if (nn_cmd_load_or_mint(seed_path, (int)pow, seed, &id, &minted, err, sizeof err) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 2;
 	}
-	char hex[NN_ID_HEX_LEN + 1];
+	nn_cmd_wipe(seed, sizeof seed);
+	char hex[65];
 	if (minted)
 		fprintf(stderr, PROG ": minted a new identity into %s\n", seed_path);
-	printf("id %s\n", nn_kad_id_to_hex(hex, &id.id));
-	nn_identity_wipe(&id);
+	printf("id %s\n", nn_id_format(hex, &id));
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "-help") ||
-	    !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		FILE *out = argc < 2 ? stderr : stdout;
-		fprintf(out, "usage: " PROG " <command> [flags]\n\ncommands:\n"
-			     "  id    load or mint the node identity and print its NodeID\n\n"
-			     "Run '" PROG " <command> -help' for a command's flags.\n");
-		return argc < 2 ? 2 : 0;
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "-help") ||
+			  !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
+		nn_cmd_run_usage(stdout);
+		return 0;
 	}
-	if (!strcmp(argv[1], "id"))
+	if (argc >= 2 && !strcmp(argv[1], "id"))
 		return cmd_id(argc - 2, argv + 2);
-	fprintf(stderr, PROG ": unknown command \"%s\" (try -help)\n", argv[1]);
-	return 2;
+	if (argc >= 2 && argv[1][0] != '-') {
+		fprintf(stderr, PROG ": unknown command \"%s\" (try -help)\n", argv[1]);
+		return 2;
+	}
+	return nn_cmd_run(argv[0], argc - 1, argv + 1);
 }

@@ -7,7 +7,28 @@
 #include <unistd.h>
 
 #include "cmd/seed.h"
-#include "pow/pow.h"
+
+unsigned nn_cmd_leading_zeros(const nn_id *id)
+{
+	unsigned z = 0;
+	for (size_t i = 0; i < sizeof id->b; i++) {
+		if (id->b[i] == 0) {
+			z += 8;
+			continue;
+		}
+		for (uint8_t m = 0x80; m && !(id->b[i] & m); m >>= 1)
+			z++;
+		break;
+	}
+	return z;
+}
+
+void nn_cmd_wipe(void *p, size_t len)
+{
+	volatile uint8_t *v = p;
+	while (len--)
+		*v++ = 0;
+}
 
 int nn_cmd_default_seed_path(char *buf, size_t cap)
 {
@@ -59,12 +80,11 @@ static int bar(void *user, uint64_t tries, double expected)
 	return 0;
 }
 
-int nn_cmd_load_or_mint(const char *path, int difficulty, nn_identity *id, int *minted,
-			char *err, size_t errcap)
+int nn_cmd_load_or_mint(const char *path, int difficulty, uint8_t seed[NN_SEED_BYTES], nn_id *id,
+			int *minted, char *err, size_t errcap)
 {
-	uint8_t seed[NN_SEED_LEN];
 	*minted = 0;
-	int rc = nn_identity_seed_load(path, seed);
+	int rc = nn_seed_load(path, seed);
 	if (rc == NN_ENOENT) {
 		rc = make_parent(path);
 		if (rc < 0) {
@@ -73,39 +93,40 @@ int nn_cmd_load_or_mint(const char *path, int difficulty, nn_identity *id, int *
 			return rc;
 		}
 		bool tty = isatty(STDERR_FILENO);
-		nn_pow_opts o = {.difficulty = difficulty, .progress = tty ? bar : NULL};
-		rc = nn_pow_mint(&o, seed, NULL);
+		rc = nn_seed_mint(seed, difficulty, 0, tty ? bar : NULL, NULL);
 		if (tty)
 			fputc('\n', stderr);
 		if (rc < 0) {
 			snprintf(err, errcap, "minting an identity failed: %s", nn_strerror(rc));
-			return rc;
+			goto fail;
 		}
-		rc = nn_identity_seed_save(path, seed);
+		rc = nn_seed_save(path, seed);
 		if (rc < 0) {
 			snprintf(err, errcap, "cannot save seed file %s: %s", path, nn_strerror(rc));
-			return rc;
+			goto fail;
 		}
 		*minted = 1;
 	} else if (rc == NN_ECORRUPT) {
 		snprintf(err, errcap, "seed file %s is corrupt: want exactly 32 bytes in a regular file "
 			 "(left untouched)", path);
-		return rc;
+		goto fail;
 	} else if (rc < 0) {
 		snprintf(err, errcap, "cannot read seed file %s: %s", path, strerror(errno));
-		return rc;
+		goto fail;
 	}
-	rc = nn_identity_from_seed(id, seed);
-	memset(seed, 0, sizeof seed);
+	rc = nn_seed_node_id(id, seed);
 	if (rc < 0) {
 		snprintf(err, errcap, "deriving keys failed: %s", nn_strerror(rc));
-		return rc;
+		goto fail;
 	}
-	if (!nn_pow_ok(&id->id, difficulty)) {
+	if (nn_cmd_leading_zeros(id) < (unsigned)difficulty) {
 		snprintf(err, errcap, "seed file %s gives a NodeID with %u leading zero bits, below the "
-			 "required -pow %d", path, nn_kad_leading_zeros(&id->id), difficulty);
-		nn_identity_wipe(id);
-		return NN_EPOW;
+			 "required -pow %d", path, nn_cmd_leading_zeros(id), difficulty);
+		rc = NN_EPOW;
+		goto fail;
 	}
 	return 0;
+fail:
+	nn_cmd_wipe(seed, NN_SEED_BYTES);
+	return rc;
 }

@@ -1,5 +1,7 @@
 #!/bin/sh
-# test_cli.sh NODENET_NODE — the daemon's `id` command: golden NodeID, minting, bad input.
+# test_cli.sh NODENET_NODE — the daemon's `id` command (golden NodeID, minting, bad input) and the
+# run flags' validation (bad hex, missing @, bad port, -pow range, neither -addr nor -bootstrap,
+# unreadable or sub-PoW seed: one line on stderr, exit 2), a console start/quit and SIGTERM.
 set -u
 bin=$1
 tmp=$(mktemp -d)
@@ -48,6 +50,83 @@ for args in "id -pow" "id -pow x" "id -pow 257" "id -pow -1" "id -nope" "id extr
     [ -s "$tmp/err" ] && ok "bad args [$args] says why" || fail "bad args [$args] silent"
 done
 "$bin" id -help >/dev/null; expect_eq "-help exits 0" "$?" 0
+
+# ---- the daemon's flags: every malformed input is one line on stderr and exit 2, and nothing
+# is minted before the flags are valid
+H=45cd1496465d1e9e045a991d920ec5054c312f077765113c936b4d5c6d1e6ad5
+O=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+bad_run() { # want-substring args...
+    want=$1; shift
+    XDG_CONFIG_HOME="$tmp/never" "$@" </dev/null >/dev/null 2>"$tmp/err"; rc=$?
+    expect_eq "run [$*] exit 2" "$rc" 2
+    case "$(cat "$tmp/err")" in *"$want"*) ok "run [$*] says \"$want\"";;
+        *) fail "run [$*] message: $(cat "$tmp/err")";; esac
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] && ok "run [$*] one line" || fail "run [$*] not one line: $(cat "$tmp/err")"
+}
+bad_run "give -addr (listen) or -bootstrap" "$bin" -pow 0
+bad_run "give -addr (listen) or -bootstrap" "$bin" -relay -seed "$tmp/golden.seed"
+bad_run "64 hex digits" "$bin" -bootstrap "abc@127.0.0.1:4242"
+bad_run "64 hex digits" "$bin" -bootstrap "${O}0@127.0.0.1:4242"
+bad_run "64 hex digits" "$bin" -bootstrap "zz${O#??}@127.0.0.1:4242"
+bad_run "missing '@'" "$bin" -bootstrap "${O}127.0.0.1:4242"
+bad_run "bad port" "$bin" -bootstrap "${O}@127.0.0.1:99999"
+bad_run "bad port" "$bin" -bootstrap "${O}@127.0.0.1:0"
+bad_run "bad port" "$bin" -bootstrap "${O}@127.0.0.1:42x"
+bad_run "want host:port" "$bin" -bootstrap "${O}@127.0.0.1"
+bad_run "empty entry" "$bin" -bootstrap "${O}@127.0.0.1:1,"
+bad_run "bad port" "$bin" -addr ":65536"
+bad_run "bad port" "$bin" -addr "127.0.0.1:http"
+bad_run "want host:port" "$bin" -addr "4242"
+bad_run "cannot resolve" "$bin" -addr "no-such-host.invalid:4242"
+bad_run "want an integer 0..256" "$bin" -addr :0 -pow 257
+bad_run "want an integer 0..256" "$bin" -addr :0 -pow -1
+bad_run "want an integer 0..256" "$bin" -addr :0 -pow x
+bad_run "flag needs an argument: -pow" "$bin" -addr :0 -pow
+bad_run "flag provided but not defined: -nope" "$bin" -addr :0 -nope
+bad_run "flag provided but not defined: -port" "$bin" -port 4242
+bad_run "want an integer 1..1000000" "$bin" -addr :0 -max-inbound 0
+bad_run "want an integer 1..1000000" "$bin" -addr :0 -max-inbound-per-ip z
+bad_run "-log-level" "$bin" -addr :0 -log-level loud
+bad_run "unexpected argument" "$bin" -addr :0 extra
+bad_run "invalid boolean" "$bin" -addr :0 -relay=maybe
+[ -e "$tmp/never" ] && fail "bad flags minted a seed" || ok "bad flags mint nothing"
+bad_run "below the required -pow 2" "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" -pow 2
+bad_run "corrupt" "$bin" -addr 127.0.0.1:0 -seed "$tmp/bad.seed"
+bad_run "cannot read seed file" "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed/x"
+bad_run "this node's own NodeID" "$bin" -bootstrap "$H@127.0.0.1:4242" -seed "$tmp/golden.seed"
+"$bin" -help >"$tmp/help"; expect_eq "run -help exits 0" "$?" 0
+grep -q -- "-bootstrap" "$tmp/help" && ok "-help lists -bootstrap" || fail "-help lacks -bootstrap"
+"$bin" --help >/dev/null; expect_eq "--help exits 0" "$?" 0
+
+# ---- a node on loopback: console start lines, quit exits 0
+printf 'stats\nquit\n' | "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" >"$tmp/out" 2>"$tmp/err"; rc=$?
+expect_eq "console quit exits 0" "$rc" 0
+expect_eq "console first line" "$(sed -n 1p "$tmp/out")" "id $H"
+case "$(sed -n 2p "$tmp/out")" in "listening 127.0.0.1:"[1-9]*) ok "console listening line";;
+    *) fail "console listening line: $(sed -n 2p "$tmp/out")";; esac
+grep -q '^stat edges 0$' "$tmp/out" && ok "console stats" || fail "console stats: $(cat "$tmp/out")"
+expect_eq "console stats end" "$(tail -1 "$tmp/out")" "end"
+# JSON events
+printf 'nope\nquit\n' | "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" -json >"$tmp/out" 2>/dev/null
+expect_eq "json id" "$(sed -n 1p "$tmp/out")" "{\"event\":\"id\",\"id\":\"$H\"}"
+grep -q '^{"event":"error","name":"EINVAL","message":"unknown command' "$tmp/out" && ok "json error" || fail "json error: $(cat "$tmp/out")"
+# a console pipe that closes stops the node gracefully
+: | "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" >/dev/null 2>&1; expect_eq "closed console pipe exits 0" "$?" 0
+# /dev/null on stdin: the node keeps running until a signal
+"$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" </dev/null >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 1
+kill -0 "$pid" 2>/dev/null && ok "stdin /dev/null: still running" || fail "stdin /dev/null: exited ($(cat "$tmp/err"))"
+kill -INT "$pid"; wait "$pid"; expect_eq "SIGINT exits 0" "$?" 0
+grep -q "SIGINT: leaving" "$tmp/err" && ok "SIGINT logged" || fail "SIGINT log: $(cat "$tmp/err")"
+# SIGTERM (console off) leaves gracefully with exit 0
+"$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" -console=false </dev/null >/dev/null 2>"$tmp/err" &
+pid=$!
+sleep 1
+kill -TERM "$pid"; wait "$pid"; rc=$?
+expect_eq "SIGTERM exits 0" "$rc" 0
+grep -q "SIGTERM: leaving" "$tmp/err" && ok "SIGTERM logged" || fail "SIGTERM log: $(cat "$tmp/err")"
+grep -q "another node joins it with" "$tmp/err" && ok "first node prints the join line" || fail "no join line: $(cat "$tmp/err")"
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -1,0 +1,426 @@
+/* console.c — the daemon's line console: parse commands, run them on the node, print events. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/console.h"
+
+/* ---- parsing (pure) ---- */
+static bool word_is(const char *w, size_t wlen, const char *lit)
+{
+	return wlen == strlen(lit) && !memcmp(w, lit, wlen);
+}
+
+/* Copy up to 32 bytes of w as printable ASCII (others as '?') for an error message. */
+static void sanitize(char *dst, size_t cap, const char *w, size_t wlen)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < wlen && o + 4 < cap && i < 32; i++)
+		dst[o++] = w[i] >= 0x20 && w[i] < 0x7f ? w[i] : '?';
+	if (wlen > 32 && o + 4 < cap) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = 0;
+}
+
+static bool only_blanks(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return false;
+	return true;
+}
+
+int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *err, size_t errcap)
+{
+	memset(out, 0, sizeof *out);
+	if (len && line[len - 1] == '\r')
+		len--;
+	size_t i = 0;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == len)
+		return 0; /* empty line: nothing to do */
+	const char *w = line + i;
+	size_t wlen = 0;
+	while (i + wlen < len && line[i + wlen] != ' ' && line[i + wlen] != '\t')
+		wlen++;
+	const char *rest = w + wlen;
+	size_t rlen = len - i - wlen;
+	if (word_is(w, wlen, "send")) {
+		while (rlen && (*rest == ' ' || *rest == '\t')) {
+			rest++;
+			rlen--;
+		}
+		size_t hlen = 0;
+		while (hlen < rlen && rest[hlen] != ' ')
+			hlen++;
+		if (hlen == 0 || hlen == rlen) {
+			snprintf(err, errcap, "usage: send <64-hex NodeID> <text>");
+			return NN_EINVAL;
+		}
+		if (nn_id_parse(&out->target, rest, hlen) < 0) {
+			snprintf(err, errcap, "send: the NodeID must be exactly 64 hex digits");
+			return NN_EINVAL;
+		}
+		out->op = NN_CON_SEND;
+		out->text = rest + hlen + 1;
+		out->text_len = rlen - hlen - 1;
+		return 0;
+	}
+	enum nn_console_op op = word_is(w, wlen, "peers") ? NN_CON_PEERS
+				: word_is(w, wlen, "stats") ? NN_CON_STATS
+				: word_is(w, wlen, "quit")  ? NN_CON_QUIT
+							    : NN_CON_NONE;
+	char q[48];
+	sanitize(q, sizeof q, w, wlen);
+	if (op == NN_CON_NONE) {
+		snprintf(err, errcap, "unknown command \"%s\" (commands: send, peers, stats, quit)", q);
+		return NN_EINVAL;
+	}
+	if (!only_blanks(rest, rlen)) {
+		snprintf(err, errcap, "%s takes no arguments", q);
+		return NN_EINVAL;
+	}
+	out->op = op;
+	return 0;
+}
+
+bool nn_console_printable(const uint8_t *p, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		uint32_t c = p[i], min;
+		size_t k;
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			k = 1, min = 0x80, c &= 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			k = 2, min = 0x800, c &= 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			k = 3, min = 0x10000, c &= 0x07;
+		} else {
+			return false;
+		}
+		if (len - i <= k)
+			return false;
+		for (size_t j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return false;
+			c = (c << 6) | (p[i + j] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
+		    (c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029)
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/* ---- output ---- */
+static void put_hex(FILE *f, const uint8_t *p, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char chunk[512];
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		chunk[o++] = digits[p[i] >> 4];
+		chunk[o++] = digits[p[i] & 15];
+		if (o == sizeof chunk) {
+			fwrite(chunk, 1, o, f);
+			o = 0;
+		}
+	}
+	fwrite(chunk, 1, o, f);
+}
+
+/* A JSON string literal (quotes included); bytes are copied as they are except '"', '\\'
+ * and control characters, so valid UTF-8 stays valid. */
+static void put_json_str(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void put_json_cstr(FILE *f, const char *s) { put_json_str(f, s, strlen(s)); }
+
+static void end_event(nn_console *c)
+{
+	fputc('\n', c->out);
+	fflush(c->out);
+}
+
+/* {"event":"<name>" — the caller adds fields and calls end_object. */
+static void begin_json(nn_console *c, const char *event)
+{
+	fprintf(c->out, "{\"event\":\"%s\"", event);
+}
+
+static void end_object(nn_console *c)
+{
+	fputc('}', c->out);
+	end_event(c);
+}
+
+static void field(nn_console *c, const char *name, const char *value)
+{
+	fprintf(c->out, ",\"%s\":", name);
+	put_json_cstr(c->out, value);
+}
+
+void nn_console_ok(nn_console *c)
+{
+	if (c->json) {
+		begin_json(c, "ok");
+		end_object(c);
+	} else {
+		fputs("ok", c->out);
+		end_event(c);
+	}
+}
+
+void nn_console_error(nn_console *c, int err, const char *message)
+{
+	char msg[256];
+	snprintf(msg, sizeof msg, "%s", message ? message : nn_strerror(err));
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (c->json) {
+		begin_json(c, "error");
+		field(c, "name", nn_errname(err));
+		field(c, "message", msg);
+		end_object(c);
+	} else {
+		fprintf(c->out, "error %s %s", nn_errname(err), msg);
+		end_event(c);
+	}
+}
+
+void nn_console_start(nn_console *c)
+{
+	char hex[65], addrs[16][64];
+	nn_id_format(hex, nn_node_id(c->node));
+	if (c->json) {
+		begin_json(c, "id");
+		field(c, "id", hex);
+		end_object(c);
+	} else {
+		fprintf(c->out, "id %s", hex);
+		end_event(c);
+	}
+	size_t k = nn_node_addrs(c->node, addrs, 16);
+	for (size_t i = 0; i < k && i < 16; i++) {
+		if (c->json) {
+			begin_json(c, "listening");
+			field(c, "addr", addrs[i]);
+			end_object(c);
+		} else {
+			fprintf(c->out, "listening %s", addrs[i]);
+			end_event(c);
+		}
+	}
+}
+
+void nn_console_recv(nn_console *c, const nn_id *from, const uint8_t *data, size_t len)
+{
+	char hex[65];
+	nn_id_format(hex, from);
+	bool text = nn_console_printable(data, len);
+	if (c->json) {
+		begin_json(c, "recv");
+		field(c, "from", hex);
+		fprintf(c->out, ",\"%s\":", text ? "text" : "hex");
+		if (text) {
+			put_json_str(c->out, (const char *)data, len);
+		} else {
+			fputc('"', c->out);
+			put_hex(c->out, data, len);
+			fputc('"', c->out);
+		}
+		end_object(c);
+		return;
+	}
+	fprintf(c->out, "recv %s ", hex);
+	if (text) {
+		fwrite(data, 1, len, c->out);
+	} else {
+		fputs("hex:", c->out);
+		put_hex(c->out, data, len);
+	}
+	end_event(c);
+}
+
+static void print_end(nn_console *c)
+{
+	if (c->json) {
+		begin_json(c, "end");
+		end_object(c);
+	} else {
+		fputs("end", c->out);
+		end_event(c);
+	}
+}
+
+static void cmd_peers(nn_console *c)
+{
+	size_t n = nn_node_peers(c->node, NULL, 0);
+	nn_peer_info *p = n ? calloc(n, sizeof *p) : NULL;
+	if (n && !p) {
+		nn_console_error(c, NN_ENOMEM, NULL);
+		return;
+	}
+	size_t k = nn_node_peers(c->node, p, n);
+	if (k > n)
+		k = n;
+	for (size_t i = 0; i < k; i++) {
+		char hex[65];
+		nn_id_format(hex, &p[i].id);
+		const char *dir = p[i].inbound ? "in" : "out";
+		const char *role = p[i].sibling ? "sibling" : "finger";
+		if (c->json) {
+			begin_json(c, "peer");
+			field(c, "id", hex);
+			field(c, "addr", p[i].addr);
+			field(c, "dir", dir);
+			field(c, "role", role);
+			end_object(c);
+		} else {
+			fprintf(c->out, "peer %s %s %s %s", hex, p[i].addr[0] ? p[i].addr : "-", dir,
+				role);
+			end_event(c);
+		}
+	}
+	free(p);
+	print_end(c);
+}
+
+static void cmd_stats(nn_console *c)
+{
+	nn_node_stats s;
+	nn_node_get_stats(c->node, &s);
+	uint64_t v;
+	const char *name;
+	for (size_t i = 0; (name = nn_node_stat(&s, i, &v)) != NULL; i++) {
+		if (c->json) {
+			begin_json(c, "stat");
+			field(c, "name", name);
+			fprintf(c->out, ",\"value\":%llu", (unsigned long long)v);
+			end_object(c);
+		} else {
+			fprintf(c->out, "stat %s %llu", name, (unsigned long long)v);
+			end_event(c);
+		}
+	}
+	print_end(c);
+}
+
+void nn_console_exec(nn_console *c, const char *line, size_t len)
+{
+	nn_console_cmd cmd;
+	char err[160];
+	if (nn_console_parse(&cmd, line, len, err, sizeof err) < 0) {
+		nn_console_error(c, NN_EINVAL, err);
+		return;
+	}
+	if (cmd.op == NN_CON_NONE)
+		return;
+	if (cmd.op == NN_CON_QUIT) {
+		c->quit = true;
+		return;
+	}
+	if (!c->node) {
+		nn_console_error(c, NN_ESTATE, "no node");
+		return;
+	}
+	switch (cmd.op) {
+	case NN_CON_SEND: {
+		int rc = nn_node_send(c->node, &cmd.target, cmd.text, cmd.text_len);
+		if (rc < 0)
+			nn_console_error(c, rc, NULL);
+		else
+			nn_console_ok(c);
+		break;
+	}
+	case NN_CON_PEERS:
+		cmd_peers(c);
+		break;
+	case NN_CON_STATS:
+		cmd_stats(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- line machinery ---- */
+int nn_console_init(nn_console *c, nn_node *node, FILE *out, bool json)
+{
+	memset(c, 0, sizeof *c);
+	c->node = node;
+	c->out = out;
+	c->json = json;
+	c->buf = malloc(NN_CONSOLE_MAX_LINE + 1);
+	return c->buf ? 0 : NN_ENOMEM;
+}
+
+void nn_console_fini(nn_console *c)
+{
+	free(c->buf);
+	c->buf = NULL;
+}
+
+void nn_console_feed(nn_console *c, const char *data, size_t len)
+{
+	while (len && !c->quit) {
+		const char *nl = memchr(data, '\n', len);
+		size_t seg = nl ? (size_t)(nl - data) : len;
+		size_t step = nl ? seg + 1 : seg;
+		if (c->discarding) {
+			if (nl)
+				c->discarding = false;
+		} else if (c->len + seg > NN_CONSOLE_MAX_LINE) {
+			char msg[96];
+			snprintf(msg, sizeof msg, "line longer than %d bytes: ignored",
+				 NN_CONSOLE_MAX_LINE);
+			nn_console_error(c, NN_ETOOBIG, msg);
+			c->len = 0;
+			c->discarding = nl == NULL;
+		} else {
+			memcpy(c->buf + c->len, data, seg);
+			c->len += seg;
+			if (nl) {
+				size_t n = c->len;
+				c->len = 0;
+				nn_console_exec(c, c->buf, n);
+			}
+		}
+		data += step;
+		len -= step;
+	}
+}
+
+void nn_console_eof(nn_console *c)
+{
+	if (!c->quit && !c->discarding && c->len) {
+		size_t n = c->len;
+		c->len = 0;
+		nn_console_exec(c, c->buf, n);
+	}
+	c->len = 0;
+	c->discarding = false;
+}

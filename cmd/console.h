@@ -1,0 +1,76 @@
+/* console.h — nodenet-node's line console: one command per line in, one event per line out.
+ *
+ * Commands (stdin):  send <64-hex> <text> | peers | stats | quit
+ * Events (stdout):   id <hex> | listening <addr> | ok | error <NAME> <message>
+ *                    | recv <from-hex> <text>   (text is "hex:<hex>" unless the payload is
+ *                      printable UTF-8 without control characters)
+ *                    | peer <hex> <addr> <in|out> <sibling|finger> ... end
+ *                    | stat <name> <value> ... end
+ * With json, each event is one JSON object per line with the same fields:
+ *   {"event":"recv","from":"<hex>","text":"..."} (or "hex":"..." for a binary payload),
+ *   {"event":"error","name":"EINVAL","message":"..."}, {"event":"peer","id":..,"addr":..,
+ *   "dir":"in","role":"sibling"}, {"event":"stat","name":..,"value":N}, {"event":"end"}, ...
+ *
+ * The parser is pure and never trusts its input: any byte sequence gives either a command or
+ * an error. Lines longer than NN_CONSOLE_MAX_LINE are refused whole (one error event) and
+ * never executed in part. Every event is flushed as soon as it is written. The console runs
+ * on the node's loop thread; it holds no global state.
+ */
+#ifndef NN_CMD_CONSOLE_H
+#define NN_CMD_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "node/nodenet.h"
+
+#define NN_CONSOLE_MAX_LINE 70000
+
+enum nn_console_op { NN_CON_NONE, NN_CON_SEND, NN_CON_PEERS, NN_CON_STATS, NN_CON_QUIT };
+
+typedef struct nn_console_cmd {
+	enum nn_console_op op;
+	nn_id target;            /* NN_CON_SEND */
+	const char *text;        /* NN_CON_SEND: points into the line */
+	size_t text_len;
+} nn_console_cmd;
+
+/* Parse one line (without its newline; a trailing '\r' is ignored). NN_CON_NONE for an empty
+ * line. 0, or NN_EINVAL with a one-line message (printable ASCII) in err. */
+int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *err, size_t errcap);
+
+/* True when data is printable UTF-8: well-formed, shortest form, no C0/C1 control characters,
+ * no DEL, no U+2028/U+2029, no surrogates. */
+bool nn_console_printable(const uint8_t *data, size_t len);
+
+typedef struct nn_console {
+	nn_node *node;
+	FILE *out;
+	bool json;
+	bool quit;       /* "quit" was read */
+	bool discarding; /* inside an over-long line: drop bytes up to the next newline */
+	char *buf;       /* NN_CONSOLE_MAX_LINE + 1 */
+	size_t len;
+} nn_console;
+
+/* node may be NULL in tests of the line machinery (commands then fail with ESTATE). */
+int nn_console_init(nn_console *c, nn_node *node, FILE *out, bool json);
+void nn_console_fini(nn_console *c);
+
+/* Feed bytes read from the input: executes every complete line, keeps the rest. Stops
+ * executing after "quit". */
+void nn_console_feed(nn_console *c, const char *data, size_t len);
+/* End of input: executes a last unterminated line. */
+void nn_console_eof(nn_console *c);
+/* Execute one line. */
+void nn_console_exec(nn_console *c, const char *line, size_t len);
+
+/* Events. */
+void nn_console_start(nn_console *c);  /* id + listening lines */
+void nn_console_recv(nn_console *c, const nn_id *from, const uint8_t *data, size_t len);
+void nn_console_error(nn_console *c, int err, const char *message);
+void nn_console_ok(nn_console *c);
+
+#endif

@@ -1,0 +1,339 @@
+/* test_cmd.c — the daemon's pure pieces: -addr/-bootstrap parsing, console parsing, the
+ * printable-UTF-8 rule, the line machinery (over-long lines, CRLF, quit, EOF) and the event
+ * formats (text and JSON), all without a node. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/bootstrap.h"
+#include "cmd/console.h"
+#include "cmd/seed.h"
+
+#define HEXA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HEXB "0123456789abcdefABCDEF0123456789abcdef0123456789abcdef0123456789"
+
+static int hp(const char *s, bool empty_host, bool zero_port, nn_cmd_hostport *out)
+{
+	char err[256];
+	err[0] = 0;
+	int rc = nn_cmd_parse_hostport(out, s, strlen(s), empty_host, zero_port, err, sizeof err);
+	if (rc < 0)
+		assert_true(err[0] != 0 && !strchr(err, '\n'));
+	return rc;
+}
+
+static void test_hostport(void **state)
+{
+	nn_cmd_hostport h;
+	assert_int_equal(hp("127.0.0.1:4242", false, false, &h), 0);
+	assert_string_equal(h.host, "127.0.0.1");
+	assert_int_equal(h.port, 4242);
+	assert_int_equal(hp("[::1]:1", false, false, &h), 0);
+	assert_string_equal(h.host, "::1");
+	assert_int_equal(h.port, 1);
+	assert_int_equal(hp("localhost:65535", false, false, &h), 0);
+	assert_int_equal(hp(":4242", true, true, &h), 0);
+	assert_string_equal(h.host, "");
+	assert_int_equal(hp(":0", true, true, &h), 0);
+	const char *bad[] = {"", ":", "4242", "host", "host:", "host:0", "host:65536", "host:-1",
+			     "host:12a", "host:123456", "::1:80", "[::1]", "[::1]80", "[zz]:80",
+			     "[]:80", ":4242", "a b:80", "host: 80", "host:+80", "[::1:80"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (hp(bad[i], false, false, &h) == 0)
+			fail_msg("accepted \"%s\"", bad[i]);
+	}
+	assert_true(hp(":99999", true, true, &h) < 0);
+	char big[400];
+	memset(big, 'a', sizeof big);
+	memcpy(big + sizeof big - 4, ":80", 4);
+	assert_true(hp(big, false, false, &h) < 0);
+}
+
+static void test_bootstrap(void **state)
+{
+	nn_cmd_contact c[4];
+	char err[512];
+	int n = nn_cmd_parse_bootstrap(c, 4, HEXA "@127.0.0.1:4242," HEXB "@[::1]:7", err,
+				       sizeof err);
+	assert_int_equal(n, 2);
+	assert_int_equal(c[0].id.b[0], 0xaa);
+	assert_int_equal(c[0].hp.port, 4242);
+	assert_int_equal(c[1].id.b[0], 0x01);
+	assert_int_equal(c[1].id.b[5], 0xab);
+	assert_string_equal(c[1].hp.host, "::1");
+	struct {
+		const char *in, *want;
+	} bad[] = {
+		{"", "empty"},
+		{HEXA "127.0.0.1:4242", "missing '@'"},
+		{"abc@127.0.0.1:4242", "64 hex"},
+		{HEXA "0@127.0.0.1:4242", "64 hex"},
+		{"zz" HEXA "@127.0.0.1:4242", "64 hex"},
+		{HEXA "@127.0.0.1", "host:port"},
+		{HEXA "@127.0.0.1:0", "bad port"},
+		{HEXA "@127.0.0.1:70000", "bad port"},
+		{HEXA "@:4242", "missing host"},
+		{HEXA "@127.0.0.1:4242,", "empty entry"},
+		{"," HEXA "@127.0.0.1:4242", "empty entry"},
+		{HEXA "@127.0.0.1:1," HEXA "@127.0.0.1:2", "twice"},
+		{HEXA "@127.0.0.1:1," HEXB "@127.0.0.1:2,x@y:1", "64 hex"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = 0;
+		n = nn_cmd_parse_bootstrap(c, 4, bad[i].in, err, sizeof err);
+		if (n >= 0)
+			fail_msg("accepted \"%s\"", bad[i].in);
+		if (!strstr(err, bad[i].want))
+			fail_msg("\"%s\": message \"%s\" lacks \"%s\"", bad[i].in, err, bad[i].want);
+		assert_null(strchr(err, '\n'));
+	}
+	/* more contacts than room */
+	n = nn_cmd_parse_bootstrap(c, 1, HEXA "@127.0.0.1:1," HEXB "@127.0.0.1:2", err, sizeof err);
+	assert_true(n < 0);
+	/* user input is quoted printable and bounded */
+	n = nn_cmd_parse_bootstrap(c, 4, "\x01\x02\x1b[31m", err, sizeof err);
+	assert_true(n < 0);
+	for (const char *p = err; *p; p++)
+		assert_true(*p >= 0x20 && *p < 0x7f);
+}
+
+static void test_resolve(void **state)
+{
+	nn_cmd_hostport h;
+	char out[300], err[300];
+	assert_int_equal(hp("127.0.0.1:4242", false, false, &h), 0);
+	assert_int_equal(nn_cmd_resolve(&h, out, sizeof out, err, sizeof err), 0);
+	assert_string_equal(out, "127.0.0.1:4242");
+	assert_int_equal(hp("[::1]:5", false, false, &h), 0);
+	assert_int_equal(nn_cmd_resolve(&h, out, sizeof out, err, sizeof err), 0);
+	assert_string_equal(out, "[::1]:5");
+	assert_int_equal(hp(":7", true, true, &h), 0);
+	assert_int_equal(nn_cmd_resolve(&h, out, sizeof out, err, sizeof err), 0);
+	assert_string_equal(out, ":7");
+	assert_int_equal(hp("localhost:9", false, false, &h), 0);
+	assert_int_equal(nn_cmd_resolve(&h, out, sizeof out, err, sizeof err), 0);
+	assert_true(!strcmp(out, "127.0.0.1:9") || !strcmp(out, "[::1]:9"));
+	assert_int_equal(hp("no-such-host.invalid:9", false, false, &h), 0);
+	assert_true(nn_cmd_resolve(&h, out, sizeof out, err, sizeof err) < 0);
+	assert_non_null(strstr(err, "cannot resolve"));
+}
+
+static int parse(nn_console_cmd *c, const char *line)
+{
+	char err[160];
+	err[0] = 0;
+	int rc = nn_console_parse(c, line, strlen(line), err, sizeof err);
+	if (rc < 0) {
+		assert_true(err[0] != 0);
+		for (const char *p = err; *p; p++)
+			assert_true(*p >= 0x20 && *p < 0x7f);
+	}
+	return rc;
+}
+
+static void test_console_parse(void **state)
+{
+	nn_console_cmd c;
+	assert_int_equal(parse(&c, "send " HEXA " hello world"), 0);
+	assert_int_equal(c.op, NN_CON_SEND);
+	assert_int_equal(c.target.b[31], 0xaa);
+	assert_int_equal(c.text_len, 11);
+	assert_memory_equal(c.text, "hello world", 11);
+	assert_int_equal(parse(&c, "send   " HEXA "  two spaces\r"), 0);
+	assert_int_equal(c.text_len, 11);
+	assert_memory_equal(c.text, " two spaces", 11);
+	assert_int_equal(parse(&c, "send " HEXA " "), 0); /* empty text */
+	assert_int_equal(c.text_len, 0);
+	assert_int_equal(parse(&c, "peers"), 0);
+	assert_int_equal(c.op, NN_CON_PEERS);
+	assert_int_equal(parse(&c, "  stats  \r"), 0);
+	assert_int_equal(c.op, NN_CON_STATS);
+	assert_int_equal(parse(&c, "quit"), 0);
+	assert_int_equal(c.op, NN_CON_QUIT);
+	assert_int_equal(parse(&c, ""), 0);
+	assert_int_equal(c.op, NN_CON_NONE);
+	assert_int_equal(parse(&c, " \t \r"), 0);
+	assert_int_equal(c.op, NN_CON_NONE);
+	const char *bad[] = {"send", "send ", "send " HEXA, "send xyz hi", "send " HEXA "0 hi",
+			     "SEND " HEXA " hi", "peers x", "stats 1", "quit now", "bogus",
+			     "\x01\x02", "sendx " HEXA " hi", "\xff\xfe"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (parse(&c, bad[i]) != NN_EINVAL)
+			fail_msg("accepted \"%s\"", bad[i]);
+	/* a NUL inside the line is just a byte */
+	char nul[] = "peers\0x";
+	char err[160];
+	assert_int_equal(nn_console_parse(&c, nul, sizeof nul - 1, err, sizeof err), NN_EINVAL);
+}
+
+static void test_printable(void **state)
+{
+	struct {
+		const char *s;
+		bool ok;
+	} v[] = {
+		{"hello world", true}, {"", true}, {"caf\xc3\xa9", true}, {"\xe2\x82\xac", true},
+		{"\xf0\x9f\x98\x80", true}, {"a\nb", false}, {"a\rb", false}, {"tab\t", false},
+		{"\x7f", false}, {"\xc2\x85", false} /* NEL */, {"\xe2\x80\xa8", false} /* U+2028 */,
+		{"\xc0\xaf", false} /* overlong */, {"\xe0\x80\xaf", false}, {"\xed\xa0\x80", false},
+		{"\xf4\x90\x80\x80", false}, {"\xc3", false}, {"\xe2\x82", false}, {"\x80", false},
+		{"\xff", false}, {"\xf8\x88\x80\x80\x80", false},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		if (nn_console_printable((const uint8_t *)v[i].s, strlen(v[i].s)) != v[i].ok)
+			fail_msg("case %zu", i);
+	assert_false(nn_console_printable((const uint8_t *)"a\0b", 3));
+}
+
+/* A console writing into a memory stream. */
+typedef struct {
+	nn_console c;
+	FILE *f;
+	char *buf;
+	size_t len;
+} mem_console;
+
+static void mc_open(mem_console *m, bool json)
+{
+	memset(m, 0, sizeof *m);
+	m->f = open_memstream(&m->buf, &m->len);
+	assert_non_null(m->f);
+	assert_int_equal(nn_console_init(&m->c, NULL, m->f, json), 0);
+}
+
+static const char *mc_text(mem_console *m)
+{
+	fflush(m->f);
+	return m->buf ? m->buf : "";
+}
+
+static void mc_close(mem_console *m)
+{
+	nn_console_fini(&m->c);
+	fclose(m->f);
+	free(m->buf);
+}
+
+static void test_console_lines(void **state)
+{
+	mem_console m;
+	mc_open(&m, false);
+	/* split across feeds, CRLF, blank lines */
+	nn_console_feed(&m.c, "bog", 3);
+	nn_console_feed(&m.c, "us\r\n\n\r\npeers\n", 13);
+	const char *t = mc_text(&m);
+	assert_non_null(strstr(t, "error EINVAL unknown command \"bogus\""));
+	assert_non_null(strstr(t, "error ESTATE no node\n"));
+	/* an over-long line: one error, never executed, the next line works */
+	size_t big = NN_CONSOLE_MAX_LINE + 100;
+	char *line = malloc(big);
+	memset(line, 'x', big);
+	memcpy(line, "quit ", 5);
+	for (size_t off = 0; off < big; off += 1000)
+		nn_console_feed(&m.c, line + off, big - off < 1000 ? big - off : 1000);
+	nn_console_feed(&m.c, "\nstats x\n", 9);
+	t = mc_text(&m);
+	assert_non_null(strstr(t, "error ETOOBIG line longer than 70000 bytes"));
+	assert_non_null(strstr(t, "error EINVAL stats takes no arguments"));
+	assert_false(m.c.quit);
+	/* exactly the limit is fine (a command that then fails to parse) */
+	memset(line, ' ', NN_CONSOLE_MAX_LINE);
+	memcpy(line, "quit", 4);
+	nn_console_feed(&m.c, line, NN_CONSOLE_MAX_LINE);
+	nn_console_feed(&m.c, "\n", 1);
+	assert_true(m.c.quit);
+	/* after quit nothing runs */
+	size_t before = m.len;
+	nn_console_feed(&m.c, "bogus\n", 6);
+	mc_text(&m);
+	assert_int_equal(m.len, before);
+	free(line);
+	mc_close(&m);
+
+	/* EOF runs an unterminated last line */
+	mc_open(&m, false);
+	nn_console_feed(&m.c, "quit", 4);
+	assert_false(m.c.quit);
+	nn_console_eof(&m.c);
+	assert_true(m.c.quit);
+	mc_close(&m);
+
+	/* random bytes never crash and always answer with errors */
+	mc_open(&m, false);
+	uint32_t x = 12345;
+	char rnd[4096];
+	for (int round = 0; round < 200; round++) {
+		for (size_t i = 0; i < sizeof rnd; i++) {
+			x = x * 1103515245u + 12345u;
+			rnd[i] = (char)(x >> 16);
+		}
+		nn_console_feed(&m.c, rnd, sizeof rnd);
+		m.c.quit = false;
+	}
+	mc_close(&m);
+}
+
+static void test_events(void **state)
+{
+	nn_id from;
+	memset(from.b, 0xab, sizeof from.b);
+	mem_console m;
+	mc_open(&m, false);
+	nn_console_recv(&m.c, &from, (const uint8_t *)"hi there", 8);
+	nn_console_recv(&m.c, &from, (const uint8_t *)"a\nb", 3);
+	nn_console_ok(&m.c);
+	nn_console_error(&m.c, NN_EUNROUTABLE, NULL);
+	nn_console_error(&m.c, NN_EINVAL, "two\nlines");
+	const char *want =
+		"recv abababababababababababababababababababababababababababababababab hi there\n"
+		"recv abababababababababababababababababababababababababababababababab hex:610a62\n"
+		"ok\n"
+		"error EUNROUTABLE no live edge to route through\n"
+		"error EINVAL two lines\n";
+	assert_string_equal(mc_text(&m), want);
+	mc_close(&m);
+
+	mc_open(&m, true);
+	nn_console_recv(&m.c, &from, (const uint8_t *)"say \"hi\" \\ caf\xc3\xa9", 16);
+	nn_console_recv(&m.c, &from, (const uint8_t *)"\x00\xff", 2);
+	nn_console_ok(&m.c);
+	nn_console_error(&m.c, NN_EUNROUTABLE, NULL);
+	nn_console_feed(&m.c, "x\x01\"\n", 4);
+	want = "{\"event\":\"recv\",\"from\":\"abababababababababababababababababababababababababababababababab\",\"text\":\"say \\\"hi\\\" \\\\ caf\xc3\xa9\"}\n"
+	       "{\"event\":\"recv\",\"from\":\"abababababababababababababababababababababababababababababababab\",\"hex\":\"00ff\"}\n"
+	       "{\"event\":\"ok\"}\n"
+	       "{\"event\":\"error\",\"name\":\"EUNROUTABLE\",\"message\":\"no live edge to route through\"}\n"
+	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, peers, stats, quit)\"}\n";
+	assert_string_equal(mc_text(&m), want);
+	mc_close(&m);
+}
+
+static void test_leading_zeros(void **state)
+{
+	nn_id id;
+	memset(id.b, 0, sizeof id.b);
+	assert_int_equal(nn_cmd_leading_zeros(&id), 256);
+	id.b[1] = 0x10;
+	assert_int_equal(nn_cmd_leading_zeros(&id), 11);
+	id.b[0] = 0x80;
+	assert_int_equal(nn_cmd_leading_zeros(&id), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hostport),
+		cmocka_unit_test(test_bootstrap),
+		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_console_parse),
+		cmocka_unit_test(test_printable),
+		cmocka_unit_test(test_console_lines),
+		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_leading_zeros),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
