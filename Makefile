@@ -1,5 +1,5 @@
 # libnodenet — the two commands of the README, and a few more.
-#   make run    set up this machine, build (release) and run the main job
+#   make run    set up this machine, build (release) and run a first node on :4242 (RUN_ARGS)
 #   make test   set up this machine, build with ASan+UBSan (clang), run every test and each fuzz
 #               target briefly; the last line is "N passed, N failed"
 #   make bench  build (release) and run the benchmarks, which print their figures
@@ -8,7 +8,7 @@
 BUILD      ?= build
 BUILD_TEST ?= build-test
 FUZZ_SECONDS ?= 10
-RUN_ARGS   ?= id
+RUN_ARGS   ?= -addr :4242
 
 SHELL := /bin/bash
 MESON_ENV = set -e; . ./.deps.env; export PKG_CONFIG_PATH
