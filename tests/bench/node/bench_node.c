@@ -8,11 +8,15 @@
  *             bucket (NN_ROUTING_FORWARD_RATE, 512 frames/s, policy) caps one sender, so the
  *             run is repeated with 16 senders, each on its own edge into T, to see the
  *             pipeline's own limit (still one thread doing A's signing, both QUIC hops and
- *             B's signature checks: T alone can forward more).
+ *             B's signature checks: T alone can forward more). B applies the same per-edge
+ *             bucket to what arrives from T, so B delivers at most ~512/s of it: the
+ *             B rate-limited column shows the rest.
  *   memory    RSS per idle node and per edge (both ends), from /proc/self/statm deltas, and
  *             the estimate for one idle node with 64 edges.
  *   keepalive bytes/s a hub with 64 idle edges puts on the wire (UDP payload bytes from the
- *             QUIC endpoint's counters) with default maintenance, and its pings/s.
+ *             QUIC endpoint's counters) with default maintenance, and its pings/s; most of it
+ *             is answering its 64 neighbours' own maintenance (lookups, sibling exchange).
+ *             Then the floor: one of two idle nodes joined by one edge.
  *
  * Uses the public API (node/nodenet.h) except for reading the QUIC endpoint's byte counters.
  * Prints figures; asserts nothing about speed. --quick: short windows for the test suite.
@@ -152,6 +156,7 @@ static void forward_run(bench *b, nn_node *t, nn_node *dst, nn_node **senders, s
 		uint64_t d0 = b->delivered, f0 = stat_of(t, "forwarded"), a0 = nn_test_allocs();
 		uint64_t rl0 = stat_of(t, "dropped_rate_limited"), s0 = sent;
 		uint64_t qf0 = stat_of(t, "dropped_queue_full");
+		uint64_t brl0 = stat_of(dst, "dropped_rate_limited");
 		double t0 = ev_time(), now;
 		memset(quota, 0, ns * sizeof *quota);
 		while ((now = ev_time()) < t0 + dur) {
@@ -178,12 +183,14 @@ static void forward_run(bench *b, nn_node *t, nn_node *dst, nn_node **senders, s
 		uint64_t al = nn_test_allocs() - a0;
 		printf("bench node-forward %2zu sender(s) %10.0f frames/s through T (1 KiB), %.3f "
 		       "allocs/forward (whole pipeline), sent %llu, forwarded %llu, delivered %llu, "
-		       "T rate-limited %llu, T queue-full %llu, EAGAIN %llu, errors %llu\n",
+		       "T rate-limited %llu, T queue-full %llu, B rate-limited %llu, EAGAIN %llu, "
+		       "errors %llu\n",
 		       ns, (double)fw / el, fw ? (double)al / (double)fw : 0.0,
 		       (unsigned long long)(sent - s0), (unsigned long long)fw,
 		       (unsigned long long)dl,
 		       (unsigned long long)(stat_of(t, "dropped_rate_limited") - rl0),
 		       (unsigned long long)(stat_of(t, "dropped_queue_full") - qf0),
+		       (unsigned long long)(stat_of(dst, "dropped_rate_limited") - brl0),
 		       (unsigned long long)eagain, (unsigned long long)other);
 		fflush(stdout);
 	}
@@ -217,49 +224,88 @@ static void bench_forward(bench *b)
 }
 
 /* ---- (b) memory and keepalive ---- */
-static void bench_idle(bench *b)
+static void bench_memory(bench *b)
 {
 	const size_t k = 64;
 	long r0 = rss_kib();
-	nn_node *hub = add_node(b, true, "127.0.0.1:0");
+	nn_node *hub = add_node(b, false, "127.0.0.1:0");
 	nn_node *peers[64];
 	long r1 = rss_kib();
 	for (size_t i = 0; i < k; i++)
-		peers[i] = add_node(b, true, "127.0.0.1:0");
+		peers[i] = add_node(b, false, "127.0.0.1:0");
 	pump(b, 0.1);
 	long r2 = rss_kib();
 	if (!join(b, hub, peers, k, 30)) {
-		printf("bench node-idle: only %zu of %zu edges came up\n", edges(hub), k);
+		printf("bench node-memory: only %zu of %zu edges came up\n", edges(hub), k);
 		return;
 	}
-	pump(b, b->quick ? 0.5 : 3); /* the joiners' first lookups and fills */
+	pump(b, 0.5);
 	long r3 = rss_kib();
 	double per_node = (double)(r2 - r1) / (double)k, per_edge = (double)(r3 - r2) / (double)k;
-	printf("bench node-memory: RSS %ld KiB before, +%ld KiB first node, %.0f KiB per idle "
-	       "node (0 edges), %.1f KiB per edge (both ends, incl. the peers' own fill), "
-	       "estimate for an idle node with 64 edges: %.0f KiB (+ %ld KiB process baseline)\n",
-	       r0, r1 - r0, per_node, per_edge, per_node + 64 * per_edge / 2, r0);
+	printf("bench node-memory: process RSS %ld KiB before any node; %.0f KiB per idle node "
+	       "(0 edges); %.1f KiB per edge (both ends, no maintenance: exactly %zu edges); "
+	       "estimate for one idle node with 64 edges: %.0f KiB\n",
+	       r0, per_node, per_edge, edges(hub), per_node + 64 * per_edge / 2);
 	fflush(stdout);
+}
 
+static void bench_keepalive(bench *b)
+{
+	const size_t k = 64;
+	nn_node *hub = add_node(b, true, "127.0.0.1:0");
+	nn_node *peers[64];
+	for (size_t i = 0; i < k; i++)
+		peers[i] = add_node(b, true, "127.0.0.1:0");
+	if (!join(b, hub, peers, k, 30)) {
+		printf("bench node-keepalive: only %zu of %zu edges came up\n", edges(hub), k);
+		return;
+	}
 	const nn_quic_stats *qs = nn_quic_stats_of(nn_node_transport(hub));
 	double window = b->quick ? 3 : 90;
-	pump(b, b->quick ? 0.5 : 30); /* settle: past the join's lookups */
+	pump(b, b->quick ? 0.5 : 30); /* settle: past the joiners' lookups and fills */
 	uint64_t tx0 = qs->tx_bytes_udp, rx0 = qs->rx_bytes_udp, p0 = stat_of(hub, "pings_tx");
 	uint64_t dg0 = qs->tx_datagrams, l0 = stat_of(hub, "lookups_tx");
+	uint64_t f0 = stat_of(hub, "forwarded");
 	size_t e0 = edges(hub);
 	double t0 = ev_time();
 	pump(b, window);
 	double el = ev_time() - t0;
-	printf("bench node-keepalive: hub with %zu edges (%zu at the end), idle %.0f s: tx %.0f "
-	       "B/s (%.1f B/s per edge, %.1f datagrams/s), rx %.0f B/s, pings %.2f/s, lookups "
-	       "%.2f/s%s\n",
+	printf("bench node-keepalive: hub with %zu edges (%zu at the end), maintenance on, idle "
+	       "%.0f s: tx %.0f B/s (%.1f B/s per edge, %.1f datagrams/s), rx %.0f B/s, pings "
+	       "%.2f/s, own lookups %.2f/s, frames forwarded for the other nodes' maintenance %.2f/s "
+	       "(all %zu nodes idle, maintenance on)%s\n",
 	       e0, edges(hub), el, (double)(qs->tx_bytes_udp - tx0) / el,
 	       (double)(qs->tx_bytes_udp - tx0) / el / (double)(e0 ? e0 : 1),
 	       (double)(qs->tx_datagrams - dg0) / el, (double)(qs->rx_bytes_udp - rx0) / el,
 	       (double)(stat_of(hub, "pings_tx") - p0) / el,
 	       (double)(stat_of(hub, "lookups_tx") - l0) / el,
+	       (double)(stat_of(hub, "forwarded") - f0) / el, b->n,
 	       b->quick ? " (quick: window shorter than the keepalive period, not representative)"
 			: "");
+	fflush(stdout);
+}
+
+/* The floor: two idle nodes with one edge, maintenance on; bytes/s one of them sends. */
+static void bench_pair(bench *b)
+{
+	nn_node *a = add_node(b, true, "127.0.0.1:0");
+	nn_node *c = add_node(b, true, "127.0.0.1:0");
+	if (!join(b, a, &c, 1, 10)) {
+		printf("bench node-keepalive-pair: the edge did not come up\n");
+		return;
+	}
+	const nn_quic_stats *qs = nn_quic_stats_of(nn_node_transport(a));
+	double window = b->quick ? 3 : 90;
+	pump(b, b->quick ? 0.5 : 10);
+	uint64_t tx0 = qs->tx_bytes_udp, dg0 = qs->tx_datagrams, p0 = stat_of(a, "pings_tx");
+	double t0 = ev_time();
+	pump(b, window);
+	double el = ev_time() - t0;
+	printf("bench node-keepalive-pair: 2 idle nodes, 1 edge, maintenance on, %.0f s: one node "
+	       "sends %.1f B/s (%.2f datagrams/s, %.3f pings/s)%s\n",
+	       el, (double)(qs->tx_bytes_udp - tx0) / el, (double)(qs->tx_datagrams - dg0) / el,
+	       (double)(stat_of(a, "pings_tx") - p0) / el,
+	       b->quick ? " (quick: not representative)" : "");
 	fflush(stdout);
 }
 
@@ -281,7 +327,11 @@ int main(int argc, char **argv)
 	b.loop = ev_loop_new(EVFLAG_AUTO);
 	bench_forward(&b);
 	free_all(&b);
-	bench_idle(&b);
+	bench_memory(&b);
+	free_all(&b);
+	bench_keepalive(&b);
+	free_all(&b);
+	bench_pair(&b);
 	free_all(&b);
 	ev_loop_destroy(b.loop);
 	return 0;
