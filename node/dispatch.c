@@ -125,6 +125,8 @@ void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
 			break;
 		}
 		nn_node_drop_edge(n, &c->remote_id, NN_TP_REASON_NORMAL);
+		/* it is leaving the overlay: forget it rather than dial it again */
+		(void)nn_routing_kt_mark_dead(n->kt, &c->remote_id);
 		break;
 	case NN_T_APP:
 		on_app(n, c, &f);

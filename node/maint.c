@@ -85,6 +85,17 @@ static int dial_contact(nn_node *n, const nn_id *id, bool probe)
 	return rc;
 }
 
+/* While the node is still filling (phase below Normal) its discovery tasks run every tick:
+ * each answer brings contacts closer to us and the next round goes through them (Kademlia's
+ * iterative lookup, spread over ticks). Local policy. */
+static int64_t filling_period(const nn_node *n, int64_t every)
+{
+	if (nn_routing_edges_phase(n->edges) < NN_ROUTING_PHASE_NORMAL && n->m.tick_ms > 0 &&
+	    n->m.tick_ms < every)
+		return n->m.tick_ms;
+	return every;
+}
+
 void nn_node_joined(nn_node *n, nn_conn *c)
 {
 	/* learn at once, before the bootstrap node may shed us: its neighbourhood (Siblings) and
@@ -117,8 +128,27 @@ static void reap_and_keepalive(nn_node *n, nn_time now)
 	}
 }
 
+/* Keep the neighbourhood whole in every phase (local policy): a known contact among the 16
+ * closest to us without a live edge gets dialled, up to two a tick. The phase-driven fill
+ * stops at Normal, but a node that joins next to us must become our edge, or greedy routes
+ * toward it stall one hop short (the reference never dials in Normal). */
+static void fill_siblings(nn_node *n)
+{
+	const nn_routing_contact *close[NN_ROUTING_SIBLINGS];
+	size_t k = nn_routing_kt_closest(n->kt, &n->ident.id, NN_ROUTING_SIBLINGS, close);
+	size_t dialled = 0;
+	for (size_t i = 0; i < k && dialled < 2 && n->dials_in_flight < n->m.dialers; i++) {
+		nn_id id = close[i]->id;
+		if (!close[i]->naddrs || nn_routing_edges_find(n->edges, &id) || skip_contact(n, &id))
+			continue;
+		if (dial_contact(n, &id, false) == 0)
+			dialled++;
+	}
+}
+
 static void fill(nn_node *n)
 {
+	fill_siblings(n);
 	size_t want = nn_routing_edges_want(n->edges);
 	if (!want || n->dials_in_flight >= n->m.dialers)
 		return;
@@ -193,13 +223,7 @@ static void on_self_lookup(nn_timer *t, void *arg)
 {
 	nn_node *n = arg;
 	(void)nn_node_lookup(n, &n->ident.id, false);
-	/* while filling, look ourselves up every tick: each answer brings contacts closer to us,
-	 * the next lookup goes through them (Kademlia's iterative self-lookup, spread over ticks) */
-	int64_t every = n->m.self_lookup_ms;
-	if (nn_routing_edges_phase(n->edges) < NN_ROUTING_PHASE_NORMAL && n->m.tick_ms > 0 &&
-	    n->m.tick_ms < every)
-		every = n->m.tick_ms;
-	nn_timer_start_in(n->clock, t, nn_node_ms(every));
+	nn_timer_start_in(n->clock, t, nn_node_ms(filling_period(n, n->m.self_lookup_ms)));
 }
 
 static void on_sibling_exchange(nn_timer *t, void *arg)
@@ -218,7 +242,7 @@ static void on_sibling_exchange(nn_timer *t, void *arg)
 	}
 	for (size_t i = 0; len > 0 && i < ns; i++)
 		(void)nn_node_send_conn(n, sib[i], frame, (size_t)len);
-	nn_timer_start_in(n->clock, t, nn_node_ms(n->m.sibling_exchange_ms));
+	nn_timer_start_in(n->clock, t, nn_node_ms(filling_period(n, n->m.sibling_exchange_ms)));
 }
 
 /* Deepest bucket holding any contact: the sweep covers buckets 0..deepest (Kademlia's join:
@@ -256,10 +280,7 @@ static void on_bucket_refresh(nn_timer *t, void *arg)
 						nn_node_ms(n->m.bucket_stale_ms), rnd, &target) >= 0) {
 		(void)nn_node_lookup(n, &target, true);
 	}
-	int64_t every = n->m.bucket_refresh_ms;
-	if (filling && n->m.tick_ms > 0 && n->m.tick_ms < every)
-		every = n->m.tick_ms;
-	nn_timer_start_in(n->clock, t, nn_node_ms(every));
+	nn_timer_start_in(n->clock, t, nn_node_ms(filling_period(n, n->m.bucket_refresh_ms)));
 }
 
 static void arm(nn_node *n, nn_timer *t, nn_timer_cb cb, int64_t every_ms, nn_time first)

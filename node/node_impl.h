@@ -126,6 +126,7 @@ struct nn_node {
 	/* timers */
 	nn_timer tick, self_lookup, sibling_exchange, bucket_refresh, leave_done;
 	unsigned refresh_cursor; /* next bucket of the joining sweep */
+	nn_time next_repair;     /* earliest next local-optimum repair lookup */
 	bool stopping, stopped;
 
 	/* thread-safe entry points */

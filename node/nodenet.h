@@ -234,6 +234,7 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(dropped_dup, "duplicate copies of a routed message suppressed at the terminal")   \
 	X(dropped_ttl, "routed frames dropped at TTL 0")                                    \
 	X(dropped_no_route, "routed frames with no closer edge (local optimum)")            \
+	X(repairs, "lookups started after a local optimum, to meet the target's neighbours")\
 	X(dropped_queue_full, "sends refused by a full per-connection queue")               \
 	X(dropped_tombstoned, "frames on connections of edges just dropped")                \
 	X(dropped_unknown_type, "frames of unassigned types (ignored)")                     \

@@ -173,11 +173,14 @@ int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
 	static const uint8_t zero_x[NN_X_PUB_LEN];
 	nn_routing_neighbors nb;
 	nn_routing_neighbors_init(&nb, nonce);
-	const nn_routing_contact *close[NN_ROUTING_SIBLINGS];
-	size_t k = nn_routing_kt_closest(n->kt, near, NN_ROUTING_SIBLINGS, close);
+	const nn_routing_contact *close[2 * NN_ROUTING_SIBLINGS];
+	size_t k = nn_routing_kt_closest(n->kt, near, 2 * NN_ROUTING_SIBLINGS, close);
 	for (size_t i = 0; i < k; i++) {
 		if (nn_kad_id_eq(&close[i]->id, to))
 			continue;
+		const struct dialstate *ds = nn_idmap_get(&n->dials, &close[i]->id);
+		if (ds && ds->failures && !nn_routing_edges_find(n->edges, &close[i]->id))
+			continue; /* we failed to reach it lately: do not spread it */
 		nn_routing_contact c = *close[i];
 		memcpy(c.x_pub, zero_x, sizeof zero_x); /* never leak third parties' x_pub */
 		if (nn_routing_neighbors_append(&nb, &c) < 0)
@@ -270,6 +273,21 @@ static void terminal(nn_node *n, uint8_t type, const nn_routing_env *env, const 
 	}
 }
 
+/* A routed frame died here at a local optimum: we know no edge closer to its target, yet the
+ * target exists (a signed message was sent to it). Most often a node just joined next to us
+ * and we have not met it. Ask our closest edges for the target's neighbourhood (one-hop
+ * lookups); the answer feeds the knowledge table and the sibling fill dials any newcomer close
+ * to us. At most one repair per tick (local policy). */
+static void repair_lookup(nn_node *n, const nn_id *target)
+{
+	nn_time now = nn_node_now(n);
+	if (now < n->next_repair)
+		return;
+	n->next_repair = now + nn_node_ms(n->m.tick_ms > 0 ? n->m.tick_ms : 5000);
+	n->stats.repairs++;
+	(void)nn_node_lookup(n, target, true);
+}
+
 void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame, size_t len)
 {
 	nn_routing_env env;
@@ -300,12 +318,14 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 		return;
 	}
 	if (a == NN_ROUTING_DROP) {
-		if (type == NN_T_LOOKUP)
+		if (type == NN_T_LOOKUP) {
 			terminal(n, type, &env, &origin, false); /* a dead end answers (also at TTL 0) */
-		else if (env.ttl == 0)
+		} else if (env.ttl == 0) {
 			n->stats.dropped_ttl++;
-		else
+		} else {
 			n->stats.dropped_no_route++;
+			repair_lookup(n, &env.target);
+		}
 		return;
 	}
 	(void)nn_routing_frame_set_ttl(frame, len, d.ttl);
