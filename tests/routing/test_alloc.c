@@ -64,7 +64,7 @@ static void test_zero_allocations(void **state)
 
 	/* The counter sees our allocations (the proof below means something). */
 	uint64_t c0 = nn_test_allocs();
-	void *probe = malloc(16);
+	void *volatile probe = malloc(16); /* volatile: the optimizer may not elide it */
 	assert_int_equal(nn_test_allocs() - c0, 1);
 	free(probe);
 
