@@ -331,6 +331,7 @@ def send_pairs(nodes, pairs, tag, retry_until):
         text = f"{tag}-{k} from {s} to {d}"
         deadline = max(nodes[s].joined, nodes[d].joined) + DELIVERY_WINDOW
         while True:
+            t_send = time.monotonic()
             r = nodes[s].cmd(f"send {nodes[d].id} {text}")
             if r.get("event") == "ok":
                 break
@@ -338,7 +339,7 @@ def send_pairs(nodes, pairs, tag, retry_until):
                 raise Fail(f"send {s}->{d} kept failing: {r}")
             time.sleep(0.1)
         expected[(d, text)] = s
-        sent_at[(d, text)] = time.monotonic()
+        sent_at[(d, text)] = t_send
         deadline_of[(d, text)] = deadline
     return expected, sent_at, deadline_of
 
