@@ -347,7 +347,10 @@ void nn_node_free(nn_node *n)
 		nn_tp_sink none = {0};
 		nn_tp_set_sink(n->tp, &none);
 		if (n->own_tp) {
-			nn_tp_destroy(n->tp); /* frees every conn without calling the sink */
+			/* the transport frees every conn without calling the sink: forget them first */
+			for (struct nconn *nc = n->conns; nc; nc = nc->next)
+				nc->c = NULL;
+			nn_tp_destroy(n->tp);
 		} else {
 			for (struct nconn *nc = n->conns; nc; nc = nc->next)
 				if (nc->c && !nc->closing)

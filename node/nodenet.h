@@ -183,8 +183,9 @@ int nn_node_new(nn_node **out, const nn_node_opts *o, struct ev_loop *loop);
 void nn_node_free(nn_node *n);
 /* Run the node's own loop until nn_node_stop(). NN_ESTATE when attached to a host loop. */
 int nn_node_run(nn_node *n);
-/* THREAD-SAFE. Graceful stop: send Leave to every edge, flush, then stop the node's loop (own
- * loop) or detach its watchers (host loop). */
+/* THREAD-SAFE. Graceful stop: send Leave to every edge, give the transport ~200 ms to put
+ * them on the wire, close every edge, then ev_break(EVBREAK_ALL) the loop the node runs on (its
+ * own loop, or the host's: the host's ev_run returns; free the node afterwards). */
 int nn_node_stop(nn_node *n);
 /* THREAD-SAFE. Run fn(n, arg) on the loop thread soon. NN_EAGAIN when the queue (64) is full. */
 int nn_node_call(nn_node *n, void (*fn)(nn_node *n, void *arg), void *arg);

@@ -175,7 +175,8 @@ int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
 	nn_routing_neighbors_init(&nb, nonce);
 	const nn_routing_contact *close[2 * NN_ROUTING_SIBLINGS];
 	size_t k = nn_routing_kt_closest(n->kt, near, 2 * NN_ROUTING_SIBLINGS, close);
-	for (size_t i = 0; i < k; i++) {
+	size_t listed = 0;
+	for (size_t i = 0; i < k && listed < NN_ROUTING_SIBLINGS; i++) {
 		if (nn_kad_id_eq(&close[i]->id, to))
 			continue;
 		const struct dialstate *ds = nn_idmap_get(&n->dials, &close[i]->id);
@@ -185,7 +186,9 @@ int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
 		memcpy(c.x_pub, zero_x, sizeof zero_x); /* never leak third parties' x_pub */
 		if (nn_routing_neighbors_append(&nb, &c) < 0)
 			break;
+		listed++;
 	}
+	/* always room for ourselves: our own signed word on our addresses */
 	(void)nn_routing_neighbors_append(&nb, &n->self_contact);
 	/* encode the payload where the frame wants it (navoid 0) */
 	int off = nn_routing_frame_payload_offset(0, 0);

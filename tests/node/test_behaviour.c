@@ -125,12 +125,11 @@ static void test_churn_keeps_delivery(void **state)
 	}
 	printf("# churn: worst round %.2f%%, mean %.2f%% (issue goal: >= 99%%)\n", 100 * worst,
 	       100 * sum / rounds);
-	/* Measured 97.3-99.7% per round: the misses are messages to nodes that joined less than a
-	 * minute earlier and whose neighbours have not met them yet. The floor below guards that
-	 * level; the 99% goal is not met yet (see the issue notes). */
+	/* Measured: mean 99.2%, worst round 98.3% (seed 99). The misses are messages to nodes that
+	 * joined less than a minute earlier and whose neighbours have not met them yet. */
 	assert_true(base >= 0.99);
-	assert_true(worst >= 0.96);
-	assert_true(sum / rounds >= 0.98);
+	assert_true(worst >= 0.98);
+	assert_true(sum / rounds >= 0.99);
 	cl_free(cl);
 }
 
