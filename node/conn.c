@@ -85,6 +85,31 @@ void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason)
 		n->opts.cb.on_edge(n->opts.cb.user, &peer, false);
 }
 
+/* Crossed dials: both ends dialled each other and keep the connection dialled by the smaller
+ * NodeID. The peer may not have decided yet and may still send on the loser, so the loser is
+ * not closed at once: it stays readable (frames on it are handled as the edge's) for a grace
+ * period, then closes. Nothing in flight is lost to the swap. */
+#define RETIRE_GRACE (3 * NN_SEC)
+
+static void retire(nn_node *n, nn_conn *c)
+{
+	struct nconn *nc = c->user;
+	if (!nc) {
+		close_conn(n, c, NN_TP_REASON_NORMAL);
+		return;
+	}
+	nc->registered = false;
+	nc->retired = true;
+	nc->retire_at = nn_node_now(n) + RETIRE_GRACE;
+}
+
+void nn_node_close_retired(nn_node *n, nn_time now)
+{
+	for (struct nconn *nc = n->conns; nc; nc = nc->next)
+		if (nc->retired && !nc->closing && nc->c && now >= nc->retire_at)
+			close_conn(n, nc->c, NN_TP_REASON_NORMAL);
+}
+
 /* The contact the connection proves: its key from the handshake and its address: the one we
  * reached it at (outbound) or the one it came from (inbound). A node dials from the socket it
  * listens on, so the source of an inbound edge is the peer's own address (or its NAT mapping,
@@ -106,9 +131,11 @@ static void learn_from_conn(nn_node *n, const nn_conn *c, uint32_t caps)
 
 static bool keep_new(const nn_node *n, const nn_conn *old, const nn_conn *fresh)
 {
-	/* keep the connection dialled by the smaller NodeID */
+	/* crossed dials keep the connection dialled by the smaller NodeID */
 	const nn_id *old_dialler = old->outbound ? &n->ident.id : &old->remote_id;
 	const nn_id *new_dialler = fresh->outbound ? &n->ident.id : &fresh->remote_id;
+	if (old->outbound == fresh->outbound)
+		return true; /* the same side dialled again: it gave up on the old one */
 	return nn_kad_cmp(new_dialler, old_dialler) < 0;
 }
 
@@ -165,15 +192,13 @@ int nn_node_register(nn_node *n, nn_conn *c)
 			return 0;
 		if (!keep_new(n, old->conn, c)) {
 			n->stats.dropped_dup_inbound++;
-			close_conn(n, c, NN_TP_REASON_NORMAL);
+			retire(n, c);
 			return NN_EEXIST;
 		}
 		/* the crossed dial wins: swap connections without telling the app */
 		nn_conn *oc = old->conn;
 		nn_routing_edges_remove(n->edges, peer);
-		if (oc->user)
-			((struct nconn *)oc->user)->registered = false;
-		close_conn(n, oc, NN_TP_REASON_NORMAL);
+		retire(n, oc);
 		n->stats.edges_down++;
 	}
 	uint32_t caps = 0;

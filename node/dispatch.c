@@ -94,8 +94,11 @@ void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
 		}
 		return;
 	}
-	if (registered) {
+	if (registered || (nc->retired && e)) {
+		/* a retired crossed-dial loser still carries the edge's frames (grace period) */
 		nn_routing_edges_touch(n->edges, &c->remote_id, nn_node_now(n));
+	} else if (nc->retired) {
+		return; /* the winning edge is gone too: nothing to attribute the frame to */
 	} else {
 		if (n->stopping || nn_node_register(n, c) < 0)
 			return;

@@ -70,6 +70,8 @@ struct nconn {
 	bool bootstrap;       /* a bootstrap dial (contact keyed from the handshake) */
 	bool registered;      /* a live edge points at it */
 	bool closing;         /* we closed or dropped it: frames are discarded */
+	bool retired;         /* lost a crossed dial: still read for a grace period, then closed */
+	nn_time retire_at;    /* when a retired connection is closed */
 	struct nconn *prev, *next;
 };
 
@@ -170,6 +172,8 @@ void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason);
 /* Register c as a live edge (PoW, admission, caps, crossed dials). 0 or NN_E*; on failure c
  * has been closed. */
 int nn_node_register(nn_node *n, nn_conn *c);
+/* Close retired (crossed-dial loser) connections whose grace period ended. */
+void nn_node_close_retired(nn_node *n, nn_time now);
 /* Send one frame on an edge's connection; counts queue-full; drops the edge when closed. */
 int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len);
 
