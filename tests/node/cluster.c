@@ -94,6 +94,19 @@ int cl_start(cluster *cl, uint32_t i)
 	return 0;
 }
 
+int cl_join(cluster *cl, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; i < to; i++) {
+		int rc = cl_start(cl, i);
+		if (rc == 0 && i > 0)
+			rc = cl_bootstrap(cl, i, 0);
+		if (rc < 0)
+			return rc;
+		cl_run(cl, 20 * NN_MS);
+	}
+	return 0;
+}
+
 void cl_kill(cluster *cl, uint32_t i, bool graceful)
 {
 	cl_node *cn = &cl->nodes[i];

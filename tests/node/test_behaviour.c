@@ -16,12 +16,7 @@ static cluster *ring_up(uint32_t n, uint64_t seed, int pow, const nn_node_opts *
 			nn_time settle)
 {
 	cluster *cl = cl_new(n, seed, pow, base);
-	for (uint32_t i = 0; i < n; i++)
-		assert_int_equal(cl_start(cl, i), 0);
-	for (uint32_t i = 1; i < n; i++) {
-		assert_int_equal(cl_bootstrap(cl, i, 0), 0);
-		cl_run(cl, 20 * NN_MS);
-	}
+	assert_int_equal(cl_join(cl, 0, n), 0);
 	cl_run(cl, settle);
 	return cl;
 }
@@ -88,12 +83,7 @@ static void test_churn_keeps_delivery(void **state)
 	/* 200 live nodes; every virtual minute 10% crash and as many fresh nodes join */
 	const uint32_t live = 200, rounds = 5, per = live / 10;
 	cluster *cl = cl_new(live + rounds * per, 11, 0, NULL);
-	for (uint32_t i = 0; i < live; i++)
-		assert_int_equal(cl_start(cl, i), 0);
-	for (uint32_t i = 1; i < live; i++) {
-		assert_int_equal(cl_bootstrap(cl, i, 0), 0);
-		cl_run(cl, 20 * NN_MS);
-	}
+	assert_int_equal(cl_join(cl, 0, live), 0);
 	cl_run(cl, 120 * NN_SEC); /* a settled overlay first; then churn every minute */
 	nn_test_rng r = {99};
 	double base = sample_delivery(cl, &r, 300, 90000);

@@ -46,12 +46,7 @@ static void test_unroutable_without_edges(void **state)
 static void converge_and_check(uint32_t n, int pow, uint64_t seed, nn_time settle, size_t pairs)
 {
 	cluster *cl = cl_new(n, seed, pow, NULL);
-	for (uint32_t i = 0; i < n; i++)
-		assert_int_equal(cl_start(cl, i), 0);
-	for (uint32_t i = 1; i < n; i++) {
-		assert_int_equal(cl_bootstrap(cl, i, 0), 0);
-		cl_run(cl, 20 * NN_MS);
-	}
+	assert_int_equal(cl_join(cl, 0, n), 0);
 	cl_run(cl, settle);
 	size_t below = 0, total = 0;
 	for (uint32_t i = 0; i < n; i++) {
