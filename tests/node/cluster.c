@@ -98,8 +98,11 @@ int cl_join(cluster *cl, uint32_t from, uint32_t to)
 {
 	for (uint32_t i = from; i < to; i++) {
 		int rc = cl_start(cl, i);
-		if (rc == 0 && i > 0)
-			rc = cl_bootstrap(cl, i, 0);
+		if (rc < 0)
+			return rc;
+	}
+	for (uint32_t i = from > 0 ? from : 1; i < to; i++) {
+		int rc = cl_bootstrap(cl, i, 0);
 		if (rc < 0)
 			return rc;
 		cl_run(cl, 20 * NN_MS);

@@ -47,8 +47,8 @@ struct cluster {
 /* n nodes (not started). base may be NULL. */
 cluster *cl_new(uint32_t n, uint64_t seed, int pow, const nn_node_opts *base);
 void cl_free(cluster *cl);
-/* Start nodes [from, to), each bootstrapping from node 0 20 ms after the previous one (node 0
- * itself just starts). Returns 0 or the first error. */
+/* Start nodes [from, to), then bootstrap each of them (node 0 excepted) from node 0, 20 ms
+ * apart. Returns 0 or the first error. */
 int cl_join(cluster *cl, uint32_t from, uint32_t to);
 /* Create node i's endpoint and node. */
 int cl_start(cluster *cl, uint32_t i);
