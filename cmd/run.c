@@ -242,7 +242,7 @@ static void print_join_hint(struct daemon *d, const char *seed_path)
 	say(d, NN_LOG_INFO, "  %s -bootstrap %s@%s -addr :%ld -seed %s/node-%ld.seed", d->prog, hex,
 	    addrs[pick], next, dir, next);
 	for (size_t i = 0; i < k; i++)
-		if (i != pick)
+		if (i != pick && strncmp(addrs[i], "127.", 4) != 0 && strncmp(addrs[i], "[::1]", 5) != 0)
 			say(d, NN_LOG_INFO, "  (or from another machine: -bootstrap %s@%s)", hex,
 			    addrs[i]);
 }
