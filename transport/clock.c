@@ -142,6 +142,20 @@ bool nn_clock_fire_one(nn_clock *c, nn_time now)
 	return true;
 }
 
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t nn_clock_xoshiro(uint64_t s[4])
+{
+	uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return r;
+}
+
 uint64_t nn_clock_rand_below(nn_clock *c, uint64_t n)
 {
 	if (n == 0)

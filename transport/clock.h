@@ -96,6 +96,9 @@ int nn_clock_reserve(nn_clock *c, uint32_t n);
 /* ---- for implementations ---- */
 int nn_clock_base_init(nn_clock *c, const nn_clock_ops *ops);
 void nn_clock_base_fini(nn_clock *c);
+/* One step of xoshiro256** over state s (not all zero): the generator behind both clocks'
+ * rand(). */
+uint64_t nn_clock_xoshiro(uint64_t s[4]);
 /* Earliest armed timer or NULL. */
 static inline nn_timer *nn_clock_peek(const nn_clock *c) { return c->n ? c->heap[0] : NULL; }
 /* Disarm and fire the earliest timer if it is due at `now`; true if one fired. */

@@ -53,20 +53,7 @@ static void on_limit(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t e_rand(nn_clock *c)
-{
-	uint64_t *s = ((nn_evclock *)c)->s;
-	uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return r;
-}
+static uint64_t e_rand(nn_clock *c) { return nn_clock_xoshiro(((nn_evclock *)c)->s); }
 
 static int e_run(nn_clock *c, bool (*pred)(void *), void *arg, nn_time deadline)
 {

@@ -20,20 +20,7 @@ static nn_time v_wall(nn_clock *c)
 
 static void v_rearm(nn_clock *c) { (void)c; }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t v_rand(nn_clock *c)
-{
-	uint64_t *s = ((nn_vclock *)c)->s;
-	uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return r;
-}
+static uint64_t v_rand(nn_clock *c) { return nn_clock_xoshiro(((nn_vclock *)c)->s); }
 
 static int v_run(nn_clock *c, bool (*pred)(void *), void *arg, nn_time deadline)
 {
