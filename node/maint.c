@@ -260,10 +260,7 @@ static void on_bucket_refresh(nn_timer *t, void *arg)
 {
 	nn_node *n = arg;
 	uint8_t rnd[NN_ID_LEN];
-	for (size_t i = 0; i < NN_ID_LEN; i += 8) {
-		uint64_t r = nn_clock_rand(n->clock);
-		memcpy(rnd + i, &r, 8);
-	}
+	nn_node_rand_bytes(n, rnd, sizeof rnd);
 	nn_id target;
 	bool filling = nn_routing_edges_phase(n->edges) < NN_ROUTING_PHASE_NORMAL;
 	if (filling) {

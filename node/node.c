@@ -181,7 +181,7 @@ size_t nn_node_addrs(nn_node *n, char (*out)[64], size_t cap)
 }
 
 /* ---- construction ---- */
-static void rand_bytes(nn_node *n, uint8_t *out, size_t len)
+void nn_node_rand_bytes(nn_node *n, uint8_t *out, size_t len)
 {
 	for (size_t i = 0; i < len; i += 8) {
 		uint64_t r = nn_clock_rand(n->clock);
@@ -222,15 +222,15 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 	}
 	uint8_t key[16];
 	if (rc == 0) {
-		rand_bytes(n, key, sizeof key);
+		nn_node_rand_bytes(n, key, sizeof key);
 		rc = nn_routing_dedup_init(&n->dedup, 4096, 0, key);
 	}
 	if (rc == 0) {
-		rand_bytes(n, key, sizeof key);
+		nn_node_rand_bytes(n, key, sizeof key);
 		rc = nn_olimit_init(&n->olimit, 4096, key);
 	}
 	if (rc == 0) {
-		rand_bytes(n, key, sizeof key);
+		nn_node_rand_bytes(n, key, sizeof key);
 		rc = nn_idmap_init(&n->dials, 4096, sizeof(struct dialstate), key);
 	}
 	if (rc == 0) {

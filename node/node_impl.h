@@ -153,6 +153,8 @@ struct nn_node {
  * 64 KiB buffer to compose frames in, shared by nodes on one thread (NULL = own). */
 int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *clock,
 		   uint8_t *scratch);
+/* Fill out with bytes from the clock's random stream (seeded in tests). */
+void nn_node_rand_bytes(nn_node *n, uint8_t *out, size_t len);
 /* Stop without the loop: send Leave to every edge now (the graceful part of nn_node_stop). */
 void nn_node_leave_all(nn_node *n);
 nn_routing_edges *nn_node_edges(nn_node *n);

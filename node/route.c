@@ -101,17 +101,25 @@ int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8
 	return ok ? (int)ok : last;
 }
 
+/* The connections of the up to k (<= KMin) live edges closest to target, closest first. The
+ * handles stay valid while sends drop edges (a conn lives until on_closed). */
+static size_t closest_conns(nn_node *n, const nn_id *target, size_t k, nn_conn **out)
+{
+	const nn_routing_edge *cand[NN_ROUTING_KMIN];
+	size_t got = nn_routing_edges_closest(n->edges, target, k, NULL, 0, cand);
+	for (size_t i = 0; i < got; i++)
+		out[i] = cand[i]->conn;
+	return got;
+}
+
 /* One copy toward target, trying the closest edges in turn (answers: no avoid set). */
 static int originate_single(nn_node *n, uint8_t type, const nn_id *target,
 			    const uint8_t *payload, size_t plen)
 {
-	const nn_routing_edge *cand[NN_ROUTING_KMIN];
-	size_t k = nn_routing_edges_closest(n->edges, target, NN_ROUTING_KMIN, NULL, 0, cand);
+	nn_conn *conns[NN_ROUTING_KMIN];
+	size_t k = closest_conns(n, target, NN_ROUTING_KMIN, conns);
 	if (!k)
 		return NN_EUNROUTABLE;
-	nn_conn *conns[NN_ROUTING_KMIN];
-	for (size_t i = 0; i < k; i++)
-		conns[i] = cand[i]->conn;
 	int len = build(n, type, target, NN_ROUTING_MAX_HOPS, NULL, 0, payload, plen);
 	if (len < 0)
 		return len;
@@ -126,14 +134,10 @@ static int originate_single(nn_node *n, uint8_t type, const nn_id *target,
 
 int nn_node_lookup(nn_node *n, const nn_id *target, bool spread)
 {
-	const nn_routing_edge *cand[NN_ROUTING_KMIN];
-	size_t k = nn_routing_edges_closest(n->edges, target, spread ? 1 : NN_ROUTING_KMIN, NULL, 0,
-					    cand);
+	nn_conn *conns[NN_ROUTING_KMIN];
+	size_t k = closest_conns(n, target, spread ? 1 : NN_ROUTING_KMIN, conns);
 	if (!k)
 		return NN_EUNROUTABLE;
-	nn_conn *conns[NN_ROUTING_KMIN];
-	for (size_t i = 0; i < k; i++)
-		conns[i] = cand[i]->conn;
 	if (spread) {
 		/* Two more first hops drawn at random: when our neighbourhood knows nobody in the
 		 * target's region yet (a joining node), a far edge usually does (local policy). */
