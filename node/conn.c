@@ -37,7 +37,8 @@ void nn_node_nconn_free(nn_node *n, struct nconn *nc)
 	free(nc);
 }
 
-int nn_node_dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap)
+static int dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap,
+		bool for_op, unsigned op, uint32_t serial)
 {
 	struct nconn *nc = nn_node_nconn_new(n);
 	if (!nc)
@@ -46,6 +47,9 @@ int nn_node_dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, b
 	nc->dialling = true;
 	nc->probe = probe;
 	nc->bootstrap = bootstrap;
+	nc->for_op = for_op;
+	nc->op = op;
+	nc->op_serial = serial;
 	int rc = nn_tp_dial(n->tp, id, addr, nc);
 	if (rc < 0) {
 		nn_node_nconn_free(n, nc);
@@ -54,6 +58,17 @@ int nn_node_dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, b
 	n->dials_in_flight++;
 	n->stats.dials++;
 	return 0;
+}
+
+int nn_node_dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap)
+{
+	return dial(n, id, addr, probe, bootstrap, false, 0, 0);
+}
+
+int nn_node_dial_for(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned op,
+		     uint32_t serial)
+{
+	return dial(n, id, addr, false, false, true, op, serial);
 }
 
 static void close_conn(nn_node *n, nn_conn *c, uint64_t reason)
@@ -226,6 +241,7 @@ int nn_node_register(nn_node *n, nn_conn *c)
 	nn_node_log(n, NN_LOG_DEBUG, "edge up %s %s", nn_node_hex(peer, hex), c->outbound ? "out" : "in");
 	if (n->opts.cb.on_edge)
 		n->opts.cb.on_edge(n->opts.cb.user, peer, true);
+	nn_node_ops_edge_up(n, peer, c);
 	return 0;
 }
 
@@ -262,16 +278,28 @@ static void on_conn(void *ctx, nn_conn *c)
 			c->user = nc;
 		}
 		nn_node_dial_done(n, &c->remote_id, true);
+		if (nc->for_op && nn_routing_edges_find(n->edges, &c->remote_id)) {
+			/* Happy Eyeballs: the race was won by another attempt (or the peer dialled
+			 * us meanwhile): close the loser, keep the edge we have */
+			close_conn(n, c, NN_TP_REASON_NORMAL);
+			return;
+		}
 		if (nc->probe) {
 			/* probe-before-evict: the incumbent answered */
 			(void)nn_routing_kt_confirm(n->kt, &c->remote_id, true, nn_node_now(n));
 			close_conn(n, c, NN_TP_REASON_NORMAL);
 			return;
 		}
-		if (nn_node_register(n, c) == 0) {
+		bool for_op = nc->for_op, bootstrap = nc->bootstrap;
+		unsigned op = nc->op;
+		uint32_t serial = nc->op_serial;
+		int rc = nn_node_register(n, c); /* may close c (and free nc) */
+		if (rc == 0) {
 			(void)nn_node_send_ping(n, c);
-			if (nc->bootstrap)
+			if (bootstrap)
 				nn_node_joined(n, c);
+		} else if (for_op) {
+			nn_node_ops_dial_failed(n, op, serial, rc); /* refused: PoW, admission hook */
 		}
 		return;
 	}
@@ -293,8 +321,16 @@ static void on_dial_failed(void *ctx, void *user, const nn_id *want, const nn_ad
 	n->stats.dial_failures++;
 	if (nc) {
 		n->dials_in_flight--;
-		bool probe = nc->probe;
+		bool probe = nc->probe, for_op = nc->for_op;
+		unsigned op = nc->op;
+		uint32_t serial = nc->op_serial;
 		nn_node_nconn_free(n, nc);
+		if (for_op) {
+			/* one address of a connect failed: the call decides, the contact's
+			 * maintenance backoff is not charged */
+			nn_node_ops_dial_failed(n, op, serial, err);
+			return;
+		}
 		if (probe) {
 			(void)nn_routing_kt_confirm(n->kt, want, false, nn_node_now(n));
 			return;

@@ -343,6 +343,7 @@ void nn_node_free(nn_node *n)
 	if (!n)
 		return;
 	nn_node_maint_stop(n);
+	nn_node_ops_free(n); /* pending calls complete with NN_ECANCELED */
 	if (n->tp) {
 		nn_tp_sink none = {0};
 		nn_tp_set_sink(n->tp, &none);
@@ -368,6 +369,7 @@ void nn_node_free(nn_node *n)
 	nn_routing_dedup_free(&n->dedup);
 	nn_olimit_fini(&n->olimit);
 	nn_idmap_fini(&n->dials);
+	nn_node_rdv_free(n);
 	if (n->own_tx)
 		free(n->tx);
 	if (n->own_clock)
@@ -405,6 +407,7 @@ static void begin_stop(nn_node *n)
 	n->stopping = true;
 	nn_node_log(n, NN_LOG_INFO, "stopping: leaving %zu edge(s)", nn_routing_edges_len(n->edges));
 	nn_node_maint_stop(n);
+	nn_node_ops_cancel_all(n);
 	nn_node_leave_all(n);
 	/* give the transport a moment to put the Leaves on the wire */
 	nn_timer_init(&n->leave_done, finish_stop, n);

@@ -22,6 +22,9 @@
 
 #include "identity/identity.h"
 #include "node/nodenet.h"
+#include "rendezvous/pending.h"
+#include "rendezvous/rdv.h"
+#include "rendezvous/replay.h"
 #include "routing/decide.h"
 #include "routing/dedup.h"
 #include "routing/edges.h"
@@ -71,6 +74,9 @@ struct nconn {
 	bool registered;      /* a live edge points at it */
 	bool closing;         /* we closed or dropped it: frames are discarded */
 	bool retired;         /* lost a crossed dial: still read for a grace period, then closed */
+	bool for_op;          /* a connect dial: its outcome belongs to op `op` (serial op_serial) */
+	unsigned op;
+	uint32_t op_serial;
 	nn_time retire_at;    /* when a retired connection is closed */
 	struct nconn *prev, *next;
 };
@@ -88,6 +94,60 @@ struct nonce_slot {
 	uint8_t nonce[NN_ROUTING_NONCE_LEN];
 	nn_time expires; /* monotonic; 0 = free */
 };
+
+/* ---- asynchronous calls (ops.c): rendezvous, connect, send_direct ---- */
+enum nn_op_kind { NN_OP_FREE = 0, NN_OP_RENDEZVOUS, NN_OP_CONNECT, NN_OP_DIRECT };
+/* The connect cascade, one stage after another; punch and relay arrive with the NAT work. */
+enum nn_op_stage {
+	NN_STAGE_RENDEZVOUS = 0,
+	NN_STAGE_DIRECT,
+	NN_STAGE_PUNCH,
+	NN_STAGE_RELAY,
+	NN_STAGE_DONE, /* completion pending: the callback runs from the op's timer */
+};
+#define NN_OP_CANDIDATES 8            /* addresses dialled per connect (after dedup) */
+#define NN_OP_STAGGER (250 * NN_MS)   /* Happy Eyeballs: next attempt after this */
+#define NN_OP_DIRECT_TAIL (1000 * NN_MS) /* direct stage ends this long after its last attempt */
+
+struct nn_op {
+	uint8_t kind, stage;
+	uint32_t serial;      /* changes on every reuse: stale dials cannot touch a new op */
+	nn_id target;
+	nn_time deadline;     /* the whole call */
+	nn_time stage_end;    /* the current stage */
+	nn_time next_hello;   /* rendezvous stage: when to resend */
+	unsigned hellos;
+	nn_timer timer;       /* the op's next event */
+	int status;           /* NN_STAGE_DONE: the result */
+	int last_err;         /* the most meaningful failure so far */
+	/* direct stage: Happy Eyeballs over the candidates */
+	nn_addr cand[NN_OP_CANDIDATES];
+	unsigned ncand, next_cand, dials_out;
+	nn_time next_dial;
+	char won_addr[64];
+	nn_peer_keys *keys;   /* NN_OP_RENDEZVOUS: the answer (allocated on completion) */
+	uint8_t *payload;     /* NN_OP_DIRECT: owned copy */
+	size_t plen;
+	union {
+		nn_rendezvous_cb rdv;
+		nn_connect_cb conn;
+		nn_done_cb done;
+	} cb;
+	void *user;
+};
+
+/* Keys verified by a rendezvous Reply, kept for sealing and dialling (rendezvous.c). */
+struct vkey {
+	uint8_t ed_pub[NN_ED_PUB_LEN];
+	uint8_t x_pub[NN_X_PUB_LEN];
+	nn_time learned;
+	uint8_t naddrs;
+	nn_addr addrs[NN_RDV_MAX_ADDRS];
+};
+#define NN_NODE_VKEYS 256
+#define NN_NODE_PENDING_HELLOS 128
+#define NN_NODE_HELLO_REPLAY_GEN 1024 /* Hellos remembered per generation (fail closed) */
+#define NN_NODE_BOX_REPLAY_GEN 8192   /* sealed boxes remembered per generation */
 
 #define NN_NODE_PROBES 16
 #define NN_NODE_CALLQ 64
@@ -142,6 +202,19 @@ struct nn_node {
 	size_t callq_head, callq_len;
 	int stop_requested; /* guarded by callq_lock */
 
+	/* rendezvous and asynchronous calls; allocated on first use (most nodes of a large test
+	 * cluster never rendezvous) */
+	struct nn_op *ops;           /* NN_NODE_MAX_OPS */
+	uint32_t op_serial;
+	nn_rdv_pending pending;      /* Hellos we sent */
+	nn_rdv_pending_entry *pending_e;
+	nn_idmap vkeys;              /* value: struct vkey */
+	bool vkeys_ready;
+	nn_replay hello_replay;      /* Hellos answered: envelope ed_pub | nonce */
+	bool hello_replay_ready;
+	nn_replay box_replay;        /* sealed boxes opened: eph_pub */
+	bool box_replay_ready;
+
 	nn_node_stats stats;
 	uint8_t *tx; /* NN_WIRE_MAX_FRAME scratch for composing frames */
 	bool own_tx;
@@ -169,6 +242,10 @@ struct nconn *nn_node_nconn_new(nn_node *n);
 void nn_node_nconn_free(nn_node *n, struct nconn *nc);
 /* Start a dial to id at addr (one per contact at a time). */
 int nn_node_dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap);
+/* A dial on behalf of async call op (index, serial): its outcome goes to ops.c, not to the
+ * maintenance backoff; a connection that authenticates after the race was won is closed. */
+int nn_node_dial_for(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned op,
+		     uint32_t serial);
 /* The single removal path for a live edge: close its connection, remove it, tell the app. */
 void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason);
 /* Register c as a live edge (PoW, admission, caps, crossed dials). 0 or NN_E*; on failure c
@@ -209,6 +286,32 @@ void nn_node_joined(nn_node *n, nn_conn *c);
 void nn_node_want_probe(nn_node *n, const nn_id *incumbent);
 /* Learn a contact (observe + probe bookkeeping). */
 int nn_node_observe(nn_node *n, const nn_routing_contact *c, nn_routing_source src);
+
+/* ---- rendezvous.c ---- */
+/* Terminal handling of routed Hello / Reply (signature and dedup already checked). */
+void nn_node_on_hello(nn_node *n, const nn_id *origin, const nn_routing_env *env);
+void nn_node_on_reply(nn_node *n, const nn_id *origin, const nn_routing_env *env);
+/* Send a Hello for op (a fresh nonce, registered as pending). */
+int nn_node_send_hello(nn_node *n, struct nn_op *op);
+/* Verified keys of id, or NULL. */
+const struct vkey *nn_node_vkey(nn_node *n, const nn_id *id);
+void nn_node_rdv_free(nn_node *n);
+/* The sealed-box replay cache (created on first use). */
+int nn_node_box_replay(nn_node *n, nn_replay **out);
+
+/* ---- ops.c ---- */
+/* A Reply for target verified: every op waiting on its rendezvous moves on. */
+void nn_node_ops_keys(nn_node *n, const nn_id *target, const struct vkey *k);
+/* An edge to peer registered: connect and direct ops for it complete. */
+void nn_node_ops_edge_up(nn_node *n, const nn_id *peer, nn_conn *c);
+/* A connect dial of op (index, serial) failed with err. */
+void nn_node_ops_dial_failed(nn_node *n, unsigned op, uint32_t serial, int err);
+/* Is op (index, serial) still dialling, i.e. should its new connection be kept? */
+bool nn_node_ops_wants_conn(nn_node *n, unsigned op, uint32_t serial);
+/* Complete every pending op with NN_ECANCELED now (stop, free). */
+void nn_node_ops_cancel_all(nn_node *n);
+/* Cancel all and release the table. */
+void nn_node_ops_free(nn_node *n);
 
 /* ---- log.c ---- */
 void nn_node_log(nn_node *n, int level, const char *fmt, ...)

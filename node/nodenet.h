@@ -205,6 +205,84 @@ int nn_node_bootstrap(nn_node *n, const nn_id *id, const char *hostport);
  * live edge, NN_ETOOBIG over NN_NODE_MAX_MESSAGE, NN_EAGAIN if no first hop could take it. */
 int nn_node_send(nn_node *n, const nn_id *target, const void *data, size_t len);
 
+/* ---- rendezvous, direct edges, sealed boxes ----
+ * Every asynchronous call takes a deadline (timeout_ms; 0 = NN_NODE_DEFAULT_TIMEOUT_MS) and
+ * completes exactly once through its callback, on the loop thread, never from inside the call
+ * that started it. A call that returns an error never calls its callback. nn_node_stop() and
+ * nn_node_free() complete every pending call with NN_ECANCELED. At most NN_NODE_MAX_OPS calls
+ * are pending at once (NN_ELIMIT beyond). */
+#define NN_NODE_DEFAULT_TIMEOUT_MS 10000
+#define NN_NODE_MAX_OPS 64
+#define NN_NODE_MAX_ADDRS 16
+
+/* A peer's keys and addresses, verified against its NodeID: BLAKE2b(ed_pub) == id, and the
+ * peer signed x_pub and the addresses (no forwarder can substitute them). */
+typedef struct nn_peer_keys {
+	nn_id id;
+	uint8_t ed_pub[32];
+	uint8_t x_pub[32];
+	size_t naddrs;
+	char addrs[NN_NODE_MAX_ADDRS][64]; /* "host:port" as the peer advertised them */
+} nn_peer_keys;
+
+/* status 0: keys is the verified answer; otherwise keys is NULL and status is NN_ETIMEDOUT (no
+ * verified Reply in time), NN_EUNROUTABLE (no live edge), NN_ECANCELED (node stopping). */
+typedef void (*nn_rendezvous_cb)(void *user, int status, const nn_id *target,
+				 const nn_peer_keys *keys);
+/* Ask target for its keys and addresses (a signed Hello routed over 3 disjoint paths, resent
+ * 1, 3 and 7 s after the first; the first Reply that verifies answers). The keys are also
+ * remembered (for nn_node_seal) and the target is learned as a contact. Errors now: NN_EINVAL
+ * (target is ourselves), NN_ELIMIT, NN_ESTATE (stopping). */
+int nn_node_rendezvous(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_rendezvous_cb cb,
+		       void *user);
+
+/* status 0: a live edge to target exists (how = "direct"; addr = its remote address); else
+ * NN_ETIMEDOUT, NN_EUNREACH (every candidate address failed), NN_EIDMISMATCH (someone else
+ * answered at every address), NN_EUNROUTABLE, NN_EPOW, NN_EREFUSED (the admission hook),
+ * NN_ECANCELED. how and addr are NULL on error. */
+typedef void (*nn_connect_cb)(void *user, int status, const nn_id *target, const char *how,
+			      const char *addr);
+/* Get a live edge to target: the existing one, or rendezvous and then Happy-Eyeballs dialling of
+ * every advertised address (one attempt every 250 ms, or at once when the previous one failed;
+ * the first connection that authenticates as target wins, the others are closed; the stage
+ * ends 1 s after its last attempt started). Hole punching and relays will follow as the next
+ * stages of the same cascade. Errors now: as nn_node_rendezvous. */
+int nn_node_connect(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_connect_cb cb,
+		    void *user);
+
+/* Completion of nn_node_send_direct: 0 when the frame was handed to the edge, else the error
+ * of the connect, or of the send (NN_EAGAIN: the edge's queue is full). */
+typedef void (*nn_done_cb)(void *user, int status, const nn_id *target);
+/* Largest payload of a direct (App) frame. */
+#define NN_NODE_MAX_DIRECT 65531
+/* Send payload to target over a direct edge (an App frame, delivered to the peer's on_direct),
+ * connecting first when there is no edge (nn_node_connect, with this deadline). The payload is
+ * copied. cb may be NULL. Errors now: NN_EINVAL, NN_ETOOBIG, NN_ELIMIT, NN_ESTATE, and with a
+ * live edge the send's own error (NN_EAGAIN). */
+int nn_node_send_direct(nn_node *n, const nn_id *target, const void *data, size_t len,
+			int64_t timeout_ms, nn_done_cb cb, void *user);
+
+/* Sealed boxes: small end-to-end encrypted, sender-signed content (nodenet v1 sealed box) that
+ * any channel may carry (e.g. nn_node_send). The node binds the sender's NodeID into the box
+ * (as the AEAD's associated data), so a box cannot be re-signed by anyone else as theirs.
+ * Size of the box for a plaintext of len bytes (0 when len > NN_NODE_MAX_BOX_PLAINTEXT). */
+#define NN_NODE_MAX_BOX_PLAINTEXT 65000
+#define NN_NODE_BOX_MAX_AGE_MS 120000 /* a box opens within +-2 min of its timestamp */
+size_t nn_node_box_len(size_t len);
+/* Seal len bytes to target's verified x_pub (from a completed nn_node_rendezvous; NN_ENOENT
+ * when there is none). out needs nn_node_box_len(len) bytes (NN_ENOSPC); returns the box's
+ * length. */
+int nn_node_seal(nn_node *n, const nn_id *target, const void *data, size_t len, uint8_t *out,
+		 size_t cap);
+/* Open a box sealed to this node: the plaintext (len - overhead bytes; cap >= len is always
+ * enough) into out, *out_len its length, *sender the sealer's NodeID. Each box opens once:
+ * a second open inside its window is NN_EREPLAY. Errors: NN_ETRUNC, NN_ECORRUPT, NN_ETRAILING
+ * (malformed), NN_EBADSIG (sealed to someone else, or tampered), NN_ESTALE (outside +-2 min),
+ * NN_ECRYPTO (tampered ciphertext), NN_EREPLAY, NN_ELIMIT (replay memory full: fail closed),
+ * NN_ENOSPC. Each rejection is counted in the stats (dropped_box). */
+int nn_node_open(nn_node *n, const uint8_t *box, size_t len, uint8_t *out, size_t cap,
+		 size_t *out_len, nn_id *sender);
+
 /* ---- introspection ---- */
 typedef struct nn_peer_info {
 	nn_id id;
@@ -246,6 +324,15 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(pings_tx, "keepalive pings sent")                                                  \
 	X(lookups_tx, "lookups originated (self-lookup, refresh, bootstrap)")               \
 	X(purged, "contacts purged after repeated dial failures")                           \
+	X(hellos_tx, "rendezvous Hellos sent")                                               \
+	X(replies_tx, "rendezvous Replies sent (one per Hello)")                            \
+	X(rendezvous_ok, "rendezvous answered by a verified Reply")                         \
+	X(dropped_wrong_target, "Replies whose keys do not hash to the target (MITM)")      \
+	X(dropped_replay, "replayed Hellos, Replies or sealed boxes")                        \
+	X(connects_ok, "connect calls that ended with a live edge")                         \
+	X(connects_failed, "connect calls that failed or timed out")                        \
+	X(direct_tx, "App frames sent over direct edges")                                   \
+	X(dropped_box, "sealed boxes that failed to open (any reason)")                     \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

@@ -273,8 +273,14 @@ static void terminal(nn_node *n, uint8_t type, const nn_routing_env *env, const 
 	case NN_T_NEIGHBORS:
 		on_neighbors(n, origin, env);
 		break;
+	case NN_T_HELLO:
+		nn_node_on_hello(n, origin, env);
+		break;
+	case NN_T_REPLY:
+		nn_node_on_reply(n, origin, env);
+		break;
 	default:
-		/* Hello/Reply/Connect/ConnectAck: the rendezvous and NAT layers handle these */
+		/* Connect/ConnectAck: hole-punch signalling arrives with the NAT layer */
 		n->stats.dropped_unknown_type++;
 		break;
 	}
