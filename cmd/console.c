@@ -47,25 +47,39 @@ int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *er
 		wlen++;
 	const char *rest = w + wlen;
 	size_t rlen = len - i - wlen;
-	if (word_is(w, wlen, "send")) {
+	bool with_text = word_is(w, wlen, "send") || word_is(w, wlen, "direct");
+	bool id_only = word_is(w, wlen, "rendezvous") || word_is(w, wlen, "connect");
+	if (with_text || id_only) {
+		const char *name = word_is(w, wlen, "send")	? "send"
+				   : word_is(w, wlen, "direct") ? "direct"
+				   : word_is(w, wlen, "connect") ? "connect"
+								: "rendezvous";
 		while (rlen && (*rest == ' ' || *rest == '\t')) {
 			rest++;
 			rlen--;
 		}
 		size_t hlen = 0;
-		while (hlen < rlen && rest[hlen] != ' ')
+		while (hlen < rlen && rest[hlen] != ' ' && rest[hlen] != '\t')
 			hlen++;
-		if (hlen == 0 || hlen == rlen) {
-			snprintf(err, errcap, "usage: send <64-hex NodeID> <text>");
+		bool bad = with_text ? hlen == 0 || hlen == rlen
+				     : hlen == 0 || !only_blanks(rest + hlen, rlen - hlen);
+		if (bad) {
+			snprintf(err, errcap, "usage: %s <64-hex NodeID>%s", name,
+				 with_text ? " <text>" : "");
 			return NN_EINVAL;
 		}
 		if (nn_id_parse(&out->target, rest, hlen) < 0) {
-			snprintf(err, errcap, "send: the NodeID must be exactly 64 hex digits");
+			snprintf(err, errcap, "%s: the NodeID must be exactly 64 hex digits", name);
 			return NN_EINVAL;
 		}
-		out->op = NN_CON_SEND;
-		out->text = rest + hlen + 1;
-		out->text_len = rlen - hlen - 1;
+		out->op = word_is(w, wlen, "send")     ? NN_CON_SEND
+			  : word_is(w, wlen, "direct")  ? NN_CON_DIRECT
+			  : word_is(w, wlen, "connect") ? NN_CON_CONNECT
+							: NN_CON_RENDEZVOUS;
+		if (with_text) {
+			out->text = rest + hlen + 1;
+			out->text_len = rlen - hlen - 1;
+		}
 		return 0;
 	}
 	enum nn_console_op op = word_is(w, wlen, "peers") ? NN_CON_PEERS
@@ -75,7 +89,8 @@ int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *er
 	char q[48];
 	sanitize(q, sizeof q, w, wlen);
 	if (op == NN_CON_NONE) {
-		snprintf(err, errcap, "unknown command \"%s\" (commands: send, peers, stats, quit)", q);
+		snprintf(err, errcap, "unknown command \"%s\" (commands: send, direct, rendezvous, "
+				 "connect, peers, stats, quit)", q);
 		return NN_EINVAL;
 	}
 	if (!only_blanks(rest, rlen)) {
@@ -329,6 +344,75 @@ static void cmd_stats(nn_console *c)
 	print_end(c);
 }
 
+/* ---- asynchronous answers ---- */
+static void on_keys(void *user, int status, const nn_id *target, const nn_peer_keys *k)
+{
+	nn_console *c = user;
+	char hex[65];
+	(void)target;
+	if (status < 0) {
+		nn_console_error(c, status, NULL);
+		return;
+	}
+	nn_id_format(hex, &k->id);
+	if (c->json) {
+		begin_json(c, "keys");
+		field(c, "id", hex);
+		fputs(",\"ed_pub\":\"", c->out);
+		put_hex(c->out, k->ed_pub, sizeof k->ed_pub);
+		fputs("\",\"x_pub\":\"", c->out);
+		put_hex(c->out, k->x_pub, sizeof k->x_pub);
+		fputs("\",\"addrs\":[", c->out);
+		for (size_t i = 0; i < k->naddrs; i++) {
+			if (i)
+				fputc(',', c->out);
+			put_json_cstr(c->out, k->addrs[i]);
+		}
+		fputc(']', c->out);
+		end_object(c);
+		return;
+	}
+	fprintf(c->out, "keys %s ", hex);
+	put_hex(c->out, k->ed_pub, sizeof k->ed_pub);
+	fputc(' ', c->out);
+	put_hex(c->out, k->x_pub, sizeof k->x_pub);
+	for (size_t i = 0; i < k->naddrs; i++)
+		fprintf(c->out, " %s", k->addrs[i]);
+	end_event(c);
+}
+
+static void on_connected(void *user, int status, const nn_id *target, const char *how,
+			 const char *addr)
+{
+	nn_console *c = user;
+	char hex[65];
+	if (status < 0) {
+		nn_console_error(c, status, NULL);
+		return;
+	}
+	nn_id_format(hex, target);
+	if (c->json) {
+		begin_json(c, "connected");
+		field(c, "id", hex);
+		field(c, "how", how);
+		field(c, "addr", addr);
+		end_object(c);
+	} else {
+		fprintf(c->out, "connected %s %s %s", hex, how, addr);
+		end_event(c);
+	}
+}
+
+static void on_direct_done(void *user, int status, const nn_id *target)
+{
+	nn_console *c = user;
+	(void)target;
+	if (status < 0)
+		nn_console_error(c, status, NULL);
+	else
+		nn_console_ok(c);
+}
+
 void nn_console_exec(nn_console *c, const char *line, size_t len)
 {
 	nn_console_cmd cmd;
@@ -354,6 +438,25 @@ void nn_console_exec(nn_console *c, const char *line, size_t len)
 			nn_console_error(c, rc, NULL);
 		else
 			nn_console_ok(c);
+		break;
+	}
+	case NN_CON_DIRECT: {
+		int rc = nn_node_send_direct(c->node, &cmd.target, cmd.text, cmd.text_len, 0,
+					     on_direct_done, c);
+		if (rc < 0)
+			nn_console_error(c, rc, NULL);
+		break;
+	}
+	case NN_CON_RENDEZVOUS: {
+		int rc = nn_node_rendezvous(c->node, &cmd.target, 0, on_keys, c);
+		if (rc < 0)
+			nn_console_error(c, rc, NULL);
+		break;
+	}
+	case NN_CON_CONNECT: {
+		int rc = nn_node_connect(c->node, &cmd.target, 0, on_connected, c);
+		if (rc < 0)
+			nn_console_error(c, rc, NULL);
 		break;
 	}
 	case NN_CON_PEERS:

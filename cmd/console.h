@@ -1,7 +1,10 @@
 /* console.h — nodenet-node's line console: one command per line in, one event per line out.
  *
- * Commands (stdin):  send <64-hex> <text> | peers | stats | quit
+ * Commands (stdin):  send <64-hex> <text> | direct <64-hex> <text> | rendezvous <64-hex>
+ *                    | connect <64-hex> | peers | stats | quit
  * Events (stdout):   id <hex> | listening <addr> | ok | error <NAME> <message>
+ *                    | keys <hex> <ed_pub-hex> <x_pub-hex> <addr>...   (rendezvous)
+ *                    | connected <hex> direct <addr>                 (connect)
  *                    | recv <from-hex> <text>   (text is "hex:<hex>" unless the payload is
  *                      printable UTF-8 without control characters)
  *                    | peer <hex> <addr> <in|out> <sibling|finger> ... end
@@ -9,7 +12,12 @@
  * With json, each event is one JSON object per line with the same fields:
  *   {"event":"recv","from":"<hex>","text":"..."} (or "hex":"..." for a binary payload),
  *   {"event":"error","name":"EINVAL","message":"..."}, {"event":"peer","id":..,"addr":..,
- *   "dir":"in","role":"sibling"}, {"event":"stat","name":..,"value":N}, {"event":"end"}, ...
+ *   "dir":"in","role":"sibling"}, {"event":"stat","name":..,"value":N}, {"event":"end"},
+ *   {"event":"keys","id":..,"ed_pub":..,"x_pub":..,"addrs":[..]},
+ *   {"event":"connected","id":..,"how":"direct","addr":..}, ...
+ * send, direct, rendezvous and connect answer asynchronously (direct, rendezvous and connect
+ * after the network answered or their 10 s deadline), so other events may come first; each
+ * command gets exactly one answer (ok / keys / connected / error).
  *
  * The parser is pure and never trusts its input: any byte sequence gives either a command or
  * an error. Lines longer than NN_CONSOLE_MAX_LINE are refused whole (one error event) and
@@ -28,12 +36,21 @@
 
 #define NN_CONSOLE_MAX_LINE 70000
 
-enum nn_console_op { NN_CON_NONE, NN_CON_SEND, NN_CON_PEERS, NN_CON_STATS, NN_CON_QUIT };
+enum nn_console_op {
+	NN_CON_NONE,
+	NN_CON_SEND,
+	NN_CON_DIRECT,
+	NN_CON_RENDEZVOUS,
+	NN_CON_CONNECT,
+	NN_CON_PEERS,
+	NN_CON_STATS,
+	NN_CON_QUIT,
+};
 
 typedef struct nn_console_cmd {
 	enum nn_console_op op;
-	nn_id target;            /* NN_CON_SEND */
-	const char *text;        /* NN_CON_SEND: points into the line */
+	nn_id target;            /* SEND, DIRECT, RENDEZVOUS, CONNECT */
+	const char *text;        /* SEND, DIRECT: points into the line */
 	size_t text_len;
 } nn_console_cmd;
 

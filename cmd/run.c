@@ -70,6 +70,9 @@ void nn_cmd_run_usage(void *file)
 		"       " PROG " id [-seed PATH] [-pow N]   print the node's NodeID\n\n"
 		"Console (stdin not a terminal, or -console): commands, one per line:\n"
 		"  send <64-hex NodeID> <text>   route text to a node: \"ok\" or \"error <NAME> <msg>\"\n"
+		"  direct <64-hex NodeID> <text> over a direct edge (connects first): \"ok\" or error\n"
+		"  rendezvous <64-hex NodeID>    \"keys <hex> <ed_pub-hex> <x_pub-hex> <addr>...\"\n"
+		"  connect <64-hex NodeID>       \"connected <hex> direct <addr>\" or error\n"
 		"  peers                         \"peer <hex> <addr> <in|out> <sibling|finger>\"... \"end\"\n"
 		"  stats                         \"stat <name> <value>\"... \"end\"\n"
 		"  quit                          leave gracefully and exit\n"
@@ -136,10 +139,13 @@ static void on_message(void *user, const nn_id *from, const uint8_t *data, size_
 
 static void on_direct(void *user, const nn_id *from, const uint8_t *data, size_t len)
 {
+	struct daemon *d = user;
+	if (d->console_on) {
+		nn_console_recv(&d->con, from, data, len); /* direct frames read as recv too */
+		return;
+	}
 	char hex[65];
-	(void)data;
-	say(user, NN_LOG_INFO, "direct frame from %s: %zu bytes (ignored)", nn_id_format(hex, from),
-	    len);
+	say(d, NN_LOG_INFO, "direct frame from %s: %zu bytes", nn_id_format(hex, from), len);
 }
 
 static void on_guard(struct ev_loop *loop, ev_timer *w, int revents)

@@ -148,6 +148,15 @@ static void test_console_parse(void **state)
 	assert_memory_equal(c.text, " two spaces", 11);
 	assert_int_equal(parse(&c, "send " HEXA " "), 0); /* empty text */
 	assert_int_equal(c.text_len, 0);
+	assert_int_equal(parse(&c, "direct " HEXA " hi there"), 0);
+	assert_int_equal(c.op, NN_CON_DIRECT);
+	assert_int_equal(c.text_len, 8);
+	assert_memory_equal(c.text, "hi there", 8);
+	assert_int_equal(parse(&c, "rendezvous " HEXA), 0);
+	assert_int_equal(c.op, NN_CON_RENDEZVOUS);
+	assert_int_equal(c.target.b[0], 0xaa);
+	assert_int_equal(parse(&c, "connect\t" HEXA "  \r"), 0);
+	assert_int_equal(c.op, NN_CON_CONNECT);
 	assert_int_equal(parse(&c, "peers"), 0);
 	assert_int_equal(c.op, NN_CON_PEERS);
 	assert_int_equal(parse(&c, "  stats  \r"), 0);
@@ -160,7 +169,9 @@ static void test_console_parse(void **state)
 	assert_int_equal(c.op, NN_CON_NONE);
 	const char *bad[] = {"send", "send ", "send " HEXA, "send xyz hi", "send " HEXA "0 hi",
 			     "SEND " HEXA " hi", "peers x", "stats 1", "quit now", "bogus",
-			     "\x01\x02", "sendx " HEXA " hi", "\xff\xfe"};
+			     "\x01\x02", "sendx " HEXA " hi", "\xff\xfe", "direct " HEXA,
+			     "direct", "rendezvous", "rendezvous " HEXA " extra", "connect 12",
+			     "connect " HEXA "0", "rendezvous\t"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (parse(&c, bad[i]) != NN_EINVAL)
 			fail_msg("accepted \"%s\"", bad[i]);
@@ -307,7 +318,7 @@ static void test_events(void **state)
 	       "{\"event\":\"recv\",\"from\":\"abababababababababababababababababababababababababababababababab\",\"hex\":\"00ff\"}\n"
 	       "{\"event\":\"ok\"}\n"
 	       "{\"event\":\"error\",\"name\":\"EUNROUTABLE\",\"message\":\"no live edge to route through\"}\n"
-	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, peers, stats, quit)\"}\n";
+	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, direct, rendezvous, connect, peers, stats, quit)\"}\n";
 	assert_string_equal(mc_text(&m), want);
 	mc_close(&m);
 }
