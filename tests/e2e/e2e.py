@@ -14,6 +14,7 @@ their console (one command per line on stdin, one event per line on stdout; one 
 Stdlib only; every wait is bounded; children are always killed on the way out.
 """
 import argparse
+import hashlib
 import json
 import os
 import queue
@@ -101,6 +102,12 @@ class Node:
             return {"event": "recv", "from": frm, "text": text}
         if word in ("ok", "end"):
             return {"event": word}
+        if word == "keys":
+            f = rest.split(" ")
+            return {"event": "keys", "id": f[0], "ed_pub": f[1], "x_pub": f[2], "addrs": f[3:]}
+        if word == "connected":
+            f = rest.split(" ")
+            return {"event": "connected", "id": f[0], "how": f[1], "addr": f[2]}
         if word == "error":
             name, _, msg = rest.partition(" ")
             return {"event": "error", "name": name, "message": msg}
@@ -353,6 +360,57 @@ def send_pairs(nodes, pairs, tag, retry_until):
     return expected, sent_at, deadline_of
 
 
+def check_direct(nodes, rng, n_pairs=3):
+    """rendezvous → verified keys; connect → a direct edge; direct text both ways → recv."""
+    pairs = []
+    for _ in range(200):
+        a, b = rng.sample(nodes, 2)
+        if (a, b) in pairs or (b, a) in pairs:
+            continue
+        if all(p["id"] != b.id for p in a.peers()):
+            pairs.append((a, b))
+        if len(pairs) == n_pairs:
+            break
+    if len(pairs) < n_pairs:
+        raise Fail(f"only {len(pairs)} pairs without a direct edge to connect")
+    for k, (a, b) in enumerate(pairs):
+        t = time.monotonic()
+        r = a.cmd(f"rendezvous {b.id}", timeout=12)
+        if r.get("event") != "keys" or r.get("id") != b.id:
+            raise Fail(f"rendezvous {a.idx}->{b.idx}: answered {r}")
+        if hashlib.blake2b(bytes.fromhex(r["ed_pub"]), digest_size=32).hexdigest() != b.id:
+            raise Fail(f"rendezvous {a.idx}->{b.idx}: ed_pub does not hash to the NodeID")
+        if b.addr not in r["addrs"]:
+            raise Fail(f"rendezvous {a.idx}->{b.idx}: {b.addr} not among {r['addrs']}")
+        t_rdv = time.monotonic() - t
+        t = time.monotonic()
+        r = a.cmd(f"connect {b.id}", timeout=12)
+        if r.get("event") != "connected" or r.get("id") != b.id or r.get("how") != "direct":
+            raise Fail(f"connect {a.idx}->{b.idx}: answered {r}")
+        t_conn = time.monotonic() - t
+        if all(p["id"] != b.id for p in a.peers()):
+            raise Fail(f"connect {a.idx}->{b.idx}: no edge listed afterwards")
+        for src, dst, text in ((a, b, f"direct-{k}-ab"), (b, a, f"direct-{k}-ba")):
+            r = src.cmd(f"direct {dst.id} {text}", timeout=12)
+            if r.get("event") != "ok":
+                raise Fail(f"direct {src.idx}->{dst.idx}: answered {r}")
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                got = [x for x in dst.received() if x[2] == text]
+                if got:
+                    break
+                time.sleep(0.02)
+            if len(got) != 1 or got[0][1] != src.id:
+                raise Fail(f"direct {src.idx}->{dst.idx}: {len(got)} deliveries of {text!r}")
+        print(f"ok - {a.idx}->{b.idx}: rendezvous {t_rdv * 1000:.0f} ms (keys verified), "
+              f"connect {t_conn * 1000:.0f} ms, direct both ways delivered once")
+    # a rendezvous nobody answers fails within its deadline (10 s), never hangs
+    r = pairs[0][0].cmd("rendezvous " + "00" + "5a" * 31, timeout=15)
+    if r.get("event") != "error" or r.get("name") != "ETIMEDOUT":
+        raise Fail(f"rendezvous to nobody answered {r}")
+    print("ok - rendezvous to an absent NodeID: ETIMEDOUT after its deadline")
+
+
 def run(binary, n_nodes, n_pairs, tmp):
     rng = random.Random(20261122)
     check_bad_flags(binary, tmp)
@@ -450,6 +508,8 @@ def run(binary, n_nodes, n_pairs, tmp):
                                                 now + DELIVERY_WINDOW)
     wait_deliveries(nodes, expected, deadline_of, grace=1.0)
     check_deliveries(nodes, expected, sent_at, deadline_of, "after the leave")
+
+    check_direct(alive, rng)
 
     # bad console input never crashes a node
     probe = alive[1]
