@@ -172,13 +172,16 @@ int nn_routing_launch_plan(const nn_routing_edges *e, const nn_id *target, size_
 	memset(out, 0, sizeof *out);
 	if (n == 0)
 		return NN_EUNROUTABLE;
+	/* The target itself is a live edge (then it is the closest): the other copies must still
+	 * be able to reach it, so no avoid set names it (it would strand them one hop short). */
+	bool direct = nn_kad_id_eq(&first[0]->id, target);
 	out->n = n;
-	out->navoid = n - 1;
+	out->navoid = direct && n > 1 ? n - 2 : n - 1;
 	for (size_t i = 0; i < n; i++) {
 		out->hop[i].id = first[i]->id;
 		out->hop[i].conn = first[i]->conn;
 		size_t a = 0;
-		for (size_t j = 0; j < n; j++)
+		for (size_t j = direct ? 1 : 0; j < n && a < out->navoid; j++)
 			if (j != i)
 				out->avoid[i][a++] = first[j]->id;
 	}

@@ -59,7 +59,9 @@ typedef struct nn_routing_launch {
 	nn_id avoid[NN_ROUTING_KMIN][NN_ROUTING_MAX_AVOID];
 } nn_routing_launch;
 
-/* Plan a launch over up to d (1..3) disjoint first hops, skipping exclude[0..nex). Returns the
+/* Plan a launch over up to d (1..3) disjoint first hops, skipping exclude[0..nex). Each copy's
+ * avoid set holds the other first hops, except the target itself when it is a live edge (so the
+ * other copies can still end there). Returns the
  * number of copies, NN_EUNROUTABLE when no edge is left, NN_EINVAL for d outside 1..3. */
 int nn_routing_launch_plan(const nn_routing_edges *e, const nn_id *target, size_t d,
 			   const nn_id *exclude, size_t nex, nn_routing_launch *out);

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tests/node/cluster.h"
 
@@ -130,6 +131,47 @@ static void converge_and_check(uint32_t n, int pow, uint64_t seed, nn_time settl
 	cl_free(cl);
 }
 
+static uint64_t sum_stat(cluster *cl, size_t off)
+{
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < cl->n; i++) {
+		nn_node_stats st;
+		nn_node_get_stats(cl->nodes[i].node, &st);
+		uint64_t v;
+		memcpy(&v, (const uint8_t *)&st + off, sizeof v);
+		sum += v;
+	}
+	return sum;
+}
+
+/* A send to a node that is already an edge: the first copy goes straight to it and the other
+ * copies still reach it over their disjoint paths (suppressed there as duplicates); none is
+ * stranded one hop short because its avoid set named the target. */
+static void test_send_to_edge_neighbour(void **state)
+{
+	cluster *cl = cl_new(30, 5, 0, NULL);
+	assert_int_equal(cl_join(cl, 0, 30), 0);
+	cl_run(cl, 40 * NN_SEC);
+	nn_peer_info peers[64];
+	size_t np = nn_node_peers(cl->nodes[7].node, peers, 64);
+	assert_true(np >= NN_ROUTING_KMIN);
+	uint32_t j = UINT32_MAX;
+	for (uint32_t z = 0; z < cl->n; z++)
+		if (nn_kad_id_eq(&cl->nodes[z].id, &peers[0].id))
+			j = z;
+	assert_true(j < cl->n);
+	uint64_t no_route = sum_stat(cl, offsetof(nn_node_stats, dropped_no_route));
+	nn_node_stats before, after;
+	nn_node_get_stats(cl->nodes[j].node, &before);
+	assert_int_equal(cl_send(cl, 7, j, 77), 0);
+	cl_run(cl, 2 * NN_SEC);
+	assert_int_equal(cl_count(cl, j, 77), 1);
+	nn_node_get_stats(cl->nodes[j].node, &after);
+	assert_int_equal(sum_stat(cl, offsetof(nn_node_stats, dropped_no_route)), no_route);
+	assert_true(after.dropped_dup - before.dropped_dup >= NN_ROUTING_KMIN - 1);
+	cl_free(cl);
+}
+
 static void test_cluster_50(void **state) { converge_and_check(50, 0, 3, 60 * NN_SEC, 400); }
 
 static void test_cluster_1000(void **state) { converge_and_check(1000, 0, 5, 120 * NN_SEC, 2000); }
@@ -141,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_nodes_bootstrap_and_send),
 		cmocka_unit_test(test_unroutable_without_edges),
+		cmocka_unit_test(test_send_to_edge_neighbour),
 		cmocka_unit_test(test_cluster_50),
 		cmocka_unit_test(test_bootstrap_with_pow_8),
 		cmocka_unit_test(test_cluster_1000),

@@ -182,6 +182,15 @@ static void test_launch_plan(void **state)
 	assert_int_equal(nn_routing_launch_plan(e, &t, 3, used, 3, &L), 3);
 	for (int i = 0; i < 3; i++)
 		assert_true(nn_kad_id_eq(&L.hop[i].id, &sorted[3 + i]));
+	/* The target is a live edge: it is the first hop and no copy's avoid set names it, so
+	 * the other copies can still end at it. */
+	nn_routing_edges_add(e, &t, (void *)(uintptr_t)99, true, 0, NULL, 0);
+	assert_int_equal(nn_routing_launch_plan(e, &t, 3, NULL, 0, &L), 3);
+	assert_true(nn_kad_id_eq(&L.hop[0].id, &t));
+	assert_int_equal(L.navoid, 1);
+	assert_true(nn_kad_id_eq(&L.avoid[0][0], &sorted[0]));
+	assert_true(nn_kad_id_eq(&L.avoid[1][0], &sorted[1]));
+	assert_true(nn_kad_id_eq(&L.avoid[2][0], &sorted[0]));
 	/* One edge: one copy, no avoid set. */
 	nn_routing_edges *one = new_edges(&self);
 	nn_routing_edges_add(one, &ids[0], NULL, true, 0, NULL, 0);
