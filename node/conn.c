@@ -118,11 +118,38 @@ static void retire(nn_node *n, nn_conn *c)
 	nc->retire_at = nn_node_now(n) + RETIRE_GRACE;
 }
 
-void nn_node_close_retired(nn_node *n, nn_time now)
+/* An authenticated dial whose peer stays silent (not even the Pong to our first Ping) within
+ * dial_timeout_ms is a failed dial: the peer gave up the handshake on its side, or lost it.
+ * Without this the edge would sit dead until the idle reaper (45-75 s) or QUIC's idle timeout. */
+static void drop_unanswered(nn_node *n, struct nconn *nc)
 {
-	for (struct nconn *nc = n->conns; nc; nc = nc->next)
-		if (nc->retired && !nc->closing && nc->c && now >= nc->retire_at)
+	nn_conn *c = nc->c;
+	nn_id peer = c->remote_id;
+	char hex[65];
+	nn_node_log(n, NN_LOG_DEBUG, "dial %s: authenticated but silent, dropped",
+		    nn_node_hex(&peer, hex));
+	n->stats.dial_failures++;
+	n->stats.dials_unanswered++;
+	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &peer);
+	if (e && e->conn == c)
+		nn_node_drop_edge(n, &peer, NN_TP_REASON_NORMAL);
+	else
+		close_conn(n, c, NN_TP_REASON_NORMAL);
+	nn_node_dial_done(n, &peer, false);
+}
+
+void nn_node_sweep_conns(nn_node *n, nn_time now)
+{
+	struct nconn *next;
+	for (struct nconn *nc = n->conns; nc; nc = next) {
+		next = nc->next; /* closing never frees at once (on_closed does), but be safe */
+		if (!nc->c || nc->closing)
+			continue;
+		if (nc->retired && now >= nc->retire_at)
 			close_conn(n, nc->c, NN_TP_REASON_NORMAL);
+		else if (nc->answer_by && now >= nc->answer_by)
+			drop_unanswered(n, nc);
+	}
 }
 
 /* The contact the connection proves: its key from the handshake and its address: the one we
@@ -295,6 +322,9 @@ static void on_conn(void *ctx, nn_conn *c)
 		uint32_t serial = nc->op_serial;
 		int rc = nn_node_register(n, c); /* may close c (and free nc) */
 		if (rc == 0) {
+			if (n->m.dial_timeout_ms > 0 && c->user)
+				((struct nconn *)c->user)->answer_by =
+					nn_node_now(n) + nn_node_ms(n->m.dial_timeout_ms);
 			(void)nn_node_send_ping(n, c);
 			if (bootstrap)
 				nn_node_joined(n, c);

@@ -80,6 +80,7 @@ void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
 		n->stats.dropped_tombstoned++; /* a dropped edge cannot be resurrected */
 		return;
 	}
+	nc->answer_by = 0; /* the peer is alive (conn.c: unanswered dials) */
 	if (c->kind != NN_CONN_OVERLAY)
 		return;
 	nn_frame f;

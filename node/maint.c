@@ -209,7 +209,7 @@ static void on_tick(nn_timer *t, void *arg)
 	nn_time now = nn_node_now(n);
 	nn_routing_phase before = nn_routing_edges_phase(n->edges);
 	reap_and_keepalive(n, now);
-	nn_node_close_retired(n, now);
+	nn_node_sweep_conns(n, now);
 	prune_backoff(n, now);
 	fill(n);
 	probes(n, now);

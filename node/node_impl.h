@@ -78,6 +78,7 @@ struct nconn {
 	unsigned op;
 	uint32_t op_serial;
 	nn_time retire_at;    /* when a retired connection is closed */
+	nn_time answer_by;    /* outbound: nothing heard by then = a failed dial (0 = heard) */
 	struct nconn *prev, *next;
 };
 
@@ -251,8 +252,9 @@ void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason);
 /* Register c as a live edge (PoW, admission, caps, crossed dials). 0 or NN_E*; on failure c
  * has been closed. */
 int nn_node_register(nn_node *n, nn_conn *c);
-/* Close retired (crossed-dial loser) connections whose grace period ended. */
-void nn_node_close_retired(nn_node *n, nn_time now);
+/* Close retired (crossed-dial loser) connections whose grace period ended, and drop dialled
+ * edges that stayed silent past dial_timeout_ms (failed dials). */
+void nn_node_sweep_conns(nn_node *n, nn_time now);
 /* Send one frame on an edge's connection; counts queue-full; drops the edge when closed. */
 int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len);
 

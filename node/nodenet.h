@@ -132,7 +132,8 @@ typedef struct nn_maintenance {
 	int64_t sibling_exchange_ms;  /* ask siblings for their closest contacts [30000] */
 	int64_t bucket_refresh_ms;    /* refresh the stalest bucket [60000] */
 	int64_t bucket_stale_ms;      /* a bucket is stale after [900000] */
-	int64_t dial_timeout_ms;      /* one maintenance dial [10000] */
+	int64_t dial_timeout_ms;      /* a dialled edge silent this long after the handshake
+					 * (not even a Pong) is dropped as a failed dial [10000] */
 	int64_t backoff_base_ms;      /* first retry delay after a failed dial [1000] */
 	int64_t backoff_max_ms;       /* retry delay cap; purge after 3 failures at the cap [300000] */
 	unsigned dialers;             /* concurrent maintenance dials [4] */
@@ -321,6 +322,7 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(edges_down, "edges dropped")                                                       \
 	X(dials, "outgoing dials started")                                                   \
 	X(dial_failures, "outgoing dials that failed")                                       \
+	X(dials_unanswered, "dials that authenticated but never heard back (dial timeout)")   \
 	X(pings_tx, "keepalive pings sent")                                                  \
 	X(lookups_tx, "lookups originated (self-lookup, refresh, bootstrap)")               \
 	X(purged, "contacts purged after repeated dial failures")                           \

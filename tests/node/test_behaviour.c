@@ -397,6 +397,44 @@ static void test_malformed_and_unknown_frames(void **state)
 	cl_free(cl);
 }
 
+/* A dial that authenticates but whose peer never says a word (it gave the handshake up on its
+ * side) is a failed dial after dial_timeout_ms: dropped, counted, backed off. */
+static void test_silent_dial_times_out(void **state)
+{
+	cluster *cl = cl_new(1, 16, 0, NULL);
+	assert_int_equal(cl_start(cl, 0), 0);
+	uint8_t seed[32];
+	mint(seed, 0, 4);
+	nn_identity id;
+	nn_identity_from_seed(&id, seed);
+	struct raw r;
+	memset(&r, 0, sizeof r);
+	assert_int_equal(nn_mem_endpoint_new(cl->hub, "mute", &id.id, 0, &r.tp), 0);
+	nn_mem_endpoint_set_key(r.tp, id.ed_pub);
+	nn_tp_sink s = {.ctx = &r, .on_conn = raw_on_conn, .on_frame = raw_on_frame,
+			.on_closed = raw_on_closed};
+	nn_tp_set_sink(r.tp, &s);
+	nn_addr a;
+	nn_addr_set(&a, "mem", "mute");
+	assert_int_equal(nn_node_bootstrap_addr(cl->nodes[0].node, &id.id, &a), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_non_null(r.c);
+	assert_true(r.frames >= 1); /* our Ping (and the join's requests) went unanswered */
+	assert_int_equal(cl_edges(cl, 0), 1);
+	cl_run(cl, 9 * NN_SEC);
+	assert_int_equal(cl_edges(cl, 0), 1); /* within the 10 s default: still waiting */
+	cl_run(cl, 7 * NN_SEC);
+	nn_node_stats st;
+	nn_node_get_stats(cl->nodes[0].node, &st);
+	assert_int_equal(st.dials_unanswered, 1);
+	assert_int_equal(st.dial_failures, 1);
+	assert_int_equal(r.closed, 1); /* the silent edge is gone (a backed-off re-dial may follow) */
+	assert_true(st.dials <= 2);
+	nn_identity_wipe(&id);
+	nn_tp_destroy(r.tp);
+	cl_free(cl);
+}
+
 static void test_ping_flood_is_rate_limited(void **state)
 {
 	nn_node_opts o;
@@ -469,6 +507,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_and_unknown_frames),
+		cmocka_unit_test(test_silent_dial_times_out),
 		cmocka_unit_test(test_ping_flood_is_rate_limited),
 		cmocka_unit_test(test_sub_pow_dropped_at_first_hop),
 		cmocka_unit_test(test_stalled_peer_does_not_slow_forwarding),
