@@ -298,6 +298,8 @@ static void on_conn(void *ctx, nn_conn *c)
 			(void)nn_node_send_ping(n, c);
 			if (bootstrap)
 				nn_node_joined(n, c);
+			else
+				nn_node_edge_up(n, c);
 		} else if (for_op) {
 			nn_node_ops_dial_failed(n, op, serial, rc); /* refused: PoW, admission hook */
 		}

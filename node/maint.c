@@ -1,7 +1,9 @@
 /* maint.c — maintenance: the tick (reap, keepalive, fill, probes, backoff), self-lookup,
  * sibling exchange, bucket refresh; dial outcomes and contact observation.
  *
- * Local policy throughout; defaults as in nodenet.h (nn_maintenance). Fill dials contacts the
+ * Local policy throughout; defaults as in nodenet.h (nn_maintenance). The self-lookup goes one
+ * hop to the closest edges as well as routed, and a new sibling edge is asked for our
+ * neighbourhood at once (the joining walk, nn_node_edge_up). Fill dials contacts the
  * routing layer proposes (siblings-to-be, then long-range fingers across buckets); a failed
  * dial doubles the contact's backoff (base .. max) and a contact that keeps failing at the cap
  * is purged from the knowledge table. Probe-before-evict dials settle full buckets.
@@ -105,7 +107,20 @@ void nn_node_joined(nn_node *n, nn_conn *c)
 	int len = nn_routing_siblings_frame(frame, sizeof frame, nonce);
 	if (len > 0)
 		(void)nn_node_send_conn(n, c, frame, (size_t)len);
-	(void)nn_node_lookup(n, &n->ident.id, false);
+	(void)nn_node_lookup(n, &n->ident.id, NN_LOOKUP_NEAR);
+}
+
+/* An edge we dialled came up. When it ranks among our siblings, ask it at once for its
+ * contacts closest to us (one hop): a joining node walks toward its neighbourhood at the pace
+ * of round trips, not of ticks, and every sibling it dials learns it from the edge itself, so
+ * routes to the newcomer work as soon as it has met its neighbours (local policy). */
+void nn_node_edge_up(nn_node *n, nn_conn *c)
+{
+	if (n->opts.no_maintenance || !c->outbound)
+		return;
+	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &c->remote_id);
+	if (e && e->role == NN_ROUTING_ROLE_SIBLING)
+		(void)nn_node_lookup_via(n, &n->ident.id, c);
 }
 
 static void reap_and_keepalive(nn_node *n, nn_time now)
@@ -129,11 +144,14 @@ static void reap_and_keepalive(nn_node *n, nn_time now)
 }
 
 /* Keep the neighbourhood whole in every phase (local policy): a known contact among the 16
- * closest to us without a live edge gets dialled, up to two a tick. The phase-driven fill
+ * closest to us without a live edge gets dialled, up to two a call: every tick, and at once
+ * when a Neighbors answer brought a new contact (the joining walk). The phase-driven fill
  * stops at Normal, but a node that joins next to us must become our edge, or greedy routes
  * toward it stall one hop short (the reference never dials in Normal). */
-static void fill_siblings(nn_node *n)
+void nn_node_fill_near(nn_node *n)
 {
+	if (n->opts.no_maintenance)
+		return;
 	const nn_routing_contact *close[NN_ROUTING_SIBLINGS];
 	size_t k = nn_routing_kt_closest(n->kt, &n->ident.id, NN_ROUTING_SIBLINGS, close);
 	size_t dialled = 0;
@@ -148,7 +166,7 @@ static void fill_siblings(nn_node *n)
 
 static void fill(nn_node *n)
 {
-	fill_siblings(n);
+	nn_node_fill_near(n);
 	size_t want = nn_routing_edges_want(n->edges);
 	if (!want || n->dials_in_flight >= n->m.dialers)
 		return;
@@ -223,7 +241,7 @@ static void on_tick(nn_timer *t, void *arg)
 static void on_self_lookup(nn_timer *t, void *arg)
 {
 	nn_node *n = arg;
-	(void)nn_node_lookup(n, &n->ident.id, false);
+	(void)nn_node_lookup(n, &n->ident.id, NN_LOOKUP_NEAR);
 	nn_timer_start_in(n->clock, t, nn_node_ms(filling_period(n, n->m.self_lookup_ms)));
 }
 
@@ -270,13 +288,13 @@ static void on_bucket_refresh(nn_timer *t, void *arg)
 			unsigned b = n->refresh_cursor++ % (deepest + 1);
 			if (nn_routing_kt_bucket_len(n->kt, b) < NN_ROUTING_K &&
 			    nn_kad_random_in_bucket(&target, &n->ident.id, b, rnd) == 0) {
-				(void)nn_node_lookup(n, &target, true);
+				(void)nn_node_lookup(n, &target, NN_LOOKUP_SPREAD);
 				break;
 			}
 		}
 	} else if (nn_routing_kt_refresh_target(n->kt, nn_node_now(n),
 						nn_node_ms(n->m.bucket_stale_ms), rnd, &target) >= 0) {
-		(void)nn_node_lookup(n, &target, true);
+		(void)nn_node_lookup(n, &target, NN_LOOKUP_SPREAD);
 	}
 	nn_timer_start_in(n->clock, t, nn_node_ms(filling_period(n, n->m.bucket_refresh_ms)));
 }

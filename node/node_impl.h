@@ -266,9 +266,15 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 /* Originate a signed routed message over up to 3 disjoint paths. */
 int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
 		      size_t plen);
-/* Look up target: one Lookup frame with avoid = {self} to the 3 closest edges; or (spread)
- * routed via the closest edge plus a TTL-0 copy to two random edges, which answer at once. */
-int nn_node_lookup(nn_node *n, const nn_id *target, bool spread);
+/* Look up target with one signed Lookup frame (avoid = {self}): */
+enum nn_lookup_mode {
+	NN_LOOKUP_ROUTED, /* routed copies to the 3 closest edges */
+	NN_LOOKUP_SPREAD, /* routed via the closest edge + TTL-0 copies to two random edges */
+	NN_LOOKUP_NEAR,   /* routed via the closest edge + TTL-0 copies to the two closest */
+};
+int nn_node_lookup(nn_node *n, const nn_id *target, enum nn_lookup_mode mode);
+/* A one-hop (TTL 0) Lookup for target to edge c, which answers with its closest contacts. */
+int nn_node_lookup_via(nn_node *n, const nn_id *target, nn_conn *c);
 /* Send a signed Neighbors answer (closest(target) + self) to `to`: over edge `direct`
  * (TTL 1) when not NULL, else routed. */
 int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
@@ -282,6 +288,10 @@ void nn_node_maint_stop(nn_node *n);
 void nn_node_dial_done(nn_node *n, const nn_id *id, bool ok);
 /* A bootstrap edge came up: ask it for contacts at once. */
 void nn_node_joined(nn_node *n, nn_conn *c);
+/* An outgoing edge registered (after its Ping): a new sibling is asked for our neighbourhood. */
+void nn_node_edge_up(nn_node *n, nn_conn *c);
+/* Dial known contacts among the 16 closest to us that have no edge (up to two a call). */
+void nn_node_fill_near(nn_node *n);
 /* A knowledge observe asked for a probe of incumbent. */
 void nn_node_want_probe(nn_node *n, const nn_id *incumbent);
 /* Learn a contact (observe + probe bookkeeping). */

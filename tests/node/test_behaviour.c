@@ -115,10 +115,13 @@ static void test_churn_keeps_delivery(void **state)
 	}
 	printf("# churn: worst round %.2f%%, mean %.2f%% (issue goal: >= 99%%)\n", 100 * worst,
 	       100 * sum / rounds);
-	/* Measured: mean 99.2%, worst round 98.3% (seed 99). The misses are messages to nodes that
-	 * joined less than a minute earlier and whose neighbours have not met them yet. */
+	/* Every round, not just the mean. Before joining nodes walked to their neighbourhood over
+	 * their edges (one-hop self-lookups, nn_node_edge_up) the worst round was 98.3% (seed 99):
+	 * the misses were messages to nodes that had joined up to a minute earlier and knew none
+	 * of their 8 closest live nodes, because the answers to their routed self-lookups were
+	 * routed back toward them through a neighbourhood that had not met them. */
 	assert_true(base >= 0.99);
-	assert_true(worst >= 0.98);
+	assert_true(worst >= 0.99);
 	assert_true(sum / rounds >= 0.99);
 	cl_free(cl);
 }
