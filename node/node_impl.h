@@ -4,7 +4,8 @@
  * thread. Files, one concern each: node.c (lifecycle, public accessors), conn.c (transport
  * sink: connections, edge registration and removal), dispatch.c (per-edge frames: control
  * protocol and App), route.c (routed frames at every hop, origination, lookups), maint.c
- * (maintenance: keepalive, reaping, fill, probes, refresh, backoff), limit.c (per-originator
+ * (maintenance: keepalive, reaping, fill, probes, backoff), discovery.c (self-lookup, sibling
+ * exchange, bucket refresh, their pace, the joining walk), limit.c (per-originator
  * limiter), idmap.c (NodeID-keyed hash map), log.c (logging and stats).
  *
  * Ownership: the node owns its nn_conn records (struct nconn, in conn->user) from on_conn (or
@@ -149,6 +150,13 @@ struct vkey {
 #define NN_NODE_HELLO_REPLAY_GEN 1024 /* Hellos remembered per generation (fail closed) */
 #define NN_NODE_BOX_REPLAY_GEN 8192   /* sealed boxes remembered per generation */
 
+/* A periodic discovery task and its pace (discovery.c). */
+struct nn_pace {
+	nn_timer timer;
+	unsigned level; /* consecutive rounds without news: the period is 2^level ticks (capped) */
+	uint64_t seen;  /* n->news when the task last ran */
+};
+
 #define NN_NODE_PROBES 16
 #define NN_NODE_CALLQ 64
 
@@ -186,7 +194,9 @@ struct nn_node {
 	struct nonce_slot nonces[NN_NODE_NONCES];
 
 	/* timers */
-	nn_timer tick, self_lookup, sibling_exchange, bucket_refresh, leave_done;
+	nn_timer tick, leave_done;
+	struct nn_pace self_lookup, sibling_exchange, bucket_refresh;
+	uint64_t news;           /* discovery news so far: new contacts, lost edges, joins */
 	unsigned refresh_cursor; /* next bucket of the joining sweep */
 	nn_time next_repair;     /* earliest next local-optimum repair lookup */
 	bool stopping, stopped;
@@ -286,16 +296,23 @@ bool nn_node_nonce_valid(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN]);
 void nn_node_maint_start(nn_node *n);
 void nn_node_maint_stop(nn_node *n);
 void nn_node_dial_done(nn_node *n, const nn_id *id, bool ok);
-/* A bootstrap edge came up: ask it for contacts at once. */
-void nn_node_joined(nn_node *n, nn_conn *c);
-/* An outgoing edge registered (after its Ping): a new sibling is asked for our neighbourhood. */
-void nn_node_edge_up(nn_node *n, nn_conn *c);
 /* Dial known contacts among the 16 closest to us that have no edge (up to two a call). */
 void nn_node_fill_near(nn_node *n);
 /* A knowledge observe asked for a probe of incumbent. */
 void nn_node_want_probe(nn_node *n, const nn_id *incumbent);
 /* Learn a contact (observe + probe bookkeeping). */
 int nn_node_observe(nn_node *n, const nn_routing_contact *c, nn_routing_source src);
+
+/* ---- discovery.c ---- */
+void nn_node_discovery_start(nn_node *n, nn_time jitter);
+void nn_node_discovery_stop(nn_node *n);
+/* Something discovery would want to know happened (a new contact, a lost edge, a join): every
+ * discovery task returns to the tick's pace (below Normal). */
+void nn_node_news(nn_node *n);
+/* A bootstrap edge came up: ask it for contacts at once. */
+void nn_node_joined(nn_node *n, nn_conn *c);
+/* An outgoing edge registered (after its Ping): a new sibling is asked for our neighbourhood. */
+void nn_node_edge_up(nn_node *n, nn_conn *c);
 
 /* ---- rendezvous.c ---- */
 /* Terminal handling of routed Hello / Reply (signature and dedup already checked). */
