@@ -278,7 +278,6 @@ int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8
 		      size_t plen);
 /* Look up target with one signed Lookup frame (avoid = {self}): */
 enum nn_lookup_mode {
-	NN_LOOKUP_ROUTED, /* routed copies to the 3 closest edges */
 	NN_LOOKUP_SPREAD, /* routed via the closest edge + TTL-0 copies to two random edges */
 	NN_LOOKUP_NEAR,   /* routed via the closest edge + TTL-0 copies to the two closest */
 };

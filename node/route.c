@@ -198,8 +198,7 @@ int nn_node_lookup(nn_node *n, const nn_id *target, enum nn_lookup_mode mode)
 		break;
 	}
 	default:
-		k = closest_conns(n, target, NN_ROUTING_KMIN, conns);
-		break;
+		return NN_EINVAL;
 	}
 	if (!k)
 		return NN_EUNROUTABLE;
