@@ -94,6 +94,7 @@ void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason)
 		((struct nconn *)c->user)->registered = false;
 	close_conn(n, c, reason);
 	n->stats.edges_down++;
+	nn_node_news(n);
 	char hex[65];
 	nn_node_log(n, NN_LOG_DEBUG, "edge down %s", nn_node_hex(&peer, hex));
 	if (n->opts.cb.on_edge)
@@ -328,6 +329,8 @@ static void on_conn(void *ctx, nn_conn *c)
 			(void)nn_node_send_ping(n, c);
 			if (bootstrap)
 				nn_node_joined(n, c);
+			else
+				nn_node_edge_up(n, c);
 		} else if (for_op) {
 			nn_node_ops_dial_failed(n, op, serial, rc); /* refused: PoW, admission hook */
 		}
@@ -382,6 +385,7 @@ static void on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)
 		nn_id peer = e->id;
 		nn_routing_edges_remove(n->edges, &peer);
 		n->stats.edges_down++;
+		nn_node_news(n);
 		if (n->opts.cb.on_edge)
 			n->opts.cb.on_edge(n->opts.cb.user, &peer, false);
 	}

@@ -1,5 +1,5 @@
-/* maint.c — maintenance: the tick (reap, keepalive, fill, probes, backoff), self-lookup,
- * sibling exchange, bucket refresh; dial outcomes and contact observation.
+/* maint.c — maintenance: the tick (reap, keepalive, fill, probes, backoff); dial outcomes and
+ * contact observation. The periodic discovery tasks are in discovery.c.
  *
  * Local policy throughout; defaults as in nodenet.h (nn_maintenance). Fill dials contacts the
  * routing layer proposes (siblings-to-be, then long-range fingers across buckets); a failed
@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "node/node_impl.h"
-#include "routing/control.h"
 
 int nn_node_observe(nn_node *n, const nn_routing_contact *c, nn_routing_source src)
 {
@@ -17,6 +16,8 @@ int nn_node_observe(nn_node *n, const nn_routing_contact *c, nn_routing_source s
 	int rc = nn_routing_kt_observe(n->kt, c, src, nn_node_now(n), &incumbent);
 	if (rc == NN_ROUTING_OBS_NEED_PROBE)
 		nn_node_want_probe(n, &incumbent);
+	else if (rc == NN_ROUTING_OBS_ADDED)
+		nn_node_news(n); /* a contact we did not know: discovery is productive */
 	return rc;
 }
 
@@ -85,29 +86,6 @@ static int dial_contact(nn_node *n, const nn_id *id, bool probe)
 	return rc;
 }
 
-/* While the node is still filling (phase below Normal) its discovery tasks run every tick:
- * each answer brings contacts closer to us and the next round goes through them (Kademlia's
- * iterative lookup, spread over ticks). Local policy. */
-static int64_t filling_period(const nn_node *n, int64_t every)
-{
-	if (nn_routing_edges_phase(n->edges) < NN_ROUTING_PHASE_NORMAL && n->m.tick_ms > 0 &&
-	    n->m.tick_ms < every)
-		return n->m.tick_ms;
-	return every;
-}
-
-void nn_node_joined(nn_node *n, nn_conn *c)
-{
-	/* learn at once, before the bootstrap node may shed us: its neighbourhood (Siblings) and
-	 * ours (a self-lookup through it) */
-	uint8_t nonce[NN_ROUTING_NONCE_LEN], frame[16];
-	nn_node_nonce_new(n, nonce);
-	int len = nn_routing_siblings_frame(frame, sizeof frame, nonce);
-	if (len > 0)
-		(void)nn_node_send_conn(n, c, frame, (size_t)len);
-	(void)nn_node_lookup(n, &n->ident.id, false);
-}
-
 static void reap_and_keepalive(nn_node *n, nn_time now)
 {
 	nn_id ids[NN_ROUTING_INBOUND_CAP + 2 * NN_ROUTING_TARGET_EDGES];
@@ -129,11 +107,14 @@ static void reap_and_keepalive(nn_node *n, nn_time now)
 }
 
 /* Keep the neighbourhood whole in every phase (local policy): a known contact among the 16
- * closest to us without a live edge gets dialled, up to two a tick. The phase-driven fill
+ * closest to us without a live edge gets dialled, up to two a call: every tick, and at once
+ * when a Neighbors answer brought a new contact (the joining walk). The phase-driven fill
  * stops at Normal, but a node that joins next to us must become our edge, or greedy routes
  * toward it stall one hop short (the reference never dials in Normal). */
-static void fill_siblings(nn_node *n)
+void nn_node_fill_near(nn_node *n)
 {
+	if (n->opts.no_maintenance)
+		return;
 	const nn_routing_contact *close[NN_ROUTING_SIBLINGS];
 	size_t k = nn_routing_kt_closest(n->kt, &n->ident.id, NN_ROUTING_SIBLINGS, close);
 	size_t dialled = 0;
@@ -148,7 +129,7 @@ static void fill_siblings(nn_node *n)
 
 static void fill(nn_node *n)
 {
-	fill_siblings(n);
+	nn_node_fill_near(n);
 	size_t want = nn_routing_edges_want(n->edges);
 	if (!want || n->dials_in_flight >= n->m.dialers)
 		return;
@@ -220,67 +201,6 @@ static void on_tick(nn_timer *t, void *arg)
 	nn_timer_start_in(n->clock, t, nn_node_ms(n->m.tick_ms));
 }
 
-static void on_self_lookup(nn_timer *t, void *arg)
-{
-	nn_node *n = arg;
-	(void)nn_node_lookup(n, &n->ident.id, false);
-	nn_timer_start_in(n->clock, t, nn_node_ms(filling_period(n, n->m.self_lookup_ms)));
-}
-
-static void on_sibling_exchange(nn_timer *t, void *arg)
-{
-	nn_node *n = arg;
-	uint8_t nonce[NN_ROUTING_NONCE_LEN], frame[16];
-	nn_node_nonce_new(n, nonce);
-	int len = nn_routing_siblings_frame(frame, sizeof frame, nonce);
-	size_t k = nn_routing_edges_len(n->edges);
-	nn_conn *sib[NN_ROUTING_SIBLINGS];
-	size_t ns = 0;
-	for (size_t i = 0; i < k && ns < NN_ROUTING_SIBLINGS; i++) {
-		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
-		if (e->role == NN_ROUTING_ROLE_SIBLING)
-			sib[ns++] = e->conn;
-	}
-	for (size_t i = 0; len > 0 && i < ns; i++)
-		(void)nn_node_send_conn(n, sib[i], frame, (size_t)len);
-	nn_timer_start_in(n->clock, t, nn_node_ms(filling_period(n, n->m.sibling_exchange_ms)));
-}
-
-/* Deepest bucket holding any contact: the sweep covers buckets 0..deepest (Kademlia's join:
- * refresh every bucket farther than the closest neighbour, empty ones included). */
-static unsigned deepest_bucket(const nn_node *n)
-{
-	const nn_routing_contact *c[1];
-	if (!nn_routing_kt_closest(n->kt, &n->ident.id, 1, c))
-		return 0;
-	return nn_kad_cpl(&n->ident.id, &c[0]->id);
-}
-
-static void on_bucket_refresh(nn_timer *t, void *arg)
-{
-	nn_node *n = arg;
-	uint8_t rnd[NN_ID_LEN];
-	nn_node_rand_bytes(n, rnd, sizeof rnd);
-	nn_id target;
-	bool filling = nn_routing_edges_phase(n->edges) < NN_ROUTING_PHASE_NORMAL;
-	if (filling) {
-		/* joining sweep: one bucket per tick, the ones not yet full */
-		unsigned deepest = deepest_bucket(n);
-		for (unsigned tries = 0; tries <= deepest; tries++) {
-			unsigned b = n->refresh_cursor++ % (deepest + 1);
-			if (nn_routing_kt_bucket_len(n->kt, b) < NN_ROUTING_K &&
-			    nn_kad_random_in_bucket(&target, &n->ident.id, b, rnd) == 0) {
-				(void)nn_node_lookup(n, &target, true);
-				break;
-			}
-		}
-	} else if (nn_routing_kt_refresh_target(n->kt, nn_node_now(n),
-						nn_node_ms(n->m.bucket_stale_ms), rnd, &target) >= 0) {
-		(void)nn_node_lookup(n, &target, true);
-	}
-	nn_timer_start_in(n->clock, t, nn_node_ms(filling_period(n, n->m.bucket_refresh_ms)));
-}
-
 static void arm(nn_node *n, nn_timer *t, nn_timer_cb cb, int64_t every_ms, nn_time first)
 {
 	nn_timer_init(t, cb, n);
@@ -293,11 +213,7 @@ void nn_node_maint_start(nn_node *n)
 	/* spread first runs a little so a thousand simulated nodes do not tick in lockstep */
 	nn_time jitter = (nn_time)nn_clock_rand_below(n->clock, (uint64_t)nn_node_ms(1000));
 	arm(n, &n->tick, on_tick, n->m.tick_ms, nn_node_ms(200) + jitter);
-	arm(n, &n->self_lookup, on_self_lookup, n->m.self_lookup_ms, nn_node_ms(1500) + jitter);
-	arm(n, &n->sibling_exchange, on_sibling_exchange, n->m.sibling_exchange_ms,
-	    nn_node_ms(3000) + jitter);
-	arm(n, &n->bucket_refresh, on_bucket_refresh, n->m.bucket_refresh_ms,
-	    nn_node_ms(4000) + jitter);
+	nn_node_discovery_start(n, jitter);
 }
 
 void nn_node_maint_stop(nn_node *n)
@@ -305,8 +221,6 @@ void nn_node_maint_stop(nn_node *n)
 	if (!n->clock)
 		return;
 	nn_timer_stop(n->clock, &n->tick);
-	nn_timer_stop(n->clock, &n->self_lookup);
-	nn_timer_stop(n->clock, &n->sibling_exchange);
-	nn_timer_stop(n->clock, &n->bucket_refresh);
+	nn_node_discovery_stop(n);
 	nn_timer_stop(n->clock, &n->leave_done);
 }

@@ -4,7 +4,8 @@
  * thread. Files, one concern each: node.c (lifecycle, public accessors), conn.c (transport
  * sink: connections, edge registration and removal), dispatch.c (per-edge frames: control
  * protocol and App), route.c (routed frames at every hop, origination, lookups), maint.c
- * (maintenance: keepalive, reaping, fill, probes, refresh, backoff), limit.c (per-originator
+ * (maintenance: keepalive, reaping, fill, probes, backoff), discovery.c (self-lookup, sibling
+ * exchange, bucket refresh, their pace, the joining walk), limit.c (per-originator
  * limiter), idmap.c (NodeID-keyed hash map), log.c (logging and stats).
  *
  * Ownership: the node owns its nn_conn records (struct nconn, in conn->user) from on_conn (or
@@ -150,6 +151,13 @@ struct vkey {
 #define NN_NODE_HELLO_REPLAY_GEN 1024 /* Hellos remembered per generation (fail closed) */
 #define NN_NODE_BOX_REPLAY_GEN 8192   /* sealed boxes remembered per generation */
 
+/* A periodic discovery task and its pace (discovery.c). */
+struct nn_pace {
+	nn_timer timer;
+	unsigned level; /* consecutive rounds without news: the period is 2^level ticks (capped) */
+	uint64_t seen;  /* n->news when the task last ran */
+};
+
 #define NN_NODE_PROBES 16
 #define NN_NODE_CALLQ 64
 
@@ -187,7 +195,9 @@ struct nn_node {
 	struct nonce_slot nonces[NN_NODE_NONCES];
 
 	/* timers */
-	nn_timer tick, self_lookup, sibling_exchange, bucket_refresh, leave_done;
+	nn_timer tick, leave_done;
+	struct nn_pace self_lookup, sibling_exchange, bucket_refresh;
+	uint64_t news;           /* discovery news so far: new contacts, lost edges, joins */
 	unsigned refresh_cursor; /* next bucket of the joining sweep */
 	nn_time next_repair;     /* earliest next local-optimum repair lookup */
 	bool stopping, stopped;
@@ -268,9 +278,14 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 /* Originate a signed routed message over up to 3 disjoint paths. */
 int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
 		      size_t plen);
-/* Look up target: one Lookup frame with avoid = {self} to the 3 closest edges; or (spread)
- * routed via the closest edge plus a TTL-0 copy to two random edges, which answer at once. */
-int nn_node_lookup(nn_node *n, const nn_id *target, bool spread);
+/* Look up target with one signed Lookup frame (avoid = {self}): */
+enum nn_lookup_mode {
+	NN_LOOKUP_SPREAD, /* routed via the closest edge + TTL-0 copies to two random edges */
+	NN_LOOKUP_NEAR,   /* routed via the closest edge + TTL-0 copies to the two closest */
+};
+int nn_node_lookup(nn_node *n, const nn_id *target, enum nn_lookup_mode mode);
+/* A one-hop (TTL 0) Lookup for target to edge c, which answers with its closest contacts. */
+int nn_node_lookup_via(nn_node *n, const nn_id *target, nn_conn *c);
 /* Send a signed Neighbors answer (closest(target) + self) to `to`: over edge `direct`
  * (TTL 1) when not NULL, else routed. */
 int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
@@ -282,12 +297,23 @@ bool nn_node_nonce_valid(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN]);
 void nn_node_maint_start(nn_node *n);
 void nn_node_maint_stop(nn_node *n);
 void nn_node_dial_done(nn_node *n, const nn_id *id, bool ok);
-/* A bootstrap edge came up: ask it for contacts at once. */
-void nn_node_joined(nn_node *n, nn_conn *c);
+/* Dial known contacts among the 16 closest to us that have no edge (up to two a call). */
+void nn_node_fill_near(nn_node *n);
 /* A knowledge observe asked for a probe of incumbent. */
 void nn_node_want_probe(nn_node *n, const nn_id *incumbent);
 /* Learn a contact (observe + probe bookkeeping). */
 int nn_node_observe(nn_node *n, const nn_routing_contact *c, nn_routing_source src);
+
+/* ---- discovery.c ---- */
+void nn_node_discovery_start(nn_node *n, nn_time jitter);
+void nn_node_discovery_stop(nn_node *n);
+/* Something discovery would want to know happened (a new contact, a lost edge, a join): every
+ * discovery task returns to the tick's pace (below Normal). */
+void nn_node_news(nn_node *n);
+/* A bootstrap edge came up: ask it for contacts at once. */
+void nn_node_joined(nn_node *n, nn_conn *c);
+/* An outgoing edge registered (after its Ping): a new sibling is asked for our neighbourhood. */
+void nn_node_edge_up(nn_node *n, nn_conn *c);
 
 /* ---- rendezvous.c ---- */
 /* Terminal handling of routed Hello / Reply (signature and dedup already checked). */

@@ -132,26 +132,14 @@ static int originate_single(nn_node *n, uint8_t type, const nn_id *target,
 	return last;
 }
 
-int nn_node_lookup(nn_node *n, const nn_id *target, bool spread)
+/* Send one signed Lookup for target over conns[0..k): copies whose one_hop[i] is set carry
+ * TTL 0, so that edge drops the Lookup and answers at once with its own closest contacts (a
+ * one-hop FIND_NODE in wire v1 terms: a Lookup that dies at its first hop is answered there),
+ * straight back over its edge to us; the others are routed. All copies share one signature, so
+ * a terminal reached twice answers once. */
+static int send_lookup(nn_node *n, const nn_id *target, nn_conn **conns, const bool *one_hop,
+		       size_t k)
 {
-	nn_conn *conns[NN_ROUTING_KMIN];
-	size_t k = closest_conns(n, target, spread ? 1 : NN_ROUTING_KMIN, conns);
-	if (!k)
-		return NN_EUNROUTABLE;
-	if (spread) {
-		/* Two more first hops drawn at random: when our neighbourhood knows nobody in the
-		 * target's region yet (a joining node), a far edge usually does (local policy). */
-		size_t len = nn_routing_edges_len(n->edges);
-		for (int tries = 0; tries < 8 && k < NN_ROUTING_KMIN && len > k; tries++) {
-			const nn_routing_edge *e =
-				nn_routing_edges_at(n->edges, (size_t)nn_clock_rand_below(n->clock, len));
-			bool dup = false;
-			for (size_t i = 0; i < k; i++)
-				dup |= conns[i] == e->conn;
-			if (!dup)
-				conns[k++] = e->conn;
-		}
-	}
 	uint8_t nonce[NN_ROUTING_NONCE_LEN];
 	nn_node_nonce_new(n, nonce);
 	int len = build(n, NN_T_LOOKUP, target, NN_ROUTING_MAX_HOPS, &n->ident.id, 1, nonce,
@@ -161,14 +149,66 @@ int nn_node_lookup(nn_node *n, const nn_id *target, bool spread)
 	n->stats.lookups_tx++;
 	size_t ok = 0;
 	for (size_t i = 0; i < k; i++) {
-		/* spread copies after the first carry TTL 0: the random edge itself answers with
-		 * its closest contacts (a one-hop FIND_NODE in wire v1 terms: a Lookup that dies
-		 * at its first hop is answered there), straight back over its edge to us */
-		if (spread && i == 1)
-			(void)nn_routing_frame_set_ttl(n->tx, (size_t)len, 0);
+		(void)nn_routing_frame_set_ttl(n->tx, (size_t)len, one_hop[i] ? 0 : NN_ROUTING_MAX_HOPS);
 		ok += nn_node_send_conn(n, conns[i], n->tx, (size_t)len) == 0;
 	}
 	return ok ? 0 : NN_EAGAIN;
+}
+
+int nn_node_lookup(nn_node *n, const nn_id *target, enum nn_lookup_mode mode)
+{
+	nn_conn *conns[NN_ROUTING_KMIN + 1];
+	bool one_hop[NN_ROUTING_KMIN + 1] = {false};
+	size_t k;
+	switch (mode) {
+	case NN_LOOKUP_SPREAD: {
+		k = closest_conns(n, target, 1, conns);
+		/* Two more first hops drawn at random, one hop each: when our neighbourhood knows
+		 * nobody in the target's region yet (a joining node), a far edge usually does (local
+		 * policy). */
+		size_t len = nn_routing_edges_len(n->edges);
+		for (int tries = 0; k && tries < 8 && k < NN_ROUTING_KMIN && len > k; tries++) {
+			const nn_routing_edge *e =
+				nn_routing_edges_at(n->edges, (size_t)nn_clock_rand_below(n->clock, len));
+			bool dup = false;
+			for (size_t i = 0; i < k; i++)
+				dup |= conns[i] == e->conn;
+			if (!dup) {
+				one_hop[k] = true;
+				conns[k++] = e->conn;
+			}
+		}
+		break;
+	}
+	case NN_LOOKUP_NEAR: {
+		/* Routed through the closest edge, and one hop to the two closest: their answers come
+		 * straight back even when the terminal of the routed copy cannot reach us yet (a
+		 * joining node that its neighbourhood has not met). Kademlia's iterative lookup,
+		 * over live edges (local policy). */
+		nn_conn *c[2];
+		size_t got = closest_conns(n, target, 2, c);
+		k = 0;
+		if (got) {
+			conns[k++] = c[0];
+			for (size_t i = 0; i < got; i++) {
+				one_hop[k] = true;
+				conns[k++] = c[i];
+			}
+		}
+		break;
+	}
+	default:
+		return NN_EINVAL;
+	}
+	if (!k)
+		return NN_EUNROUTABLE;
+	return send_lookup(n, target, conns, one_hop, k);
+}
+
+int nn_node_lookup_via(nn_node *n, const nn_id *target, nn_conn *c)
+{
+	bool one_hop = true;
+	return send_lookup(n, target, &c, &one_hop, 1);
 }
 
 int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
@@ -226,18 +266,25 @@ static void on_neighbors(nn_node *n, const nn_id *origin, const nn_routing_env *
 		n->stats.dropped_malformed++;
 		return;
 	}
+	size_t added = 0;
 	for (size_t i = 0; i < nb.count; i++) {
 		nn_routing_contact c;
 		if (nn_routing_neighbors_get(&nb, i, &c) < 0)
 			continue;
+		int rc;
 		if (nn_kad_id_eq(&c.id, origin)) {
 			memset(c.x_pub, 0, sizeof c.x_pub);
-			(void)nn_node_observe(n, &c, NN_ROUTING_SRC_SELF); /* its own signed word */
+			rc = nn_node_observe(n, &c, NN_ROUTING_SRC_SELF); /* its own signed word */
 		} else {
 			nn_routing_contact_sanitize_hint(&c);
-			(void)nn_node_observe(n, &c, NN_ROUTING_SRC_HINT);
+			rc = nn_node_observe(n, &c, NN_ROUTING_SRC_HINT);
 		}
+		added += rc == NN_ROUTING_OBS_ADDED;
 	}
+	/* a newcomer close to us is dialled now, not at the next tick: the next step of the walk
+	 * toward our neighbourhood (see nn_node_edge_up) */
+	if (added)
+		nn_node_fill_near(n);
 }
 
 static void terminal(nn_node *n, uint8_t type, const nn_routing_env *env, const nn_id *origin,
@@ -298,7 +345,7 @@ static void repair_lookup(nn_node *n, const nn_id *target)
 		return;
 	n->next_repair = now + nn_node_ms(n->m.tick_ms > 0 ? n->m.tick_ms : 5000);
 	n->stats.repairs++;
-	(void)nn_node_lookup(n, target, true);
+	(void)nn_node_lookup(n, target, NN_LOOKUP_SPREAD);
 }
 
 void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame, size_t len)

@@ -115,11 +115,49 @@ static void test_churn_keeps_delivery(void **state)
 	}
 	printf("# churn: worst round %.2f%%, mean %.2f%% (issue goal: >= 99%%)\n", 100 * worst,
 	       100 * sum / rounds);
-	/* Measured: mean 99.2%, worst round 98.3% (seed 99). The misses are messages to nodes that
-	 * joined less than a minute earlier and whose neighbours have not met them yet. */
+	/* Every round, not just the mean. Before joining nodes walked to their neighbourhood over
+	 * their edges (one-hop self-lookups, nn_node_edge_up) the worst round was 98.3% (seed 99):
+	 * the misses were messages to nodes that had joined up to a minute earlier and knew none
+	 * of their 8 closest live nodes, because the answers to their routed self-lookups were
+	 * routed back toward them through a neighbourhood that had not met them. */
 	assert_true(base >= 0.99);
-	assert_true(worst >= 0.98);
+	assert_true(worst >= 0.99);
 	assert_true(sum / rounds >= 0.99);
+	cl_free(cl);
+}
+
+static uint64_t lookups_of(cluster *cl, uint32_t i)
+{
+	nn_node_stats s;
+	nn_node_get_stats(cl->nodes[i].node, &s);
+	return s.lookups_tx;
+}
+
+static void test_idle_discovery_backs_off_and_news_resets_it(void **state)
+{
+	/* Two nodes never reach Normal (64 outgoing edges), so they stay below it for ever: their
+	 * discovery must still go quiet once its rounds bring nothing new, and come back to the
+	 * tick's pace as soon as something changes (a third node joins). */
+	cluster *cl = cl_new(3, 19, 0, NULL);
+	assert_int_equal(cl_join(cl, 0, 2), 0);
+	cl_run(cl, 5 * 60 * NN_SEC);
+	uint64_t l0 = lookups_of(cl, 0);
+	cl_run(cl, 5 * 60 * NN_SEC);
+	uint64_t idle = lookups_of(cl, 0) - l0;
+	/* at the configured periods: 5 self-lookups + 5 bucket sweeps in 5 minutes (a tick-paced
+	 * node sends 120) */
+	printf("# idle pair: %llu lookups in 5 virtual minutes\n", (unsigned long long)idle);
+	assert_true(idle <= 12);
+	assert_true(idle >= 5); /* backed off, not stopped */
+	/* news: node 2 joins through node 1 and dials node 0, which learns a new contact */
+	assert_int_equal(cl_start(cl, 2), 0);
+	assert_int_equal(cl_bootstrap(cl, 2, 1), 0);
+	l0 = lookups_of(cl, 0);
+	cl_run(cl, 12 * NN_SEC);
+	assert_non_null(nn_routing_edges_find(nn_node_edges(cl->nodes[0].node), &cl->nodes[2].id));
+	uint64_t after = lookups_of(cl, 0) - l0;
+	printf("# after a join: %llu lookups in the next 12 s\n", (unsigned long long)after);
+	assert_true(after >= 2); /* back at the tick's pace (5 s), not 60 s away */
 	cl_free(cl);
 }
 
@@ -514,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_forwarding_allocates_nothing),
 		cmocka_unit_test(test_graceful_leave_triggers_replacement),
 		cmocka_unit_test(test_bootstrap_with_pow_16),
+		cmocka_unit_test(test_idle_discovery_backs_off_and_news_resets_it),
 		cmocka_unit_test(test_churn_keeps_delivery),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
