@@ -196,8 +196,6 @@ int nn_ov_new(nn_ov **out, const nn_ov_opts *o)
 	ov->o = *o;
 	if (!ov->o.threads)
 		ov->o.threads = 2;
-	if (!ov->o.tick_ms)
-		ov->o.tick_ms = 250;
 	if (!ov->o.wave)
 		ov->o.wave = 20;
 	if (!ov->o.log_level)
@@ -320,6 +318,25 @@ int nn_ov_exec(nn_ov *ov, size_t i, void (*fn)(nn_node *n, void *arg), void *arg
 	return 0;
 }
 
+/* fn on every node at once (each on its own loop), args[i] for node i; waits for all. */
+static void exec_all(nn_ov *ov, void (*fn)(nn_node *n, void *arg), void *args, size_t argsize)
+{
+	struct exec *e = calloc(ov->n, sizeof *e);
+	if (!e)
+		return;
+	for (size_t i = 0; i < ov->n; i++) {
+		e[i] = (struct exec){.ov = ov, .fn = fn, .arg = (char *)args + i * argsize};
+		while (nn_node_call(ov->nodes[i].node, exec_tramp, &e[i]) == NN_EAGAIN)
+			sleep_s(0.001);
+	}
+	pthread_mutex_lock(&ov->lock);
+	for (size_t i = 0; i < ov->n; i++)
+		while (!e[i].done)
+			pthread_cond_wait(&ov->cond, &ov->lock);
+	pthread_mutex_unlock(&ov->lock);
+	free(e);
+}
+
 void nn_ov_notify(nn_ov *ov)
 {
 	pthread_mutex_lock(&ov->lock);
@@ -398,12 +415,13 @@ static void add_stats(nn_node_stats *sum, const nn_node_stats *s)
 void nn_ov_stats(nn_ov *ov, nn_node_stats *sum)
 {
 	memset(sum, 0, sizeof *sum);
-	for (size_t i = 0; i < ov->n; i++) {
-		nn_node_stats s;
-		memset(&s, 0, sizeof s);
-		(void)nn_ov_exec(ov, i, stats_q, &s);
-		add_stats(sum, &s);
-	}
+	nn_node_stats *all = calloc(ov->n, sizeof *all);
+	if (!all)
+		return;
+	exec_all(ov, stats_q, all, sizeof *all);
+	for (size_t i = 0; i < ov->n; i++)
+		add_stats(sum, &all[i]);
+	free(all);
 }
 
 /* ---- join and settle ---- */
@@ -419,77 +437,123 @@ static void boot_fn(nn_node *n, void *arg)
 	b->rc = nn_node_bootstrap(n, b->id, b->addr);
 }
 
+static int bootstrap(nn_ov *ov, size_t i, size_t joined)
+{
+	size_t via = (size_t)(ov_rand(ov) % joined);
+	struct boot b = {.id = &ov->nodes[via].id, .addr = ov->nodes[via].addr};
+	if (nn_ov_exec(ov, i, boot_fn, &b) < 0 || b.rc < 0) {
+		fprintf(stderr, "overlay: bootstrap %zu via %zu: %s\n", i, via, nn_strerror(b.rc));
+		return b.rc < 0 ? b.rc : NN_EINTERNAL;
+	}
+	return 0;
+}
+
+static void print_node(nn_ov *ov, size_t i, const char *why)
+{
+	nn_node_stats s;
+	memset(&s, 0, sizeof s);
+	(void)nn_ov_exec(ov, i, stats_q, &s);
+	fprintf(stderr, "overlay: node %zu (%s) %s: edges %llu, dials %llu, dial failures %llu, "
+			"edges up %llu, down %llu\n",
+		i, ov->nodes[i].addr, why, (unsigned long long)s.edges, (unsigned long long)s.dials,
+		(unsigned long long)s.dial_failures, (unsigned long long)s.edges_up,
+		(unsigned long long)s.edges_down);
+}
+
 int nn_ov_join(nn_ov *ov, double timeout_s)
 {
 	int64_t end = nn_ov_now_ns() + (int64_t)(timeout_s * 1e9);
 	for (size_t first = 1; first < ov->n; first += ov->o.wave) {
 		size_t last = first + ov->o.wave < ov->n ? first + ov->o.wave : ov->n;
+		int64_t w0 = nn_ov_now_ns(), retry_at = w0 + 5000000000;
 		for (size_t i = first; i < last; i++) {
-			size_t via = (size_t)(ov_rand(ov) % first);
-			struct boot b = {.id = &ov->nodes[via].id, .addr = ov->nodes[via].addr};
-			if (nn_ov_exec(ov, i, boot_fn, &b) < 0 || b.rc < 0) {
-				fprintf(stderr, "overlay: bootstrap %zu via %zu: %s\n", i, via,
-					nn_strerror(b.rc));
-				return b.rc < 0 ? b.rc : NN_EINTERNAL;
-			}
+			int rc = bootstrap(ov, i, first);
+			if (rc < 0)
+				return rc;
 		}
 		for (;;) {
 			size_t missing = 0;
+			bool retry = nn_ov_now_ns() > retry_at;
 			for (size_t i = first; i < last; i++) {
 				nn_node_stats s;
+				memset(&s, 0, sizeof s);
 				(void)nn_ov_exec(ov, i, stats_q, &s);
-				missing += s.edges == 0;
+				if (s.edges)
+					continue;
+				missing++;
+				if (retry) {
+					/* an application retries a bootstrap that did not take (the API
+					 * reports it only through dial_failures and on_edge) */
+					print_node(ov, i, "has no edge 5 s after its bootstrap: again");
+					if (bootstrap(ov, i, first) < 0)
+						return NN_EINTERNAL;
+				}
 			}
+			if (retry)
+				retry_at = nn_ov_now_ns() + 5000000000;
 			if (!missing)
 				break;
 			if (nn_ov_now_ns() > end) {
-				fprintf(stderr, "overlay: join: %zu node(s) of wave %zu..%zu without an "
-						"edge\n", missing, first, last - 1);
+				for (size_t i = first; i < last; i++)
+					print_node(ov, i, "join timed out");
 				return NN_ETIMEDOUT;
 			}
 			sleep_s(0.05);
 		}
+		fprintf(stderr, "overlay: wave %zu..%zu joined in %.2f s\n", first, last - 1,
+			(double)(nn_ov_now_ns() - w0) / 1e9);
 	}
 	return 0;
 }
 
-static void shape_of(nn_ov *ov, nn_ov_shape *sh, uint64_t *events)
+static void shape_of(nn_ov *ov, nn_ov_shape *sh, nn_node_stats *sum)
 {
 	memset(sh, 0, sizeof *sh);
+	memset(sum, 0, sizeof *sum);
 	sh->min_edges = sh->min_out = SIZE_MAX;
 	sh->knowledge_min = UINT64_MAX;
-	*events = 0;
-	double sum = 0;
+	nn_node_stats *all = calloc(ov->n, sizeof *all);
+	if (!all)
+		return;
+	exec_all(ov, stats_q, all, sizeof *all);
+	double total = 0;
 	for (size_t i = 0; i < ov->n; i++) {
-		nn_node_stats s;
-		memset(&s, 0, sizeof s);
-		(void)nn_ov_exec(ov, i, stats_q, &s);
-		size_t e = (size_t)s.edges, out = (size_t)s.edges_out;
+		const nn_node_stats *s = &all[i];
+		size_t e = (size_t)s->edges, out = (size_t)s->edges_out;
 		sh->min_edges = e < sh->min_edges ? e : sh->min_edges;
 		sh->max_edges = e > sh->max_edges ? e : sh->max_edges;
 		sh->min_out = out < sh->min_out ? out : sh->min_out;
-		sh->knowledge_min = s.knowledge < sh->knowledge_min ? s.knowledge : sh->knowledge_min;
-		sum += (double)e;
-		*events += s.edges_up + s.edges_down;
+		sh->knowledge_min = s->knowledge < sh->knowledge_min ? s->knowledge : sh->knowledge_min;
+		total += (double)e;
+		add_stats(sum, s);
 	}
-	sh->mean_edges = sum / (double)ov->n;
+	sh->mean_edges = total / (double)ov->n;
+	free(all);
 }
 
 int nn_ov_settle(nn_ov *ov, double quiet_s, uint64_t max_churn, double timeout_s,
 		 nn_ov_shape *shape)
 {
 	int64_t t0 = nn_ov_now_ns(), end = t0 + (int64_t)(timeout_s * 1e9);
-	uint64_t before, after;
-	shape_of(ov, shape, &before);
+	nn_node_stats a, b;
+	shape_of(ov, shape, &a);
 	for (;;) {
 		sleep_s(quiet_s);
-		shape_of(ov, shape, &after);
-		shape->churn = after - before;
-		before = after;
-		fprintf(stderr, "overlay: %5.1f s: edges per node min %zu mean %.1f max %zu, "
-				"outgoing min %zu, churn %llu in %.1f s\n",
+		shape_of(ov, shape, &b);
+		shape->churn = b.edges_up + b.edges_down - a.edges_up - a.edges_down;
+		fprintf(stderr, "overlay: %5.1f s: edges per node min %zu mean %.1f max %zu, outgoing "
+				"min %zu; in %.1f s: edges up %llu down %llu, dials %llu failed %llu, "
+				"dup %llu, shed %llu, inbound full %llu\n",
 			(double)(nn_ov_now_ns() - t0) / 1e9, shape->min_edges, shape->mean_edges,
-			shape->max_edges, shape->min_out, (unsigned long long)shape->churn, quiet_s);
+			shape->max_edges, shape->min_out, quiet_s,
+			(unsigned long long)(b.edges_up - a.edges_up),
+			(unsigned long long)(b.edges_down - a.edges_down),
+			(unsigned long long)(b.dials - a.dials),
+			(unsigned long long)(b.dial_failures - a.dial_failures),
+			(unsigned long long)(b.dropped_dup_inbound - a.dropped_dup_inbound),
+			(unsigned long long)(b.inbound_shed - a.inbound_shed),
+			(unsigned long long)(b.dropped_inbound_full - a.dropped_inbound_full));
+		a = b;
 		if (shape->min_edges >= OV_KMIN && shape->churn <= max_churn)
 			return 0;
 		if (nn_ov_now_ns() > end)

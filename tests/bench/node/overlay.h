@@ -37,7 +37,7 @@ typedef struct nn_ov_opts {
 	size_t nodes;        /* N (at most 5,120) */
 	unsigned threads;    /* loops [2] */
 	int pow;             /* network PoW; > 0 mints each seed [0: deterministic seeds] */
-	int64_t tick_ms;     /* maintenance tick [250]: a faster fill than the default 5 s */
+	int64_t tick_ms;     /* maintenance tick [0: the node's default, 5 s] */
 	size_t wave;         /* nodes bootstrapped per wave [20] */
 	int log_level;       /* [NN_LOG_ERROR]; lines go to stderr prefixed with the node index */
 	nn_ov_hooks hooks;
