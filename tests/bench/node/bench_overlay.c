@@ -17,8 +17,10 @@
  *             until the caller's edge is up, and until the target's on_edge (first frame).
  *
  * Prints p50/p90/p99/max and failure and timeout counts; asserts nothing about speed.
- * Options: --quick (40 nodes, few samples: the `bench` suite's smoke run), --nodes N,
- * --threads T, --samples S. Uses the public API plus node_impl.h for dropping an edge.
+ * Options: --quick (40 nodes, 500 ms tick, few samples: the `bench` suite's smoke run; a
+ * 40-node overlay is a full mesh, so its connect pairs have their edge dropped first),
+ * --nodes N, --threads T (loops), --samples S, --tick-ms M (maintenance tick; the full run
+ * keeps the default 5 s). Uses the public API plus node_impl.h for dropping an edge.
  */
 #include <stdatomic.h>
 #include <stdio.h>
