@@ -184,6 +184,38 @@ static void prune_backoff(nn_node *n, nn_time now)
 	}
 }
 
+/* A node with no live edge re-dials its bootstrap contacts (local policy): the first dial may
+ * have failed (the bootstrap node was not up yet, a lost handshake), or every edge dropped
+ * since. Backoff doubles from one tick to NN_NODE_REJOIN_MAX while nothing comes up; any edge
+ * resets it. Never more than one bootstrap dial per contact in flight. */
+static void rejoin(nn_node *n, nn_time now)
+{
+	if (nn_routing_edges_len(n->edges) > 0) {
+		n->rejoin_delay = 0;
+		n->rejoin_at = 0;
+		return;
+	}
+	if (!n->nboots || now < n->rejoin_at || n->stopping)
+		return;
+	nn_time tick = nn_node_ms(n->m.tick_ms);
+	n->rejoin_delay = n->rejoin_delay ? n->rejoin_delay * 2 : tick;
+	if (n->rejoin_delay > NN_NODE_REJOIN_MAX)
+		n->rejoin_delay = NN_NODE_REJOIN_MAX;
+	n->rejoin_at = now + n->rejoin_delay;
+	for (size_t i = 0; i < n->nboots; i++) {
+		bool pending = false;
+		for (struct nconn *nc = n->conns; nc && !pending; nc = nc->next)
+			pending = nc->dialling && nc->bootstrap && nn_kad_id_eq(&nc->want, &n->boots[i].id);
+		if (pending)
+			continue;
+		char hex[65];
+		nn_node_log(n, NN_LOG_INFO, "no live edge: re-dialling bootstrap contact %s",
+			    nn_node_hex(&n->boots[i].id, hex));
+		if (nn_node_dial(n, &n->boots[i].id, &n->boots[i].addr, false, true) == 0)
+			n->stats.rejoins++;
+	}
+}
+
 static void on_tick(nn_timer *t, void *arg)
 {
 	nn_node *n = arg;
@@ -191,6 +223,7 @@ static void on_tick(nn_timer *t, void *arg)
 	nn_routing_phase before = nn_routing_edges_phase(n->edges);
 	reap_and_keepalive(n, now);
 	nn_node_sweep_conns(n, now);
+	rejoin(n, now);
 	prune_backoff(n, now);
 	fill(n);
 	probes(n, now);

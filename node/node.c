@@ -520,6 +520,16 @@ int nn_node_bootstrap_addr(nn_node *n, const nn_id *id, const nn_addr *addr)
 		return NN_EINVAL;
 	if (nn_routing_edges_find(n->edges, id))
 		return 0;
+	/* remembered, so an edgeless node re-joins through it (maint.c) */
+	size_t i = 0;
+	while (i < n->nboots && !nn_kad_id_eq(&n->boots[i].id, id))
+		i++;
+	if (i == n->nboots && n->nboots < NN_NODE_BOOTSTRAPS)
+		n->nboots++;
+	if (i < n->nboots) {
+		n->boots[i].id = *id;
+		n->boots[i].addr = *addr;
+	}
 	/* The contact has no key yet: knowledge cannot take it while PoW is on (a keyless
 	 * newcomer); the authenticated handshake supplies the key, and the edge registers then
 	 * (DESIGN §5.1). */

@@ -160,6 +160,14 @@ struct nn_pace {
 
 #define NN_NODE_PROBES 16
 #define NN_NODE_CALLQ 64
+#define NN_NODE_BOOTSTRAPS 8 /* bootstrap contacts remembered for re-joining */
+#define NN_NODE_REJOIN_MAX (60 * NN_SEC)
+
+/* A bootstrap contact as the application gave it (no key: the handshake proves it). */
+struct boot_contact {
+	nn_id id;
+	nn_addr addr;
+};
 
 struct nn_node {
 	nn_identity ident;
@@ -192,6 +200,9 @@ struct nn_node {
 	size_t dials_in_flight;
 	nn_id probes[NN_NODE_PROBES];
 	size_t nprobes;
+	struct boot_contact boots[NN_NODE_BOOTSTRAPS];
+	size_t nboots;
+	nn_time rejoin_at, rejoin_delay; /* while edgeless: next re-dial of the bootstrap set */
 	struct nonce_slot nonces[NN_NODE_NONCES];
 
 	/* timers */

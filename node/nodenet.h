@@ -201,7 +201,10 @@ const nn_id *nn_node_id(const nn_node *n);
  * addresses, never 0.0.0.0 or ::). Returns how many there are; writes up to cap. */
 size_t nn_node_addrs(nn_node *n, char (*out)[64], size_t cap);
 
-/* Add a bootstrap contact and dial it now. hostport is a literal "ip:port" / "[ip6]:port". */
+/* Add a bootstrap contact and dial it now. hostport is a literal "ip:port" / "[ip6]:port". The
+ * node remembers up to 8 bootstrap contacts: whenever it has no live edge (the first dial
+ * failed, or every edge dropped) maintenance re-dials them, backing off from one tick to 60 s
+ * (stat `rejoins`). */
 int nn_node_bootstrap(nn_node *n, const nn_id *id, const char *hostport);
 
 /* ---- messaging ---- */
@@ -328,6 +331,7 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(dials, "outgoing dials started")                                                   \
 	X(dial_failures, "outgoing dials that failed")                                       \
 	X(dials_unanswered, "dials that authenticated but never heard back (dial timeout)")   \
+	X(rejoins, "bootstrap re-dials by a node that had no live edge")                     \
 	X(pings_tx, "keepalive pings sent")                                                  \
 	X(lookups_tx, "lookups originated (self-lookup, refresh, bootstrap)")               \
 	X(purged, "contacts purged after repeated dial failures")                           \

@@ -131,6 +131,33 @@ static void converge_and_check(uint32_t n, int pow, uint64_t seed, nn_time settl
 	cl_free(cl);
 }
 
+/* A bootstrap contact that is not up yet: the first dial fails, and the edgeless node keeps
+ * re-dialling its bootstrap set (backing off) until the contact answers. */
+static void test_bootstrap_retried_until_it_answers(void **state)
+{
+	cluster *cl = cl_new(2, 6, 0, NULL);
+	assert_int_equal(cl_start(cl, 1), 0);
+	assert_int_equal(cl_bootstrap(cl, 1, 0), 0); /* node 0 does not exist yet */
+	cl_run(cl, 12 * NN_SEC);
+	nn_node_stats st;
+	nn_node_get_stats(cl->nodes[1].node, &st);
+	assert_int_equal(cl_edges(cl, 1), 0);
+	assert_true(st.dial_failures >= 2); /* the first dial and at least one re-dial */
+	assert_true(st.rejoins >= 1);
+	uint64_t failures = st.dial_failures;
+	cl_run(cl, 60 * NN_SEC);
+	nn_node_get_stats(cl->nodes[1].node, &st);
+	assert_true(st.dial_failures - failures <= 4); /* backed off: 10, 20, 40 s, then 60 s */
+	assert_int_equal(cl_start(cl, 0), 0);
+	cl_run(cl, 65 * NN_SEC);
+	assert_int_equal(cl_edges(cl, 1), 1);
+	assert_int_equal(cl_edges(cl, 0), 1);
+	assert_int_equal(cl_send(cl, 1, 0, 5), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(cl_count(cl, 0, 5), 1);
+	cl_free(cl);
+}
+
 static uint64_t sum_stat(cluster *cl, size_t off)
 {
 	uint64_t sum = 0;
@@ -184,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_two_nodes_bootstrap_and_send),
 		cmocka_unit_test(test_unroutable_without_edges),
 		cmocka_unit_test(test_send_to_edge_neighbour),
+		cmocka_unit_test(test_bootstrap_retried_until_it_answers),
 		cmocka_unit_test(test_cluster_50),
 		cmocka_unit_test(test_bootstrap_with_pow_8),
 		cmocka_unit_test(test_cluster_1000),
