@@ -185,12 +185,17 @@ int nn_addr_subnet(const nn_addr *a, uint8_t key[16])
 	memset(key, 0, 16);
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+		if ((ntohl(s4->sin_addr.s_addr) >> 24) == 127)
+			return NN_EADDR; /* loopback: one host, no subnet */
 		key[10] = key[11] = 0xff;
 		memcpy(key + 12, &s4->sin_addr, 4);
 		key[15] = 0;
 		return 0;
 	}
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127))
+		return NN_EADDR;
 	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 		memcpy(key, s6->sin6_addr.s6_addr, 15);
 		return 0;

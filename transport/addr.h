@@ -57,7 +57,9 @@ int nn_addr_from_sockaddr(nn_addr *a, const struct sockaddr *sa, socklen_t len);
 
 /* Subnet key for caps (local policy): 16 bytes; IPv4 (and v4-mapped) = mapped form with the
  * last byte zeroed (/24); IPv6 = first 8 bytes, rest zero (/64). NN_EADDR when the endpoint is
- * not a literal IP:port (hostnames, mem names have no subnet). */
+ * not a literal IP:port (hostnames, mem names have no subnet) and for loopback addresses
+ * (127/8, ::1): they all live on this one host, where a per-subnet cap would only stop a
+ * local test overlay from meeting itself (20 nodes on 127.0.0.1 would know 8 of each other). */
 int nn_addr_subnet(const nn_addr *a, uint8_t key[16]);
 
 /* Human form "net/endpoint" into buf (NN_ADDR_TEXT_MAX is always enough). */

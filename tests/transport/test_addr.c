@@ -190,6 +190,14 @@ static void test_sockaddr(void **st)
 	assert_memory_equal(k1, k2, 16);
 	nn_addr_set(&a, "mem", "x");
 	assert_int_equal(nn_addr_subnet(&a, k1), NN_EADDR);
+	/* loopback has no subnet: one host, caps inert */
+	const char *loop[] = {"127.0.0.1:1", "127.100.3.1:9", "[::1]:2", "[::ffff:127.0.0.1]:3"};
+	for (size_t i = 0; i < 4; i++) {
+		nn_addr_set(&a, "quic", loop[i]);
+		assert_int_equal(nn_addr_subnet(&a, k1), NN_EADDR);
+	}
+	nn_addr_set(&a, "quic", "128.0.0.1:1"); /* just outside 127/8 */
+	assert_int_equal(nn_addr_subnet(&a, k1), 0);
 }
 
 int main(void)
