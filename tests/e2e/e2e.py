@@ -322,16 +322,7 @@ def check_deliveries(nodes, expected, sent_at, deadline_of, label):
                 print(f"  node {n.idx} {n.id[:12]} (console saw {len(n.received())} recv): " + " ".join(
                     f"{k}={v}" for k, v in st.items() if v and k.startswith(
                         ("edges", "sent", "delivered", "forwarded", "dropped", "local", "dial"))))
-        # KNOWN BUG (issue notes): over real QUIC a routed message sent from the accepting side
-        # of a direct edge is occasionally never delivered (about 1 in 100-200 pairs; retries
-        # 2 s later arrive). Until it is fixed, up to NN_E2E_MAX_LOST such losses are reported
-        # but tolerated; duplicates, wrong originators, late arrivals and any other loss fail.
-        max_lost = int(os.environ.get("NN_E2E_MAX_LOST", "2"))
-        lost_only = all(b.endswith("received 0 times") for b in bad)
-        if not (lost_only and len(bad) <= max_lost):
-            raise Fail(f"{label}: {len(bad)} of {len(expected)} pairs failed: " + "; ".join(bad[:8]))
-        print(f"KNOWN BUG - {label}: {len(bad)} of {len(expected)} pairs lost (tolerated up to "
-              f"{max_lost}): " + "; ".join(bad))
+        raise Fail(f"{label}: {len(bad)} of {len(expected)} pairs failed: " + "; ".join(bad[:8]))
     lat.sort()
     p50 = lat[len(lat) // 2] * 1000
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
@@ -361,18 +352,25 @@ def send_pairs(nodes, pairs, tag, retry_until):
 
 
 def check_direct(nodes, rng, n_pairs=3):
-    """rendezvous → verified keys; connect → a direct edge; direct text both ways → recv."""
-    pairs = []
+    """rendezvous → verified keys; connect → a direct edge; direct text both ways → recv.
+    Pairs without a direct edge are preferred (connect then dials); 20 nodes on one host often
+    form a full mesh, and then connect reuses the edge (the dial path over QUIC is measured by
+    bench_overlay, which drops edges first)."""
+    pairs, linked = [], []
     for _ in range(200):
         a, b = rng.sample(nodes, 2)
-        if (a, b) in pairs or (b, a) in pairs:
+        if (a, b) in pairs or (b, a) in pairs or (a, b) in linked or (b, a) in linked:
             continue
         if all(p["id"] != b.id for p in a.peers()):
             pairs.append((a, b))
+        else:
+            linked.append((a, b))
         if len(pairs) == n_pairs:
             break
     if len(pairs) < n_pairs:
-        raise Fail(f"only {len(pairs)} pairs without a direct edge to connect")
+        print(f"info - {len(pairs)} pairs without a direct edge (a full mesh?); connect reuses "
+              f"the edge of {n_pairs - len(pairs)} more")
+        pairs += linked[:n_pairs - len(pairs)]
     for k, (a, b) in enumerate(pairs):
         t = time.monotonic()
         r = a.cmd(f"rendezvous {b.id}", timeout=12)
