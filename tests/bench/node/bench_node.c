@@ -309,8 +309,8 @@ static void bench_pair(bench *b)
 	fflush(stdout);
 }
 
-/* Graceful stop first: nn_node_free() with connections still open is a use-after-free in
- * node.c today (nn_tp_destroy frees the conns, then the nconn records are written through). */
+/* Graceful stop first, so peers see Leave rather than idle timeouts while the rest is freed
+ * (nn_node_free with open connections is safe too). */
 static void free_all(bench *b)
 {
 	for (size_t i = 0; i < b->n; i++)
