@@ -31,6 +31,7 @@
 #include "node/node_impl.h"
 #include "tests/bench/node/overlay.h"
 #include "tests/support/bench.h"
+#include "tests/support/testutil.h"
 
 #define MAGIC 0x6e6e6f76u /* "nnov" */
 #define PAYLOAD 16
@@ -38,7 +39,7 @@
 typedef struct bench {
 	nn_ov *ov;
 	size_t n;
-	uint64_t rng;
+	nn_test_rng rng;
 	uint8_t *used; /* n x n: pair already sampled (connect-type samples) */
 	/* the one sample in flight; hooks on loop threads write the atomics */
 	atomic_uint seq;
@@ -51,15 +52,9 @@ typedef struct bench {
 	atomic_size_t block_a, block_b; /* a pair kept apart (dense overlays, see fresh_pair) */
 } bench;
 
-static uint64_t rnd(bench *b)
-{
-	uint64_t x = b->rng;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	b->rng = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
+
+/* A random node index (control thread only). */
+static size_t pick(bench *b) { return (size_t)(nn_test_rng_next(&b->rng) % b->n); }
 
 /* ---- hooks (loop threads) ---- */
 static bool ours(bench *b, size_t at, const uint8_t *data, size_t len)
@@ -240,7 +235,7 @@ static bool fresh_pair(bench *b, size_t *a, size_t *t, size_t *dropped)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		for (int tries = 0; tries < 2000; tries++) {
-			size_t x = (size_t)(rnd(b) % b->n), y = (size_t)(rnd(b) % b->n);
+			size_t x = pick(b), y = pick(b);
 			size_t lo = x < y ? x : y, hi = x < y ? y : x;
 			if (x == y || b->used[lo * b->n + hi])
 				continue;
@@ -278,7 +273,7 @@ static void bench_latency(bench *b, size_t samples)
 	size_t nall = 0, none = 0, nfar = 0, lost = 0, errs = 0, warm = samples / 10 + 5;
 	uint64_t late0 = atomic_load(&b->late);
 	for (size_t s = 0; s < samples + warm; s++) {
-		size_t a = (size_t)(rnd(b) % b->n), t = (size_t)(rnd(b) % b->n);
+		size_t a = pick(b), t = pick(b);
 		if (a == t)
 			t = (t + 1) % b->n;
 		bool edge = nn_ov_is_edge(b->ov, a, t);
@@ -447,7 +442,7 @@ static void print_counters(nn_ov *ov)
 int main(int argc, char **argv)
 {
 	bool quick = nn_bench_quick(argc, argv);
-	bench b = {.rng = 0x0ea1e55ull};
+	bench b = {.rng = {0x0ea1e55ull}};
 	size_t nodes = arg_num(argc, argv, "--nodes", quick ? 40 : 200);
 	size_t samples = arg_num(argc, argv, "--samples", quick ? 20 : 300);
 	nn_ov_opts o = {

@@ -1,6 +1,7 @@
 /* overlay.c — the loopback QUIC overlay harness of overlay.h: nodes on a few libev loops,
  * bootstrap in waves, settling, synchronous calls onto a node's loop, percentile printing. */
 #include "tests/bench/node/overlay.h"
+#include "tests/support/testutil.h"
 
 #include <errno.h>
 #include <ev.h>
@@ -46,7 +47,7 @@ struct nn_ov {
 	pthread_mutex_t lock; /* nn_ov_wait / nn_ov_notify and nn_ov_exec completions */
 	pthread_cond_t cond;
 	uint64_t gen;         /* nn_ov_notify count, under lock */
-	uint64_t rng;
+	nn_test_rng rng;
 };
 
 int64_t nn_ov_now_ns(void)
@@ -56,15 +57,6 @@ int64_t nn_ov_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static uint64_t ov_rand(nn_ov *ov)
-{
-	uint64_t x = ov->rng;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	ov->rng = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
 
 static void sleep_s(double s)
 {
@@ -200,7 +192,7 @@ int nn_ov_new(nn_ov **out, const nn_ov_opts *o)
 		ov->o.wave = 20;
 	if (!ov->o.log_level)
 		ov->o.log_level = NN_LOG_ERROR;
-	ov->rng = 0x5eed0f0e41ull;
+	ov->rng.s = 0x5eed0f0e41ull;
 	pthread_mutex_init(&ov->lock, NULL);
 	pthread_cond_init(&ov->cond, NULL);
 	ov->nodes = calloc(o->nodes, sizeof *ov->nodes);
@@ -439,7 +431,7 @@ static void boot_fn(nn_node *n, void *arg)
 
 static int bootstrap(nn_ov *ov, size_t i, size_t joined)
 {
-	size_t via = (size_t)(ov_rand(ov) % joined);
+	size_t via = (size_t)(nn_test_rng_next(&ov->rng) % joined);
 	struct boot b = {.id = &ov->nodes[via].id, .addr = ov->nodes[via].addr};
 	if (nn_ov_exec(ov, i, boot_fn, &b) < 0 || b.rc < 0) {
 		fprintf(stderr, "overlay: bootstrap %zu via %zu: %s\n", i, via, nn_strerror(b.rc));
