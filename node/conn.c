@@ -82,6 +82,18 @@ static void close_conn(nn_node *n, nn_conn *c, uint64_t reason)
 	nn_tp_close(n->tp, c, reason);
 }
 
+/* A live edge is gone (dropped by us or closed under us): count it, tell discovery and the
+ * app. The caller has removed it from the edge table. */
+static void edge_gone(nn_node *n, const nn_id *peer)
+{
+	n->stats.edges_down++;
+	nn_node_news(n);
+	char hex[65];
+	nn_node_log(n, NN_LOG_DEBUG, "edge down %s", nn_node_hex(peer, hex));
+	if (n->opts.cb.on_edge)
+		n->opts.cb.on_edge(n->opts.cb.user, peer, false);
+}
+
 void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason)
 {
 	const nn_routing_edge *e = nn_routing_edges_find(n->edges, id);
@@ -93,12 +105,7 @@ void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason)
 	if (c->user)
 		((struct nconn *)c->user)->registered = false;
 	close_conn(n, c, reason);
-	n->stats.edges_down++;
-	nn_node_news(n);
-	char hex[65];
-	nn_node_log(n, NN_LOG_DEBUG, "edge down %s", nn_node_hex(&peer, hex));
-	if (n->opts.cb.on_edge)
-		n->opts.cb.on_edge(n->opts.cb.user, &peer, false);
+	edge_gone(n, &peer);
 }
 
 /* Crossed dials: both ends dialled each other and keep the connection dialled by the smaller
@@ -384,10 +391,7 @@ static void on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)
 	if (e && e->conn == c) {
 		nn_id peer = e->id;
 		nn_routing_edges_remove(n->edges, &peer);
-		n->stats.edges_down++;
-		nn_node_news(n);
-		if (n->opts.cb.on_edge)
-			n->opts.cb.on_edge(n->opts.cb.user, &peer, false);
+		edge_gone(n, &peer);
 	}
 	if (nc)
 		nn_node_nconn_free(n, nc);
