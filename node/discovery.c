@@ -152,11 +152,9 @@ static void on_bucket_refresh(nn_timer *t, void *arg)
 
 static void arm(nn_node *n, struct nn_pace *p, nn_timer_cb cb, int64_t every_ms, nn_time first)
 {
-	nn_timer_init(&p->timer, cb, n);
 	p->level = 0;
 	p->seen = n->news;
-	if (every_ms > 0)
-		nn_timer_start_in(n->clock, &p->timer, first);
+	nn_node_arm_periodic(n, &p->timer, cb, every_ms, first);
 }
 
 void nn_node_discovery_start(nn_node *n, nn_time jitter)

@@ -203,15 +203,16 @@ static void rejoin(nn_node *n, nn_time now)
 		n->rejoin_delay = NN_NODE_REJOIN_MAX;
 	n->rejoin_at = now + n->rejoin_delay;
 	for (size_t i = 0; i < n->nboots; i++) {
+		const nn_id *id = &n->boots[i].id;
 		bool pending = false;
 		for (struct nconn *nc = n->conns; nc && !pending; nc = nc->next)
-			pending = nc->dialling && nc->bootstrap && nn_kad_id_eq(&nc->want, &n->boots[i].id);
+			pending = nc->dialling && nc->bootstrap && nn_kad_id_eq(&nc->want, id);
 		if (pending)
 			continue;
 		char hex[65];
 		nn_node_log(n, NN_LOG_INFO, "no live edge: re-dialling bootstrap contact %s",
-			    nn_node_hex(&n->boots[i].id, hex));
-		if (nn_node_dial(n, &n->boots[i].id, &n->boots[i].addr, false, true) == 0)
+			    nn_node_hex(id, hex));
+		if (nn_node_dial(n, id, &n->boots[i].addr, false, true) == 0)
 			n->stats.rejoins++;
 	}
 }
@@ -234,7 +235,8 @@ static void on_tick(nn_timer *t, void *arg)
 	nn_timer_start_in(n->clock, t, nn_node_ms(n->m.tick_ms));
 }
 
-static void arm(nn_node *n, nn_timer *t, nn_timer_cb cb, int64_t every_ms, nn_time first)
+void nn_node_arm_periodic(nn_node *n, nn_timer *t, nn_timer_cb cb, int64_t every_ms,
+			  nn_time first)
 {
 	nn_timer_init(t, cb, n);
 	if (every_ms > 0)
@@ -245,7 +247,7 @@ void nn_node_maint_start(nn_node *n)
 {
 	/* spread first runs a little so a thousand simulated nodes do not tick in lockstep */
 	nn_time jitter = (nn_time)nn_clock_rand_below(n->clock, (uint64_t)nn_node_ms(1000));
-	arm(n, &n->tick, on_tick, n->m.tick_ms, nn_node_ms(200) + jitter);
+	nn_node_arm_periodic(n, &n->tick, on_tick, n->m.tick_ms, nn_node_ms(200) + jitter);
 	nn_node_discovery_start(n, jitter);
 }
 

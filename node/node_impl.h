@@ -306,6 +306,9 @@ bool nn_node_nonce_valid(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN]);
 
 /* ---- maint.c ---- */
 void nn_node_maint_start(nn_node *n);
+/* Init t with cb and, when every_ms > 0 (the task is on), start it `first` from now. */
+void nn_node_arm_periodic(nn_node *n, nn_timer *t, nn_timer_cb cb, int64_t every_ms,
+			  nn_time first);
 void nn_node_maint_stop(nn_node *n);
 void nn_node_dial_done(nn_node *n, const nn_id *id, bool ok);
 /* Dial known contacts among the 16 closest to us that have no edge (up to two a call). */
