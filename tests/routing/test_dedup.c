@@ -74,10 +74,67 @@ static void test_bounded(void **state)
 	nn_routing_dedup_free(&d);
 }
 
+/* seen() looks without recording: a forged frame checked with it plants nothing. */
+static void test_seen_records_nothing(void **state)
+{
+	nn_routing_dedup d;
+	uint8_t key[16] = {3};
+	assert_int_equal(nn_routing_dedup_init(&d, 16, 0, key), 0);
+	uint8_t s[64];
+	sig_of(s, 7);
+	assert_false(nn_routing_dedup_seen(&d, s, 0));
+	assert_false(nn_routing_dedup_seen(&d, s, 1));
+	assert_int_equal(nn_routing_dedup_check(&d, s, 2), 0);
+	assert_true(nn_routing_dedup_seen(&d, s, 3));
+	/* still seen in the older generation, gone after two periods */
+	assert_true(nn_routing_dedup_seen(&d, s, 2 + 2 * NN_ROUTING_MAX_AGE));
+	assert_false(nn_routing_dedup_seen(&d, s, 3 + 5 * NN_ROUTING_MAX_AGE));
+	nn_routing_dedup_free(&d);
+}
+
+/* With a growth limit, a generation that filled early is followed by one twice as large, up
+ * to the limit: a burst of distinct envelopes within one window is remembered whole once the
+ * table has grown, and memory stops growing at the limit. */
+static void test_growth(void **state)
+{
+	nn_routing_dedup d;
+	uint8_t key[16] = {4};
+	assert_int_equal(nn_routing_dedup_init(&d, 64, 0, key), 0);
+	size_t small = nn_routing_dedup_bytes(&d);
+	assert_int_equal(nn_routing_dedup_set_growth(&d, 1024), 0);
+	uint8_t s[64];
+	uint32_t next = 0;
+	for (int round = 0; round < 8; round++)
+		for (uint32_t i = 0; i < 1000; i++) {
+			sig_of(s, next++);
+			assert_int_equal(nn_routing_dedup_check(&d, s, round), 0);
+		}
+	size_t big = nn_routing_dedup_bytes(&d);
+	assert_true(big > small);
+	assert_true(big <= 2 * 2048 * sizeof(nn_routing_dedup_slot));
+	/* grown: 1000 more within the window rotate at most once, and all of them are caught */
+	uint64_t rot = nn_routing_dedup_early_rotations(&d);
+	uint32_t first = next;
+	for (uint32_t i = 0; i < 1000; i++) {
+		sig_of(s, next++);
+		assert_int_equal(nn_routing_dedup_check(&d, s, 100), 0);
+	}
+	assert_true(nn_routing_dedup_early_rotations(&d) - rot <= 1);
+	for (uint32_t i = first; i < next; i++) {
+		sig_of(s, i);
+		assert_true(nn_routing_dedup_seen(&d, s, 101));
+	}
+	assert_int_equal(nn_routing_dedup_bytes(&d), big);
+	assert_int_equal(nn_routing_dedup_set_growth(&d, ((size_t)1 << 24) + 1), NN_EINVAL);
+	nn_routing_dedup_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_once_then_replay),
+		cmocka_unit_test(test_seen_records_nothing),
+		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
