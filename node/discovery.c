@@ -63,7 +63,7 @@ void nn_node_news(nn_node *n)
 static void send_siblings(nn_node *n, nn_conn **conns, size_t k)
 {
 	uint8_t nonce[NN_ROUTING_NONCE_LEN], frame[16];
-	nn_node_nonce_new(n, nonce);
+	nn_node_nonce_new(n, nonce, (unsigned)k); /* one answer per sibling asked */
 	int len = nn_routing_siblings_frame(frame, sizeof frame, nonce);
 	for (size_t i = 0; len > 0 && i < k; i++)
 		(void)nn_node_send_conn(n, conns[i], frame, (size_t)len);

@@ -183,11 +183,8 @@ size_t nn_node_addrs(nn_node *n, char (*out)[64], size_t cap)
 /* ---- construction ---- */
 void nn_node_rand_bytes(nn_node *n, uint8_t *out, size_t len)
 {
-	for (size_t i = 0; i < len; i += 8) {
-		uint64_t r = nn_clock_rand(n->clock);
-		size_t k = len - i < 8 ? len - i : 8;
-		memcpy(out + i, &r, k);
-	}
+	(void)n;
+	randombytes_buf(out, len);
 }
 
 int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *clock,
@@ -224,6 +221,13 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 	if (rc == 0) {
 		nn_node_rand_bytes(n, key, sizeof key);
 		rc = nn_routing_dedup_init(&n->dedup, 4096, 0, key);
+	}
+	if (rc == 0) {
+		nn_node_rand_bytes(n, key, sizeof key);
+		rc = nn_routing_dedup_init(&n->transit, NN_NODE_TRANSIT_SEEN, 0, key);
+		if (rc == 0)
+			rc = nn_routing_dedup_set_growth(&n->transit, NN_NODE_TRANSIT_SEEN_MAX);
+		nn_tbucket_init(&n->verify_budget, NN_NODE_VERIFY_RATE, NN_NODE_VERIFY_BURST);
 	}
 	if (rc == 0) {
 		nn_node_rand_bytes(n, key, sizeof key);
@@ -367,6 +371,7 @@ void nn_node_free(nn_node *n)
 	nn_routing_edges_free(n->edges);
 	nn_routing_kt_free(n->kt);
 	nn_routing_dedup_free(&n->dedup);
+	nn_routing_dedup_free(&n->transit);
 	nn_olimit_fini(&n->olimit);
 	nn_idmap_fini(&n->dials);
 	nn_node_rdv_free(n);

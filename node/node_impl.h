@@ -94,6 +94,7 @@ struct dialstate {
 #define NN_NODE_NONCES 64
 struct nonce_slot {
 	uint8_t nonce[NN_ROUTING_NONCE_LEN];
+	uint8_t answers; /* answers still accepted for it (one per copy or sibling asked) */
 	nn_time expires; /* monotonic; 0 = free */
 };
 
@@ -158,6 +159,14 @@ struct nn_pace {
 	uint64_t seen;  /* n->news when the task last ran */
 };
 
+/* Transit checks (route.c, local policy): signature verifications a second for frames that
+ * are not ours to deliver, and the size of the table of forwarded envelopes (records per
+ * generation at first, and the most it grows to). */
+#define NN_NODE_VERIFY_RATE 8000.0
+#define NN_NODE_VERIFY_BURST 16000.0
+#define NN_NODE_TRANSIT_SEEN 4096
+#define NN_NODE_TRANSIT_SEEN_MAX 65536
+
 #define NN_NODE_PROBES 16
 #define NN_NODE_CALLQ 64
 #define NN_NODE_BOOTSTRAPS 8 /* bootstrap contacts remembered for re-joining */
@@ -190,7 +199,9 @@ struct nn_node {
 	/* routing */
 	nn_routing_kt *kt;
 	nn_routing_edges *edges;
-	nn_routing_dedup dedup;
+	nn_routing_dedup dedup;     /* terminal: delivered / answered envelopes */
+	nn_routing_dedup transit;   /* transit: envelopes forwarded (grows with the traffic) */
+	nn_tbucket verify_budget;   /* transit signature checks (NN_NODE_VERIFY_RATE) */
 	nn_olimit olimit;
 	nn_routing_contact self_contact;
 
@@ -248,7 +259,10 @@ struct nn_node {
  * 64 KiB buffer to compose frames in, shared by nodes on one thread (NULL = own). */
 int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *clock,
 		   uint8_t *scratch);
-/* Fill out with bytes from the clock's random stream (seeded in tests). */
+/* Fill out with bytes from libsodium's CSPRNG. Every nonce, key, secret, hash-table key and
+ * random lookup target the node uses comes from here, also in virtual time: the clock's seeded
+ * stream (nn_clock_rand) is only for jitter and for choices that publish nothing (an outside
+ * review recovered the xoshiro state from four published refresh targets). */
 void nn_node_rand_bytes(nn_node *n, uint8_t *out, size_t len);
 /* Stop without the loop: send Leave to every edge now (the graceful part of nn_node_stop). */
 void nn_node_leave_all(nn_node *n);
@@ -301,8 +315,12 @@ int nn_node_lookup_via(nn_node *n, const nn_id *target, nn_conn *c);
  * (TTL 1) when not NULL, else routed. */
 int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
 			   const uint8_t nonce[NN_ROUTING_NONCE_LEN], nn_conn *direct);
-void nn_node_nonce_new(nn_node *n, uint8_t nonce[NN_ROUTING_NONCE_LEN]);
+/* A fresh request nonce (CSPRNG) that accepts `answers` answers within NN_ROUTING_MAX_AGE. */
+void nn_node_nonce_new(nn_node *n, uint8_t nonce[NN_ROUTING_NONCE_LEN], unsigned answers);
+/* Is nonce one of ours, still open? */
 bool nn_node_nonce_valid(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN]);
+/* Spend one answer of nonce: 0, NN_ENONCE (not ours or expired), NN_ELIMIT (budget spent). */
+int nn_node_nonce_take(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN]);
 
 /* ---- maint.c ---- */
 void nn_node_maint_start(nn_node *n);

@@ -311,9 +311,12 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(direct_rx, "App frames received over direct edges")                               \
 	X(dropped_sub_pow, "frames or edges from identities below the PoW difficulty")      \
 	X(dropped_stale, "routed frames outside the +-30 s freshness window")               \
-	X(dropped_bad_sig, "routed frames whose signature failed at the terminal")          \
+	X(dropped_bad_sig, "routed frames whose signature failed (checked at every hop)")   \
+	X(dropped_transit_replay, "routed frames this node had already forwarded (replays)")\
+	X(dropped_verify_budget, "transit frames shed: signature-check budget spent")       \
 	X(dropped_rate_limited, "frames over a per-edge or per-originator rate limit")      \
 	X(dropped_unsolicited, "Neighbors answers for a nonce we did not send")             \
+	X(dropped_extra_answers, "Neighbors answers beyond their request's budget (one per copy)")\
 	X(dropped_inbound_full, "inbound edges refused: inbound edge cap reached")          \
 	X(inbound_shed, "inbound fingers shed to admit a newcomer at the inbound cap")      \
 	X(dropped_edge_refused, "edges refused by the admission hook")                      \

@@ -11,17 +11,21 @@
  * hops in its avoid set; the copies are built in the node's scratch buffer, the avoid set
  * patched in place between sends.
  */
+#include <sodium.h>
 #include <string.h>
 
 #include "node/node_impl.h"
 #include "pow/pow.h"
 #include "routing/control.h"
 
-/* ---- solicited nonces (Lookup / Siblings answers) ---- */
-void nn_node_nonce_new(nn_node *n, uint8_t nonce[NN_ROUTING_NONCE_LEN])
+/* ---- solicited nonces (Lookup / Siblings answers) ----
+ * Each request carries a fresh random nonce (CSPRNG) and a budget: the number of answers it
+ * can honestly draw (one per copy sent, or per sibling asked). Answers beyond it are dropped
+ * and counted, so a node on the path cannot answer one Lookup with Neighbors from many
+ * identities (local policy, an eclipse aid otherwise). */
+void nn_node_nonce_new(nn_node *n, uint8_t nonce[NN_ROUTING_NONCE_LEN], unsigned answers)
 {
-	uint64_t r = nn_clock_rand(n->clock);
-	memcpy(nonce, &r, NN_ROUTING_NONCE_LEN);
+	nn_node_rand_bytes(n, nonce, NN_ROUTING_NONCE_LEN);
 	nn_time now = nn_node_now(n);
 	size_t victim = 0;
 	for (size_t i = 0; i < NN_NODE_NONCES; i++) {
@@ -34,16 +38,33 @@ void nn_node_nonce_new(nn_node *n, uint8_t nonce[NN_ROUTING_NONCE_LEN])
 	}
 	memcpy(n->nonces[victim].nonce, nonce, NN_ROUTING_NONCE_LEN);
 	n->nonces[victim].expires = now + NN_ROUTING_MAX_AGE;
+	n->nonces[victim].answers = (uint8_t)(answers < 1 ? 1 : answers > 255 ? 255 : answers);
 }
 
-bool nn_node_nonce_valid(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN])
+static struct nonce_slot *nonce_find(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN])
 {
 	nn_time now = nn_node_now(n);
 	for (size_t i = 0; i < NN_NODE_NONCES; i++)
 		if (n->nonces[i].expires > now &&
 		    !memcmp(n->nonces[i].nonce, nonce, NN_ROUTING_NONCE_LEN))
-			return true;
-	return false;
+			return &n->nonces[i];
+	return NULL;
+}
+
+bool nn_node_nonce_valid(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN])
+{
+	return nonce_find(n, nonce) != NULL;
+}
+
+int nn_node_nonce_take(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN])
+{
+	struct nonce_slot *s = nonce_find(n, nonce);
+	if (!s)
+		return NN_ENONCE;
+	if (!s->answers)
+		return NN_ELIMIT;
+	s->answers--;
+	return 0;
 }
 
 /* ---- building frames ---- */
@@ -80,8 +101,33 @@ static int build(nn_node *n, uint8_t type, const nn_id *target, uint8_t ttl, con
 int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
 		      size_t plen)
 {
+	/* The target is a live edge: one copy straight over it (local policy). Disjoint copies
+	 * would only reach it again through other edges, and a receiver that does not suppress
+	 * duplicates (the reference) would deliver the message once per copy. The disjoint launch
+	 * is the fallback when that edge refuses the frame. */
+	const nn_routing_edge *edge = nn_routing_edges_find(n->edges, target);
+	nn_id exclude;
+	size_t nex = 0;
+	if (edge) {
+		int len = build(n, type, target, NN_ROUTING_MAX_HOPS, NULL, 0, payload, plen);
+		if (len < 0)
+			return len;
+		if (nn_node_send_conn(n, edge->conn, n->tx, (size_t)len) == 0)
+			return 1;
+		exclude = *target;
+		nex = 1;
+		/* the payload may sit in n->tx where the avoid-less frame put it: take it back out
+		 * of harm's way before the launch re-encodes (build moves it into place again) */
+		if (plen && payload >= n->tx && payload < n->tx + NN_WIRE_MAX_FRAME) {
+			int off = nn_routing_frame_payload_offset(0, plen);
+			if (off < 0)
+				return off;
+			payload = n->tx + off;
+		}
+	}
 	nn_routing_launch L;
-	int rc = nn_routing_launch_plan(n->edges, target, NN_ROUTING_KMIN, NULL, 0, &L);
+	int rc = nn_routing_launch_plan(n->edges, target, NN_ROUTING_KMIN, nex ? &exclude : NULL,
+					nex, &L);
 	if (rc < 0)
 		return rc;
 	int len = build(n, type, target, NN_ROUTING_MAX_HOPS, L.avoid[0], L.navoid, payload, plen);
@@ -141,7 +187,7 @@ static int send_lookup(nn_node *n, const nn_id *target, nn_conn **conns, const b
 		       size_t k)
 {
 	uint8_t nonce[NN_ROUTING_NONCE_LEN];
-	nn_node_nonce_new(n, nonce);
+	nn_node_nonce_new(n, nonce, (unsigned)k); /* one answer per copy */
 	int len = build(n, NN_T_LOOKUP, target, NN_ROUTING_MAX_HOPS, &n->ident.id, 1, nonce,
 			sizeof nonce);
 	if (len < 0)
@@ -168,8 +214,8 @@ int nn_node_lookup(nn_node *n, const nn_id *target, enum nn_lookup_mode mode)
 		 * policy). */
 		size_t len = nn_routing_edges_len(n->edges);
 		for (int tries = 0; k && tries < 8 && k < NN_ROUTING_KMIN && len > k; tries++) {
-			const nn_routing_edge *e =
-				nn_routing_edges_at(n->edges, (size_t)nn_clock_rand_below(n->clock, len));
+			const nn_routing_edge *e = nn_routing_edges_at(
+				n->edges, (size_t)randombytes_uniform((uint32_t)len));
 			bool dup = false;
 			for (size_t i = 0; i < k; i++)
 				dup |= conns[i] == e->conn;
@@ -266,6 +312,10 @@ static void on_neighbors(nn_node *n, const nn_id *origin, const nn_routing_env *
 		n->stats.dropped_malformed++;
 		return;
 	}
+	if (nn_node_nonce_take(n, env->payload) < 0) {
+		n->stats.dropped_extra_answers++; /* the request's answer budget is spent */
+		return;
+	}
 	size_t added = 0;
 	for (size_t i = 0; i < nb.count; i++) {
 		nn_routing_contact c;
@@ -348,6 +398,31 @@ static void repair_lookup(nn_node *n, const nn_id *target)
 	(void)nn_node_lookup(n, target, NN_LOOKUP_SPREAD);
 }
 
+/* The transit checks (verifiable tier, DESIGN §5.10): a frame is forwarded only if its
+ * signature verifies under the envelope's ed_pub (so a forged frame, or one re-signed under
+ * somebody else's key, dies at the first honest hop) and this node has not forwarded the same
+ * envelope before inside the freshness window (so a captured frame replayed along the path dies
+ * at the first honest hop that saw it). The cheap replay look comes first and records nothing;
+ * the record is made only when the frame is forwarded. Verifications are paced node-wide by a
+ * token bucket (local policy, NN_NODE_VERIFY_RATE): past it transit frames are shed, never
+ * forwarded unchecked, so a flood of frames costs the node a bounded share of a core. */
+static int transit_ok(nn_node *n, uint8_t type, const nn_routing_env *env, nn_time now)
+{
+	if (nn_routing_dedup_seen(&n->transit, env->sig, nn_node_wall(n))) {
+		n->stats.dropped_transit_replay++;
+		return NN_EREPLAY;
+	}
+	if (!nn_tbucket_take(&n->verify_budget, 1, now)) {
+		n->stats.dropped_verify_budget++;
+		return NN_ELIMIT;
+	}
+	if (nn_routing_env_verify(env, type) < 0) {
+		n->stats.dropped_bad_sig++;
+		return NN_EBADSIG;
+	}
+	return 0;
+}
+
 void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame, size_t len)
 {
 	nn_routing_env env;
@@ -382,12 +457,15 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 			terminal(n, type, &env, &origin, false); /* a dead end answers (also at TTL 0) */
 		} else if (env.ttl == 0) {
 			n->stats.dropped_ttl++;
-		} else {
+		} else if (transit_ok(n, type, &env, now) == 0) {
+			/* only an authentic frame may start a repair lookup */
 			n->stats.dropped_no_route++;
 			repair_lookup(n, &env.target);
 		}
 		return;
 	}
+	if (from && transit_ok(n, type, &env, now) < 0)
+		return;
 	(void)nn_routing_frame_set_ttl(frame, len, d.ttl);
 	for (size_t i = 0; i < d.n; i++) {
 		nn_conn *c = d.cand[i].conn;
@@ -395,6 +473,8 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 			continue;
 		if (nn_node_send_conn(n, c, frame, len) == 0) {
 			n->stats.forwarded++;
+			if (from)
+				(void)nn_routing_dedup_check(&n->transit, env.sig, nn_node_wall(n));
 			return;
 		}
 		n->stats.local_repairs++;

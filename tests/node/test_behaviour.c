@@ -358,12 +358,13 @@ static void test_sub_pow_dropped_at_first_hop(void **state)
 	uint64_t tag;
 	memcpy(&tag, payload, 8);
 	assert_int_equal(cl_count(cl, 2, tag), 1);
-	/* 4. a replay of the very same frame is suppressed at the terminal (exactly once) */
+	/* 4. a replay of the very same frame dies at the first hop, which forwarded the original
+	 * (exactly once at the target) */
 	assert_int_equal(nn_tp_send(r.tp, r.c, frame, (size_t)len), 0);
 	cl_run(cl, 10 * NN_MS);
 	assert_int_equal(cl_count(cl, 2, tag), 1);
-	nn_node_get_stats(cl->nodes[2].node, &st);
-	assert_int_equal(st.dropped_dup, 1);
+	nn_node_get_stats(cl->nodes[0].node, &st);
+	assert_int_equal(st.dropped_transit_replay, 1);
 	/* 5. a stale frame (sent 31 s ago) is dropped and counted */
 	env.sent = nn_clock_wall(cl->clk) - 31 * NN_SEC;
 	nn_routing_env_sign(&s, NN_T_ROUTE, &env.target, env.sent, payload, sizeof payload, sig);
@@ -372,14 +373,16 @@ static void test_sub_pow_dropped_at_first_hop(void **state)
 	cl_run(cl, 10 * NN_MS);
 	nn_node_get_stats(cl->nodes[0].node, &st);
 	assert_int_equal(st.dropped_stale, 1);
-	/* 6. a bad signature passes transit hops but dies at the terminal */
+	/* 6. a bad signature dies at the first hop (DESIGN §5.10), not at the terminal */
 	env.sent = nn_clock_wall(cl->clk);
 	sig[5] ^= 1;
 	len = nn_routing_frame_encode(frame, sizeof frame, NN_T_ROUTE, &env);
 	assert_int_equal(nn_tp_send(r.tp, r.c, frame, (size_t)len), 0);
 	cl_run(cl, 10 * NN_MS);
-	nn_node_get_stats(cl->nodes[2].node, &st);
+	nn_node_get_stats(cl->nodes[0].node, &st);
 	assert_int_equal(st.dropped_bad_sig, 1);
+	nn_node_get_stats(cl->nodes[2].node, &st);
+	assert_int_equal(st.dropped_bad_sig, 0);
 	assert_int_equal(cl_count(cl, 2, tag), 1);
 	nn_identity_wipe(&w);
 	nn_identity_wipe(&s);
