@@ -210,7 +210,8 @@ int nn_node_bootstrap(nn_node *n, const nn_id *id, const char *hostport);
 /* ---- messaging ---- */
 /* Largest payload nn_node_send accepts, whatever the number of edges. */
 #define NN_NODE_MAX_MESSAGE 65294
-/* Route payload to target over up to 3 disjoint paths. Never blocks. NN_EUNROUTABLE with no
+/* Route payload to target over up to 3 disjoint paths (one copy over the edge when target is a
+ * live edge; the disjoint launch if that edge refuses it). Never blocks. NN_EUNROUTABLE with no
  * live edge, NN_ETOOBIG over NN_NODE_MAX_MESSAGE, NN_EAGAIN if no first hop could take it. */
 int nn_node_send(nn_node *n, const nn_id *target, const void *data, size_t len);
 

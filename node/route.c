@@ -2,14 +2,17 @@
  *
  * At every hop (verifiable tier): strict decode, the arriving edge's forward bucket, PoW of the
  * originator (so sub-PoW traffic dies at the first honest hop), freshness (+-30 s), decide. A
- * transit frame is forwarded from the buffer it arrived in with only its TTL byte patched; a
- * failed send moves on to the next candidate (local repair). At the terminal the signature is
- * verified, duplicates and replays are suppressed (DESIGN §5.3), work requests are charged to
- * the per-originator limiter, and the message is handled by type.
+ * transit frame is then checked before it moves on (DESIGN §5.10): not forwarded here before
+ * (replays die at the first honest hop that saw the original), within the node's verification
+ * budget, and its signature verifies (forgeries die at the first honest hop). It is forwarded
+ * from the buffer it arrived in with only its TTL byte patched; a failed send moves on to the
+ * next candidate (local repair). At the terminal the signature is verified, duplicates and
+ * replays are suppressed (DESIGN §5.3), work requests are charged to the per-originator
+ * limiter, and the message is handled by type.
  *
- * Origination signs once and sends one copy per disjoint first hop, each with the other first
- * hops in its avoid set; the copies are built in the node's scratch buffer, the avoid set
- * patched in place between sends.
+ * Origination signs once. To a live-edge target it sends one copy over that edge; otherwise one
+ * copy per disjoint first hop, each with the other first hops in its avoid set; the copies are
+ * built in the node's scratch buffer, the avoid set patched in place between sends.
  */
 #include <sodium.h>
 #include <string.h>
