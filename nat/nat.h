@@ -1,16 +1,20 @@
-/* nat.h — NAT traversal logic (not built yet): reflexive-address consolidation, punch and relay
- * signalling codecs, and the connect strategy. Pure: no I/O, time passed in.
+/* nat.h — NAT traversal logic, pure: what a node believes about its own NAT, and the codecs of
+ * the hole-punch signalling. No I/O, no threads, no clock: time comes in as `now`.
  *
- * What it will hold (docs: ../shared/reference/nodenet-v1-facts.md §10, §13.4–§13.7):
- * - the consolidator: Pong reports of our observed address, tagged by the reporter's subnet;
- *   an address is confirmed only when reporters in different subnets agree, private-range
- *   reporters do not vote on the public mapping, and a symmetric NAT is declared only on
- *   evidence (different mapped ports for one local socket from different subnets);
- * - codecs for Connect / ConnectAck (routed) and RelayRequest / RelayGrant / RelayBind (per
- *   edge), strict like every decoder here, plus a refusal frame for relays that cannot serve;
- * - the cascade direct -> punch -> relay, each stage with its own bound.
- * Tiers: the codecs are protocol; the voting rules and bounds are local policy.
+ * Files, one concern each:
+ * - reflex.h / reflex.c: the consolidator — neighbours' reports of the address our packets
+ *   arrive from (Pong), one per reporter, turned into a verdict: the confirmed reflexive
+ *   address (corroborated by reporters in different subnets; private-range reporters do not
+ *   vote on the public mapping) and the NAT's type, symmetric only on evidence (DESIGN §5.6);
+ * - connect.h / connect.c: Connect / ConnectAck payloads (routed types 10 / 11), strict.
+ * Tiers: the codecs are protocol (nodenet v1, docs/PROTOCOL.md); every voting rule, threshold
+ * and bound here is local policy. Relay signalling and the connect cascade's strategy follow
+ * with the relay work.
  */
 #ifndef NN_NAT_H
 #define NN_NAT_H
+
+#include "nat/connect.h"
+#include "nat/reflex.h"
+
 #endif

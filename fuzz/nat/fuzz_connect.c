@@ -1,0 +1,20 @@
+/* fuzz_connect.c — Connect / ConnectAck decode; what decodes re-encodes to the same bytes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nat/connect.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	nn_nat_connect m;
+	if (nn_nat_connect_decode(&m, data, size) < 0)
+		return 0;
+	if (m.naddrs > NN_NAT_MAX_ADDRS)
+		abort();
+	uint8_t buf[NN_NAT_CONNECT_MAX];
+	int len = nn_nat_connect_encode(&m, buf, sizeof buf);
+	if (len < 0 || (size_t)len != size || memcmp(buf, data, size))
+		abort();
+	return 0;
+}

@@ -1,0 +1,256 @@
+/* test_nat.c — the pure NAT layer: Connect/ConnectAck codec, reflexive consolidation and the
+ * evidence rules for the NAT type (DESIGN §5.6). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nat/nat.h"
+
+static nn_addr q(const char *ep)
+{
+	nn_addr a;
+	assert_int_equal(nn_addr_set(&a, "quic", ep), 0);
+	return a;
+}
+
+static nn_id idn(uint8_t k)
+{
+	nn_id id;
+	memset(&id, k, sizeof id);
+	return id;
+}
+
+/* ---- Connect / ConnectAck ---- */
+static void test_connect_roundtrip_and_strictness(void **state)
+{
+	nn_nat_connect m, d;
+	memset(&m, 0, sizeof m);
+	for (int i = 0; i < 16; i++)
+		m.nonce[i] = (uint8_t)(i * 7);
+	m.naddrs = 2;
+	m.addrs[0] = q("198.51.100.7:4242");
+	m.addrs[1] = q("[2001:db8::1]:4242");
+	uint8_t buf[NN_NAT_CONNECT_MAX];
+	int len = nn_nat_connect_encode(&m, buf, sizeof buf);
+	assert_true(len > 16);
+	assert_int_equal(nn_nat_connect_decode(&d, buf, (size_t)len), 0);
+	assert_memory_equal(d.nonce, m.nonce, 16);
+	assert_int_equal(d.naddrs, 2);
+	assert_true(nn_addr_eq(&d.addrs[1], &m.addrs[1]));
+	/* empty list: nonce + 00 */
+	m.naddrs = 0;
+	assert_int_equal(nn_nat_connect_encode(&m, buf, sizeof buf), 17);
+	assert_int_equal(nn_nat_connect_decode(&d, buf, 17), 0);
+	/* trailing byte (the reference ignores it; we refuse) */
+	buf[17] = 0;
+	assert_int_equal(nn_nat_connect_decode(&d, buf, 18), NN_ETRAILING);
+	/* truncated nonce, missing list */
+	assert_int_equal(nn_nat_connect_decode(&d, buf, 15), NN_ETRUNC);
+	assert_int_equal(nn_nat_connect_decode(&d, buf, 16), NN_ETRUNC);
+	/* 17 addresses: refused before any is read */
+	buf[16] = 17;
+	memset(buf + 17, 0, 40);
+	assert_int_equal(nn_nat_connect_decode(&d, buf, 57), NN_ELIMIT);
+	/* non-minimal count */
+	buf[16] = 0x80;
+	buf[17] = 0x00;
+	assert_int_equal(nn_nat_connect_decode(&d, buf, 18), NN_ENONMINIMAL);
+	/* encoder refuses what the decoder would refuse */
+	m.naddrs = 17;
+	assert_int_equal(nn_nat_connect_encode(&m, buf, sizeof buf), NN_ELIMIT);
+	m.naddrs = 1;
+	assert_int_equal(nn_nat_connect_encode(&m, buf, 10), NN_ENOSPC);
+	assert_int_equal(nn_nat_connect_decode(NULL, buf, 1), NN_EINVAL);
+}
+
+/* ---- consolidation ---- */
+struct fx {
+	nn_nat_report slots[8];
+	nn_nat_reflex r;
+	nn_nat_verdict v;
+	nn_addr local;
+};
+
+static void fx_init(struct fx *f)
+{
+	assert_int_equal(nn_nat_reflex_init(&f->r, f->slots, 8, NULL), 0);
+	f->local = q("10.0.1.2:4242");
+}
+
+static void verdict(struct fx *f, nn_time now)
+{
+	nn_nat_reflex_verdict(&f->r, &f->local, 1, now, &f->v);
+}
+
+static void test_confirmed_across_subnets(void **state)
+{
+	struct fx f;
+	fx_init(&f);
+	nn_addr ours = q("100.64.9.2:4242");
+	/* an empty observed address is refused */
+	nn_addr empty;
+	memset(&empty, 0, sizeof empty);
+	assert_int_equal(nn_nat_reflex_report(&f.r, &(nn_id){{9}}, &ours, &empty, 1), NN_EINVAL);
+	/* one reporter: nothing confirmed, nothing claimed */
+	nn_id a = idn(1), b = idn(2), c = idn(3);
+	nn_addr ra = q("100.64.1.2:4242"), ra2 = q("100.64.1.9:4242"), rb = q("100.64.2.2:4242");
+	assert_int_equal(nn_nat_reflex_report(&f.r, &a, &ra, &ours, NN_SEC), 0);
+	verdict(&f, NN_SEC);
+	assert_false(f.v.confirmed);
+	assert_int_equal(f.v.type, NN_NAT_UNKNOWN);
+	/* a second reporter in the SAME /24 does not corroborate */
+	assert_int_equal(nn_nat_reflex_report(&f.r, &c, &ra2, &ours, NN_SEC), 0);
+	verdict(&f, NN_SEC);
+	assert_false(f.v.confirmed);
+	/* one from another /24 does */
+	assert_int_equal(nn_nat_reflex_report(&f.r, &b, &rb, &ours, 2 * NN_SEC), 0);
+	verdict(&f, 2 * NN_SEC);
+	assert_true(f.v.confirmed);
+	assert_true(nn_addr_eq(&f.v.reflexive, &ours));
+	assert_int_equal(f.v.type, NN_NAT_CONE);
+	assert_int_equal(f.v.votes, 3);
+	assert_int_equal(f.v.vote_subnets, 2);
+	/* no NAT: the confirmed address is our own */
+	f.local = ours;
+	verdict(&f, 2 * NN_SEC);
+	assert_int_equal(f.v.type, NN_NAT_PUBLIC);
+	/* forgetting a reporter's edge withdraws its vote */
+	nn_nat_reflex_forget(&f.r, &b);
+	verdict(&f, 2 * NN_SEC);
+	assert_false(f.v.confirmed);
+	/* reports expire */
+	assert_int_equal(nn_nat_reflex_report(&f.r, &b, &rb, &ours, 2 * NN_SEC), 0);
+	verdict(&f, 2 * NN_SEC + 601 * NN_SEC);
+	assert_false(f.v.confirmed);
+	assert_int_equal(f.v.reporters, 0);
+}
+
+static void test_private_reporters_do_not_vote(void **state)
+{
+	struct fx f;
+	fx_init(&f);
+	nn_addr lan1 = q("192.168.1.5:4242"), lan2 = q("10.9.0.5:4242");
+	nn_addr seen_lan = q("192.168.1.2:4242"), pub = q("100.64.7.1:5000");
+	assert_int_equal(nn_nat_reflex_report(&f.r, &(nn_id){{1}}, &lan1, &seen_lan, 1), 1);
+	assert_int_equal(nn_nat_reflex_report(&f.r, &(nn_id){{2}}, &lan2, &pub, 1), 1);
+	/* a public reporter naming a private address is not believed either */
+	nn_addr wan = q("100.64.1.2:4242");
+	assert_int_equal(nn_nat_reflex_report(&f.r, &(nn_id){{3}}, &wan, &seen_lan, 1), 1);
+	verdict(&f, 1);
+	assert_int_equal(f.v.reporters, 3);
+	assert_int_equal(f.v.voters, 0);
+	assert_int_equal(f.v.type, NN_NAT_UNKNOWN);
+	/* the reference's count-only test calls this mix (3 reporters, no address with 3 votes)
+	 * symmetric: LAN peers plus one WAN peer. We do not. */
+	assert_int_equal(nn_nat_reflex_report(&f.r, &(nn_id){{3}}, &wan, &pub, 2), 0);
+	verdict(&f, 2);
+	assert_int_equal(f.v.type, NN_NAT_UNKNOWN);
+	assert_true(nn_nat_addr_public(&wan));
+	assert_false(nn_nat_addr_public(&lan2));
+	nn_addr loop = q("127.0.0.1:1"), ll = q("[fe80::1]:1"), ula = q("[fd00::1]:1"),
+		g6 = q("[2001:db8::5]:1"), mapped = q("[::ffff:10.1.2.3]:1");
+	assert_false(nn_nat_addr_public(&loop));
+	assert_false(nn_nat_addr_public(&ll));
+	assert_false(nn_nat_addr_public(&ula));
+	assert_false(nn_nat_addr_public(&mapped));
+	assert_true(nn_nat_addr_public(&g6));
+	nn_addr mem;
+	nn_addr_set(&mem, "mem", "n1");
+	assert_false(nn_nat_addr_public(&mem));
+}
+
+/* Symmetric needs evidence: three different endpoints from reporters in more than one subnet.
+ * Two reports that disagree are not enough (a small overlay, or one liar), and one liar among
+ * honest reporters cannot turn a cone into a symmetric NAT. */
+static void test_symmetric_on_evidence_only(void **state)
+{
+	struct fx f;
+	fx_init(&f);
+	nn_addr r1 = q("100.64.1.2:4242"), r2 = q("100.64.2.2:4242"), r3 = q("100.64.3.2:4242");
+	nn_addr p1 = q("100.64.9.2:31001"), p2 = q("100.64.9.2:48213"), p3 = q("100.64.9.2:1777");
+	nn_nat_reflex_report(&f.r, &(nn_id){{1}}, &r1, &p1, 1);
+	nn_nat_reflex_report(&f.r, &(nn_id){{2}}, &r2, &p2, 1);
+	verdict(&f, 1);
+	assert_int_equal(f.v.type, NN_NAT_UNKNOWN); /* two disagree: could be one liar */
+	nn_nat_reflex_report(&f.r, &(nn_id){{3}}, &r3, &p3, 1);
+	verdict(&f, 1);
+	assert_int_equal(f.v.type, NN_NAT_SYMMETRIC);
+	assert_false(f.v.confirmed);
+	assert_int_equal(f.v.endpoints, 3);
+
+	/* the same three endpoints, all from one /24: no evidence across subnets */
+	struct fx g;
+	fx_init(&g);
+	nn_addr s1 = q("100.64.1.2:4242"), s2 = q("100.64.1.3:4242"), s3 = q("100.64.1.4:4242");
+	nn_nat_reflex_report(&g.r, &(nn_id){{1}}, &s1, &p1, 1);
+	nn_nat_reflex_report(&g.r, &(nn_id){{2}}, &s2, &p2, 1);
+	nn_nat_reflex_report(&g.r, &(nn_id){{3}}, &s3, &p3, 1);
+	verdict(&g, 1);
+	assert_int_equal(g.v.type, NN_NAT_UNKNOWN);
+
+	/* cone: two honest reporters in two subnets agree; a liar names a third port */
+	struct fx h;
+	fx_init(&h);
+	nn_nat_reflex_report(&h.r, &(nn_id){{1}}, &r1, &p1, 1);
+	nn_nat_reflex_report(&h.r, &(nn_id){{2}}, &r2, &p1, 1);
+	nn_nat_reflex_report(&h.r, &(nn_id){{3}}, &r3, &p3, 1);
+	verdict(&h, 1);
+	assert_int_equal(h.v.type, NN_NAT_CONE);
+	assert_true(nn_addr_eq(&h.v.reflexive, &p1));
+	assert_int_equal(h.v.endpoints, 2);
+	/* a reporter's newer report replaces its older one */
+	nn_nat_reflex_report(&h.r, &(nn_id){{3}}, &r3, &p1, 2);
+	verdict(&h, 2);
+	assert_int_equal(h.v.votes, 3);
+	assert_int_equal(h.v.endpoints, 1);
+}
+
+/* In-memory transport: no subnets, no private space; the vote count decides. A full table gives
+ * way to the oldest report. Filtering is open once unsolicited inbound arrived. */
+static void test_unkeyed_reporters_and_capacity(void **state)
+{
+	struct fx f;
+	fx_init(&f);
+	nn_addr me, other;
+	nn_addr_set(&me, "mem", "nat-7");
+	nn_addr_set(&other, "mem", "nat-9");
+	for (uint8_t i = 1; i <= 8; i++) {
+		nn_addr r;
+		char name[8];
+		snprintf(name, sizeof name, "n%u", i);
+		nn_addr_set(&r, "mem", name);
+		assert_int_equal(nn_nat_reflex_report(&f.r, &(nn_id){{i}}, &r, i <= 2 ? &other : &me,
+						      i), 0);
+	}
+	verdict(&f, 10);
+	assert_true(f.v.confirmed);
+	assert_true(nn_addr_eq(&f.v.reflexive, &me));
+	assert_int_equal(f.v.votes, 6);
+	assert_int_equal(f.v.filter, NN_NAT_FILTER_UNKNOWN);
+	/* a ninth reporter replaces the oldest (reporter 1) */
+	nn_addr r9;
+	nn_addr_set(&r9, "mem", "n9");
+	nn_nat_reflex_report(&f.r, &(nn_id){{9}}, &r9, &me, 11);
+	verdict(&f, 11);
+	assert_int_equal(f.v.reporters, 8);
+	assert_int_equal(f.v.votes, 7);
+	nn_nat_reflex_note_unsolicited(&f.r, 12);
+	verdict(&f, 12);
+	assert_int_equal(f.v.filter, NN_NAT_FILTER_OPEN);
+	assert_string_equal(nn_nat_type_name(NN_NAT_SYMMETRIC), "symmetric");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_connect_roundtrip_and_strictness),
+		cmocka_unit_test(test_confirmed_across_subnets),
+		cmocka_unit_test(test_private_reporters_do_not_vote),
+		cmocka_unit_test(test_symmetric_on_evidence_only),
+		cmocka_unit_test(test_unkeyed_reporters_and_capacity),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
