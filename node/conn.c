@@ -40,6 +40,8 @@ void nn_node_nconn_free(nn_node *n, struct nconn *nc)
 static int dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap,
 		bool for_op, unsigned op, uint32_t serial)
 {
+	if (!nn_node_addr_dialable(n, addr))
+		return NN_EADDR; /* one of our own addresses, or a remote peer's loopback */
 	struct nconn *nc = nn_node_nconn_new(n);
 	if (!nc)
 		return NN_ENOMEM;
@@ -88,6 +90,7 @@ static void edge_gone(nn_node *n, const nn_id *peer)
 {
 	n->stats.edges_down++;
 	nn_node_news(n);
+	nn_node_nat_forget(n, peer);
 	char hex[65];
 	nn_node_log(n, NN_LOG_DEBUG, "edge down %s", nn_node_hex(peer, hex));
 	if (n->opts.cb.on_edge)

@@ -41,9 +41,9 @@ static void on_pong(nn_node *n, nn_conn *c, const nn_frame *f)
 		n->stats.dropped_malformed++;
 		return;
 	}
-	/* Reflexive-address consolidation arrives with the NAT layer; the Pong already refreshed
-	 * the edge's liveness. */
-	(void)c;
+	/* the Pong already refreshed the edge's liveness; what it saw of us feeds the NAT
+	 * verdict (nat.c) */
+	nn_node_nat_pong(n, c, &observed);
 }
 
 static void on_siblings(nn_node *n, nn_conn *c, const nn_frame *f)

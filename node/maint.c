@@ -78,7 +78,19 @@ static int dial_contact(nn_node *n, const nn_id *id, bool probe)
 	struct dialstate *d = nn_idmap_put(&n->dials, id, &fresh);
 	if (!d)
 		return NN_ELIMIT;
-	int rc = nn_node_dial(n, id, &c->addrs[0], probe, false);
+	/* every address of the contact in turn: attempt k after k consecutive failures dials
+	 * the k-th dialable one (mod their number), so no address is left untried */
+	const nn_addr *a = NULL;
+	for (unsigned i = 0; i < c->naddrs && !a; i++) {
+		const nn_addr *cand = &c->addrs[(d->failures + i) % c->naddrs];
+		if (nn_node_addr_dialable(n, cand))
+			a = cand;
+	}
+	if (!a) {
+		nn_node_dial_done(n, id, false);
+		return NN_EADDR;
+	}
+	int rc = nn_node_dial(n, id, a, probe, false);
 	if (rc == 0)
 		d->pending = true;
 	else

@@ -109,6 +109,8 @@ static size_t expand_wildcard(int family, unsigned port, nn_addr *out, size_t ca
 	if (getifaddrs(&ifa) != 0)
 		return 0;
 	for (int rank = 0; rank <= 2; rank++) {
+		if (rank == 2 && n)
+			break; /* loopback only when the host has nothing else (DESIGN §5.2) */
 		for (struct ifaddrs *i = ifa; i && n < cap; i = i->ifa_next) {
 			if (!i->ifa_addr)
 				continue;
@@ -251,6 +253,7 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 		return rc;
 	}
 	build_self_contact(n);
+	nn_node_nat_init(n);
 	nn_node_sink_install(n);
 	if (!o->no_maintenance)
 		nn_node_maint_start(n);

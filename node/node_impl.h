@@ -22,6 +22,7 @@
 #include <stdarg.h>
 
 #include "identity/identity.h"
+#include "nat/nat.h"
 #include "node/nodenet.h"
 #include "rendezvous/pending.h"
 #include "rendezvous/rdv.h"
@@ -99,7 +100,13 @@ struct nonce_slot {
 };
 
 /* ---- asynchronous calls (ops.c): rendezvous, connect, send_direct ---- */
-enum nn_op_kind { NN_OP_FREE = 0, NN_OP_RENDEZVOUS, NN_OP_CONNECT, NN_OP_DIRECT };
+enum nn_op_kind {
+	NN_OP_FREE = 0,
+	NN_OP_RENDEZVOUS,
+	NN_OP_CONNECT,
+	NN_OP_DIRECT,
+	NN_OP_PUNCHBACK, /* our half of a punch someone asked for (a Connect): no caller */
+};
 /* The connect cascade, one stage after another; punch and relay arrive with the NAT work. */
 enum nn_op_stage {
 	NN_STAGE_RENDEZVOUS = 0,
@@ -111,6 +118,14 @@ enum nn_op_stage {
 #define NN_OP_CANDIDATES 8            /* addresses dialled per connect (after dedup) */
 #define NN_OP_STAGGER (250 * NN_MS)   /* Happy Eyeballs: next attempt after this */
 #define NN_OP_DIRECT_TAIL (1000 * NN_MS) /* direct stage ends this long after its last attempt */
+/* The punch stage (local policy, each bound its own): wait this long for the ConnectAck, then
+ * send NN_OP_VOLLEYS punch volleys NN_OP_VOLLEY_GAP apart to every candidate, dial every
+ * candidate with the second volley, and give the dials NN_OP_PUNCH_TAIL after it. */
+#define NN_OP_PUNCH_ACK_WAIT (2000 * NN_MS)
+#define NN_OP_VOLLEYS 5
+#define NN_OP_VOLLEY_GAP (50 * NN_MS)
+#define NN_OP_PUNCH_TAIL (2500 * NN_MS)
+#define NN_OP_PUNCHBACKS 16 /* our halves of other nodes' punches at once */
 
 struct nn_op {
 	uint8_t kind, stage;
@@ -127,6 +142,12 @@ struct nn_op {
 	nn_addr cand[NN_OP_CANDIDATES];
 	unsigned ncand, next_cand, dials_out;
 	nn_time next_dial;
+	/* punch stage */
+	uint8_t punch_nonce[NN_NAT_NONCE_LEN];
+	bool acked;           /* the ConnectAck arrived (or, for a punchback, the Connect) */
+	unsigned volleys;     /* punch volleys sent */
+	nn_time next_volley;
+	const char *how;      /* "direct" or "punch": the stage that produced the edge */
 	char won_addr[64];
 	nn_peer_keys *keys;   /* NN_OP_RENDEZVOUS: the answer (allocated on completion) */
 	uint8_t *payload;     /* NN_OP_DIRECT: owned copy */
@@ -166,6 +187,8 @@ struct nn_pace {
 #define NN_NODE_VERIFY_BURST 16000.0
 #define NN_NODE_TRANSIT_SEEN 4096
 #define NN_NODE_TRANSIT_SEEN_MAX 65536
+
+#define NN_NODE_REFLEX_REPORTERS 32 /* neighbours whose reports of our address we keep */
 
 #define NN_NODE_PROBES 16
 #define NN_NODE_CALLQ 64
@@ -247,6 +270,12 @@ struct nn_node {
 	bool hello_replay_ready;
 	nn_replay box_replay;        /* sealed boxes opened: eph_pub */
 	bool box_replay_ready;
+
+	/* NAT traversal (nat.c): what neighbours report of our address, and the verdict */
+	nn_nat_reflex reflex;
+	nn_nat_report reflex_slots[NN_NODE_REFLEX_REPORTERS];
+	nn_nat_verdict nat;
+	bool self_loopback_only; /* every advertised address is loopback: a one-host overlay */
 
 	nn_node_stats stats;
 	uint8_t *tx; /* NN_WIRE_MAX_FRAME scratch for composing frames */
@@ -359,7 +388,33 @@ void nn_node_rdv_free(nn_node *n);
 /* The sealed-box replay cache (created on first use). */
 int nn_node_box_replay(nn_node *n, nn_replay **out);
 
+/* ---- nat.c ---- */
+void nn_node_nat_init(nn_node *n);
+/* A Pong from edge c says it saw our connection come from `observed`. */
+void nn_node_nat_pong(nn_node *n, nn_conn *c, const nn_addr *observed);
+/* An edge is gone: its report no longer counts. */
+void nn_node_nat_forget(nn_node *n, const nn_id *peer);
+/* An inbound edge registered that no dial or punch of ours asked for. */
+void nn_node_nat_unsolicited(nn_node *n);
+/* Our coordinates for Hello, Reply, Connect and ConnectAck: the confirmed reflexive address
+ * (or, behind a symmetric NAT, the last observed one: its IP opens address filters), then our
+ * own advertised addresses. Returns how many were written. */
+size_t nn_node_coords(nn_node *n, nn_addr *out, size_t cap);
+/* May we dial a: not one of our own addresses, and loopback only in a one-host overlay. */
+bool nn_node_addr_dialable(nn_node *n, const nn_addr *a);
+/* Terminal handling of routed Connect / ConnectAck (signature and dedup already checked). */
+void nn_node_on_connect(nn_node *n, const nn_id *origin, const nn_routing_env *env);
+void nn_node_on_connect_ack(nn_node *n, const nn_id *origin, const nn_routing_env *env);
+/* Send a Connect for op (a fresh nonce) toward its target. */
+int nn_node_send_connect(nn_node *n, struct nn_op *op);
+/* One punch volley from op to every candidate. */
+void nn_node_punch_volley(nn_node *n, struct nn_op *op);
+
 /* ---- ops.c ---- */
+/* A ConnectAck for op's nonce arrived from its target with these addresses. */
+void nn_node_ops_connect_ack(nn_node *n, const nn_id *origin, const nn_nat_connect *m);
+/* A Connect from origin: start our half of the punch (NN_ELIMIT when too many run). */
+int nn_node_ops_punchback(nn_node *n, const nn_id *origin, const nn_nat_connect *m);
 /* A Reply for target verified: every op waiting on its rendezvous moves on. */
 void nn_node_ops_keys(nn_node *n, const nn_id *target, const struct vkey *k);
 /* An edge to peer registered: connect and direct ops for it complete. */

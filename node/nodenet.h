@@ -348,6 +348,14 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(connects_failed, "connect calls that failed or timed out")                        \
 	X(direct_tx, "App frames sent over direct edges")                                   \
 	X(dropped_box, "sealed boxes that failed to open (any reason)")                     \
+	X(nat_changes, "changes of the NAT verdict (type or reflexive address)")              \
+	X(connects_tx, "Connects sent (hole-punch requests)")                                \
+	X(connect_acks_tx, "ConnectAcks sent (one per Connect)")                              \
+	X(connect_acks_rx, "ConnectAcks that matched a punch of ours")                        \
+	X(connects_punched, "connect calls whose edge came from the punch stage")            \
+	X(punchbacks_ok, "our halves of other nodes' punches that ended with an edge")       \
+	X(punches_tx, "punch datagrams sent")                                                \
+	X(dropped_punch_busy, "Connects answered but not punched: too many punches running")\
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

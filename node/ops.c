@@ -9,13 +9,15 @@
  * once; else rendezvous (Hellos resent 1, 3, 7 s after the first) → direct: Happy Eyeballs over
  * the verified addresses (RFC 8305 style: one attempt every NN_OP_STAGGER, the next one at once
  * when an attempt fails, the stage ends NN_OP_DIRECT_TAIL after its last attempt or when every
- * attempt failed) → punch → relay (not built yet) → the most meaningful error. An edge
+ * attempt failed) → punch (Connect/ConnectAck over the overlay, volleys and dials from both
+ * sides, nat.c; each wait bounded) → relay (not built yet) → the most meaningful error. An edge
  * to the target that comes up by any route (we dialled, it dialled us, maintenance) completes
  * the call; later winners of the same race are closed by conn.c.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "node/node_impl.h"
@@ -67,6 +69,11 @@ static void op_arm(nn_node *n, struct nn_op *op)
 			at = op->next_dial;
 		if (op->stage_end < at)
 			at = op->stage_end;
+	} else if (op->stage == NN_STAGE_PUNCH) {
+		if (op->acked && op->volleys < NN_OP_VOLLEYS && op->next_volley < at)
+			at = op->next_volley;
+		if (op->stage_end < at)
+			at = op->stage_end;
 	}
 	nn_timer_stop(n->clock, &op->timer);
 	(void)nn_timer_start(n->clock, &op->timer, at);
@@ -79,11 +86,13 @@ static void op_finish(nn_node *n, struct nn_op *op, int status)
 		return;
 	op->stage = NN_STAGE_DONE;
 	op->status = status;
-	if (op->kind != NN_OP_RENDEZVOUS) {
+	if (op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT) {
 		if (status == 0)
 			n->stats.connects_ok++;
 		else
 			n->stats.connects_failed++;
+	} else if (op->kind == NN_OP_PUNCHBACK && status == 0) {
+		n->stats.punchbacks_ok++;
 	}
 	op_arm(n, op);
 }
@@ -104,7 +113,7 @@ static void op_deliver(nn_node *n, struct nn_op *op)
 		break;
 	case NN_OP_CONNECT:
 		if (o.cb.conn)
-			o.cb.conn(o.user, st, &o.target, st == 0 ? "direct" : NULL,
+			o.cb.conn(o.user, st, &o.target, st == 0 ? o.how : NULL,
 				  st == 0 ? o.won_addr : NULL);
 		break;
 	case NN_OP_DIRECT:
@@ -144,15 +153,19 @@ static void note_err(struct nn_op *op, int err)
 }
 
 /* ---- the cascade ---- */
+static void punch_start(nn_node *n, struct nn_op *op);
+
 static void stage_next(nn_node *n, struct nn_op *op)
 {
 	switch (op->stage) {
 	case NN_STAGE_DIRECT:
-		/* punch: needs the NAT layer (hole-punch signalling), not built yet */
-		op->stage = NN_STAGE_PUNCH;
+		if (op->kind != NN_OP_PUNCHBACK && (n->tp->caps & NN_TP_CAP_PUNCH)) {
+			punch_start(n, op);
+			return;
+		}
 		/* fall through */
 	case NN_STAGE_PUNCH:
-		/* relay: needs a volunteer relay (NAT layer), not built yet */
+		/* relay: needs a volunteer relay (NAT traversal part 2), not built yet */
 		op->stage = NN_STAGE_RELAY;
 		/* fall through */
 	default:
@@ -177,6 +190,132 @@ static void dial_next(nn_node *n, struct nn_op *op)
 	}
 }
 
+/* ---- the punch stage ----
+ * Initiator: Connect(nonce, coords) to the target, bounded wait for its ConnectAck; then punch
+ * volleys to every candidate (the Ack's addresses first, then the Reply's) and, with the second
+ * volley, a dial to each. A punchback (the target's half) starts at the volleys. The stage ends
+ * NN_OP_PUNCH_TAIL after the dials, or when every dial failed. */
+static void punch_start(nn_node *n, struct nn_op *op)
+{
+	op->stage = NN_STAGE_PUNCH;
+	op->acked = false;
+	op->volleys = 0;
+	op->dials_out = 0;
+	op->stage_end = nn_node_now(n) + NN_OP_PUNCH_ACK_WAIT;
+	int rc = nn_node_send_connect(n, op);
+	if (rc < 0) {
+		note_err(op, rc == NN_EUNROUTABLE ? NN_EUNREACH : rc);
+		stage_next(n, op);
+		return;
+	}
+	op_arm(n, op);
+}
+
+/* Put the addresses first (in order), then what op->cand held, deduplicated, dialable only. */
+static void punch_candidates(nn_node *n, struct nn_op *op, const nn_addr *first, size_t nfirst)
+{
+	nn_addr old[NN_OP_CANDIDATES];
+	unsigned nold = op->ncand;
+	memcpy(old, op->cand, nold * sizeof *old);
+	op->ncand = 0;
+	for (size_t i = 0; i < nfirst + nold && op->ncand < NN_OP_CANDIDATES; i++) {
+		const nn_addr *a = i < nfirst ? &first[i] : &old[i - nfirst];
+		if (!nn_node_addr_dialable(n, a))
+			continue;
+		bool dup = false;
+		for (unsigned j = 0; j < op->ncand; j++)
+			dup |= nn_addr_eq(&op->cand[j], a);
+		if (!dup)
+			op->cand[op->ncand++] = *a;
+	}
+	op->next_cand = 0;
+}
+
+static void punch_go(nn_node *n, struct nn_op *op, nn_time end)
+{
+	op->acked = true;
+	op->volleys = 0;
+	op->dials_out = 0;
+	op->next_volley = nn_node_now(n);
+	op->stage_end = end;
+	if (!op->ncand)
+		note_err(op, NN_EUNREACH);
+}
+
+static void punch_tick(nn_node *n, struct nn_op *op)
+{
+	nn_time now = nn_node_now(n);
+	while (op->acked && op->volleys < NN_OP_VOLLEYS && now >= op->next_volley) {
+		nn_node_punch_volley(n, op);
+		op->volleys++;
+		op->next_volley += NN_OP_VOLLEY_GAP;
+		if (op->volleys == 2) {
+			/* both NATs have seen a volley go out: dial every candidate at once */
+			while (op->next_cand < op->ncand) {
+				const nn_addr *a = &op->cand[op->next_cand++];
+				int rc = nn_node_dial_for(n, &op->target, a, (unsigned)(op - n->ops),
+							  op->serial);
+				if (rc == 0)
+					op->dials_out++;
+				else
+					note_err(op, rc == NN_EADDR || rc == NN_EINVAL ? NN_EUNREACH : rc);
+			}
+		}
+	}
+	bool dialled = op->acked && op->volleys >= 2;
+	if (now >= op->stage_end || (dialled && op->dials_out == 0 && op->volleys >= NN_OP_VOLLEYS)) {
+		stage_next(n, op);
+		return;
+	}
+	op_arm(n, op);
+}
+
+void nn_node_ops_connect_ack(nn_node *n, const nn_id *origin, const nn_nat_connect *m)
+{
+	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
+		struct nn_op *op = op_at(n, i);
+		if ((op->kind != NN_OP_CONNECT && op->kind != NN_OP_DIRECT) ||
+		    op->stage != NN_STAGE_PUNCH || op->acked || !nn_kad_id_eq(&op->target, origin) ||
+		    sodium_memcmp(op->punch_nonce, m->nonce, NN_NAT_NONCE_LEN))
+			continue;
+		n->stats.connect_acks_rx++;
+		punch_candidates(n, op, m->addrs, m->naddrs);
+		punch_go(n, op, nn_node_now(n) + NN_OP_VOLLEYS * NN_OP_VOLLEY_GAP + NN_OP_PUNCH_TAIL);
+		punch_tick(n, op);
+		return;
+	}
+	n->stats.dropped_unsolicited++; /* no punch of ours waits for it */
+}
+
+int nn_node_ops_punchback(nn_node *n, const nn_id *origin, const nn_nat_connect *m)
+{
+	unsigned running = 0;
+	struct nn_op *op = NULL;
+	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
+		struct nn_op *o = op_at(n, i);
+		if (o->kind != NN_OP_PUNCHBACK || o->stage == NN_STAGE_DONE)
+			continue;
+		running++;
+		if (nn_kad_id_eq(&o->target, origin))
+			op = o;
+	}
+	nn_time span = NN_OP_VOLLEYS * NN_OP_VOLLEY_GAP + NN_OP_PUNCH_TAIL;
+	if (!op) {
+		if (running >= NN_OP_PUNCHBACKS)
+			return NN_ELIMIT;
+		int rc = op_new(n, NN_OP_PUNCHBACK, origin, span / NN_MS, &op);
+		if (rc < 0)
+			return rc;
+	}
+	op->stage = NN_STAGE_PUNCH;
+	op->ncand = 0;
+	punch_candidates(n, op, m->addrs, m->naddrs);
+	op->deadline = nn_node_now(n) + span;
+	punch_go(n, op, op->deadline);
+	punch_tick(n, op);
+	return 0;
+}
+
 static void direct_check(nn_node *n, struct nn_op *op)
 {
 	if (op->next_cand >= op->ncand && (op->dials_out == 0 || nn_node_now(n) >= op->stage_end))
@@ -190,6 +329,8 @@ static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 	op->stage = NN_STAGE_DIRECT;
 	op->ncand = op->next_cand = op->dials_out = 0;
 	for (size_t i = 0; i < k->naddrs && op->ncand < NN_OP_CANDIDATES; i++) {
+		if (!nn_node_addr_dialable(n, &k->addrs[i]))
+			continue;
 		bool dup = false;
 		for (unsigned j = 0; j < op->ncand; j++)
 			dup |= nn_addr_eq(&op->cand[j], &k->addrs[i]);
@@ -207,6 +348,9 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
 {
 	snprintf(op->won_addr, sizeof op->won_addr, "%.*s", (int)c->remote_addr.ep_len,
 		 c->remote_addr.ep);
+	op->how = op->stage == NN_STAGE_PUNCH ? "punch" : "direct";
+	if (op->stage == NN_STAGE_PUNCH && op->kind != NN_OP_PUNCHBACK)
+		n->stats.connects_punched++;
 	int st = 0;
 	if (op->kind == NN_OP_DIRECT) {
 		int len = nn_wire_frame_encode(n->tx, NN_WIRE_MAX_FRAME, NN_T_APP, op->payload,
@@ -248,6 +392,8 @@ static void op_timer(nn_timer *t, void *arg)
 		if (now >= op->next_dial)
 			dial_next(n, op);
 		direct_check(n, op);
+	} else if (op->stage == NN_STAGE_PUNCH) {
+		punch_tick(n, op);
 	}
 }
 
@@ -283,7 +429,8 @@ void nn_node_ops_edge_up(nn_node *n, const nn_id *peer, nn_conn *c)
 {
 	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
 		struct nn_op *op = op_at(n, i);
-		if ((op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT) &&
+		if ((op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT ||
+		     op->kind == NN_OP_PUNCHBACK) &&
 		    op->stage != NN_STAGE_DONE && nn_kad_id_eq(&op->target, peer))
 			op_connected(n, op, c);
 	}
@@ -300,11 +447,15 @@ static struct nn_op *op_live(nn_node *n, unsigned i, uint32_t serial)
 void nn_node_ops_dial_failed(nn_node *n, unsigned i, uint32_t serial, int err)
 {
 	struct nn_op *op = op_live(n, i, serial);
-	if (!op || op->stage != NN_STAGE_DIRECT)
+	if (!op || (op->stage != NN_STAGE_DIRECT && op->stage != NN_STAGE_PUNCH))
 		return;
 	if (op->dials_out)
 		op->dials_out--;
 	note_err(op, err);
+	if (op->stage == NN_STAGE_PUNCH) {
+		punch_tick(n, op);
+		return;
+	}
 	dial_next(n, op); /* RFC 8305: the next attempt starts as soon as one fails */
 	direct_check(n, op);
 }

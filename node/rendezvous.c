@@ -143,8 +143,9 @@ int nn_node_send_hello(nn_node *n, struct nn_op *op)
 	if (rc < 0)
 		return rc;
 	nn_rdv_hello h;
-	rc = nn_rdv_hello_make(&h, &n->ident, &op->target, n->self_contact.addrs,
-			       n->self_contact.naddrs, nonce);
+	nn_addr coords[NN_RDV_MAX_ADDRS];
+	size_t nc = nn_node_coords(n, coords, NN_RDV_MAX_ADDRS);
+	rc = nn_rdv_hello_make(&h, &n->ident, &op->target, coords, nc, nonce);
 	uint8_t buf[NN_RDV_HELLO_MAX];
 	if (rc == 0)
 		rc = nn_rdv_hello_encode(&h, buf, sizeof buf);
@@ -240,8 +241,9 @@ void nn_node_on_hello(nn_node *n, const nn_id *origin, const nn_routing_env *env
 	learn(n, origin, env->ed_pub, h.x_pub, h.addrs, h.naddrs);
 	nn_rdv_reply r;
 	uint8_t buf[NN_RDV_REPLY_MAX];
-	rc = nn_rdv_reply_make(&r, &n->ident, n->self_contact.addrs, n->self_contact.naddrs,
-			       h.nonce);
+	nn_addr coords[NN_RDV_MAX_ADDRS];
+	size_t nc = nn_node_coords(n, coords, NN_RDV_MAX_ADDRS);
+	rc = nn_rdv_reply_make(&r, &n->ident, coords, nc, h.nonce);
 	if (rc == 0)
 		rc = nn_rdv_reply_encode(&r, buf, sizeof buf);
 	if (rc >= 0)

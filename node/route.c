@@ -379,8 +379,13 @@ static void terminal(nn_node *n, uint8_t type, const nn_routing_env *env, const 
 	case NN_T_REPLY:
 		nn_node_on_reply(n, origin, env);
 		break;
+	case NN_T_CONNECT:
+		nn_node_on_connect(n, origin, env);
+		break;
+	case NN_T_CONNECT_ACK:
+		nn_node_on_connect_ack(n, origin, env);
+		break;
 	default:
-		/* Connect/ConnectAck: hole-punch signalling arrives with the NAT layer */
 		n->stats.dropped_unknown_type++;
 		break;
 	}

@@ -71,7 +71,7 @@ int cl_start(cluster *cl, uint32_t i)
 	cl_node *cn = &cl->nodes[i];
 	char name[32];
 	snprintf(name, sizeof name, "n%u", i);
-	int rc = nn_mem_endpoint_new(cl->hub, name, &cn->id, 0, &cn->tp);
+	int rc = nn_mem_endpoint_new(cl->hub, name, &cn->id, cl->caps, &cn->tp);
 	if (rc < 0)
 		return rc;
 	nn_identity ident;

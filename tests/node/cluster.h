@@ -39,6 +39,7 @@ struct cluster {
 	nn_test_rng rng;
 	int pow;
 	nn_node_opts base; /* options every node starts with */
+	uint32_t caps;     /* transport capabilities of new endpoints (NN_TP_CAP_*) [0] */
 	cl_msg *msgs;
 	size_t nmsgs, capmsgs;
 	uint64_t direct_rx;

@@ -35,7 +35,8 @@ static void on_dial_due(nn_timer *t, void *arg)
 	unlink_dial(d);
 	mem_ep *target = mem_hub_lookup(h, &d->addr);
 	int err = 0;
-	if (!target || target == ep || mem_hub_cut(h, ep, target) || mem_hub_cut(h, target, ep))
+	if (!target || target == ep || mem_hub_cut(h, ep, target) || mem_hub_cut(h, target, ep) ||
+	    !mem_ep_admits(target, ep, nn_clock_now(h->clk)))
 		err = NN_EUNREACH;
 	else if (!nn_kad_id_eq(&target->tp.local_id, &d->want))
 		err = NN_EIDMISMATCH;
@@ -92,6 +93,8 @@ int mem_dial_start(mem_ep *ep, const nn_id *want, const nn_addr *addr, void *use
 	/* one round trip on the profile of the dialled pair (or the default for unknown names) */
 	const mem_ep *t = mem_hub_lookup(h, addr);
 	const nn_mem_link *l = t ? mem_hub_link(h, ep, t) : &h->dflt;
+	if (t)
+		mem_ep_open(ep, t); /* our own packets open our NAT toward the peer */
 	nn_time rtt = 2 * l->latency + mem_hub_jitter(h, l->jitter);
 	if (nn_timer_start(h->clk, &d->timer, nn_clock_now(h->clk) + rtt) != 0) {
 		free(d);

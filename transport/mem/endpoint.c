@@ -35,11 +35,42 @@ static int ep_punch(nn_tp *tp, const nn_addr *to)
 		return NN_EADDR;
 	tp->stats.punches_tx++;
 	mem_ep *t = mem_hub_lookup(ep->hub, to);
+	if (t)
+		mem_ep_open(ep, t);
 	if (!t || mem_hub_cut(ep->hub, ep, t) ||
 	    mem_hub_chance(ep->hub, mem_hub_link(ep->hub, ep, t)->loss_ppm))
 		return 0; /* fire and forget, like UDP */
 	t->tp.stats.punches_rx++;
 	return 0;
+}
+
+void mem_ep_open(mem_ep *ep, const mem_ep *peer)
+{
+	for (uint32_t i = 0; i < MEM_NAT_OPENED; i++)
+		if (ep->opened[i].serial == peer->serial) {
+			ep->opened[i].at = nn_clock_now(ep->hub->clk);
+			return;
+		}
+	ep->opened[ep->opened_next].serial = peer->serial;
+	ep->opened[ep->opened_next].at = nn_clock_now(ep->hub->clk);
+	ep->opened_next = (ep->opened_next + 1) % MEM_NAT_OPENED;
+}
+
+bool mem_ep_admits(const mem_ep *ep, const mem_ep *peer, nn_time now)
+{
+	if (!ep->nat)
+		return true;
+	for (uint32_t i = 0; i < MEM_NAT_OPENED; i++)
+		if (ep->opened[i].serial == peer->serial && now - ep->opened[i].at <= ep->nat_timeout)
+			return true;
+	return false;
+}
+
+void nn_mem_endpoint_set_nat(nn_tp *tp, bool on, nn_time timeout)
+{
+	mem_ep *ep = (mem_ep *)tp;
+	ep->nat = on;
+	ep->nat_timeout = timeout > 0 ? timeout : 30 * NN_SEC;
 }
 
 static void ep_destroy(nn_tp *tp)

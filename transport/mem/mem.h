@@ -64,6 +64,12 @@ int nn_mem_endpoint_new(nn_mem_hub *h, const char *name, const nn_id *id, uint32
  * it hashes to the endpoint's NodeID: the test harness is trusted to pass the right one). */
 void nn_mem_endpoint_set_key(nn_tp *tp, const uint8_t ed_pub[32]);
 
+/* A NAT model for tests of hole punching (endpoint-independent mapping, address-and-port-
+ * dependent filtering, i.e. a port-restricted cone): with `on`, a dial *to* this endpoint
+ * succeeds only from an endpoint it punched or dialled within `timeout` (0 = 30 s); the
+ * endpoint's own dials work as before. Established connections are not affected. */
+void nn_mem_endpoint_set_nat(nn_tp *tp, bool on, nn_time timeout);
+
 /* Profile of the direction from -> to (overrides the hub default). */
 int nn_mem_link_set(nn_mem_hub *h, const nn_tp *from, const nn_tp *to, const nn_mem_link *l);
 /* Set the default for every pair without an override. */

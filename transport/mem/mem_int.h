@@ -52,6 +52,8 @@ typedef struct mem_dial {
 	uint8_t kind;
 } mem_dial;
 
+#define MEM_NAT_OPENED 16
+
 typedef struct mem_ep {
 	nn_tp tp; /* first */
 	nn_mem_hub *hub;
@@ -63,7 +65,21 @@ typedef struct mem_ep {
 	mem_conn *conns;
 	mem_dial *dials;
 	uint64_t next_serial;
+	/* NAT model (nn_mem_endpoint_set_nat): inbound dials pass only from endpoints this one
+	 * punched or dialled within `nat_timeout` (a ring of the most recent ones) */
+	bool nat;
+	nn_time nat_timeout;
+	struct {
+		uint32_t serial; /* the peer endpoint's serial, 0 = empty */
+		nn_time at;
+	} opened[MEM_NAT_OPENED];
+	uint32_t opened_next;
 } mem_ep;
+
+/* The NAT model: ep sent to peer (punch or dial), opening its filter toward it. */
+void mem_ep_open(mem_ep *ep, const mem_ep *peer);
+/* Would ep's NAT let an unsolicited dial from peer in? */
+bool mem_ep_admits(const mem_ep *ep, const mem_ep *peer, nn_time now);
 
 typedef struct mem_override {
 	uint64_t key; /* 0 = empty */

@@ -1,0 +1,187 @@
+/* test_nat.c — NAT traversal at the node, on the in-memory transport in virtual time: the
+ * consolidator fed by Pongs, coordinates, dial hygiene, and the punch stage of the connect
+ * cascade (Connect / ConnectAck, volleys, dials from both sides) through the mem transport's
+ * NAT model (a port-restricted cone: inbound dials pass only from endpoints the node punched or
+ * dialled). Real kernel NATs are the `nat` lab suite's job. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/node/cluster.h"
+
+struct done {
+	nn_clock *clk;
+	int calls, status;
+	char how[16], addr[64];
+	nn_time at;
+};
+
+static void on_conn(void *user, int status, const nn_id *target, const char *how,
+		    const char *addr)
+{
+	struct done *d = user;
+	d->calls++;
+	d->status = status;
+	d->at = nn_clock_now(d->clk);
+	snprintf(d->how, sizeof d->how, "%s", how ? how : "-");
+	snprintf(d->addr, sizeof d->addr, "%s", addr ? addr : "-");
+}
+
+static nn_node_stats st(cluster *cl, uint32_t i)
+{
+	nn_node_stats s;
+	nn_node_get_stats(cl->nodes[i].node, &s);
+	return s;
+}
+
+/* 0 is a hub; 1 (A) and 2 (B) hang off it; B (and A when both) sit behind the NAT model. */
+static cluster *trio(uint64_t seed, bool a_nat, bool b_nat, uint32_t caps)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	cluster *cl = cl_new(3, seed, 0, &o);
+	cl->caps = caps;
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	/* NATed nodes dial out to the hub: their NAT lets the hub's side of that edge in */
+	assert_int_equal(cl_bootstrap(cl, 1, 0), 0);
+	assert_int_equal(cl_bootstrap(cl, 2, 0), 0);
+	cl_run(cl, 100 * NN_MS);
+	nn_mem_endpoint_set_nat(cl->nodes[1].tp, a_nat, 0);
+	nn_mem_endpoint_set_nat(cl->nodes[2].tp, b_nat, 0);
+	return cl;
+}
+
+/* B is behind a NAT: A's direct dial cannot get in, the punch stage does (B answers the
+ * Connect once and dials back; A dials B after B's volleys opened its NAT). */
+static void test_punch_through_one_nat(void **state)
+{
+	cluster *cl = trio(41, false, true, NN_TP_CAP_PUNCH);
+	struct done d = {.clk = cl->clk};
+	nn_time t0 = nn_clock_now(cl->clk);
+	assert_int_equal(nn_node_connect(cl->nodes[1].node, &cl->nodes[2].id, 8000, on_conn, &d),
+			 0);
+	cl_run(cl, 6 * NN_SEC);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.status, 0);
+	assert_string_equal(d.how, "punch");
+	printf("# punch through one NAT: %.0f ms virtual (direct stage first)\n",
+	       (double)(d.at - t0) / (double)NN_MS);
+	nn_node_stats a = st(cl, 1), b = st(cl, 2);
+	assert_int_equal(a.connects_tx, 1);
+	assert_int_equal(a.connect_acks_rx, 1);
+	assert_int_equal(a.connects_punched, 1);
+	assert_int_equal(b.connect_acks_tx, 1); /* one answer whatever the copies */
+	assert_true(b.punches_tx >= 1);
+	assert_non_null(nn_routing_edges_find(nn_node_edges(cl->nodes[2].node), &cl->nodes[1].id));
+	cl_free(cl);
+}
+
+/* Both behind the NAT model: still one edge, from whichever side got through first. */
+static void test_punch_both_behind_nat(void **state)
+{
+	cluster *cl = trio(42, true, true, NN_TP_CAP_PUNCH);
+	struct done d = {.clk = cl->clk};
+	assert_int_equal(nn_node_connect(cl->nodes[1].node, &cl->nodes[2].id, 8000, on_conn, &d),
+			 0);
+	cl_run(cl, 6 * NN_SEC);
+	assert_int_equal(d.status, 0);
+	assert_string_equal(d.how, "punch");
+	cl_run(cl, 2 * NN_SEC); /* crossed dials settle on one edge each side */
+	assert_non_null(nn_routing_edges_find(nn_node_edges(cl->nodes[1].node), &cl->nodes[2].id));
+	assert_non_null(nn_routing_edges_find(nn_node_edges(cl->nodes[2].node), &cl->nodes[1].id));
+	cl_free(cl);
+}
+
+/* Without a punch capability the cascade ends after the direct stage with the most telling
+ * error, well before the caller's deadline; with it but the peer behind a NAT that never
+ * answers Connects (no punch capability on its side: it answers, but cannot open its NAT),
+ * the punch stage ends on its own bound, also before the deadline. */
+static void test_stages_are_bounded(void **state)
+{
+	cluster *cl = trio(43, false, true, 0);
+	struct done d = {.clk = cl->clk};
+	nn_time t0 = nn_clock_now(cl->clk);
+	assert_int_equal(nn_node_connect(cl->nodes[1].node, &cl->nodes[2].id, 20000, on_conn, &d),
+			 0);
+	cl_run(cl, 20 * NN_SEC);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.status, NN_EUNREACH);
+	assert_true(d.at - t0 < 3 * NN_SEC);
+	assert_int_equal(st(cl, 1).connects_tx, 0);
+	cl_free(cl);
+
+	/* the target never acknowledges: its Connects are dropped at the hub (blackhole) */
+	cl = trio(44, false, true, NN_TP_CAP_PUNCH);
+	nn_mem_link cut = nn_mem_link_default();
+	cut.blackhole = true;
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[0].tp, cl->nodes[2].tp, &cut), 0);
+	struct done e = {.clk = cl->clk};
+	t0 = nn_clock_now(cl->clk);
+	/* the keys as if a Reply had arrived (the Hello could not reach B either) */
+	assert_int_equal(nn_node_connect(cl->nodes[1].node, &cl->nodes[2].id, 30000, on_conn, &e),
+			 0);
+	struct vkey k;
+	memset(&k, 0, sizeof k);
+	nn_addr_set(&k.addrs[0], "mem", "n2");
+	k.naddrs = 1;
+	nn_node_ops_keys(cl->nodes[1].node, &cl->nodes[2].id, &k);
+	cl_run(cl, 30 * NN_SEC);
+	assert_int_equal(e.calls, 1);
+	assert_int_equal(e.status, NN_EUNREACH);
+	assert_true(e.at - t0 < NN_OP_DIRECT_TAIL + NN_OP_PUNCH_ACK_WAIT + NN_SEC);
+	assert_int_equal(st(cl, 1).connects_tx, 1);
+	assert_int_equal(st(cl, 1).connect_acks_rx, 0);
+	cl_free(cl);
+}
+
+/* Pongs feed the consolidator: two neighbours report our address (mem transport: no subnets),
+ * it is confirmed and, being our own, says "public". Coordinates lead with it only when it is
+ * not one of our own; our own addresses are never dialled. */
+static void test_reflexive_from_pongs_and_dial_hygiene(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.maint.tick_ms = 1000;
+	o.maint.keepalive_sibling_ms = 1000;
+	o.maint.keepalive_finger_ms = 1000;
+	cluster *cl = cl_new(3, 45, 0, &o);
+	assert_int_equal(cl_join(cl, 0, 3), 0);
+	cl_run(cl, 10 * NN_SEC);
+	nn_node *n = cl->nodes[0].node;
+	assert_int_equal(n->nat.type, NN_NAT_PUBLIC);
+	assert_true(n->nat.confirmed);
+	assert_true(n->nat.votes >= 2);
+	nn_addr self;
+	nn_addr_set(&self, "mem", "n0");
+	assert_true(nn_addr_eq(&n->nat.reflexive, &self));
+	nn_addr coords[4];
+	assert_int_equal(nn_node_coords(n, coords, 4), 1);
+	assert_true(nn_addr_eq(&coords[0], &self));
+	assert_false(nn_node_addr_dialable(n, &self));
+	assert_int_equal(nn_node_dial(n, &cl->nodes[1].id, &self, false, false), NN_EADDR);
+	nn_addr other;
+	nn_addr_set(&other, "mem", "n1");
+	assert_true(nn_node_addr_dialable(n, &other));
+	/* an edge that goes takes its report with it */
+	unsigned votes = n->nat.votes;
+	cl_kill(cl, 2, false);
+	cl_run(cl, 100 * NN_SEC); /* the dead sibling is reaped */
+	assert_true(n->nat.voters < votes || !n->nat.confirmed);
+	cl_free(cl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_punch_through_one_nat),
+		cmocka_unit_test(test_punch_both_behind_nat),
+		cmocka_unit_test(test_stages_are_bounded),
+		cmocka_unit_test(test_reflexive_from_pongs_and_dial_hygiene),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
