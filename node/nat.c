@@ -19,6 +19,7 @@
  *   whole overlay lives on this host (every address we advertise is loopback).
  */
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "node/node_impl.h"
@@ -208,4 +209,21 @@ void nn_node_punch_volley(nn_node *n, struct nn_op *op)
 	for (unsigned i = 0; i < op->ncand; i++)
 		if (nn_tp_punch(n->tp, &op->cand[i]) == 0)
 			n->stats.punches_tx++;
+}
+
+void nn_node_nat_info(nn_node *n, nn_nat_info *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!n)
+		return;
+	const nn_nat_verdict *v = &n->nat;
+	out->type = nn_nat_type_name(v->type);
+	if (v->confirmed)
+		snprintf(out->reflexive, sizeof out->reflexive, "%.*s", (int)v->reflexive.ep_len,
+			 v->reflexive.ep);
+	out->reporters = v->reporters;
+	out->voters = v->voters;
+	out->votes = v->votes;
+	out->subnets = v->vote_subnets;
+	out->filtering_open = v->filter == NN_NAT_FILTER_OPEN;
 }

@@ -294,6 +294,21 @@ int nn_node_open(nn_node *n, const uint8_t *box, size_t len, uint8_t *out, size_
 		 size_t *out_len, nn_id *sender);
 
 /* ---- introspection ---- */
+/* What the node believes about its own NAT, and why (like `tailscale netcheck`). Local policy:
+ * an address is confirmed when neighbours in at least two subnets report it; neighbours on
+ * private or loopback addresses do not vote; "symmetric" needs three different mappings
+ * reported from more than one subnet. */
+typedef struct nn_nat_info {
+	const char *type;    /* "unknown", "public", "cone" or "symmetric" */
+	char reflexive[64];  /* the confirmed reflexive "host:port", or "" */
+	unsigned reporters;  /* neighbours whose report we hold */
+	unsigned voters;     /* of them, those that vote on the public mapping */
+	unsigned votes;      /* voters naming the confirmed address */
+	unsigned subnets;    /* distinct subnets among those */
+	bool filtering_open; /* an unsolicited inbound connection was seen */
+} nn_nat_info;
+void nn_node_nat_info(nn_node *n, nn_nat_info *out);
+
 typedef struct nn_peer_info {
 	nn_id id;
 	char addr[64];   /* observed remote address */
