@@ -144,6 +144,8 @@ struct nn_op {
 	nn_time next_dial;
 	/* punch stage */
 	uint8_t punch_nonce[NN_NAT_NONCE_LEN];
+	bool connect_sent;    /* a Connect for this op is out (with the direct stage or after) */
+	nn_time ack_by;       /* its ConnectAck is awaited until then */
 	bool acked;           /* the ConnectAck arrived (or, for a punchback, the Connect) */
 	unsigned volleys;     /* punch volleys sent */
 	nn_time next_volley;

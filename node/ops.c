@@ -10,7 +10,8 @@
  * the verified addresses (RFC 8305 style: one attempt every NN_OP_STAGGER, the next one at once
  * when an attempt fails, the stage ends NN_OP_DIRECT_TAIL after its last attempt or when every
  * attempt failed) → punch (Connect/ConnectAck over the overlay, volleys and dials from both
- * sides, nat.c; each wait bounded) → relay (not built yet) → the most meaningful error. An edge
+ * sides, nat.c; the Connect leaves with the first direct dial unless both sides are plainly
+ * public; each wait bounded) → relay (not built yet) → the most meaningful error. An edge
  * to the target that comes up by any route (we dialled, it dialled us, maintenance) completes
  * the call; later winners of the same race are closed by conn.c.
  */
@@ -160,7 +161,15 @@ static void stage_next(nn_node *n, struct nn_op *op)
 	switch (op->stage) {
 	case NN_STAGE_DIRECT:
 		if (op->kind != NN_OP_PUNCHBACK && (n->tp->caps & NN_TP_CAP_PUNCH)) {
-			punch_start(n, op);
+			if (!op->connect_sent) {
+				punch_start(n, op);
+				return;
+			}
+			/* the Connect went out with the direct stage: wait for its Ack, no longer than
+			 * its own bound */
+			op->stage = NN_STAGE_PUNCH;
+			op->stage_end = op->ack_by;
+			op_arm(n, op);
 			return;
 		}
 		/* fall through */
@@ -195,14 +204,21 @@ static void dial_next(nn_node *n, struct nn_op *op)
  * volleys to every candidate (the Ack's addresses first, then the Reply's) and, with the second
  * volley, a dial to each. A punchback (the target's half) starts at the volleys. The stage ends
  * NN_OP_PUNCH_TAIL after the dials, or when every dial failed. */
+static int send_connect(nn_node *n, struct nn_op *op)
+{
+	op->acked = false;
+	op->volleys = 0;
+	op->ack_by = nn_node_now(n) + NN_OP_PUNCH_ACK_WAIT;
+	int rc = nn_node_send_connect(n, op);
+	op->connect_sent = rc == 0;
+	return rc;
+}
+
 static void punch_start(nn_node *n, struct nn_op *op)
 {
 	op->stage = NN_STAGE_PUNCH;
-	op->acked = false;
-	op->volleys = 0;
-	op->dials_out = 0;
-	op->stage_end = nn_node_now(n) + NN_OP_PUNCH_ACK_WAIT;
-	int rc = nn_node_send_connect(n, op);
+	int rc = send_connect(n, op);
+	op->stage_end = op->ack_by;
 	if (rc < 0) {
 		note_err(op, rc == NN_EUNROUTABLE ? NN_EUNREACH : rc);
 		stage_next(n, op);
@@ -234,8 +250,7 @@ static void punch_candidates(nn_node *n, struct nn_op *op, const nn_addr *first,
 static void punch_go(nn_node *n, struct nn_op *op, nn_time end)
 {
 	op->acked = true;
-	op->volleys = 0;
-	op->dials_out = 0;
+	op->volleys = 0; /* dials_out keeps counting direct dials still in flight */
 	op->next_volley = nn_node_now(n);
 	op->stage_end = end;
 	if (!op->ncand)
@@ -275,10 +290,12 @@ void nn_node_ops_connect_ack(nn_node *n, const nn_id *origin, const nn_nat_conne
 	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
 		struct nn_op *op = op_at(n, i);
 		if ((op->kind != NN_OP_CONNECT && op->kind != NN_OP_DIRECT) ||
-		    op->stage != NN_STAGE_PUNCH || op->acked || !nn_kad_id_eq(&op->target, origin) ||
+		    (op->stage != NN_STAGE_PUNCH && op->stage != NN_STAGE_DIRECT) ||
+		    !op->connect_sent || op->acked || !nn_kad_id_eq(&op->target, origin) ||
 		    sodium_memcmp(op->punch_nonce, m->nonce, NN_NAT_NONCE_LEN))
 			continue;
 		n->stats.connect_acks_rx++;
+		op->stage = NN_STAGE_PUNCH; /* direct dials still in flight may yet win */
 		punch_candidates(n, op, m->addrs, m->naddrs);
 		punch_go(n, op, nn_node_now(n) + NN_OP_VOLLEYS * NN_OP_VOLLEY_GAP + NN_OP_PUNCH_TAIL);
 		punch_tick(n, op);
@@ -324,6 +341,13 @@ static void direct_check(nn_node *n, struct nn_op *op)
 		op_arm(n, op);
 }
 
+/* We are not behind a NAT (confirmed) and the target advertises exactly one address, a
+ * public one: a direct dial is all it takes. */
+static bool plainly_public(nn_node *n, const struct vkey *k)
+{
+	return n->nat.type == NN_NAT_PUBLIC && k->naddrs == 1 && nn_nat_addr_public(&k->addrs[0]);
+}
+
 static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 {
 	op->stage = NN_STAGE_DIRECT;
@@ -340,6 +364,12 @@ static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 	if (!op->ncand)
 		note_err(op, NN_EUNREACH);
 	dial_next(n, op);
+	/* Punch alongside (local policy): unless both sides are plainly public, the Connect goes
+	 * out with the first direct dial, so a NATed target starts its half while our direct
+	 * attempts run, and a connect through NATs costs one round of signalling, not the direct
+	 * stage's timeouts first. */
+	if (op->kind != NN_OP_PUNCHBACK && (n->tp->caps & NN_TP_CAP_PUNCH) && !plainly_public(n, k))
+		(void)send_connect(n, op);
 	direct_check(n, op);
 }
 
@@ -348,8 +378,8 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
 {
 	snprintf(op->won_addr, sizeof op->won_addr, "%.*s", (int)c->remote_addr.ep_len,
 		 c->remote_addr.ep);
-	op->how = op->stage == NN_STAGE_PUNCH ? "punch" : "direct";
-	if (op->stage == NN_STAGE_PUNCH && op->kind != NN_OP_PUNCHBACK)
+	op->how = op->acked ? "punch" : "direct";
+	if (op->acked && op->kind != NN_OP_PUNCHBACK)
 		n->stats.connects_punched++;
 	int st = 0;
 	if (op->kind == NN_OP_DIRECT) {

@@ -69,7 +69,7 @@ static void test_punch_through_one_nat(void **state)
 	assert_int_equal(d.calls, 1);
 	assert_int_equal(d.status, 0);
 	assert_string_equal(d.how, "punch");
-	printf("# punch through one NAT: %.0f ms virtual (direct stage first)\n",
+	printf("# punch through one NAT: %.0f ms virtual (Connect alongside the direct stage)\n",
 	       (double)(d.at - t0) / (double)NN_MS);
 	nn_node_stats a = st(cl, 1), b = st(cl, 2);
 	assert_int_equal(a.connects_tx, 1);
