@@ -37,7 +37,12 @@ static void on_ping(nn_node *n, nn_conn *c, const nn_frame *f)
 static void on_pong(nn_node *n, nn_conn *c, const nn_frame *f)
 {
 	nn_addr observed;
-	if (nn_routing_pong_decode(f->payload, f->len, &observed) < 0) {
+	int rc = nn_routing_pong_decode(f->payload, f->len, &observed);
+	if (rc == NN_EADDR) {
+		n->stats.dropped_bad_addr++;
+		return;
+	}
+	if (rc < 0) {
 		n->stats.dropped_malformed++;
 		return;
 	}

@@ -344,6 +344,7 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(connects_failed, "connect calls that failed or timed out")                        \
 	X(direct_tx, "App frames sent over direct edges")                                   \
 	X(dropped_box, "sealed boxes that failed to open (any reason)")                     \
+	X(dropped_bad_addr, "peer addresses outside the host:port grammar (dropped at decode)")\
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")
