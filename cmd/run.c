@@ -118,7 +118,9 @@ static void say(struct daemon *d, int level, const char *fmt, ...)
 static void on_log(void *user, int level, const char *line)
 {
 	(void)user;
-	fprintf(stderr, "%s: %s\n", level_name(level), line);
+	fprintf(stderr, "%s: ", level_name(level));
+	nn_console_put_text(stderr, line, strlen(line), false); /* no raw control byte */
+	fputc('\n', stderr);
 }
 
 static void on_message(void *user, const nn_id *from, const uint8_t *data, size_t len)
