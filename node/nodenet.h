@@ -71,7 +71,8 @@ extern "C" {
 	X(ESTATE,        -32, "operation not valid in the current state")           \
 	X(EWRONGTARGET,  -33, "reply keys do not hash to the target NodeID")        \
 	X(ENONCE,        -34, "nonce does not match a pending request")             \
-	X(EINTERNAL,     -35, "internal error")
+	X(EINTERNAL,     -35, "internal error")                                    \
+	X(EINSECURE,     -36, "secret file open to group or others (want mode 0600)")
 
 enum nn_err {
 	NN_OK = 0,
@@ -104,8 +105,9 @@ char *nn_id_format(char out[65], const nn_id *id);
 
 /* ---- identities ---- */
 #define NN_SEED_BYTES 32
-/* Load a seed file (exactly 32 bytes). NN_ENOENT (missing), NN_ECORRUPT (wrong size or type),
- * NN_EIO. */
+/* Load a seed file (exactly 32 bytes, a regular file). NN_ENOENT (missing), NN_ECORRUPT (wrong
+ * size or type), NN_EINSECURE (readable, writable or executable by group or others: mode & 077;
+ * nothing is read, like ssh with a private key; chmod 600 fixes it), NN_EIO. */
 int nn_seed_load(const char *path, uint8_t seed[NN_SEED_BYTES]);
 /* Save atomically with mode 0600; never replaces an existing file (NN_EEXIST). */
 int nn_seed_save(const char *path, const uint8_t seed[NN_SEED_BYTES]);
