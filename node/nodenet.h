@@ -12,7 +12,8 @@
  * `struct ev_loop *` to nn_node_new and run that loop yourself). Every call below must be made
  * on that thread (from callbacks, or before the loop runs), except the two marked THREAD-SAFE:
  * nn_node_stop() and nn_node_call(), which hand work to the loop thread. Callbacks run on the
- * loop thread and must not block; the data they receive is valid only during the call.
+ * loop thread and must not block; the data they receive is valid only during the call. Every
+ * call is allowed from a callback except nn_node_free() (refused with NN_ESTATE there).
  *
  * Ownership: the node copies what it keeps from options and arguments; the seed is wiped from
  * the node's memory when it is freed. Sends never block and never take ownership of the buffer.
@@ -187,8 +188,12 @@ struct ev_loop;
  * node attaches to the host's loop, which the host runs. */
 int nn_node_new(nn_node **out, const nn_node_opts *o, struct ev_loop *loop);
 /* Free the node: closes every edge and the socket (no Leave is sent: call nn_node_stop() and
- * let the loop finish first for a graceful exit). NULL is fine. */
-void nn_node_free(nn_node *n);
+ * let the loop finish first for a graceful exit). NULL is fine. Returns 0, or NN_ESTATE without
+ * freeing anything when called from inside one of this node's callbacks (nn_node_callbacks, a
+ * completion callback, a function run by nn_node_call): the node and its transport are on the
+ * stack below the callback. Call nn_node_stop() there instead and free the node after its loop
+ * returned. */
+int nn_node_free(nn_node *n);
 /* Run the node's own loop until nn_node_stop(). NN_ESTATE when attached to a host loop. */
 int nn_node_run(nn_node *n);
 /* THREAD-SAFE. Graceful stop: send Leave to every edge, give the transport ~200 ms to put
