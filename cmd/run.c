@@ -291,9 +291,10 @@ static int serve(struct daemon *d)
 	do
 		ev_run(d->loop, 0);
 	while (!d->stopping);
-	/* The node breaks the loop right after closing its connections; the transport reports
-	 * them closed at its next flush. Let that happen before nn_node_free(): freeing with
-	 * connections still open trips a use-after-free in node.c (reported to node/). */
+	/* The node breaks the loop right after closing its connections; the transport puts their
+	 * CONNECTION_CLOSE on the wire and reports them closed at its next flush. Give it DRAIN_S
+	 * for that, so the free finds an idle endpoint (nn_node_free() with connections still
+	 * open is safe too: it forgets them before the transport frees them). */
 	ev_timer_stop(d->loop, &d->guard);
 	ev_timer_init(&d->guard, on_drained, DRAIN_S, 0);
 	ev_timer_start(d->loop, &d->guard);
