@@ -1,7 +1,8 @@
 /* nat.h — NAT traversal logic (not built yet): reflexive-address consolidation, punch and relay
  * signalling codecs, and the connect strategy. Pure: no I/O, time passed in.
  *
- * What it will hold (docs: ../shared/reference/nodenet-v1-facts.md §10, §13.4–§13.7):
+ * What it will hold (the NAT messages, types 10-14, listed in docs/PROTOCOL.md; their layouts
+ * are documented there as they land):
  * - the consolidator: Pong reports of our observed address, tagged by the reporter's subnet;
  *   an address is confirmed only when reporters in different subnets agree, private-range
  *   reporters do not vote on the public mapping, and a symmetric NAT is declared only on
