@@ -109,16 +109,11 @@ void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
 		if (n->stopping || nn_node_register(n, c) < 0)
 			return;
 	}
-	switch (f.type) {
-	case NN_T_ROUTE:
-	case NN_T_LOOKUP:
-	case NN_T_NEIGHBORS:
-	case NN_T_HELLO:
-	case NN_T_REPLY:
-	case NN_T_CONNECT:
-	case NN_T_CONNECT_ACK:
+	if (nn_routing_is_routed_type(f.type)) { /* routing knows which types are routed */
 		nn_node_route_frame(n, c, f.type, pkt->data, pkt->len);
-		break;
+		return;
+	}
+	switch (f.type) {
 	case NN_T_PING:
 		on_ping(n, c, &f);
 		break;
