@@ -154,22 +154,48 @@ static void put_hex(FILE *f, const uint8_t *p, size_t len)
 	fwrite(chunk, 1, o, f);
 }
 
-/* A JSON string literal (quotes included); bytes are copied as they are except '"', '\\'
- * and control characters, so valid UTF-8 stays valid. */
+/* A JSON string literal (quotes included). Printable UTF-8 (nn_console_printable) is copied
+ * as it is except '"' and '\\'; any other string is escaped to pure ASCII: control bytes, DEL
+ * and every byte >= 0x80 as \u00XX, so a peer's bytes never reach stdout raw and the output
+ * stays valid UTF-8 whatever they were. */
 static void put_json_str(FILE *f, const char *s, size_t len)
 {
+	bool utf8 = nn_console_printable((const uint8_t *)s, len);
 	fputc('"', f);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch == '"' || ch == '\\')
 			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
+		else if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && !utf8))
 			fprintf(f, "\\u%04x", ch);
 		else
 			fputc(ch, f);
 	}
 	fputc('"', f);
 }
+
+void nn_console_put_text(FILE *f, const char *s, size_t len, bool token)
+{
+	static const char digits[] = "0123456789abcdef";
+	if (token && len == 0) {
+		fputc('-', f);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch > 0x20 && ch < 0x7f && ch != '\\') {
+			fputc(ch, f);
+		} else if (ch == ' ' && !token) {
+			fputc(' ', f);
+		} else {
+			fputs("\\x", f);
+			fputc(digits[ch >> 4], f);
+			fputc(digits[ch & 15], f);
+		}
+	}
+}
+
+static void put_token(FILE *f, const char *s) { nn_console_put_text(f, s, strlen(s), true); }
 
 static void put_json_cstr(FILE *f, const char *s) { put_json_str(f, s, strlen(s)); }
 
@@ -212,16 +238,14 @@ void nn_console_error(nn_console *c, int err, const char *message)
 {
 	char msg[256];
 	snprintf(msg, sizeof msg, "%s", message ? message : nn_strerror(err));
-	for (char *p = msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
 	if (c->json) {
 		begin_json(c, "error");
 		field(c, "name", nn_errname(err));
 		field(c, "message", msg);
 		end_object(c);
 	} else {
-		fprintf(c->out, "error %s %s", nn_errname(err), msg);
+		fprintf(c->out, "error %s ", nn_errname(err));
+		nn_console_put_text(c->out, msg, strlen(msg), false);
 		end_event(c);
 	}
 }
@@ -245,7 +269,8 @@ void nn_console_start(nn_console *c)
 			field(c, "addr", addrs[i]);
 			end_object(c);
 		} else {
-			fprintf(c->out, "listening %s", addrs[i]);
+			fputs("listening ", c->out);
+			put_token(c->out, addrs[i]);
 			end_event(c);
 		}
 	}
@@ -271,7 +296,9 @@ void nn_console_recv(nn_console *c, const nn_id *from, const uint8_t *data, size
 		return;
 	}
 	fprintf(c->out, "recv %s ", hex);
-	if (text) {
+	/* printable UTF-8 has no control byte, newline or ESC: it is shown as sent, unless it
+	 * could pass for the hex form of another payload */
+	if (text && !(len >= 4 && !memcmp(data, "hex:", 4))) {
 		fwrite(data, 1, len, c->out);
 	} else {
 		fputs("hex:", c->out);
@@ -291,6 +318,28 @@ static void print_end(nn_console *c)
 	}
 }
 
+void nn_console_peer(nn_console *c, const nn_peer_info *p)
+{
+	char hex[65], addr[sizeof p->addr];
+	nn_id_format(hex, &p->id);
+	snprintf(addr, sizeof addr, "%.*s", (int)sizeof p->addr - 1, p->addr);
+	const char *dir = p->inbound ? "in" : "out";
+	const char *role = p->sibling ? "sibling" : "finger";
+	if (c->json) {
+		begin_json(c, "peer");
+		field(c, "id", hex);
+		field(c, "addr", addr);
+		field(c, "dir", dir);
+		field(c, "role", role);
+		end_object(c);
+	} else {
+		fprintf(c->out, "peer %s ", hex);
+		put_token(c->out, addr);
+		fprintf(c->out, " %s %s", dir, role);
+		end_event(c);
+	}
+}
+
 static void cmd_peers(nn_console *c)
 {
 	size_t n = nn_node_peers(c->node, NULL, 0);
@@ -302,24 +351,8 @@ static void cmd_peers(nn_console *c)
 	size_t k = nn_node_peers(c->node, p, n);
 	if (k > n)
 		k = n;
-	for (size_t i = 0; i < k; i++) {
-		char hex[65];
-		nn_id_format(hex, &p[i].id);
-		const char *dir = p[i].inbound ? "in" : "out";
-		const char *role = p[i].sibling ? "sibling" : "finger";
-		if (c->json) {
-			begin_json(c, "peer");
-			field(c, "id", hex);
-			field(c, "addr", p[i].addr);
-			field(c, "dir", dir);
-			field(c, "role", role);
-			end_object(c);
-		} else {
-			fprintf(c->out, "peer %s %s %s %s", hex, p[i].addr[0] ? p[i].addr : "-", dir,
-				role);
-			end_event(c);
-		}
-	}
+	for (size_t i = 0; i < k; i++)
+		nn_console_peer(c, &p[i]);
 	free(p);
 	print_end(c);
 }
@@ -345,15 +378,10 @@ static void cmd_stats(nn_console *c)
 }
 
 /* ---- asynchronous answers ---- */
-static void on_keys(void *user, int status, const nn_id *target, const nn_peer_keys *k)
+void nn_console_keys(nn_console *c, const nn_peer_keys *k)
 {
-	nn_console *c = user;
-	char hex[65];
-	(void)target;
-	if (status < 0) {
-		nn_console_error(c, status, NULL);
-		return;
-	}
+	char hex[65], addr[sizeof k->addrs[0]];
+	size_t naddrs = k->naddrs < NN_NODE_MAX_ADDRS ? k->naddrs : NN_NODE_MAX_ADDRS;
 	nn_id_format(hex, &k->id);
 	if (c->json) {
 		begin_json(c, "keys");
@@ -363,10 +391,11 @@ static void on_keys(void *user, int status, const nn_id *target, const nn_peer_k
 		fputs("\",\"x_pub\":\"", c->out);
 		put_hex(c->out, k->x_pub, sizeof k->x_pub);
 		fputs("\",\"addrs\":[", c->out);
-		for (size_t i = 0; i < k->naddrs; i++) {
+		for (size_t i = 0; i < naddrs; i++) {
 			if (i)
 				fputc(',', c->out);
-			put_json_cstr(c->out, k->addrs[i]);
+			snprintf(addr, sizeof addr, "%.*s", (int)sizeof addr - 1, k->addrs[i]);
+			put_json_cstr(c->out, addr);
 		}
 		fputc(']', c->out);
 		end_object(c);
@@ -376,20 +405,17 @@ static void on_keys(void *user, int status, const nn_id *target, const nn_peer_k
 	put_hex(c->out, k->ed_pub, sizeof k->ed_pub);
 	fputc(' ', c->out);
 	put_hex(c->out, k->x_pub, sizeof k->x_pub);
-	for (size_t i = 0; i < k->naddrs; i++)
-		fprintf(c->out, " %s", k->addrs[i]);
+	for (size_t i = 0; i < naddrs; i++) {
+		snprintf(addr, sizeof addr, "%.*s", (int)sizeof addr - 1, k->addrs[i]);
+		fputc(' ', c->out);
+		put_token(c->out, addr);
+	}
 	end_event(c);
 }
 
-static void on_connected(void *user, int status, const nn_id *target, const char *how,
-			 const char *addr)
+void nn_console_connected(nn_console *c, const nn_id *target, const char *how, const char *addr)
 {
-	nn_console *c = user;
 	char hex[65];
-	if (status < 0) {
-		nn_console_error(c, status, NULL);
-		return;
-	}
 	nn_id_format(hex, target);
 	if (c->json) {
 		begin_json(c, "connected");
@@ -398,9 +424,32 @@ static void on_connected(void *user, int status, const nn_id *target, const char
 		field(c, "addr", addr);
 		end_object(c);
 	} else {
-		fprintf(c->out, "connected %s %s %s", hex, how, addr);
+		fprintf(c->out, "connected %s ", hex);
+		put_token(c->out, how);
+		fputc(' ', c->out);
+		put_token(c->out, addr);
 		end_event(c);
 	}
+}
+
+static void on_keys(void *user, int status, const nn_id *target, const nn_peer_keys *k)
+{
+	nn_console *c = user;
+	(void)target;
+	if (status < 0)
+		nn_console_error(c, status, NULL);
+	else
+		nn_console_keys(c, k);
+}
+
+static void on_connected(void *user, int status, const nn_id *target, const char *how,
+			 const char *addr)
+{
+	nn_console *c = user;
+	if (status < 0)
+		nn_console_error(c, status, NULL);
+	else
+		nn_console_connected(c, target, how, addr);
 }
 
 static void on_direct_done(void *user, int status, const nn_id *target)

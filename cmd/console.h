@@ -6,7 +6,7 @@
  *                    | keys <hex> <ed_pub-hex> <x_pub-hex> <addr>...   (rendezvous)
  *                    | connected <hex> direct <addr>                 (connect)
  *                    | recv <from-hex> <text>   (text is "hex:<hex>" unless the payload is
- *                      printable UTF-8 without control characters)
+ *                      printable UTF-8 without control characters, not beginning "hex:")
  *                    | peer <hex> <addr> <in|out> <sibling|finger> ... end
  *                    | stat <name> <value> ... end
  * With json, each event is one JSON object per line with the same fields:
@@ -18,6 +18,15 @@
  * send, direct, rendezvous and connect answer asynchronously (direct, rendezvous and connect
  * after the network answered or their 10 s deadline), so other events may come first; each
  * command gets exactly one answer (ok / keys / connected / error).
+ *
+ * Nothing a peer sends reaches stdout raw (addresses, payloads, anything from the network): in
+ * text mode every field but the recv text is a token of bytes 0x21..0x7e, any other byte (a
+ * space, control byte, ESC, non-ASCII byte, '\') written as \xHH, an empty one as "-"; the
+ * error message is free text with the same escapes except the space; the recv text is shown as
+ * sent only when it is printable UTF-8 (no C0/C1 control, DEL, U+2028/9) and does not begin
+ * with "hex:", else as hex:<hex>. In JSON, strings are JSON-escaped and a string that is not
+ * printable UTF-8 is escaped to pure ASCII (\u00XX per byte). So no event can forge another
+ * one, nor drive a terminal.
  *
  * The parser is pure and never trusts its input: any byte sequence gives either a command or
  * an error. Lines longer than NN_CONSOLE_MAX_LINE are refused whole (one error event) and
@@ -86,8 +95,15 @@ void nn_console_exec(nn_console *c, const char *line, size_t len);
 
 /* Events. */
 void nn_console_start(nn_console *c);  /* id + listening lines */
+void nn_console_keys(nn_console *c, const nn_peer_keys *k);      /* a rendezvous answer */
+void nn_console_connected(nn_console *c, const nn_id *target, const char *how, const char *addr);
+void nn_console_peer(nn_console *c, const nn_peer_info *p);      /* one line of "peers" */
 void nn_console_recv(nn_console *c, const nn_id *from, const uint8_t *data, size_t len);
 void nn_console_error(nn_console *c, int err, const char *message);
 void nn_console_ok(nn_console *c);
+
+/* Write len bytes of s for a text line with the escapes above: token (a field: no spaces,
+ * empty as "-") or free text (spaces kept). Also for log lines on stderr. */
+void nn_console_put_text(FILE *f, const char *s, size_t len, bool token);
 
 #endif

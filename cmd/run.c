@@ -118,7 +118,9 @@ static void say(struct daemon *d, int level, const char *fmt, ...)
 static void on_log(void *user, int level, const char *line)
 {
 	(void)user;
-	fprintf(stderr, "%s: %s\n", level_name(level), line);
+	fprintf(stderr, "%s: ", level_name(level));
+	nn_console_put_text(stderr, line, strlen(line), false); /* no raw control byte */
+	fputc('\n', stderr);
 }
 
 static void on_message(void *user, const nn_id *from, const uint8_t *data, size_t len)
@@ -289,9 +291,10 @@ static int serve(struct daemon *d)
 	do
 		ev_run(d->loop, 0);
 	while (!d->stopping);
-	/* The node breaks the loop right after closing its connections; the transport reports
-	 * them closed at its next flush. Let that happen before nn_node_free(): freeing with
-	 * connections still open trips a use-after-free in node.c (reported to node/). */
+	/* The node breaks the loop right after closing its connections; the transport puts their
+	 * CONNECTION_CLOSE on the wire and reports them closed at its next flush. Give it DRAIN_S
+	 * for that, so the free finds an idle endpoint (nn_node_free() with connections still
+	 * open is safe too: it forgets them before the transport frees them). */
 	ev_timer_stop(d->loop, &d->guard);
 	ev_timer_init(&d->guard, on_drained, DRAIN_S, 0);
 	ev_timer_start(d->loop, &d->guard);

@@ -106,6 +106,12 @@ int nn_cmd_load_or_mint(const char *path, int difficulty, uint8_t seed[NN_SEED_B
 			goto fail;
 		}
 		*minted = 1;
+	} else if (rc == NN_EINSECURE) {
+		struct stat st;
+		unsigned mode = stat(path, &st) == 0 ? (unsigned)(st.st_mode & 0777) : 0;
+		snprintf(err, errcap, "seed file %s is accessible by group or others (mode %04o): "
+			 "it is the node's only secret; run: chmod 600 %s", path, mode, path);
+		goto fail;
 	} else if (rc == NN_ECORRUPT) {
 		snprintf(err, errcap, "seed file %s is corrupt: want exactly 32 bytes in a regular file "
 			 "(left untouched)", path);

@@ -17,8 +17,9 @@
 int nn_cmd_default_seed_path(char *buf, size_t cap);
 
 /* Load path (minting and saving it when missing) into seed and its NodeID into id; the NodeID
- * must meet difficulty (NN_EPOW). On failure returns an NN_E* code and a one-line reason in
- * err, and seed is wiped. *minted tells which happened. */
+ * must meet difficulty (NN_EPOW). A seed file open to group or others is refused
+ * (NN_EINSECURE, from nn_seed_load; the reason says "chmod 600 <path>"). On failure returns an
+ * NN_E* code and a one-line reason in err, and seed is wiped. *minted tells which happened. */
 int nn_cmd_load_or_mint(const char *path, int difficulty, uint8_t seed[NN_SEED_BYTES], nn_id *id,
 			int *minted, char *err, size_t errcap);
 

@@ -66,8 +66,10 @@ int nn_hkdf_sha256_expand(uint8_t *okm, size_t okm_len, const uint8_t prk[32],
 			  const uint8_t *info, size_t info_len);
 
 /* Seed file. load: NN_ENOENT if missing, NN_ECORRUPT if not exactly 32 bytes or not a regular
- * file, NN_EIO otherwise. save: writes a temporary file (0600) beside path, fsyncs it and
- * renames it into place without replacing anything: NN_EEXIST if path exists. */
+ * file (a symlink is not followed), NN_EINSECURE if its mode gives group or others any access
+ * (mode & 077: like ssh with a private key, the secret is not used; chmod 600 fixes it),
+ * NN_EIO otherwise. save: writes a temporary file (0600) beside path, fsyncs it and renames it
+ * into place without replacing anything: NN_EEXIST if path exists. */
 int nn_identity_seed_load(const char *path, uint8_t seed[NN_SEED_LEN]);
 int nn_identity_seed_save(const char *path, const uint8_t seed[NN_SEED_LEN]);
 

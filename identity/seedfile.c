@@ -1,4 +1,5 @@
-/* seedfile.c — the 32-byte seed file: strict load, atomic no-clobber save with mode 0600. */
+/* seedfile.c — the 32-byte seed file: strict load (mode 0600 or stricter), atomic no-clobber
+ * save with mode 0600. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +25,8 @@ int nn_identity_seed_load(const char *path, uint8_t seed[NN_SEED_LEN])
 		rc = NN_EIO;
 	else if (!S_ISREG(st.st_mode) || st.st_size != NN_SEED_LEN)
 		rc = NN_ECORRUPT;
+	else if (st.st_mode & 077)
+		rc = NN_EINSECURE; /* like ssh with a private key: never use an exposed secret */
 	else {
 		size_t got = 0;
 		while (got < sizeof buf) {

@@ -47,7 +47,8 @@
 	X(ESTATE,        -32, "operation not valid in the current state")           \
 	X(EWRONGTARGET,  -33, "reply keys do not hash to the target NodeID")        \
 	X(ENONCE,        -34, "nonce does not match a pending request")             \
-	X(EINTERNAL,     -35, "internal error")
+	X(EINTERNAL,     -35, "internal error")                                    \
+	X(EINSECURE,     -36, "secret file open to group or others (want mode 0600)")
 
 enum nn_err {
 	NN_OK = 0,

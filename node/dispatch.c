@@ -37,7 +37,12 @@ static void on_ping(nn_node *n, nn_conn *c, const nn_frame *f)
 static void on_pong(nn_node *n, nn_conn *c, const nn_frame *f)
 {
 	nn_addr observed;
-	if (nn_routing_pong_decode(f->payload, f->len, &observed) < 0) {
+	int rc = nn_routing_pong_decode(f->payload, f->len, &observed);
+	if (rc == NN_EADDR) {
+		n->stats.dropped_bad_addr++;
+		return;
+	}
+	if (rc < 0) {
 		n->stats.dropped_malformed++;
 		return;
 	}
@@ -104,16 +109,11 @@ void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
 		if (n->stopping || nn_node_register(n, c) < 0)
 			return;
 	}
-	switch (f.type) {
-	case NN_T_ROUTE:
-	case NN_T_LOOKUP:
-	case NN_T_NEIGHBORS:
-	case NN_T_HELLO:
-	case NN_T_REPLY:
-	case NN_T_CONNECT:
-	case NN_T_CONNECT_ACK:
+	if (nn_routing_is_routed_type(f.type)) { /* routing knows which types are routed */
 		nn_node_route_frame(n, c, f.type, pkt->data, pkt->len);
-		break;
+		return;
+	}
+	switch (f.type) {
 	case NN_T_PING:
 		on_ping(n, c, &f);
 		break;

@@ -182,6 +182,62 @@ size_t nn_node_addrs(nn_node *n, char (*out)[64], size_t cap)
 	return s->naddrs;
 }
 
+/* ---- application callbacks: trampolines that mark the application on the stack ---- */
+static void tr_message(void *u, const nn_id *from, const uint8_t *data, size_t len)
+{
+	nn_node *n = u;
+	n->in_app++;
+	n->app.on_message(n->app.user, from, data, len);
+	n->in_app--;
+}
+
+static void tr_direct(void *u, const nn_id *from, const uint8_t *data, size_t len)
+{
+	nn_node *n = u;
+	n->in_app++;
+	n->app.on_direct(n->app.user, from, data, len);
+	n->in_app--;
+}
+
+static bool tr_admit(void *u, const nn_id *peer, bool inbound)
+{
+	nn_node *n = u;
+	n->in_app++;
+	bool ok = n->app.admit_edge(n->app.user, peer, inbound);
+	n->in_app--;
+	return ok;
+}
+
+static void tr_edge(void *u, const nn_id *peer, bool up)
+{
+	nn_node *n = u;
+	n->in_app++;
+	n->app.on_edge(n->app.user, peer, up);
+	n->in_app--;
+}
+
+static void tr_log(void *u, int level, const char *line)
+{
+	nn_node *n = u;
+	n->in_app++;
+	n->app.on_log(n->app.user, level, line);
+	n->in_app--;
+}
+
+/* The node calls its callbacks through opts.cb (NULL stays NULL: "no callback"). */
+static void install_callbacks(nn_node *n, const nn_node_callbacks *app)
+{
+	n->app = *app;
+	n->opts.cb = (nn_node_callbacks){
+		.user = n,
+		.on_message = app->on_message ? tr_message : NULL,
+		.on_direct = app->on_direct ? tr_direct : NULL,
+		.admit_edge = app->admit_edge ? tr_admit : NULL,
+		.on_edge = app->on_edge ? tr_edge : NULL,
+		.on_log = app->on_log ? tr_log : NULL,
+	};
+}
+
 /* ---- construction ---- */
 void nn_node_rand_bytes(nn_node *n, uint8_t *out, size_t len)
 {
@@ -200,6 +256,7 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 		return NN_ENOMEM;
 	n->opts = *o;
 	n->opts.seed = NULL;
+	install_callbacks(n, &o->cb);
 	n->pow = o->pow;
 	n->tp = tp;
 	n->clock = clock;
@@ -345,10 +402,16 @@ int nn_node_new(nn_node **out, const nn_node_opts *o, struct ev_loop *loop)
 	return 0;
 }
 
-void nn_node_free(nn_node *n)
+int nn_node_free(nn_node *n)
 {
 	if (!n)
-		return;
+		return 0;
+	if (n->in_app) {
+		/* called from one of this node's callbacks: the node (and the transport, ngtcp2)
+		 * are on the stack below it; freeing now would pull them from under their feet.
+		 * Not logged: on_log is a callback too (a free from there would recurse). */
+		return NN_ESTATE;
+	}
 	nn_node_maint_stop(n);
 	nn_node_ops_free(n); /* pending calls complete with NN_ECANCELED */
 	if (n->tp) {
@@ -391,6 +454,7 @@ void nn_node_free(nn_node *n)
 	pthread_mutex_destroy(&n->callq_lock);
 	nn_identity_wipe(&n->ident);
 	free(n);
+	return 0;
 }
 
 /* ---- run / stop / call ---- */
@@ -441,7 +505,9 @@ static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
 		n->callq_head = (n->callq_head + 1) % NN_NODE_CALLQ;
 		n->callq_len--;
 		pthread_mutex_unlock(&n->callq_lock);
+		n->in_app++;
 		fn(n, arg);
+		n->in_app--;
 	}
 }
 

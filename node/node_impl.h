@@ -278,6 +278,12 @@ struct nn_node {
 	nn_nat_report reflex_slots[NN_NODE_REFLEX_REPORTERS];
 	nn_nat_verdict nat;
 	bool self_loopback_only; /* every advertised address is loopback: a one-host overlay */
+	/* application callbacks: opts.cb holds node.c's trampolines (user = the node), which count
+	 * how deep the application is on the stack (in_app) around every call into app; so does
+	 * every other call into the application (ops callbacks, nn_node_call functions).
+	 * nn_node_free refuses (NN_ESTATE) while in_app > 0. */
+	nn_node_callbacks app;
+	unsigned in_app;
 
 	nn_node_stats stats;
 	uint8_t *tx; /* NN_WIRE_MAX_FRAME scratch for composing frames */

@@ -12,7 +12,8 @@
  * `struct ev_loop *` to nn_node_new and run that loop yourself). Every call below must be made
  * on that thread (from callbacks, or before the loop runs), except the two marked THREAD-SAFE:
  * nn_node_stop() and nn_node_call(), which hand work to the loop thread. Callbacks run on the
- * loop thread and must not block; the data they receive is valid only during the call.
+ * loop thread and must not block; the data they receive is valid only during the call. Every
+ * call is allowed from a callback except nn_node_free() (refused with NN_ESTATE there).
  *
  * Ownership: the node copies what it keeps from options and arguments; the seed is wiped from
  * the node's memory when it is freed. Sends never block and never take ownership of the buffer.
@@ -71,7 +72,8 @@ extern "C" {
 	X(ESTATE,        -32, "operation not valid in the current state")           \
 	X(EWRONGTARGET,  -33, "reply keys do not hash to the target NodeID")        \
 	X(ENONCE,        -34, "nonce does not match a pending request")             \
-	X(EINTERNAL,     -35, "internal error")
+	X(EINTERNAL,     -35, "internal error")                                    \
+	X(EINSECURE,     -36, "secret file open to group or others (want mode 0600)")
 
 enum nn_err {
 	NN_OK = 0,
@@ -104,8 +106,9 @@ char *nn_id_format(char out[65], const nn_id *id);
 
 /* ---- identities ---- */
 #define NN_SEED_BYTES 32
-/* Load a seed file (exactly 32 bytes). NN_ENOENT (missing), NN_ECORRUPT (wrong size or type),
- * NN_EIO. */
+/* Load a seed file (exactly 32 bytes, a regular file). NN_ENOENT (missing), NN_ECORRUPT (wrong
+ * size or type), NN_EINSECURE (readable, writable or executable by group or others: mode & 077;
+ * nothing is read, like ssh with a private key; chmod 600 fixes it), NN_EIO. */
 int nn_seed_load(const char *path, uint8_t seed[NN_SEED_BYTES]);
 /* Save atomically with mode 0600; never replaces an existing file (NN_EEXIST). */
 int nn_seed_save(const char *path, const uint8_t seed[NN_SEED_BYTES]);
@@ -185,8 +188,12 @@ struct ev_loop;
  * node attaches to the host's loop, which the host runs. */
 int nn_node_new(nn_node **out, const nn_node_opts *o, struct ev_loop *loop);
 /* Free the node: closes every edge and the socket (no Leave is sent: call nn_node_stop() and
- * let the loop finish first for a graceful exit). NULL is fine. */
-void nn_node_free(nn_node *n);
+ * let the loop finish first for a graceful exit). NULL is fine. Returns 0, or NN_ESTATE without
+ * freeing anything when called from inside one of this node's callbacks (nn_node_callbacks, a
+ * completion callback, a function run by nn_node_call): the node and its transport are on the
+ * stack below the callback. Call nn_node_stop() there instead and free the node after its loop
+ * returned. */
+int nn_node_free(nn_node *n);
 /* Run the node's own loop until nn_node_stop(). NN_ESTATE when attached to a host loop. */
 int nn_node_run(nn_node *n);
 /* THREAD-SAFE. Graceful stop: send Leave to every edge, give the transport ~200 ms to put
@@ -371,6 +378,7 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(punchbacks_ok, "our halves of other nodes' punches that ended with an edge")       \
 	X(punches_tx, "punch datagrams sent")                                                \
 	X(dropped_punch_busy, "Connects answered but not punched: too many punches running")\
+	X(dropped_bad_addr, "peer addresses outside the host:port grammar (dropped at decode)")\
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

@@ -107,6 +107,7 @@ static void op_deliver(nn_node *n, struct nn_op *op)
 	op->payload = NULL;
 	op->keys = NULL;
 	int st = o.status;
+	n->in_app++; /* the application is on the stack: nn_node_free refuses */
 	switch (o.kind) {
 	case NN_OP_RENDEZVOUS:
 		if (o.cb.rdv)
@@ -124,6 +125,7 @@ static void op_deliver(nn_node *n, struct nn_op *op)
 	default:
 		break;
 	}
+	n->in_app--;
 	free(o.payload);
 	free(o.keys);
 }

@@ -167,7 +167,12 @@ void nn_node_on_reply(nn_node *n, const nn_id *origin, const nn_routing_env *env
 		n->stats.dropped_unsolicited++;
 		return;
 	}
-	if (nn_rdv_reply_decode(&r, env->payload, env->plen) < 0) {
+	int drc = nn_rdv_reply_decode(&r, env->payload, env->plen);
+	if (drc == NN_EADDR) { /* signed as sent: one bad address sinks the whole message */
+		n->stats.dropped_bad_addr++;
+		return;
+	}
+	if (drc < 0) {
 		n->stats.dropped_malformed++;
 		return;
 	}
@@ -207,7 +212,12 @@ void nn_node_on_hello(nn_node *n, const nn_id *origin, const nn_routing_env *env
 		return;
 	}
 	nn_rdv_hello h;
-	if (nn_rdv_hello_decode(&h, env->payload, env->plen) < 0) {
+	int drc = nn_rdv_hello_decode(&h, env->payload, env->plen);
+	if (drc == NN_EADDR) { /* signed as sent: one bad address sinks the whole message */
+		n->stats.dropped_bad_addr++;
+		return;
+	}
+	if (drc < 0) {
 		n->stats.dropped_malformed++;
 		return;
 	}

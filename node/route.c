@@ -319,6 +319,7 @@ static void on_neighbors(nn_node *n, const nn_id *origin, const nn_routing_env *
 		n->stats.dropped_extra_answers++; /* the request's answer budget is spent */
 		return;
 	}
+	n->stats.dropped_bad_addr += nb.dropped_addrs; /* left out of their contacts */
 	size_t added = 0;
 	for (size_t i = 0; i < nb.count; i++) {
 		nn_routing_contact c;

@@ -17,7 +17,9 @@
  * must be the NodeID the Hello was sent to: the anti-MITM check, so a forwarder cannot
  * substitute its own keys) → NonceMismatch → BadSignature. Verifiable (stricter than the
  * reference): decoders reject trailing bytes, non-minimal uvarints, more than 16 addresses,
- * empty network names and over-long address strings (transport/addr.h). Local policy: what the
+ * empty network names, over-long address strings and addresses outside the address grammar
+ * (transport/addr.h; NN_EADDR: the signature covers the list as sent, so one bad address sinks
+ * the whole message). Local policy: what the
  * caller does with a verified Hello/Reply, and replay suppression (rendezvous/replay.h; key a
  * Hello by envelope ed_pub | nonce so a copy that arrives over another path is answered once).
  *
@@ -77,7 +79,8 @@ int nn_rdv_hello_make(nn_rdv_hello *h, const nn_identity *self, const nn_id *tar
  * address whose lengths are out of range). NN_RDV_HELLO_MAX bytes always suffice. */
 int nn_rdv_hello_encode(const nn_rdv_hello *h, uint8_t *buf, size_t cap);
 /* Decode a Hello payload that must fill [buf, buf+len) exactly. Errors: NN_ETRUNC, NN_ETRAILING,
- * NN_ENONMINIMAL, NN_EOVERFLOW, NN_ELIMIT (more than 16 addresses), NN_ETOOBIG, NN_ECORRUPT. */
+ * NN_ENONMINIMAL, NN_EOVERFLOW, NN_ELIMIT (more than 16 addresses), NN_ETOOBIG, NN_ECORRUPT,
+ * NN_EADDR (an address outside the grammar). */
 int nn_rdv_hello_decode(nn_rdv_hello *h, const uint8_t *buf, size_t len);
 /* Verify h's signature by env_ed_pub (the routed envelope's originator key) for `target` (the
  * envelope's target, i.e. the receiving node). 0 or NN_EBADSIG (also for a Hello signed for

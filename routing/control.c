@@ -97,6 +97,8 @@ int nn_routing_neighbors_decode(const uint8_t *p, size_t len, nn_routing_neighbo
 	nn_rd_init(&r, p, len);
 	out->count = 0;
 	out->naddrs = 0;
+	out->dropped_addrs = 0;
+	size_t declared_total = 0; /* the 256 cap counts what was sent, kept or not */
 	nn_rd_copy(&r, out->nonce, NN_ROUTING_NONCE_LEN);
 	uint64_t n = nn_rd_uvarint(&r);
 	if (!r.err && n > NN_ROUTING_NEIGHBORS_MAX)
@@ -109,18 +111,24 @@ int nn_routing_neighbors_decode(const uint8_t *p, size_t len, nn_routing_neighbo
 		nn_rd_copy(&r, c->ed_pub, NN_ED_PUB_LEN);
 		nn_rd_copy(&r, c->x_pub, NN_X_PUB_LEN);
 		c->caps = nn_rd_u32(&r);
-		size_t room = NN_ROUTING_NEIGHBORS_MAX_ADDRS - out->naddrs, got = 0;
+		size_t room = NN_ROUTING_NEIGHBORS_MAX_ADDRS - declared_total, got = 0, declared = 0,
+		       dropped = 0;
 		/* The list's declared count is checked against the remaining total before any
-		 * entry is read. */
-		nn_addr_list_read(&r, &out->addrs[out->naddrs], room, room, &got);
+		 * entry is read; an address outside the grammar is dropped, not the answer (these
+		 * are third-party hints a reference node may relay unchecked). */
+		nn_addr_list_read_valid(&r, &out->addrs[out->naddrs], room, room, &got, &declared,
+					&dropped);
 		c->addr_off = (uint16_t)out->naddrs;
 		c->naddrs = (uint16_t)got;
 		out->naddrs += got;
+		declared_total += declared;
+		out->dropped_addrs += dropped;
 	}
 	int rc = nn_rd_end(&r);
 	if (rc) {
 		out->count = 0;
 		out->naddrs = 0;
+		out->dropped_addrs = 0;
 		return rc;
 	}
 	out->count = (size_t)n;

@@ -10,8 +10,10 @@
  * Verifiable tier: decoders are strict (trailing bytes, non-minimal varints, truncation are
  * errors). Neighbors caps are checked before anything is stored: n <= 17 and n <= remaining
  * bytes / 101 (the smallest contact), and the running address total <= 256 is enforced on each
- * list's declared count before its entries are read. Decoders write into caller-provided
- * fixed-size structs and never allocate; encoders write into caller buffers.
+ * list's declared count before its entries are read; addresses must match the grammar of
+ * transport/addr.h (a Pong outside it is NN_EADDR; a Neighbors answer only loses the address).
+ * Decoders write into caller-provided fixed-size structs and never allocate; encoders write
+ * into caller buffers.
  *
  * A Neighbors answer is third-party information: node passes each contact through
  * nn_routing_contact_sanitize_hint and observes it as NN_ROUTING_SRC_HINT (except the
@@ -57,10 +59,14 @@ typedef struct nn_routing_neighbors {
 	nn_routing_neighbor c[NN_ROUTING_NEIGHBORS_MAX];
 	size_t naddrs; /* addresses used across all contacts */
 	nn_addr addrs[NN_ROUTING_NEIGHBORS_MAX_ADDRS];
+	size_t dropped_addrs; /* decode: addresses outside the grammar, left out (count them) */
 } nn_routing_neighbors;
 
 /* NN_ETRUNC, NN_ELIMIT (over 17 contacts or 256 addresses), NN_ETRAILING, NN_ENONMINIMAL,
- * NN_ECORRUPT (an address without a network name), NN_ETOOBIG (an address field too long). */
+ * NN_ECORRUPT (an address without a network name), NN_ETOOBIG (an address field too long).
+ * An address outside the grammar (transport/addr.h) is not an error: it is left out of its
+ * contact (which keeps its other addresses) and counted in out->dropped_addrs; the 256 cap
+ * applies to the addresses as declared on the wire. */
 int nn_routing_neighbors_decode(const uint8_t *p, size_t len, nn_routing_neighbors *out);
 /* Encode nb as a payload; NN_ENOSPC, NN_ELIMIT (nb over the caps). */
 int nn_routing_neighbors_encode(uint8_t *buf, size_t cap, const nn_routing_neighbors *nb);

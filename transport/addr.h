@@ -10,6 +10,18 @@
  * issue), the list count is checked against the caller's cap and against remaining bytes / 2
  * before anything is read, uvarints must be minimal. Decoded addresses are copied into
  * fixed-size structs owned by the caller.
+ *
+ * Address grammar (local policy, enforced at decode: an address is text that ends up in logs,
+ * consoles and dial attempts, so nothing else is let in; docs/PROTOCOL.md "Address grammar"):
+ *   net      = 1..15 of [a-z0-9]
+ *   quic     : endpoint = host ":" port
+ *     port   = 1..65535 in decimal without leading zeros (port 0 reaches nobody: refused)
+ *     host   = IPv4 dotted quad (four octets 0..255, no leading zeros)
+ *            | "[" IPv6 literal "]" (hex digits, ':' and '.', no zone)
+ *            | DNS name: labels of 1..63 [A-Za-z0-9-], no leading/trailing '-', joined by
+ *              single dots, no trailing dot, last label not all digits
+ *   any other net (mem hub names, nets we do not speak): endpoint = 1..63 of [A-Za-z0-9._:[]-]
+ * So no control byte, space, quote, backslash, '%', non-ASCII byte or empty host ever decodes.
  */
 #ifndef NN_TRANSPORT_ADDR_H
 #define NN_TRANSPORT_ADDR_H
@@ -37,7 +49,12 @@ int nn_addr_set(nn_addr *a, const char *net, const char *ep);
 bool nn_addr_eq(const nn_addr *a, const nn_addr *b);
 bool nn_addr_is_quic(const nn_addr *a);
 
-/* Wire codec on the sticky reader/writer. */
+/* 0 when a matches the address grammar above, else NN_EADDR. */
+int nn_addr_check(const nn_addr *a);
+
+/* Wire codec on the sticky reader/writer. nn_addr_read fails the reader with NN_ETRUNC,
+ * NN_ENONMINIMAL, NN_ETOOBIG (a field too long), NN_ECORRUPT (empty net), then NN_EADDR (the
+ * grammar); a is zeroed on failure. */
 void nn_addr_write(nn_wr *w, const nn_addr *a);
 void nn_addr_read(nn_rd *r, nn_addr *a);
 /* Encoded size of one address. */
@@ -47,6 +64,12 @@ size_t nn_addr_wire_len(const nn_addr *a);
  * message's cap) and <= remaining/2, checked before any entry is read (NN_ELIMIT / NN_ETRUNC).
  * *n receives the count. */
 void nn_addr_list_read(nn_rd *r, nn_addr *out, size_t cap, size_t max_count, size_t *n);
+/* The same with the same caps and structural errors, except that an entry outside the grammar
+ * is skipped instead of failing the reader: out receives the *n good entries in order,
+ * *declared the list's count and *dropped how many were skipped (for lists of third-party
+ * hints, where one bad address must not sink the whole message). */
+void nn_addr_list_read_valid(nn_rd *r, nn_addr *out, size_t cap, size_t max_count, size_t *n,
+			     size_t *declared, size_t *dropped);
 void nn_addr_list_write(nn_wr *w, const nn_addr *a, size_t n);
 
 /* IP endpoints ("1.2.3.4:5678", "[::1]:5678"): literal addresses only, no DNS, port 0..65535.

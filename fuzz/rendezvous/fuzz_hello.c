@@ -1,6 +1,6 @@
 /* fuzz_hello.c — the Hello decoder: never crash, never read outside the input; whatever it
- * accepts re-encodes to the same bytes (strict decoding makes the encoding unique) and can be
- * verified without harm. */
+ * accepts matches the address grammar (transport/addr.h), re-encodes to the same bytes (strict
+ * decoding makes the encoding unique) and can be verified without harm. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size < NN_RDV_HELLO_MIN || size > NN_RDV_HELLO_MAX || h.naddrs > NN_RDV_MAX_ADDRS)
 		abort();
+	for (size_t i = 0; i < h.naddrs; i++)
+		if (nn_addr_check(&h.addrs[i]) != 0)
+			abort(); /* the address grammar (transport/addr.h) holds for what is accepted */
 	int n = nn_rdv_hello_encode(&h, out, sizeof out);
 	if (n < 0 || (size_t)n != size || memcmp(out, data, size) != 0)
 		abort();

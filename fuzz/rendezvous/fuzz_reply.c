@@ -1,5 +1,6 @@
-/* fuzz_reply.c — the Reply decoder: never crash; accepted input re-encodes identically; the
- * verifier is driven past its target and nonce checks to the signature, and keeps its order. */
+/* fuzz_reply.c — the Reply decoder: never crash; accepted addresses match the grammar
+ * (transport/addr.h); accepted input re-encodes identically; the verifier is driven past its
+ * target and nonce checks to the signature, and keeps its order. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size < NN_RDV_REPLY_MIN || size > NN_RDV_REPLY_MAX || r.naddrs > NN_RDV_MAX_ADDRS)
 		abort();
+	for (size_t i = 0; i < r.naddrs; i++)
+		if (nn_addr_check(&r.addrs[i]) != 0)
+			abort(); /* the address grammar (transport/addr.h) holds for what is accepted */
 	int n = nn_rdv_reply_encode(&r, out, sizeof out);
 	if (n < 0 || (size_t)n != size || memcmp(out, data, size) != 0)
 		abort();

@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_cli.sh NODENET_NODE — the daemon's `id` command (golden NodeID, minting, bad input) and the
 # run flags' validation (bad hex, missing @, bad port, -pow range, neither -addr nor -bootstrap,
-# unreadable or sub-PoW seed: one line on stderr, exit 2), a console start/quit and SIGTERM.
+# unreadable, sub-PoW or group/other-accessible seed: one line on stderr, exit 2), a console
+# start/quit and SIGTERM.
 set -u
 bin=$1
 tmp=$(mktemp -d)
@@ -13,6 +14,7 @@ expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got [$2] want [$3
 
 # golden seed 0x01..0x20
 printf '\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\020\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037\040' >"$tmp/golden.seed"
+chmod 600 "$tmp/golden.seed" # a seed file open to group or others is refused (below)
 out=$("$bin" id -seed "$tmp/golden.seed"); rc=$?
 expect_eq "golden NodeID" "$out" "id 45cd1496465d1e9e045a991d920ec5054c312f077765113c936b4d5c6d1e6ad5"
 expect_eq "golden exit code" "$rc" 0
@@ -33,6 +35,27 @@ expect_eq "seed dir mode" "$(stat -c %a "$tmp/cfg/nodenet")" 700
 expect_eq "seed size" "$(stat -c %s "$tmp/cfg/nodenet/nodenet.seed")" 32
 id2=$(XDG_CONFIG_HOME="$tmp/cfg" "$bin" id -pow 6 | cut -d' ' -f2)
 expect_eq "second run loads the same identity" "$id2" "$id1"
+# ... whatever the umask
+(umask 000; XDG_CONFIG_HOME="$tmp/cfg0" "$bin" id >/dev/null 2>&1)
+expect_eq "seed file mode under umask 000" "$(stat -c %a "$tmp/cfg0/nodenet/nodenet.seed")" 600
+expect_eq "seed dir mode under umask 000" "$(stat -c %a "$tmp/cfg0/nodenet")" 700
+
+# a seed file readable or writable by group or others is refused like an ssh private key:
+# exit 2, one line that says how to fix it, the file untouched; chmod 600 makes it load
+cp "$tmp/golden.seed" "$tmp/open.seed"
+for mode in 644 640 604 660 620 602 666; do
+    chmod "$mode" "$tmp/open.seed"
+    err=$("$bin" id -seed "$tmp/open.seed" 2>&1 >/dev/null); rc=$?
+    expect_eq "seed mode $mode exits 2" "$rc" 2
+    case "$err" in *"chmod 600 $tmp/open.seed"*) ok "seed mode $mode says chmod 600 <path>";;
+        *) fail "seed mode $mode message: $err";; esac
+    [ "$(printf '%s' "$err" | wc -l)" -eq 0 ] && ok "seed mode $mode: one line" || fail "seed mode $mode: not one line: $err"
+    expect_eq "seed mode $mode: file untouched" "$(stat -c %a "$tmp/open.seed")" "$mode"
+done
+chmod 400 "$tmp/open.seed"
+out=$("$bin" id -seed "$tmp/open.seed"); expect_eq "seed mode 400 loads" "$out" "id $(echo "$out" | cut -d' ' -f2)"
+expect_eq "seed mode 400 is the golden identity" "$out" "id 45cd1496465d1e9e045a991d920ec5054c312f077765113c936b4d5c6d1e6ad5"
+chmod 644 "$tmp/open.seed"
 
 # corrupt seed: clear error, exit 2, file untouched
 printf 'short' >"$tmp/bad.seed"
@@ -92,6 +115,7 @@ bad_run "invalid boolean" "$bin" -addr :0 -relay=maybe
 [ -e "$tmp/never" ] && fail "bad flags minted a seed" || ok "bad flags mint nothing"
 bad_run "below the required -pow 2" "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" -pow 2
 bad_run "corrupt" "$bin" -addr 127.0.0.1:0 -seed "$tmp/bad.seed"
+bad_run "chmod 600 $tmp/open.seed" "$bin" -addr 127.0.0.1:0 -seed "$tmp/open.seed"
 bad_run "cannot read seed file" "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed/x"
 bad_run "this node's own NodeID" "$bin" -bootstrap "$H@127.0.0.1:4242" -seed "$tmp/golden.seed"
 "$bin" -help >"$tmp/help"; expect_eq "run -help exits 0" "$?" 0

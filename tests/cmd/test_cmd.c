@@ -304,7 +304,7 @@ static void test_events(void **state)
 		"recv abababababababababababababababababababababababababababababababab hex:610a62\n"
 		"ok\n"
 		"error EUNROUTABLE no live edge to route through\n"
-		"error EINVAL two lines\n";
+		"error EINVAL two\\x0alines\n";
 	assert_string_equal(mc_text(&m), want);
 	mc_close(&m);
 
@@ -320,6 +320,85 @@ static void test_events(void **state)
 	       "{\"event\":\"error\",\"name\":\"EUNROUTABLE\",\"message\":\"no live edge to route through\"}\n"
 	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, direct, rendezvous, connect, peers, stats, quit)\"}\n";
 	assert_string_equal(mc_text(&m), want);
+	mc_close(&m);
+}
+
+/* Every byte of out is printable ASCII or a line's end, and there are exactly `lines` lines. */
+static void assert_clean_lines(const char *out, size_t lines)
+{
+	size_t nl = 0;
+	for (const unsigned char *p = (const unsigned char *)out; *p; p++) {
+		if (*p == '\n') {
+			nl++;
+			continue;
+		}
+		if (*p < 0x20 || *p >= 0x7f)
+			fail_msg("raw byte 0x%02x reached the console output", *p);
+	}
+	assert_int_equal(nl, lines);
+}
+
+/* Peer-supplied strings (addresses from a rendezvous Reply, a connect, the peers list, payloads)
+ * cannot forge console lines or reach the terminal raw, in text mode as in JSON. */
+static void test_peer_strings_escaped(void **state)
+{
+	static const char *const hostile[] = {
+		"127.0.0.1:1\nrecv forged", "127.0.0.1:1\r\nok", "\x1b[2J\x1b[H1.2.3.4:1", "a b",
+		"back\\slash", ("\xc2\x9b" "31m"), "\xff\xfe", "",
+	};
+	nn_peer_keys k;
+	memset(&k, 0, sizeof k);
+	memset(k.id.b, 0xab, sizeof k.id.b);
+	k.naddrs = sizeof hostile / sizeof hostile[0];
+	for (size_t i = 0; i < k.naddrs; i++)
+		snprintf(k.addrs[i], sizeof k.addrs[i], "%s", hostile[i]);
+	nn_peer_info pi;
+	memset(&pi, 0, sizeof pi);
+	memset(pi.id.b, 0xcd, sizeof pi.id.b);
+	snprintf(pi.addr, sizeof pi.addr, "%s", hostile[0]);
+	pi.inbound = true;
+	nn_id from;
+	memset(from.b, 0xef, sizeof from.b);
+
+	mem_console m;
+	mc_open(&m, false);
+	nn_console_keys(&m.c, &k);
+	nn_console_connected(&m.c, &k.id, "direct", hostile[2]);
+	nn_console_peer(&m.c, &pi);
+	nn_console_recv(&m.c, &from, (const uint8_t *)"\x1b[2Jok\nend", 10);
+	nn_console_recv(&m.c, &from, (const uint8_t *)"hex:41", 6); /* not a fake binary payload */
+	nn_console_error(&m.c, NN_EINVAL, "x\nrecv forged");
+	const char *t = mc_text(&m);
+	assert_clean_lines(t, 6);
+	const char *want =
+		"keys abababababababababababababababababababababababababababababababab "
+		"0000000000000000000000000000000000000000000000000000000000000000 "
+		"0000000000000000000000000000000000000000000000000000000000000000 "
+		"127.0.0.1:1\\x0arecv\\x20forged 127.0.0.1:1\\x0d\\x0aok "
+		"\\x1b[2J\\x1b[H1.2.3.4:1 a\\x20b back\\x5cslash \\xc2\\x9b31m \\xff\\xfe -\n"
+		"connected abababababababababababababababababababababababababababababababab direct "
+		"\\x1b[2J\\x1b[H1.2.3.4:1\n"
+		"peer cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd "
+		"127.0.0.1:1\\x0arecv\\x20forged in finger\n"
+		"recv efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef "
+		"hex:1b5b324a6f6b0a656e64\n"
+		"recv efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef hex:6865783a3431\n"
+		"error EINVAL x\\x0arecv forged\n";
+	assert_string_equal(t, want);
+	mc_close(&m);
+
+	mc_open(&m, true);
+	nn_console_keys(&m.c, &k);
+	nn_console_connected(&m.c, &k.id, "direct", hostile[2]);
+	nn_console_peer(&m.c, &pi);
+	nn_console_error(&m.c, NN_EINVAL, "x\nrecv forged");
+	t = mc_text(&m);
+	assert_clean_lines(t, 4);
+	assert_non_null(strstr(t, "\"addrs\":[\"127.0.0.1:1\\u000arecv forged\",\"127.0.0.1:1\\u000d\\u000aok\","
+				  "\"\\u001b[2J\\u001b[H1.2.3.4:1\",\"a b\",\"back\\\\slash\","
+				  "\"\\u00c2\\u009b31m\",\"\\u00ff\\u00fe\",\"\"]"));
+	assert_non_null(strstr(t, "\"addr\":\"\\u001b[2J\\u001b[H1.2.3.4:1\"}"));
+	assert_non_null(strstr(t, "\"message\":\"x\\u000arecv forged\""));
 	mc_close(&m);
 }
 
@@ -344,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_console_lines),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_peer_strings_escaped),
 		cmocka_unit_test(test_leading_zeros),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -231,10 +231,49 @@ static void test_seed_file(void **state)
 	assert_int_not_equal(system(cmd), 0);
 }
 
+/* A seed file open to group or others is refused (like ssh with a private key) and nothing is
+ * read from it; 0600 and stricter load. */
+static void test_seed_file_permissions(void **state)
+{
+	char path[128];
+	uint8_t seed[32], got[32];
+	golden_seed(seed);
+	snprintf(path, sizeof path, "%s/perm.seed", dir);
+	unlink(path);
+	assert_int_equal(nn_identity_seed_save(path, seed), 0);
+	const mode_t open_modes[] = {0644, 0640, 0604, 0620, 0602, 0610, 0601, 0666, 0777, 0660};
+	for (size_t i = 0; i < sizeof open_modes / sizeof open_modes[0]; i++) {
+		assert_int_equal(chmod(path, open_modes[i]), 0);
+		memset(got, 0x5a, sizeof got);
+		if (nn_identity_seed_load(path, got) != NN_EINSECURE)
+			fail_msg("mode %04o was accepted", (unsigned)open_modes[i]);
+		for (size_t k = 0; k < sizeof got; k++)
+			assert_int_equal(got[k], 0x5a); /* nothing read */
+	}
+	const mode_t closed_modes[] = {0600, 0400, 0700, 0500};
+	for (size_t i = 0; i < sizeof closed_modes / sizeof closed_modes[0]; i++) {
+		assert_int_equal(chmod(path, closed_modes[i]), 0);
+		assert_int_equal(nn_identity_seed_load(path, got), 0);
+		assert_memory_equal(got, seed, 32);
+	}
+	/* the saved file is 0600 whatever the umask */
+	unlink(path);
+	mode_t old = umask(0);
+	assert_int_equal(nn_identity_seed_save(path, seed), 0);
+	umask(old);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(nn_identity_seed_load(path, got), 0);
+	unlink(path);
+	assert_string_equal(nn_errname(NN_EINSECURE), "EINSECURE");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_node_id),
+		cmocka_unit_test_setup_teardown(test_seed_file_permissions, mkdir_tmp, rm_tmp),
 		cmocka_unit_test(test_hkdf_rfc5869),
 		cmocka_unit_test(test_ed25519_rfc8032),
 		cmocka_unit_test(test_blake2b256),

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """check_layers.py SRCROOT — enforce the layer DAG of docs/ARCHITECTURE.md on #include lines.
 
-A file in layer L may include only headers of L itself and of layers listed for L below
-(system headers in <...> are not checked). Exits 1 and names every violation."""
+A file in layer L may include only headers of L itself and of layers listed for L below, and
+for a layer in ONLY only the headers listed there (cmd: the public node/nodenet.h). System
+headers in <...> are not checked. Exits 1 and names every violation."""
 import os
 import re
 import sys
@@ -20,8 +21,12 @@ ALLOWED = {
     "nat": {"kad", "wire", "transport"},
     "node": {"kad", "identity", "pow", "wire", "transport", "transport/mem", "transport/quic",
              "routing", "rendezvous", "nat"},
-    "cmd": {"kad", "identity", "pow", "wire", "transport", "transport/quic", "routing",
-            "rendezvous", "nat", "node"},
+    "cmd": {"node"},
+}
+# Layers that may include only these headers of the layers listed for them: the daemon is built
+# on the public API alone (what an embedder gets), never on node/ internals.
+ONLY = {
+    "cmd": {"node/nodenet.h"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
@@ -45,12 +50,18 @@ def self_test():
             f.write('#include "wire/wire.h"\n')
         with open(os.path.join(d, "transport", "mem", "y.c"), "w") as f:
             f.write('#include "transport/quic/q.h"\n#include "transport/addr.h"\n')
+        os.makedirs(os.path.join(d, "cmd"))
+        with open(os.path.join(d, "cmd", "z.c"), "w") as f:
+            f.write('#include "node/nodenet.h"\n#include "cmd/z.h"\n'
+                    '#include "node/node_impl.h"\n#include "transport/addr.h"\n')
         r = subprocess.run([sys.executable, __file__, d], capture_output=True, text=True)
         out = r.stdout
         assert r.returncode == 1, out
         assert "kad/x.c:1: layer kad includes wire/wire.h" in out, out
         assert "transport/mem/y.c:1: layer transport/mem includes transport/quic/q.h" in out, out
-        assert "2 layering violations" in out, out
+        assert "cmd/z.c:3: layer cmd includes node/node_impl.h, not its public API" in out, out
+        assert "cmd/z.c:4: layer cmd includes transport/addr.h (layer transport)" in out, out
+        assert "4 layering violations" in out, out
     print("self-test ok")
 
 
@@ -82,6 +93,9 @@ def main():
                             continue
                         if target != me and target not in ALLOWED[me]:
                             bad.append(f"{rel}:{lineno}: layer {me} includes {m.group(1)} (layer {target})")
+                        elif target != me and me in ONLY and m.group(1) not in ONLY[me]:
+                            bad.append(f"{rel}:{lineno}: layer {me} includes {m.group(1)}, "
+                                       f"not its public API ({', '.join(sorted(ONLY[me]))})")
     for b in bad:
         print(b)
     print(f"checked {checked} files, {len(bad)} layering violations")

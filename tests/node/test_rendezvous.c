@@ -668,6 +668,142 @@ static void test_sealed_box_roundtrip_and_rejections(void **state)
 	cl_free(cl);
 }
 
+/* ---- hostile addresses (the address grammar, transport/addr.h) ---- */
+static nn_addr raw_addr(const char *net, const char *ep)
+{
+	nn_addr a;
+	memset(&a, 0, sizeof a);
+	a.net_len = (uint8_t)strlen(net);
+	a.ep_len = (uint8_t)strlen(ep);
+	memcpy(a.net, net, a.net_len);
+	memcpy(a.ep, ep, a.ep_len);
+	return a;
+}
+
+static void test_hostile_addresses_dropped_and_counted(void **state)
+{
+	(void)state;
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	cluster *cl = cl_new(2, 78, 0, &o);
+	assert_int_equal(cl_start(cl, 0), 0);
+	assert_int_equal(cl_start(cl, 1), 0);
+	struct raw m;
+	raw_connect(cl, &m, 9003, 0); /* M is A's only edge */
+	nn_node *A = cl->nodes[0].node;
+	const nn_id *Aid = &cl->nodes[0].id;
+	nn_time now = nn_clock_wall(cl->clk);
+	uint8_t p[2048], frame[256];
+	const nn_addr good = raw_addr("quic", "192.0.2.7:4242");
+	const nn_addr forged_recv = raw_addr("quic", "127.0.0.1:1\nrecv forged");
+	const nn_addr ansi = raw_addr("quic", "\x1b[2J\x1b[H1.2.3.4:1");
+	const nn_addr spaced = raw_addr("mem", "a b");
+
+	/* 1. a Pong observing a hostile address: dropped and counted, not "malformed" */
+	nn_wr w;
+	uint8_t pl[128];
+	nn_wr_init(&w, pl, sizeof pl);
+	nn_addr_write(&w, &forged_recv);
+	int flen = nn_wire_frame_encode(frame, sizeof frame, NN_T_PONG, pl, w.off);
+	assert_true(flen > 0);
+	nn_node_stats s0 = stats(cl, 0);
+	assert_int_equal(nn_tp_send(m.tp, m.c, frame, (size_t)flen), 0);
+	cl_run(cl, 10 * NN_MS);
+	nn_node_stats s = stats(cl, 0);
+	assert_int_equal(s.dropped_bad_addr, s0.dropped_bad_addr + 1);
+	assert_int_equal(s.dropped_malformed, s0.dropped_malformed);
+
+	/* 2. a Hello advertising a hostile address (validly signed by its originator): the whole
+	 * Hello is dropped, no Reply, nothing learned */
+	nn_rdv_hello h;
+	uint8_t nonce[16] = {7};
+	assert_int_equal(nn_rdv_hello_make(&h, &m.id, Aid, &ansi, 1, nonce), 0);
+	int plen = nn_rdv_hello_encode(&h, p, sizeof p);
+	assert_true(plen > 0);
+	raw_route(cl, &m, &m.id, NN_T_HELLO, Aid, p, (size_t)plen, now);
+	s = stats(cl, 0);
+	assert_int_equal(s.dropped_bad_addr, s0.dropped_bad_addr + 2);
+	assert_int_equal(s.replies_tx, 0);
+	assert_null(nn_node_vkey(A, &m.id.id));
+
+	/* 3. a Reply carrying B's genuine keys, correctly signed by B, advertising a line-forging
+	 * address: dropped whole; the rendezvous stays open and the genuine Reply still wins */
+	struct done d = {.clk = cl->clk};
+	assert_int_equal(nn_node_rendezvous(A, &cl->nodes[1].id, 5000, on_rdv, &d), 0);
+	cl_run(cl, 10 * NN_MS);
+	assert_int_equal(m.last_type, NN_T_HELLO);
+	nn_routing_env env;
+	uint8_t t;
+	assert_int_equal(nn_routing_frame_decode(m.last, m.last_len, &t, &env), 0);
+	assert_int_equal(nn_rdv_hello_decode(&h, env.payload, env.plen), 0);
+	nn_identity ib;
+	nn_identity_from_seed(&ib, cl->nodes[1].seed);
+	nn_addr two[2] = {raw_addr("mem", "n1"), forged_recv};
+	nn_rdv_reply rep;
+	assert_int_equal(nn_rdv_reply_make(&rep, &ib, two, 2, h.nonce), 0);
+	plen = nn_rdv_reply_encode(&rep, p, sizeof p);
+	raw_route(cl, &m, &ib, NN_T_REPLY, Aid, p, (size_t)plen, now + 1);
+	s = stats(cl, 0);
+	assert_int_equal(s.dropped_bad_addr, s0.dropped_bad_addr + 3);
+	assert_int_equal(s.rendezvous_ok, 0);
+	assert_int_equal(d.calls, 0);
+	assert_int_equal(nn_rdv_reply_make(&rep, &ib, two, 1, h.nonce), 0);
+	plen = nn_rdv_reply_encode(&rep, p, sizeof p);
+	raw_route(cl, &m, &ib, NN_T_REPLY, Aid, p, (size_t)plen, now + 2);
+	cl_run(cl, 10 * NN_MS);
+	assert_int_equal(stats(cl, 0).rendezvous_ok, 1);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.status, 0);
+	assert_int_equal(d.keys.naddrs, 1);
+	assert_string_equal(d.keys.addrs[0], "n1");
+
+	/* 4. a Neighbors answer to A's Lookup: only the bad addresses go, the contacts stay with
+	 * their good ones */
+	assert_int_equal(nn_node_lookup(A, Aid, NN_LOOKUP_SPREAD), 0);
+	cl_run(cl, 10 * NN_MS);
+	assert_int_equal(m.last_type, NN_T_LOOKUP);
+	assert_int_equal(nn_routing_frame_decode(m.last, m.last_len, &t, &env), 0);
+	assert_int_equal(env.plen, NN_ROUTING_NONCE_LEN);
+	uint8_t xs[32];
+	nn_test_rng rng = {4242};
+	nn_test_rng_fill(&rng, xs, sizeof xs);
+	nn_identity ix;
+	nn_identity_from_seed(&ix, xs);
+	nn_routing_neighbors nb;
+	nn_routing_neighbors_init(&nb, env.payload);
+	nn_routing_contact c;
+	memset(&c, 0, sizeof c);
+	c.id = ix.id;
+	memcpy(c.ed_pub, ix.ed_pub, 32);
+	c.addrs[0] = ansi;
+	c.addrs[1] = good;
+	c.addrs[2] = spaced;
+	c.naddrs = 3;
+	assert_int_equal(nn_routing_neighbors_append(&nb, &c), 0);
+	memset(&c, 0, sizeof c);
+	c.id = m.id.id;
+	memcpy(c.ed_pub, m.id.ed_pub, 32);
+	c.addrs[0] = forged_recv;
+	c.addrs[1] = raw_addr("mem", "raw9003");
+	c.naddrs = 2;
+	assert_int_equal(nn_routing_neighbors_append(&nb, &c), 0);
+	plen = nn_routing_neighbors_encode(p, sizeof p, &nb);
+	assert_true(plen > 0);
+	raw_route(cl, &m, &m.id, NN_T_NEIGHBORS, Aid, p, (size_t)plen, now + 3);
+	s = stats(cl, 0);
+	assert_int_equal(s.dropped_bad_addr, s0.dropped_bad_addr + 6);
+	assert_int_equal(s.dropped_malformed, s0.dropped_malformed);
+	const nn_routing_contact *kx = nn_routing_kt_get(nn_node_knowledge(A), &ix.id, NULL);
+	assert_non_null(kx);
+	assert_int_equal(kx->naddrs, 1);
+	assert_true(nn_addr_eq(&kx->addrs[0], &good));
+	nn_identity_wipe(&ix);
+	nn_identity_wipe(&ib);
+	raw_free(&m);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,6 +817,7 @@ int main(void)
 		cmocka_unit_test(test_send_direct_connects_first),
 		cmocka_unit_test(test_connect_cascade_happy_eyeballs),
 		cmocka_unit_test(test_sealed_box_roundtrip_and_rejections),
+		cmocka_unit_test(test_hostile_addresses_dropped_and_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,7 +127,8 @@ static void test_hello_rejections(void **state)
 	assert_int_equal(nn_rdv_hello_encode(&big, buf, sizeof buf), NN_EINVAL);
 }
 
-/* Hand-built payload with `count` declared addresses of the 2-byte form "\x01q\x00". */
+/* Hand-built payload with `count` declared addresses of the 4-byte form "\x01q\x01x" (net "q",
+ * endpoint "x": the smallest that meets the address grammar). */
 static size_t raw_hello(uint8_t *buf, uint64_t count, size_t present)
 {
 	nn_wr w;
@@ -138,7 +139,8 @@ static size_t raw_hello(uint8_t *buf, uint64_t count, size_t present)
 	for (size_t i = 0; i < present; i++) {
 		nn_wr_u8(&w, 1);
 		nn_wr_u8(&w, 'q');
-		nn_wr_u8(&w, 0);
+		nn_wr_u8(&w, 1);
+		nn_wr_u8(&w, 'x');
 	}
 	nn_wr_bytes(&w, z, 16);
 	nn_wr_bytes(&w, z, 64);
@@ -167,6 +169,12 @@ static void test_decode_bounds(void **state)
 	buf[32] = 0x80;
 	buf[33] = 0x00;
 	assert_int_equal(nn_rdv_hello_decode(&h, buf, n + 1), NN_ENONMINIMAL);
+	/* an address outside the grammar (a newline for an endpoint): the whole Hello goes */
+	n = raw_hello(buf, 1, 1);
+	assert_int_equal(buf[36], 'x');
+	buf[36] = '\n';
+	assert_int_equal(nn_rdv_hello_decode(&h, buf, n), NN_EADDR);
+	assert_int_equal(h.naddrs, 0);
 	/* an empty network name */
 	n = raw_hello(buf, 1, 1);
 	buf[33] = 0;

@@ -14,7 +14,7 @@ static void test_round_trip(void **st)
 	nn_addr a[3], b[3];
 	assert_int_equal(nn_addr_set(&a[0], "quic", "1.2.3.4:5678"), 0);
 	assert_int_equal(nn_addr_set(&a[1], "quic", "[2001:db8::1]:443"), 0);
-	assert_int_equal(nn_addr_set(&a[2], "mem", ""), 0);
+	assert_int_equal(nn_addr_set(&a[2], "mem", "hub"), 0);
 	uint8_t buf[256];
 	nn_wr w;
 	nn_wr_init(&w, buf, sizeof buf);
@@ -57,12 +57,12 @@ static void test_strict_single(void **st)
 	/* net: 15 bytes ok, 16 too long */
 	memset(buf, 'n', sizeof buf);
 	buf[0] = 15;
-	buf[16] = 0;
-	assert_int_equal(read_one(buf, 17, &a), 0);
+	buf[16] = 1;
+	assert_int_equal(read_one(buf, 18, &a), 0);
 	assert_int_equal(a.net_len, 15);
 	buf[0] = 16;
-	buf[17] = 0;
-	assert_int_equal(read_one(buf, 18, &a), NN_ETOOBIG);
+	buf[17] = 1;
+	assert_int_equal(read_one(buf, 19, &a), NN_ETOOBIG);
 	/* endpoint: 63 ok, 64 too long */
 	buf[0] = 3;
 	memcpy(buf + 1, "mem", 3);
@@ -91,7 +91,7 @@ static void test_strict_single(void **st)
 static void test_strict_list(void **st)
 {
 	nn_addr one, out[3];
-	nn_addr_set(&one, "mem", ""); /* 5 bytes on the wire */
+	nn_addr_set(&one, "m", "a"); /* 4 bytes on the wire */
 	uint8_t buf[64];
 	nn_wr w;
 	nn_rd r;
@@ -116,23 +116,24 @@ static void test_strict_list(void **st)
 	nn_addr_list_read(&r, out, 3, 2, &n);
 	assert_int_equal(r.err, 0);
 	assert_int_equal(n, 2);
-	/* count > remaining / 2 is refused before any entry is read: 3 entries claimed, 5 bytes
-	 * left (one real 5-byte entry) */
+	/* count > remaining / 2 is refused before any entry is read: 3 entries claimed, 4 bytes
+	 * left (one real 4-byte entry) */
 	nn_wr_init(&w, buf, sizeof buf);
 	nn_wr_uvarint(&w, 3);
 	nn_addr_write(&w, &one);
-	assert_int_equal(w.off, 6);
+	assert_int_equal(w.off, 5);
 	memset(out, 0x77, sizeof out);
 	nn_rd_init(&r, buf, w.off);
 	nn_addr_list_read(&r, out, 3, 3, &n);
 	assert_int_equal(r.err, NN_ETRUNC);
 	assert_int_equal(((uint8_t *)&out[0])[0], 0x77); /* the first entry was never decoded */
-	/* a count exactly at remaining / 2 is allowed to proceed (then fails honestly) */
+	/* a count exactly at remaining / 2 is allowed to proceed: the entries are then read (and
+	 * these two smallest ones, with empty endpoints, fail the grammar, not the count) */
 	const uint8_t two_min[] = {0x02, 0x01, 'x', 0x00, 0x01, 'y', 0x00};
 	nn_rd_init(&r, two_min, sizeof two_min);
 	nn_addr_list_read(&r, out, 3, 3, &n);
-	assert_int_equal(r.err, 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(r.err, NN_EADDR);
+	assert_int_equal(n, 0);
 	/* non-minimal count */
 	const uint8_t nonmin[] = {0x81, 0x00, 0x01, 'x', 0x00};
 	nn_rd_init(&r, nonmin, sizeof nonmin);
@@ -143,6 +144,189 @@ static void test_strict_list(void **st)
 	nn_rd_init(&r, huge, sizeof huge);
 	nn_addr_list_read(&r, out, 3, 3, &n);
 	assert_int_equal(r.err, NN_ELIMIT);
+}
+
+/* An address with explicit lengths (hostile bytes, NULs included). */
+static nn_addr mk(const char *net, const char *ep, size_t eplen)
+{
+	nn_addr a;
+	memset(&a, 0, sizeof a);
+	a.net_len = (uint8_t)strlen(net);
+	memcpy(a.net, net, a.net_len);
+	a.ep_len = (uint8_t)eplen;
+	memcpy(a.ep, ep, eplen);
+	return a;
+}
+#define MK(net, lit) mk(net, lit, sizeof lit - 1)
+
+/* Encode a, decode it with nn_addr_read: the decoder's verdict. */
+static int decode_verdict(const nn_addr *a, nn_addr *out)
+{
+	uint8_t buf[128];
+	nn_wr w;
+	nn_wr_init(&w, buf, sizeof buf);
+	nn_addr_write(&w, a);
+	assert_int_equal(w.err, 0);
+	memset(out, 0x33, sizeof *out);
+	return read_one(buf, w.off, out);
+}
+
+static void test_grammar_accepts(void **st)
+{
+	static const char *const quic[] = {
+		"1.2.3.4:5678", "0.0.0.0:1", "255.255.255.255:65535", "127.0.0.1:4242",
+		"[2001:db8::1]:443", "[::]:1", "[::1]:9", "[::ffff:192.0.2.1]:9", "[FE80::1]:2",
+		"[2001:db8:1:2:3:4:5:6]:7", "localhost:4242", "node-1.example.org:1", "a:1",
+		"xn--bcher-kva.example:443", "1.2.3.4x:5", "a1.b2.c3:60000", "EXAMPLE.COM:80",
+		/* 63 bytes: the longest endpoint the codec carries */
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example:999",
+	};
+	for (size_t i = 0; i < sizeof quic / sizeof quic[0]; i++) {
+		nn_addr a, b;
+		assert_int_equal(nn_addr_set(&a, "quic", quic[i]), 0);
+		if (nn_addr_check(&a) != 0)
+			fail_msg("refused a good endpoint: %s", quic[i]);
+		assert_int_equal(decode_verdict(&a, &b), 0);
+		assert_true(nn_addr_eq(&a, &b));
+	}
+	static const char *const mem[] = {"n0", "hub-a", "raw9002", "a.b_c:d[e]-f"};
+	for (size_t i = 0; i < sizeof mem / sizeof mem[0]; i++) {
+		nn_addr a;
+		assert_int_equal(nn_addr_set(&a, "mem", mem[i]), 0);
+		assert_int_equal(nn_addr_check(&a), 0);
+	}
+	nn_addr a;
+	assert_int_equal(nn_addr_set(&a, "tcp6", "[::1]:1"), 0); /* a net we do not speak */
+	assert_int_equal(nn_addr_check(&a), 0);
+}
+
+static void test_grammar_refuses_hostile(void **st)
+{
+	const nn_addr bad[] = {
+		/* console and terminal injection */
+		MK("quic", "127.0.0.1:1\nrecv forged"),
+		MK("quic", "127.0.0.1:1\nok"),
+		MK("quic", "127.0.0.1:1\r\nend"),
+		MK("quic", "\x1b[2J127.0.0.1:1"),
+		MK("quic", "127.0.0.1:1\x1b[31m"),
+		MK("quic", "ho\x1b]0;title\x07st:1"),
+		MK("quic", "1.2.3.4:1 "),
+		MK("quic", " 1.2.3.4:1"),
+		MK("quic", "bad host:1"),
+		MK("quic", "\"x\":1"),
+		MK("quic", "a\\b:1"),
+		MK("quic", "caf\xc3\xa9.example:1"),
+		MK("quic", "\xc2\x9b" "31m.example:1"),
+		MK("quic", "1.2.3.4\0:1"),
+		MK("quic", "1.2.3.4:1\0"),
+		MK("quic", "a\tb:1"),
+		MK("quic", "a\x7f:1"),
+		/* empty or missing parts */
+		MK("quic", ""),
+		MK("quic", ":1"),
+		MK("quic", "1.2.3.4"),
+		MK("quic", "1.2.3.4:"),
+		MK("quic", "[]:1"),
+		MK("quic", "[::1]"),
+		MK("quic", "[::1]80"),
+		/* ports */
+		MK("quic", "1.2.3.4:0"),
+		MK("quic", "[::1]:0"),
+		MK("quic", "1.2.3.4:065"),
+		MK("quic", "1.2.3.4:65536"),
+		MK("quic", "1.2.3.4:123456"),
+		MK("quic", "1.2.3.4:+80"),
+		MK("quic", "1.2.3.4:8a"),
+		/* IPv4 */
+		MK("quic", "01.2.3.4:1"),
+		MK("quic", "1.2.3.256:1"),
+		MK("quic", "1.2.3:1"),
+		MK("quic", "1.2.3.4.5:1"),
+		MK("quic", "1..2.3:1"),
+		MK("quic", "1.2.3.4.:1"),
+		MK("quic", "0x7f.1:1"),
+		/* IPv6 */
+		MK("quic", "::1:80"),
+		MK("quic", "[::1%eth0]:1"),
+		MK("quic", "[1.2.3.4]:1"),
+		MK("quic", "[2001:db8::g]:1"),
+		MK("quic", "[:::]:1"),
+		MK("quic", "[[::1]]:1"),
+		MK("quic", "[::1]:1]:1"),
+		/* DNS names */
+		MK("quic", "-a.example:1"),
+		MK("quic", "a-.example:1"),
+		MK("quic", "a..b:1"),
+		MK("quic", ".a:1"),
+		MK("quic", "example.:1"),
+		MK("quic", "example.123:1"),
+		MK("quic", "a_b:1"),
+		MK("quic", "a/b:1"),
+		MK("quic", "a%41:1"),
+		/* nets and other endpoints */
+		MK("QUIC", "1.2.3.4:1"),
+		MK("qu ic", "1.2.3.4:1"),
+		MK("m\n", "x"),
+		MK("mem", ""),
+		MK("mem", "a b"),
+		MK("mem", "n\n0"),
+		MK("mem", "\x1b[0m"),
+		MK("mem", "x\0"),
+		MK("mem", "a/b"),
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		nn_addr out;
+		if (nn_addr_check(&bad[i]) != NN_EADDR)
+			fail_msg("accepted hostile address #%zu (%.*s)", i, (int)bad[i].ep_len, bad[i].ep);
+		/* refused at decode too, with a precise error, and nothing left in the output */
+		assert_int_equal(decode_verdict(&bad[i], &out), NN_EADDR);
+		nn_addr zero;
+		memset(&zero, 0, sizeof zero);
+		assert_memory_equal(&out, &zero, sizeof out);
+	}
+	/* a structural fault is reported as such, before the grammar */
+	const uint8_t empty_net[] = {0x00, 0x01, '\n'};
+	nn_addr a;
+	assert_int_equal(read_one(empty_net, sizeof empty_net, &a), NN_ECORRUPT);
+}
+
+static void test_list_strict_and_filtered(void **st)
+{
+	nn_addr in[4], out[4];
+	in[0] = MK("quic", "192.0.2.1:1");
+	in[1] = MK("quic", "127.0.0.1:1\nok");
+	in[2] = MK("mem", "hub");
+	in[3] = MK("quic", "\x1b[2J:1");
+	uint8_t buf[256];
+	nn_wr w;
+	nn_wr_init(&w, buf, sizeof buf);
+	nn_addr_list_write(&w, in, 4);
+	nn_rd r;
+	size_t n, declared, dropped;
+	/* the strict list fails on the first bad entry */
+	nn_rd_init(&r, buf, w.off);
+	nn_addr_list_read(&r, out, 4, 4, &n);
+	assert_int_equal(r.err, NN_EADDR);
+	assert_int_equal(n, 0);
+	/* the filtered list keeps the good ones, in order, and says how many it dropped */
+	nn_rd_init(&r, buf, w.off);
+	memset(out, 0x77, sizeof out);
+	nn_addr_list_read_valid(&r, out, 4, 4, &n, &declared, &dropped);
+	assert_int_equal(nn_rd_end(&r), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(declared, 4);
+	assert_int_equal(dropped, 2);
+	assert_true(nn_addr_eq(&out[0], &in[0]));
+	assert_true(nn_addr_eq(&out[1], &in[2]));
+	/* caps and structure still fail the reader */
+	nn_rd_init(&r, buf, w.off);
+	nn_addr_list_read_valid(&r, out, 3, 4, &n, &declared, &dropped);
+	assert_int_equal(r.err, NN_ELIMIT);
+	assert_int_equal(n + declared + dropped, 0);
+	nn_rd_init(&r, buf, w.off - 1);
+	nn_addr_list_read_valid(&r, out, 4, 4, &n, &declared, &dropped);
+	assert_int_equal(r.err, NN_ETRUNC);
+	assert_int_equal(n + declared + dropped, 0);
 }
 
 static void test_sockaddr(void **st)
@@ -206,6 +390,9 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_strict_single),
 		cmocka_unit_test(test_strict_list),
+		cmocka_unit_test(test_grammar_accepts),
+		cmocka_unit_test(test_grammar_refuses_hostile),
+		cmocka_unit_test(test_list_strict_and_filtered),
 		cmocka_unit_test(test_sockaddr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

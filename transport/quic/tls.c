@@ -1,11 +1,11 @@
 /* tls.c — wolfSSL contexts for the endpoint (one server, one client), the certificate check
  * inside the verify callback, ALPN, and the post-handshake checks.
  *
- * wolfSSL facts this relies on (see /work/shared/reference/wolfssl-ngtcp2-facts.md): with
- * opensslextra the verify callback runs for every peer certificate with preverify = 0 (no
- * signer), so it does the whole identity check itself and returns 1 only for a good leaf;
- * the ALPN select callback is never called, so both sides use wolfSSL_UseALPN with
- * FAILED_ON_MISMATCH and the negotiated value is checked again after the handshake. */
+ * wolfSSL facts this relies on (wolfSSL 5.7 with opensslextra, as scripts/setup.sh builds
+ * it): the verify callback runs for every peer certificate with preverify = 0 (no signer), so
+ * it does the whole identity check itself and returns 1 only for a good leaf; the ALPN select
+ * callback is never called, so both sides use wolfSSL_UseALPN with FAILED_ON_MISMATCH and the
+ * negotiated value is checked again after the handshake. */
 #include <string.h>
 
 #include <ngtcp2/ngtcp2_crypto_wolfssl.h>
