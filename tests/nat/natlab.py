@@ -355,8 +355,7 @@ def cleanup_stale(dry_run=False, log=print):
             continue
         log("natlab: stale run %s: %s %d namespace(s)" % (tag, "would remove" if dry_run
                                                           else "removing", len(names)))
-        if not dry_run:
-            removed += _kill_and_delete(names)
+        removed += names if dry_run else _kill_and_delete(names)
     if not dry_run and os.path.isdir(LOCK_DIR):
         for f in os.listdir(LOCK_DIR):
             if f.endswith(".lock") and not tag_alive(f[:-5] + "-"):
@@ -698,8 +697,11 @@ class Agent:
             self.n += 1
             tag = args.pop("tag", None) or "%s-%d" % (op, self.n)
         args.update(op=op, tag=tag)
-        self.p.stdin.write(json.dumps(args) + "\n")
-        self.p.stdin.flush()
+        try:
+            self.p.stdin.write(json.dumps(args) + "\n")
+            self.p.stdin.flush()
+        except (BrokenPipeError, ValueError) as e:
+            raise LabError("udpprobe agent in %s is gone: %s" % (self.host.ns, e)) from None
         return tag
 
     def wait(self, tag, timeout):

@@ -9,7 +9,9 @@ then, with every wait bounded:
   - isolation: no default route and no route outside 100.64.0.0/10 / the sites' LANs in any
     lab namespace; `ip route get` fails for 8.8.8.8, 1.1.1.1, RFC 1918 and an IPv6 address
     from every lab namespace (nothing is sent); every veth's peer is a namespace of this run
-    and none is in the root namespace; the transit's leak counter stays 0;
+    and none is in the root namespace; the transit's leak counter stays 0. Negative
+    controls: an added default / 8.8.8.8 route is reported by the check, and one packet with
+    a private source (sent inside the lab) is counted by the transit's leak guard;
   - the pair matrix: for every ordered pair of kinds a simultaneous UDP hole punch between a
     host behind each, both sending only to signalled addresses ("punch") and answering the
     source actually seen ("prflx"); the mapping is learned from a rendezvous helper on pub1;
@@ -68,14 +70,26 @@ OUTSIDE6 = ["2001:4860:4860::8888"]
 
 
 class Failures:
-    def __init__(self):
+    def __init__(self, quiet=False):
         self.items = []
+        self.quiet = quiet
         self.lock = threading.Lock()
 
     def add(self, msg):
         with self.lock:
             self.items.append(msg)
-        print("FAIL: " + msg, flush=True)
+        if not self.quiet:
+            print("FAIL: " + msg, flush=True)
+
+
+def guarded(fails, fn, *args):
+    """Run fn(*args) in a thread; an exception is a failure, not a silent thread death."""
+    def body():
+        try:
+            fn(*args)
+        except Exception as e:  # noqa: BLE001 - reported as a test failure
+            fails.add("%s raised %s: %s" % (fn.__name__, type(e).__name__, e))
+    return threading.Thread(target=body)
 
 
 def ip_json(ns, args):
@@ -84,10 +98,11 @@ def ip_json(ns, args):
     return json.loads(r.stdout or "[]") if r.returncode == 0 else None
 
 
-def check_isolation(lab, fails):
+def check_isolation(lab, fails, namespaces=None):
     import ipaddress
     allowed = [natlab.LAB_NET] + [ipaddress.ip_network(s.lan) for s in lab.sites]
-    for ns in lab.namespaces:
+    namespaces = namespaces or lab.namespaces
+    for ns in namespaces:
         routes = ip_json(ns, ["route", "show", "table", "all"])
         if routes is None:
             fails.add("%s: cannot list routes" % ns)
@@ -122,7 +137,7 @@ def check_isolation(lab, fails):
             if peer_ns is None:
                 fails.add("%s: link %s has no peer namespace (not a lab veth?)" % (ns, name))
     # every veth's peer namespace is one of ours: the textual listing names it
-    for ns in lab.namespaces:
+    for ns in namespaces:
         out = subprocess.run(["ip", "-n", ns, "-o", "link"], capture_output=True,
                              text=True).stdout
         for line in out.splitlines():
@@ -132,6 +147,44 @@ def check_isolation(lab, fails):
     if lab.tag in root:
         fails.add("a link of the root namespace has its peer in the lab: %s"
                   % [l for l in root.splitlines() if lab.tag in l])
+
+
+def isolation_negative_control(lab, fails):
+    """The isolation check must catch a route out of the lab: add one (nothing is sent),
+    check that it is reported, remove it."""
+    h = lab.sites[0].hosts[0]
+    for route in ("default via %s" % h.gateway, "8.8.8.8/32 via %s" % h.gateway):
+        subprocess.run(["ip", "-n", h.ns, "route", "add"] + route.split(), check=True)
+        probe = Failures(quiet=True)
+        check_isolation(lab, probe, [h.ns])
+        subprocess.run(["ip", "-n", h.ns, "route", "del"] + route.split(), check=True)
+        if not probe.items:
+            fails.add("the isolation check did not notice a route %s" % route)
+    again = Failures(quiet=True)
+    check_isolation(lab, again, [h.ns])
+    if again.items:
+        fails.add("removing the control route left %s" % again.items)
+
+
+def leak_negative_control(lab, host, agents, rdv, fails):
+    """The transit's leak guard must count a packet with a private source: a host of a
+    `public` site (its router has no rules) sends one from an extra 192.168.77.7/32 to the
+    rendezvous, inside the lab."""
+    before = lab.counters(lab.inet).get("leak_drop", (0, 0))[0]
+    subprocess.run(["ip", "-n", host.ns, "addr", "add", "192.168.77.7/32", "dev", "eth0"],
+                   check=True)
+    try:
+        g = agents[host.name]
+        g.call("bind", sock="leak", addr="192.168.77.7", port=0, timeout=3)
+        g.call("send", sock="leak", to=rdv, data="BIND leak", timeout=3)
+        time.sleep(0.2)
+        g.call("close", sock="leak", timeout=3)
+    finally:
+        subprocess.run(["ip", "-n", host.ns, "addr", "del", "192.168.77.7/32", "dev", "eth0"])
+    after = lab.counters(lab.inet).get("leak_drop", (0, 0))[0]
+    if after - before != 1:
+        fails.add("leak control: the transit's leak_drop went %d -> %d for one packet from "
+                  "192.168.77.7" % (before, after))
 
 
 def timeout_test(lab, sites, remote, hosts_agents, fails, log):
@@ -242,7 +295,12 @@ def main():
         print("lab %s: %d namespaces built in %.2f s" % (tag, len(lab.namespaces), t_build),
               flush=True)
 
+        t0 = time.monotonic()
         check_isolation(lab, fails)
+        isolation_negative_control(lab, fails)
+        print("isolation checked in %d namespaces in %.2f s" % (len(lab.namespaces),
+                                                                 time.monotonic() - t0),
+              flush=True)
 
         rdv = lab.rendezvous(lab.publics[0])
         agents = {}
@@ -262,10 +320,8 @@ def main():
                     pending.append(((ka, kb), mode, natlab.punch_pair(
                         ga, gb, rdv, "r%dm%dc%d" % (rnd, m, c), port, port, mode,
                         PUNCH_TIMEOUT)))
-        th = [threading.Thread(target=timeout_test,
-                               args=(lab, to_sites, lab.publics[1], agents, fails, log)),
-              threading.Thread(target=control_test,
-                               args=(lab, ctl, lab.publics[2], agents, rdv, fails, log))]
+        th = [guarded(fails, timeout_test, lab, to_sites, lab.publics[1], agents, fails, log),
+              guarded(fails, control_test, lab, ctl, lab.publics[2], agents, rdv, fails, log)]
         for t in th:
             t.start()
         for pair, mode, collect in pending:
@@ -290,7 +346,7 @@ def main():
                 def word(v):
                     if a.repeat == 1:
                         return "OK" if v[0] else "FAIL"
-                    return "OK %d/%d" % (sum(v), len(v))
+                    return "%d/%d OK" % (sum(v), len(v))
                 line = "lab %s x %s: punch %s (prflx %s)" % (ka, kb, word(r["sig"]),
                                                             word(r["prflx"]))
                 if r["ms"]:
@@ -309,6 +365,7 @@ def main():
         if leak:
             fails.add("the transit dropped %d packets with an address outside 100.64.0.0/10"
                       % leak)
+        leak_negative_control(lab, side[("public", "A")].hosts[0], agents, rdv, fails)
     finally:
         t2 = time.monotonic()
         lab.teardown()
