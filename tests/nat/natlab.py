@@ -70,6 +70,11 @@ MAX_SITES = 99
 DEFAULT_UDP_TIMEOUT = 30
 RENDEZVOUS_PORT = 3478
 
+# ip and nft live in /usr/sbin or /sbin, which a CI or sudo environment may leave off PATH.
+for _d in ("/usr/local/sbin", "/usr/sbin", "/sbin"):
+    if _d not in os.environ.get("PATH", "").split(":"):
+        os.environ["PATH"] = os.environ.get("PATH", "/usr/bin:/bin") + ":" + _d
+
 
 class LabUnavailable(RuntimeError):
     """The lab cannot run here (not root, no `ip netns`, no nft). Tests must FAIL on it."""
@@ -84,7 +89,7 @@ def check_environment():
     problems = []
     if os.geteuid() != 0:
         problems.append("not running as root (euid %d)" % os.geteuid())
-    for tool, pkg in (("ip", "iproute2"), ("nft", "nftables"), ("sysctl", "procps")):
+    for tool, pkg in (("ip", "iproute2"), ("nft", "nftables")):
         if shutil.which(tool) is None:
             problems.append("`%s` not found (Debian package %s; scripts/setup.sh installs it)"
                             % (tool, pkg))
@@ -94,6 +99,16 @@ def check_environment():
             problems.append("`ip netns list` failed: %s" % r.stderr.strip())
     if problems:
         raise LabUnavailable("NAT lab unavailable: " + "; ".join(problems))
+
+
+def _sysctl_script(values):
+    """A sh script writing {"net.a.b": v} to /proc/sys of the namespace it runs in."""
+    return " && ".join("echo %s > /proc/sys/%s" % (int(v), k.replace(".", "/"))
+                       for k, v in values.items())
+
+
+def sysctl_path(key):
+    return "/proc/sys/" + key.replace(".", "/")
 
 
 def _run(argv, input=None, check=True, timeout=30):
@@ -424,7 +439,7 @@ class Lab:
     def _ns_config(self, ns, sysctls, rules=None):
         s = {"net.ipv6.conf.default.disable_ipv6": 1}
         s.update(sysctls)
-        script = "sysctl -q -w %s" % " ".join("%s=%s" % kv for kv in s.items())
+        script = _sysctl_script(s)
         if rules:
             script += " && nft -f -"
         _run(["ip", "netns", "exec", ns, "sh", "-c", script], input=rules or "")
@@ -569,9 +584,9 @@ class Lab:
         tables start empty again (the next outbound packet refills them); conntrack entries
         take the new timeout at their next packet."""
         site.udp_timeout = int(seconds)
-        self.run(site, ["sysctl", "-q", "-w",
-                        "net.netfilter.nf_conntrack_udp_timeout=%d" % site.udp_timeout,
-                        "net.netfilter.nf_conntrack_udp_timeout_stream=%d" % site.udp_timeout])
+        self.run(site, ["sh", "-c", _sysctl_script({
+            "net.netfilter.nf_conntrack_udp_timeout": site.udp_timeout,
+            "net.netfilter.nf_conntrack_udp_timeout_stream": site.udp_timeout})])
         rules = router_rules(site)
         if rules:
             self.nft(site, "table ip nnlab {\n}\ndelete table ip nnlab\n" + rules)

@@ -193,8 +193,9 @@ def timeout_test(lab, sites, remote, hosts_agents, fails, log):
     st = []
     for q, s in enumerate(sites):
         h = hosts_agents[s.hosts[0].name]
-        v = lab.run(s, ["sysctl", "-n", "net.netfilter.nf_conntrack_udp_timeout",
-                        "net.netfilter.nf_conntrack_udp_timeout_stream"]).stdout.split()
+        v = lab.run(s, ["cat", natlab.sysctl_path("net.netfilter.nf_conntrack_udp_timeout"),
+                        natlab.sysctl_path("net.netfilter.nf_conntrack_udp_timeout_stream")]
+                    ).stdout.split()
         if v != [str(s.udp_timeout)] * 2:
             fails.add("timeout %s: conntrack sysctls are %s, not %d" % (s.kind, v, s.udp_timeout))
         h.call("bind", sock="to", port=45000 + q, timeout=3)
