@@ -250,6 +250,9 @@ def _teardown_all():
         lab.teardown()
 
 
+teardown_all = _teardown_all   # for a process with signal handlers of its own
+
+
 def _on_signal(signum, _frame):
     try:
         print("natlab: signal %d: tearing the lab down" % signum, file=sys.stderr, flush=True)
