@@ -16,6 +16,9 @@ then, with every wait bounded:
     host behind each, both sending only to signalled addresses ("punch") and answering the
     source actually seen ("prflx"); the mapping is learned from a rendezvous helper on pub1;
     one line per pair, and the table of shared/reference/nat-lab-facts.md is asserted;
+  - the RFC 4787 behaviour of every kind, seen from two public hosts: endpoint-independent
+    mapping or not, filtering of another port of a contacted address and of an address
+    never contacted;
   - the mapping timeout (3 s, port-restricted and full cone): a packet after 2 s idle
     arrives, one after 4 s idle is dropped (and counted by the router's in_drop);
   - the runtime controls: a udp-out-only host cannot punch to a public host until the host is
@@ -187,6 +190,56 @@ def leak_negative_control(lab, host, agents, rdv, fails):
                   "192.168.77.7" % (before, after))
 
 
+# kind -> (endpoint-independent mapping, open to another port of a contacted address,
+#          open to an address never contacted)
+BEHAVIOUR = {
+    "public": (True, True, True), "full": (True, True, True), "addr": (True, True, False),
+    "port": (True, False, False), "sym": (False, False, False),
+    "firewall": (True, False, False), "udp-out-only": (True, False, False),
+}
+
+
+def behaviour_test(lab, sites, x, y, agents, fails, log):
+    """RFC 4787 behaviour of each kind, seen from two public hosts x and y (like RFC 5780
+    discovery): is the mapping endpoint-independent (same public ip:port toward x and y), does
+    a packet from another port of x reach the mapping, does one from y (never contacted)?"""
+    gx, gy = agents[x.name], agents[y.name]
+    st = []
+    for q, s in enumerate(sites):
+        h = agents[s.hosts[0].name]
+        h.call("bind", sock="bh", port=44000 + q, timeout=3)
+        gx.call("bind", sock="bx%d" % q, port=48000 + q, timeout=3)
+        gx.call("bind", sock="bx2%d" % q, port=48100 + q, timeout=3)
+        gy.call("bind", sock="by%d" % q, port=48000 + q, timeout=3)
+        h.call("send", sock="bh", to="%s:%d" % (x.addr, 48000 + q), data="m1-%d" % q)
+        st.append((q, s, h))
+    m1 = {q: gx.call("recv", sock="bx%d" % q, match="m1-%d" % q, timeout=2).get("from")
+          for q, s, h in st}
+    # another port of x, then y (not contacted yet), toward the mapping x saw
+    for q, s, h in st:
+        gx.call("send", sock="bx2%d" % q, to=m1[q], data="fp-%d" % q)
+        gy.call("send", sock="by%d" % q, to=m1[q], data="fa-%d" % q)
+    got = {}
+    tags = [(q, h.send("recv", sock="bh", match="fp-%d" % q, timeout=0.7),
+             h.send("recv", sock="bh", match="fa-%d" % q, timeout=0.7)) for q, s, h in st]
+    for (q, s, h), (_, tp, ta) in zip(st, tags):
+        got[q] = (bool(h.wait(tp, 5).get("ok")), bool(h.wait(ta, 5).get("ok")))
+    for q, s, h in st:
+        h.call("send", sock="bh", to="%s:%d" % (y.addr, 48000 + q), data="m2-%d" % q)
+    for q, s, h in st:
+        m2 = gy.call("recv", sock="by%d" % q, match="m2-%d" % q, timeout=2).get("from")
+        eim = m1[q] is not None and m1[q] == m2
+        seen = (eim,) + got[q]
+        log("behaviour %-12s mapping %s (%s / %s), from another port: %s, from another "
+            "address: %s" % (s.kind, "EIM" if eim else "EDM", m1[q], m2,
+                             "in" if seen[1] else "dropped", "in" if seen[2] else "dropped"))
+        if m1[q] is None or m2 is None:
+            fails.add("behaviour %s: the host's packets did not reach the public hosts" % s.kind)
+        elif seen != BEHAVIOUR[s.kind]:
+            fails.add("behaviour %s: (EIM, other port in, other address in) = %s, expected %s"
+                      % (s.kind, seen, BEHAVIOUR[s.kind]))
+
+
 def timeout_test(lab, sites, remote, hosts_agents, fails, log):
     """Mapping timeout: 3 s sites; a packet after 2 s idle arrives, after 4 s is dropped."""
     ra = hosts_agents[remote.name]
@@ -322,7 +375,9 @@ def main():
                         ga, gb, rdv, "r%dm%dc%d" % (rnd, m, c), port, port, mode,
                         PUNCH_TIMEOUT)))
         th = [guarded(fails, timeout_test, lab, to_sites, lab.publics[1], agents, fails, log),
-              guarded(fails, control_test, lab, ctl, lab.publics[2], agents, rdv, fails, log)]
+              guarded(fails, control_test, lab, ctl, lab.publics[2], agents, rdv, fails, log),
+              guarded(fails, behaviour_test, lab, [side[(k, "A")] for k in KINDS],
+                      lab.publics[1], lab.publics[2], agents, fails, log)]
         for t in th:
             t.start()
         for pair, mode, collect in pending:
@@ -359,7 +414,7 @@ def main():
                         "OK" if want_sig else "FAIL", "OK" if want_prflx else "FAIL")
                     fails.items.append("pair %s x %s" % (ka, kb))
                 print(line, flush=True)
-        for m in log_lines:
+        for m in sorted(log_lines, key=lambda m: m.split()[0]):
             print(m, flush=True)
         leak = lab.counters(lab.inet).get("leak_drop", (0, 0))[0]
         print("transit leak_drop counter: %d" % leak, flush=True)
