@@ -533,7 +533,7 @@ class Lab:
         ns = self._own(self.ns_of(where))
         kw.setdefault("start_new_session", True)
         p = subprocess.Popen(["ip", "netns", "exec", ns] + list(argv), **kw)
-        self.procs.append(p)
+        self.procs.append((p, kw["start_new_session"]))
         return p
 
     def run(self, where, argv, check=True, timeout=30, input=None):
@@ -649,13 +649,16 @@ class Lab:
         """Kill every process started in the lab's namespaces and delete every namespace the
         lab made. Idempotent; safe to re-enter from a signal handler."""
         self._torn = True
-        for p in self.procs:
+        for p, own_group in self.procs:
             if p.poll() is None:
                 try:
-                    os.killpg(p.pid, signal.SIGKILL)
+                    if own_group:
+                        os.killpg(p.pid, signal.SIGKILL)
+                    else:
+                        p.kill()
                 except (ProcessLookupError, PermissionError):
                     pass
-        for p in self.procs:
+        for p, _ in self.procs:
             try:
                 p.wait(timeout=2)
             except subprocess.TimeoutExpired:
