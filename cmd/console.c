@@ -84,13 +84,14 @@ int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *er
 	}
 	enum nn_console_op op = word_is(w, wlen, "peers") ? NN_CON_PEERS
 				: word_is(w, wlen, "stats") ? NN_CON_STATS
+				: word_is(w, wlen, "nat")   ? NN_CON_NAT
 				: word_is(w, wlen, "quit")  ? NN_CON_QUIT
 							    : NN_CON_NONE;
 	char q[48];
 	sanitize(q, sizeof q, w, wlen);
 	if (op == NN_CON_NONE) {
 		snprintf(err, errcap, "unknown command \"%s\" (commands: send, direct, rendezvous, "
-				 "connect, peers, stats, quit)", q);
+				 "connect, peers, stats, nat, quit)", q);
 		return NN_EINVAL;
 	}
 	if (!only_blanks(rest, rlen)) {
@@ -377,6 +378,30 @@ static void cmd_stats(nn_console *c)
 	print_end(c);
 }
 
+/* What the node believes about its own NAT, and why:
+ *   nat <type> <reflexive|-> <reporters> votes=<n> voters=<n> subnets=<n> filtering=<open|unknown> */
+static void cmd_nat(nn_console *c)
+{
+	nn_nat_info ni;
+	nn_node_nat_info(c->node, &ni);
+	const char *filt = ni.filtering_open ? "open" : "unknown";
+	if (c->json) {
+		begin_json(c, "nat");
+		field(c, "type", ni.type);
+		field(c, "reflexive", ni.reflexive);
+		fprintf(c->out, ",\"reporters\":%u,\"votes\":%u,\"voters\":%u,\"subnets\":%u",
+			ni.reporters, ni.votes, ni.voters, ni.subnets);
+		field(c, "filtering", filt);
+		end_object(c);
+		return;
+	}
+	fprintf(c->out, "nat %s ", ni.type);
+	put_token(c->out, ni.reflexive[0] ? ni.reflexive : "-");
+	fprintf(c->out, " %u votes=%u voters=%u subnets=%u filtering=%s", ni.reporters, ni.votes,
+		ni.voters, ni.subnets, filt);
+	end_event(c);
+}
+
 /* ---- asynchronous answers ---- */
 void nn_console_keys(nn_console *c, const nn_peer_keys *k)
 {
@@ -513,6 +538,9 @@ void nn_console_exec(nn_console *c, const char *line, size_t len)
 		break;
 	case NN_CON_STATS:
 		cmd_stats(c);
+		break;
+	case NN_CON_NAT:
+		cmd_nat(c);
 		break;
 	default:
 		break;

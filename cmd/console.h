@@ -53,6 +53,7 @@ enum nn_console_op {
 	NN_CON_CONNECT,
 	NN_CON_PEERS,
 	NN_CON_STATS,
+	NN_CON_NAT,
 	NN_CON_QUIT,
 };
 

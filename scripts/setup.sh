@@ -2,7 +2,8 @@
 # scripts/setup.sh — make this machine able to build and test libnodenet.
 #
 # Idempotent. On a fresh Debian 12 machine (as root) it:
-#   1. installs every Debian package the build, the tests and the fuzzers use;
+#   1. installs every Debian package the build, the tests (including the NAT lab's iproute2 and
+#      nftables) and the fuzzers use;
 #   2. provides wolfSSL 5.7.x built with QUIC and ngtcp2 1.x with its wolfSSL crypto helper:
 #      qualifying system packages (found through pkg-config) are used as they are; otherwise
 #      Debian 13's *source* packages are fetched with `apt-get source` (through a temporary
@@ -40,7 +41,9 @@ NGTCP2_FLAGS="--enable-lib-only --with-wolfssl --enable-static --disable-shared 
 
 DEB_PACKAGES="build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
  libsodium-dev libev-dev libb2-dev libcmocka-dev dpkg-dev autoconf automake libtool
- ca-certificates python3"
+ ca-certificates python3 iproute2 nftables conntrack"
+# iproute2 and nftables: the NAT lab of the `nat` suite (tests/nat/natlab.py); conntrack: its
+# debugging helpers.
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
