@@ -10,8 +10,8 @@
  * the verified addresses (RFC 8305 style: one attempt every NN_OP_STAGGER, the next one at once
  * when an attempt fails, the stage ends NN_OP_DIRECT_TAIL after its last attempt or when every
  * attempt failed) → punch (Connect/ConnectAck over the overlay, volleys and dials from both
- * sides, nat.c; the Connect leaves with the first direct dial unless both sides are plainly
- * public; each wait bounded) → relay (not built yet) → the most meaningful error. An edge
+ * sides, nat.c; the Connect leaves with the first direct dial; each wait bounded) → relay
+ * (not built yet) → the most meaningful error. An edge
  * to the target that comes up by any route (we dialled, it dialled us, maintenance) completes
  * the call; later winners of the same race are closed by conn.c.
  */
@@ -343,13 +343,6 @@ static void direct_check(nn_node *n, struct nn_op *op)
 		op_arm(n, op);
 }
 
-/* We are not behind a NAT (confirmed) and the target advertises exactly one address, a
- * public one: a direct dial is all it takes. */
-static bool plainly_public(nn_node *n, const struct vkey *k)
-{
-	return n->nat.type == NN_NAT_PUBLIC && k->naddrs == 1 && nn_nat_addr_public(&k->addrs[0]);
-}
-
 static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 {
 	op->stage = NN_STAGE_DIRECT;
@@ -366,11 +359,13 @@ static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 	if (!op->ncand)
 		note_err(op, NN_EUNREACH);
 	dial_next(n, op);
-	/* Punch alongside (local policy): unless both sides are plainly public, the Connect goes
-	 * out with the first direct dial, so a NATed target starts its half while our direct
-	 * attempts run, and a connect through NATs costs one round of signalling, not the direct
-	 * stage's timeouts first. */
-	if (op->kind != NN_OP_PUNCHBACK && (n->tp->caps & NN_TP_CAP_PUNCH) && !plainly_public(n, k))
+	/* Punch alongside (local policy): the Connect goes out with the first direct dial, so a
+	 * target behind a NAT or a stateful firewall starts its half while our direct attempts
+	 * run, and such a connect costs one round of signalling, not the direct stage's timeouts
+	 * first. Even a target that looks public may filter (a firewall keeps its address), so
+	 * there is no shortcut; a target that already has the edge when the Connect arrives
+	 * answers without punching. */
+	if (op->kind != NN_OP_PUNCHBACK && (n->tp->caps & NN_TP_CAP_PUNCH))
 		(void)send_connect(n, op);
 	direct_check(n, op);
 }
