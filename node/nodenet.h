@@ -262,8 +262,10 @@ typedef void (*nn_connect_cb)(void *user, int status, const nn_id *target, const
 /* Get a live edge to target: the existing one, or rendezvous and then Happy-Eyeballs dialling of
  * every advertised address (one attempt every 250 ms, or at once when the previous one failed;
  * the first connection that authenticates as target wins, the others are closed; the stage
- * ends 1 s after its last attempt started). Hole punching and relays will follow as the next
- * stages of the same cascade. Errors now: as nn_node_rendezvous. */
+ * ends 1 s after its last attempt started); alongside, when the transport can punch, a hole
+ * punch signalled over the overlay (Connect / ConnectAck, then volleys and dials from both
+ * sides; 2 s for the Ack, 2.5 s for the dials). how is "direct" or "punch". Relays will
+ * follow as the next stage. Errors now: as nn_node_rendezvous. */
 int nn_node_connect(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_connect_cb cb,
 		    void *user);
 
