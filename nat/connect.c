@@ -3,22 +3,11 @@
 
 #include "nat/connect.h"
 
-static int check_addrs(const nn_addr *a, size_t n)
-{
-	if (n > NN_NAT_MAX_ADDRS)
-		return NN_ELIMIT;
-	for (size_t i = 0; i < n; i++)
-		if (a[i].net_len == 0 || a[i].net_len > NN_ADDR_NET_MAX ||
-		    a[i].ep_len > NN_ADDR_EP_MAX)
-			return NN_EINVAL;
-	return 0;
-}
-
 int nn_nat_connect_encode(const nn_nat_connect *m, uint8_t *buf, size_t cap)
 {
 	if (!m || (!buf && cap))
 		return NN_EINVAL;
-	int rc = check_addrs(m->addrs, m->naddrs);
+	int rc = nn_addr_list_check(m->addrs, m->naddrs, NN_NAT_MAX_ADDRS);
 	if (rc)
 		return rc;
 	nn_wr w;

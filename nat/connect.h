@@ -4,7 +4,8 @@
  * addresses are the sender's coordinates (local addresses and its confirmed reflexive one).
  * They ride inside a signed routed envelope, so the envelope signature binds the hints to the
  * originator; nothing here is signed separately. Stricter than the reference (verifiable tier):
- * no trailing bytes, at most 16 addresses checked before any is read, minimal varints; encoders
+ * no trailing bytes, at most 16 addresses checked before any is read, minimal varints, every
+ * address within the host:port grammar (NN_EADDR, transport/addr.h); encoders
  * refuse what the decoder would refuse. Decoding copies into a caller-owned fixed-size struct
  * and never allocates.
  */
@@ -31,7 +32,7 @@ typedef struct nn_nat_connect {
  * than 16 addresses), NN_ENOSPC. */
 int nn_nat_connect_encode(const nn_nat_connect *m, uint8_t *buf, size_t cap);
 /* Decode exactly len bytes. NN_ETRUNC, NN_ELIMIT, NN_ENONMINIMAL, NN_ETRAILING, NN_ETOOBIG,
- * NN_EINVAL. */
+ * NN_EADDR (an address outside the grammar), NN_EINVAL. */
 int nn_nat_connect_decode(nn_nat_connect *m, const uint8_t *buf, size_t len);
 
 #endif

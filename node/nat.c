@@ -168,7 +168,12 @@ int nn_node_send_connect(nn_node *n, struct nn_op *op)
 
 static int decode_signal(nn_node *n, const nn_routing_env *env, nn_nat_connect *m)
 {
-	if (nn_nat_connect_decode(m, env->payload, env->plen) < 0) {
+	int rc = nn_nat_connect_decode(m, env->payload, env->plen);
+	if (rc == NN_EADDR) {
+		n->stats.dropped_bad_addr++; /* signed as a whole: one bad address sinks it */
+		return rc;
+	}
+	if (rc < 0) {
 		n->stats.dropped_malformed++;
 		return NN_ECORRUPT;
 	}

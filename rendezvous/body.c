@@ -3,15 +3,7 @@
 
 int nn_rdv__check_addrs(const nn_addr *a, size_t n)
 {
-	if (n > NN_RDV_MAX_ADDRS)
-		return NN_ELIMIT;
-	if (n && !a)
-		return NN_EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (a[i].net_len == 0 || a[i].net_len > NN_ADDR_NET_MAX ||
-		    a[i].ep_len > NN_ADDR_EP_MAX)
-			return NN_EINVAL;
-	return 0;
+	return nn_addr_list_check(a, n, NN_RDV_MAX_ADDRS);
 }
 
 void nn_rdv__write_body(nn_wr *w, const uint8_t x_pub[NN_X_PUB_LEN], const nn_addr *a, size_t n,

@@ -377,3 +377,16 @@ const char *nn_addr_str(const nn_addr *a, char *buf, size_t cap)
 	snprintf(buf, cap, "%.*s/%.*s", (int)a->net_len, a->net, (int)a->ep_len, a->ep);
 	return buf;
 }
+
+int nn_addr_list_check(const nn_addr *a, size_t n, size_t max)
+{
+	if (n > max)
+		return NN_ELIMIT;
+	if (n && !a)
+		return NN_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (a[i].net_len == 0 || a[i].net_len > NN_ADDR_NET_MAX ||
+		    a[i].ep_len > NN_ADDR_EP_MAX)
+			return NN_EINVAL;
+	return 0;
+}

@@ -51,6 +51,9 @@ bool nn_addr_is_quic(const nn_addr *a);
 
 /* 0 when a matches the address grammar above, else NN_EADDR. */
 int nn_addr_check(const nn_addr *a);
+/* What an encoder checks before writing a list of n addresses: n <= max (NN_ELIMIT), a not
+ * NULL when n > 0, every net non-empty and both fields within their maxima (NN_EINVAL). */
+int nn_addr_list_check(const nn_addr *a, size_t n, size_t max);
 
 /* Wire codec on the sticky reader/writer. nn_addr_read fails the reader with NN_ETRUNC,
  * NN_ENONMINIMAL, NN_ETOOBIG (a field too long), NN_ECORRUPT (empty net), then NN_EADDR (the

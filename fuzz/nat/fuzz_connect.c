@@ -12,6 +12,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (m.naddrs > NN_NAT_MAX_ADDRS)
 		abort();
+	for (size_t i = 0; i < m.naddrs; i++)
+		if (nn_addr_check(&m.addrs[i]) < 0)
+			abort(); /* nothing outside the grammar gets through */
 	uint8_t buf[NN_NAT_CONNECT_MAX];
 	int len = nn_nat_connect_encode(&m, buf, sizeof buf);
 	if (len < 0 || (size_t)len != size || memcmp(buf, data, size))

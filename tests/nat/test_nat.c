@@ -64,6 +64,15 @@ static void test_connect_roundtrip_and_strictness(void **state)
 	m.naddrs = 1;
 	assert_int_equal(nn_nat_connect_encode(&m, buf, 10), NN_ENOSPC);
 	assert_int_equal(nn_nat_connect_decode(NULL, buf, 1), NN_EINVAL);
+	/* an address outside the host:port grammar (a line-forging one) sinks the whole payload:
+	 * the envelope signature covers the list as sent */
+	memset(&m, 0, sizeof m);
+	m.naddrs = 1;
+	assert_int_equal(nn_addr_set(&m.addrs[0], "quic", "127.0.0.1:1\nrecv x"), 0);
+	len = nn_nat_connect_encode(&m, buf, sizeof buf);
+	assert_true(len > 0);
+	assert_int_equal(nn_nat_connect_decode(&d, buf, (size_t)len), NN_EADDR);
+	assert_int_equal(d.naddrs, 0);
 }
 
 /* ---- consolidation ---- */
