@@ -1,4 +1,8 @@
 /* cluster.c — the in-memory cluster harness (see cluster.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,4 +197,47 @@ void cl_print_stats(cluster *cl)
 	for (size_t k = 0; (name = nn_node_stat(&sum, k, &v)); k++)
 		if (v)
 			printf("# stat %s %llu\n", name, (unsigned long long)v);
+}
+
+static void raw_on_conn(void *ctx, nn_conn *c) { ((cl_raw *)ctx)->c = c; }
+static void raw_on_frame(void *ctx, nn_conn *c, nn_pkt **p)
+{
+	cl_raw *r = ctx;
+	(void)c;
+	r->frames++;
+	r->last_len = (*p)->len < sizeof r->last ? (*p)->len : sizeof r->last;
+	memcpy(r->last, (*p)->data, r->last_len);
+}
+static void raw_on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)
+{
+	(void)c;
+	(void)err;
+	(void)reason;
+	((cl_raw *)ctx)->closed++;
+	((cl_raw *)ctx)->c = NULL;
+}
+
+void cl_raw_listen(cluster *cl, cl_raw *r, const char *name, const uint8_t seed[32])
+{
+	nn_identity id;
+	assert_int_equal(nn_identity_from_seed(&id, seed), 0);
+	memset(r, 0, sizeof *r);
+	assert_int_equal(nn_mem_endpoint_new(cl->hub, name, &id.id, 0, &r->tp), 0);
+	nn_mem_endpoint_set_key(r->tp, id.ed_pub);
+	nn_tp_sink s = {.ctx = r, .on_conn = raw_on_conn, .on_frame = raw_on_frame,
+			.on_closed = raw_on_closed};
+	nn_tp_set_sink(r->tp, &s);
+	nn_identity_wipe(&id);
+}
+
+void cl_raw_connect(cluster *cl, cl_raw *r, const uint8_t seed[32], uint32_t to)
+{
+	cl_raw_listen(cl, r, "raw", seed);
+	nn_addr a;
+	char name[16];
+	snprintf(name, sizeof name, "n%u", to);
+	nn_addr_set(&a, "mem", name);
+	assert_int_equal(nn_tp_dial(r->tp, &cl->nodes[to].id, &a, NULL), 0);
+	cl_run(cl, 10 * NN_MS);
+	assert_non_null(r->c);
 }

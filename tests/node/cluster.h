@@ -67,4 +67,20 @@ size_t cl_edges(const cluster *cl, uint32_t i);
 /* Print the non-zero counters summed over live nodes ("# stat name value"). */
 void cl_print_stats(cluster *cl);
 
+/* A raw endpoint that speaks frames by hand: a hostile or odd peer. It counts the frames it
+ * receives and keeps the last one; c is NULL once the connection closed. */
+typedef struct cl_raw {
+	nn_tp *tp;
+	nn_conn *c;
+	int closed;
+	size_t frames;
+	uint8_t last[2048];
+	size_t last_len;
+} cl_raw;
+/* A mem endpoint `name` with the identity of seed, waiting to be dialled. */
+void cl_raw_listen(cluster *cl, cl_raw *r, const char *name, const uint8_t seed[32]);
+/* A mem endpoint "raw" with the identity of seed, dialled to node `to` (connected, not yet
+ * registered there: it registers on its first frame). */
+void cl_raw_connect(cluster *cl, cl_raw *r, const uint8_t seed[32], uint32_t to);
+
 #endif

@@ -238,42 +238,6 @@ static void test_stalled_peer_does_not_slow_forwarding(void **state)
 	cl_free(cl);
 }
 
-/* A raw endpoint that speaks frames by hand: a hostile or odd peer. */
-struct raw {
-	nn_tp *tp;
-	nn_conn *c;
-	int closed;
-	size_t frames;
-};
-
-static void raw_on_conn(void *ctx, nn_conn *c) { ((struct raw *)ctx)->c = c; }
-static void raw_on_frame(void *ctx, nn_conn *c, nn_pkt **p) { ((struct raw *)ctx)->frames++; }
-static void raw_on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)
-{
-	((struct raw *)ctx)->closed++;
-	((struct raw *)ctx)->c = NULL;
-}
-
-static void raw_connect(cluster *cl, struct raw *r, const uint8_t seed[32], uint32_t to)
-{
-	nn_identity id;
-	nn_identity_from_seed(&id, seed);
-	memset(r, 0, sizeof *r);
-	assert_int_equal(nn_mem_endpoint_new(cl->hub, "raw", &id.id, 0, &r->tp), 0);
-	nn_mem_endpoint_set_key(r->tp, id.ed_pub);
-	nn_tp_sink s = {.ctx = r, .on_conn = raw_on_conn, .on_frame = raw_on_frame,
-			.on_closed = raw_on_closed};
-	nn_tp_set_sink(r->tp, &s);
-	nn_addr a;
-	char name[16];
-	snprintf(name, sizeof name, "n%u", to);
-	nn_addr_set(&a, "mem", name);
-	assert_int_equal(nn_tp_dial(r->tp, &cl->nodes[to].id, &a, NULL), 0);
-	cl_run(cl, 10 * NN_MS);
-	assert_non_null(r->c);
-	nn_identity_wipe(&id);
-}
-
 static void mint(uint8_t seed[32], int d, uint64_t s)
 {
 	nn_test_rng r = {s};
@@ -301,8 +265,8 @@ static void test_sub_pow_dropped_at_first_hop(void **state)
 	/* 1. an edge from a sub-PoW identity is refused and counted */
 	uint8_t weak[32];
 	mint(weak, -6, 1);
-	struct raw r;
-	raw_connect(cl, &r, weak, 0);
+	cl_raw r;
+	cl_raw_connect(cl, &r, weak, 0);
 	uint8_t ping[3] = {1, NN_T_PING, 0};
 	assert_int_equal(nn_tp_send(r.tp, r.c, ping, 3), 0);
 	cl_run(cl, 10 * NN_MS);
@@ -316,7 +280,7 @@ static void test_sub_pow_dropped_at_first_hop(void **state)
 	 * node 0 (the first hop) drops it and does not forward */
 	uint8_t strong[32];
 	mint(strong, 6, 2);
-	raw_connect(cl, &r, strong, 0);
+	cl_raw_connect(cl, &r, strong, 0);
 	assert_int_equal(nn_tp_send(r.tp, r.c, ping, 3), 0);
 	cl_run(cl, 10 * NN_MS);
 	nn_identity w;
@@ -399,9 +363,9 @@ static void test_malformed_and_unknown_frames(void **state)
 	assert_int_equal(cl_start(cl, 0), 0);
 	uint8_t seed[32];
 	mint(seed, 0, 3);
-	struct raw r;
+	cl_raw r;
 	/* malformed first frame: the connection is closed, nothing registers */
-	raw_connect(cl, &r, seed, 0);
+	cl_raw_connect(cl, &r, seed, 0);
 	const uint8_t bad_version[3] = {2, NN_T_PING, 0};
 	assert_int_equal(nn_tp_send(r.tp, r.c, bad_version, 3), 0);
 	cl_run(cl, 10 * NN_MS);
@@ -412,7 +376,7 @@ static void test_malformed_and_unknown_frames(void **state)
 	assert_int_equal(r.closed, 1);
 	nn_tp_destroy(r.tp);
 	/* registered edge: malformed frames are dropped, unknown types ignored, edge stays */
-	raw_connect(cl, &r, seed, 0);
+	cl_raw_connect(cl, &r, seed, 0);
 	const uint8_t ping[3] = {1, NN_T_PING, 0};
 	assert_int_equal(nn_tp_send(r.tp, r.c, ping, 3), 0);
 	const uint8_t trailing[4] = {1, NN_T_PING, 0, 0};
@@ -448,13 +412,8 @@ static void test_silent_dial_times_out(void **state)
 	mint(seed, 0, 4);
 	nn_identity id;
 	nn_identity_from_seed(&id, seed);
-	struct raw r;
-	memset(&r, 0, sizeof r);
-	assert_int_equal(nn_mem_endpoint_new(cl->hub, "mute", &id.id, 0, &r.tp), 0);
-	nn_mem_endpoint_set_key(r.tp, id.ed_pub);
-	nn_tp_sink s = {.ctx = &r, .on_conn = raw_on_conn, .on_frame = raw_on_frame,
-			.on_closed = raw_on_closed};
-	nn_tp_set_sink(r.tp, &s);
+	cl_raw r;
+	cl_raw_listen(cl, &r, "mute", seed);
 	nn_addr a;
 	nn_addr_set(&a, "mem", "mute");
 	assert_int_equal(nn_node_bootstrap_addr(cl->nodes[0].node, &id.id, &a), 0);
@@ -485,8 +444,8 @@ static void test_ping_flood_is_rate_limited(void **state)
 	assert_int_equal(cl_start(cl, 0), 0);
 	uint8_t seed[32];
 	mint(seed, 0, 4);
-	struct raw r;
-	raw_connect(cl, &r, seed, 0);
+	cl_raw r;
+	cl_raw_connect(cl, &r, seed, 0);
 	const uint8_t ping[3] = {1, NN_T_PING, 0};
 	for (int i = 0; i < 60; i++)
 		(void)nn_tp_send(r.tp, r.c, ping, 3);

@@ -14,50 +14,13 @@
 #include "tests/node/cluster.h"
 #include "tests/support/alloc_count.h"
 
-/* ---- a raw endpoint that speaks frames by hand and keeps the last one it received ---- */
-struct raw {
-	nn_tp *tp;
-	nn_conn *c;
-	size_t frames;
-	uint8_t last[2048];
-	size_t last_len;
-};
-
-static void raw_on_conn(void *ctx, nn_conn *c) { ((struct raw *)ctx)->c = c; }
-static void raw_on_frame(void *ctx, nn_conn *c, nn_pkt **p)
+/* Connect a raw endpoint (the attacker) with identity `seed` to node `to`, registered there. */
+static void raw_connect(cluster *cl, cl_raw *r, const uint8_t seed[32], uint32_t to)
 {
-	struct raw *r = ctx;
-	r->frames++;
-	r->last_len = (*p)->len < sizeof r->last ? (*p)->len : sizeof r->last;
-	memcpy(r->last, (*p)->data, r->last_len);
-}
-static void raw_on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)
-{
-	((struct raw *)ctx)->c = NULL;
-}
-
-/* Connect a raw endpoint with identity `seed` to node `to` and register it there (Ping). */
-static void raw_connect(cluster *cl, struct raw *r, const uint8_t seed[32], uint32_t to)
-{
-	nn_identity id;
-	assert_int_equal(nn_identity_from_seed(&id, seed), 0);
-	memset(r, 0, sizeof *r);
-	assert_int_equal(nn_mem_endpoint_new(cl->hub, "raw", &id.id, 0, &r->tp), 0);
-	nn_mem_endpoint_set_key(r->tp, id.ed_pub);
-	nn_tp_sink s = {.ctx = r, .on_conn = raw_on_conn, .on_frame = raw_on_frame,
-			.on_closed = raw_on_closed};
-	nn_tp_set_sink(r->tp, &s);
-	nn_addr a;
-	char name[16];
-	snprintf(name, sizeof name, "n%u", to);
-	nn_addr_set(&a, "mem", name);
-	assert_int_equal(nn_tp_dial(r->tp, &cl->nodes[to].id, &a, NULL), 0);
-	cl_run(cl, 10 * NN_MS);
-	assert_non_null(r->c);
+	cl_raw_connect(cl, r, seed, to);
 	uint8_t ping[3] = {1, NN_T_PING, 0};
 	assert_int_equal(nn_tp_send(r->tp, r->c, ping, 3), 0);
 	cl_run(cl, 10 * NN_MS);
-	nn_identity_wipe(&id);
 }
 
 static void seed_of(uint8_t seed[32], uint64_t s)
@@ -143,7 +106,7 @@ static void test_forged_envelope_dies_at_first_hop(void **state)
 	cluster *cl = line(31);
 	uint8_t att[32];
 	seed_of(att, 9001);
-	struct raw r;
+	cl_raw r;
 	raw_connect(cl, &r, att, 0);
 	nn_identity victim;
 	assert_int_equal(nn_identity_from_seed(&victim, cl->nodes[1].seed), 0);
@@ -243,7 +206,7 @@ static void test_one_answer_per_lookup_copy(void **state)
 	assert_int_equal(cl_start(cl, 0), 0);
 	uint8_t att[32];
 	seed_of(att, 9100);
-	struct raw r;
+	cl_raw r;
 	raw_connect(cl, &r, att, 0);
 	nn_node *n = cl->nodes[0].node;
 	nn_id att_id;
