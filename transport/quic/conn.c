@@ -263,6 +263,7 @@ static nn_quic_conn *conn_alloc(nn_quic_ep *ep, const struct sockaddr *remote, s
 	c->ref.user_data = c;
 	memcpy(&c->remote, remote, rlen);
 	c->remote_len = rlen;
+	c->born = nn_quic_now(ep);
 	nn_quic_ip_key(remote, c->ipkey);
 	ngtcp2_path_storage_init(&c->ps, (const ngtcp2_sockaddr *)&ep->local, ep->local_len,
 				 (const ngtcp2_sockaddr *)remote, rlen, NULL);
@@ -524,18 +525,10 @@ void nn_quic_conn_goodbye(nn_quic_conn *c)
 	c->state = NN_QS_DEAD;
 }
 
-void nn_quic_conn_write(nn_quic_conn *c)
+/* Write what the connection has: handshake, acks, and stream data when stream_ok. */
+static void write_pkts(nn_quic_conn *c, bool stream_ok)
 {
 	nn_quic_ep *ep = c->ep;
-	if (c->state == NN_QS_DEAD)
-		return;
-	if (c->state == NN_QS_CLOSING) {
-		write_close(c);
-		c->state = NN_QS_DEAD;
-		nn_timer_stop(ep->base.clock, &c->qtimer);
-		nn_timer_stop(ep->base.clock, &c->guard);
-		return;
-	}
 	ngtcp2_tstamp ts = (ngtcp2_tstamp)nn_quic_now(ep);
 	size_t size = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
 	size_t max_pkts = ngtcp2_conn_get_send_quantum(c->qc) / size;
@@ -549,7 +542,7 @@ void nn_quic_conn_write(nn_quic_conn *c)
 		ngtcp2_vec v[4];
 		size_t nv = 0;
 		int64_t sid = -1;
-		if (c->sid >= 0 && !blocked && c->state == NN_QS_OPEN) {
+		if (c->sid >= 0 && !blocked && stream_ok) {
 			nv = nn_quic_sendq_vecs(&c->q, v, 4);
 			if (nv || c->announce)
 				sid = c->sid;
@@ -599,6 +592,27 @@ void nn_quic_conn_write(nn_quic_conn *c)
 				    size);
 	ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
 	nn_quic_conn_arm(c);
+}
+
+void nn_quic_conn_write(nn_quic_conn *c)
+{
+	nn_quic_ep *ep = c->ep;
+	if (c->state == NN_QS_DEAD)
+		return;
+	if (c->state == NN_QS_CLOSING) {
+		/* a close by the sink: the frames it sent before it go out ahead of the
+		 * CONNECTION_CLOSE (one flush, best effort: nothing is retransmitted) */
+		if (c->flush_on_close && c->qc && c->sid >= 0 && c->reported &&
+		    !ngtcp2_conn_in_closing_period(c->qc) && !ngtcp2_conn_in_draining_period(c->qc))
+			write_pkts(c, true);
+		c->flush_on_close = false;
+		write_close(c);
+		c->state = NN_QS_DEAD;
+		nn_timer_stop(ep->base.clock, &c->qtimer);
+		nn_timer_stop(ep->base.clock, &c->guard);
+		return;
+	}
+	write_pkts(c, c->state == NN_QS_OPEN);
 }
 
 /* ---- close ---- */
