@@ -30,9 +30,9 @@
  * - Lifetime: a connection is valid from on_conn until on_closed returns, and on_closed is
  *   reported exactly once per reported connection, for local closes too (err 0), after close()
  *   returned. Sends between close() and on_closed return NN_ECLOSED. Frames a send accepted
- *   before close() are still handed to the network ahead of the close (best effort: QUIC writes
- *   them in the same flush as its CONNECTION_CLOSE, without retransmission; mem delivers them
- *   before the close marker), so a last word such as a Referral reaches the peer. Destroying
+ *   before close() still reach the peer ahead of the close (QUIC lingers up to 1 s sending and
+ *   retransmitting them until acknowledged, delivering nothing more, then sends its
+ *   CONNECTION_CLOSE; mem delivers them before the close marker), so a last word such as a Referral reaches the peer. Destroying
  *   the transport
  *   frees every connection and pending dial without calling the sink (peers see a close);
  *   never destroy a transport from inside one of its own callbacks.

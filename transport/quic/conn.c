@@ -107,7 +107,7 @@ static int recv_stream_cb(ngtcp2_conn *qc, uint32_t flags, int64_t sid, uint64_t
 {
 	nn_quic_conn *c = user;
 	ngtcp2_conn_extend_max_offset(qc, len);
-	if (sid != c->sid || c->state != NN_QS_OPEN) {
+	if (sid != c->sid || c->state != NN_QS_OPEN || c->lingering) {
 		ngtcp2_conn_extend_max_stream_offset(qc, sid, len);
 		return 0;
 	}
@@ -201,7 +201,10 @@ static void guard_cb(nn_timer *t, void *arg)
 	nn_quic_ep *ep = c->ep;
 	if (c->state != NN_QS_OPEN)
 		return;
-	if (!c->base.outbound && !c->first_frame_seen) {
+	if (c->lingering) {
+		/* the frames of a close were not all acknowledged in time: close anyway */
+		nn_quic_conn_fail(c, 0, c->linger_reason, true);
+	} else if (!c->base.outbound && !c->first_frame_seen) {
 		ep->st.first_frame_timeout++;
 		ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_POLICY, NULL, 0);
 		nn_quic_conn_fail(c, NN_ETIMEDOUT, NN_TP_REASON_POLICY, true);
@@ -601,7 +604,8 @@ void nn_quic_conn_write(nn_quic_conn *c)
 		return;
 	if (c->state == NN_QS_CLOSING) {
 		/* a close by the sink: the frames it sent before it go out ahead of the
-		 * CONNECTION_CLOSE (one flush, best effort: nothing is retransmitted) */
+		 * CONNECTION_CLOSE: normally they were acknowledged while the close lingered;
+		 * what is left after NN_QUIC_LINGER gets this one last try */
 		if (c->flush_on_close && c->qc && c->sid >= 0 && c->reported &&
 		    !ngtcp2_conn_in_closing_period(c->qc) && !ngtcp2_conn_in_draining_period(c->qc))
 			write_pkts(c, true);
@@ -621,6 +625,12 @@ void nn_quic_conn_fail(nn_quic_conn *c, int err, uint64_t reason, bool send_cc)
 {
 	if (c->state >= NN_QS_CLOSING)
 		return;
+	if (c->lingering) {
+		/* whatever ends a linger, the sink asked for this close: it hears err 0 */
+		err = 0;
+		reason = c->linger_reason;
+		c->lingering = false;
+	}
 	c->state = NN_QS_CLOSING;
 	c->close_err = err;
 	c->close_reason = reason;

@@ -273,10 +273,19 @@ static int op_send(nn_tp *tp, nn_conn *c, const uint8_t *frame, size_t len)
 static int op_close(nn_tp *tp, nn_conn *c, uint64_t reason)
 {
 	nn_quic_conn *qc = QC(c);
-	if (qc->state >= NN_QS_CLOSING)
+	if (qc->state >= NN_QS_CLOSING || qc->lingering)
 		return NN_ECLOSED;
 	ngtcp2_ccerr_set_application_error(&qc->ccerr, reason, NULL, 0);
 	qc->flush_on_close = true; /* frames the sink queued go out first (transport.h) */
+	if (qc->state == NN_QS_OPEN && qc->sid >= 0 && qc->q.end_off > qc->q.ack_off) {
+		/* linger: the frames are sent and retransmitted until acknowledged (or for
+		 * NN_QUIC_LINGER at most), then the close goes out */
+		qc->lingering = true;
+		qc->linger_reason = reason;
+		nn_timer_start_in(tp->clock, &qc->guard, NN_QUIC_LINGER);
+		nn_quic_mark_dirty(qc);
+		return 0;
+	}
 	nn_quic_conn_fail(qc, 0, reason, true);
 	return 0;
 }

@@ -25,6 +25,7 @@
 #define NN_QUIC_TX_BATCH 32
 #define NN_QUIC_TX_BUFSZ 1500
 #define NN_QUIC_GSO_MAX 40 /* packets per GSO super-datagram */
+#define NN_QUIC_LINGER (1 * NN_SEC) /* the longest a close waits for its frames' acks */
 
 typedef struct nn_quic_ep nn_quic_ep;
 typedef struct nn_quic_conn nn_quic_conn;
@@ -107,6 +108,10 @@ struct nn_quic_conn {
 	bool first_frame_seen;
 	bool stream_blocked;
 	bool flush_on_close;   /* close() by the sink: queued frames go out before the close */
+	bool lingering;        /* closed by the sink with frames unacknowledged: still sending
+				* them (nothing is delivered any more) until they are acked or
+				* NN_QUIC_LINGER passed, then CONNECTION_CLOSE */
+	uint64_t linger_reason;
 	nn_time born;          /* when the connection was created */
 	bool announce;         /* outbound: open the edge stream on the wire with an empty STREAM frame */
 	nn_quic_cert_verdict verdict;
