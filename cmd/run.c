@@ -23,12 +23,12 @@
 /* Command-line values. */
 struct args {
 	const char *addr, *bootstrap, *seed, *log_level;
-	long pow, max_inbound, max_inbound_per_ip;
+	long pow, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip, max_in_edges_net;
 	bool relay, console, json;
 };
 
-enum { F_ADDR, F_BOOTSTRAP, F_SEED, F_POW, F_RELAY, F_MAXIN, F_MAXINIP, F_LOG, F_CONSOLE, F_JSON,
-       F_COUNT };
+enum { F_ADDR, F_BOOTSTRAP, F_SEED, F_POW, F_RELAY, F_MAXIN, F_MAXINIP, F_MAXEDGES, F_MAXEDGESIP,
+       F_MAXEDGESNET, F_LOG, F_CONSOLE, F_JSON, F_COUNT };
 
 static void make_flags(nn_flag f[F_COUNT], struct args *a)
 {
@@ -44,9 +44,27 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 			   "network proof-of-work difficulty: leading zero bits of every NodeID", false},
 		[F_RELAY] = {"relay", NN_FLAG_BOOL, &a->relay, 0, 0, "volunteer as a relay", false},
 		[F_MAXIN] = {"max-inbound", NN_FLAG_INT, &a->max_inbound, 1, 1000000,
-			     "concurrent inbound QUIC connections (default 256)", false},
+			     "concurrent inbound QUIC connections, handshakes included (default 2 x "
+			     "-max-inbound-edges = 512); keep it above -max-inbound-edges",
+			     false},
 		[F_MAXINIP] = {"max-inbound-per-ip", NN_FLAG_INT, &a->max_inbound_per_ip, 1, 1000000,
-			       "concurrent inbound QUIC connections per source IP (default 32)", false},
+			       "concurrent inbound QUIC connections per source IP (default 2 x "
+			       "-max-inbound-edges-per-ip = 32)",
+			       false},
+		[F_MAXEDGES] = {"max-inbound-edges", NN_FLAG_INT, &a->max_in_edges, 1, 30000,
+				"inbound overlay edges; at the cap a newcomer sheds the longest-idle "
+				"inbound finger (default 256)",
+				false},
+		[F_MAXEDGESIP] = {"max-inbound-edges-per-ip", NN_FLAG_INT, &a->max_in_edges_ip, 1,
+				  30000,
+				  "inbound edges from one source IP; newcomers beyond it are "
+				  "referred to other nodes (default -max-inbound-edges / 16 = 16)",
+				  false},
+		[F_MAXEDGESNET] = {"max-inbound-edges-per-subnet", NN_FLAG_INT, &a->max_in_edges_net,
+				   1, 30000,
+				   "inbound edges from one /24 (IPv4) or /64 (IPv6) (default "
+				   "-max-inbound-edges / 8 = 32)",
+				   false},
 		[F_LOG] = {"log-level", NN_FLAG_STRING, &a->log_level, 0, 0,
 			   "debug, info, warn or error (default info)", false},
 		[F_CONSOLE] = {"console", NN_FLAG_BOOL, &a->console, 0, 0,
@@ -387,6 +405,9 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 	o.relay = a.relay;
 	o.max_inbound = (unsigned)a.max_inbound;
 	o.max_inbound_per_ip = (unsigned)a.max_inbound_per_ip;
+	o.max_inbound_edges = (unsigned)a.max_in_edges;
+	o.max_inbound_edges_per_ip = (unsigned)a.max_in_edges_ip;
+	o.max_inbound_edges_per_subnet = (unsigned)a.max_in_edges_net;
 	o.log_level = level;
 	o.cb = (nn_node_callbacks){.user = &d, .on_message = on_message, .on_direct = on_direct,
 				   .on_log = on_log};

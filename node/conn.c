@@ -3,7 +3,8 @@
  * An outbound connection registers as an edge as soon as it authenticates (and sends a Ping at
  * once, so the acceptor registers it too: DESIGN §5.8). An inbound connection registers on its
  * first well-formed frame. Admission, in order: PoW of the peer's NodeID, the application's
- * hook, the edge table (inbound cap, duplicates). Crossed dials (both sides dialled each other)
+ * hook, crossed dials, then for inbound edges the shares and the cap with shedding (admit.c;
+ * a refused newcomer gets a Referral), the edge table (duplicates). Crossed dials (both sides dialled each other)
  * keep the connection dialled by the smaller NodeID, so both ends agree on one edge.
  */
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "node/node_impl.h"
 #include "pow/pow.h"
+#include "routing/control.h"
 
 struct nconn *nn_node_nconn_new(nn_node *n)
 {
@@ -73,7 +75,7 @@ int nn_node_dial_for(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned 
 	return dial(n, id, addr, false, false, true, op, serial);
 }
 
-static void close_conn(nn_node *n, nn_conn *c, uint64_t reason)
+void nn_node_close_conn(nn_node *n, nn_conn *c, uint64_t reason)
 {
 	struct nconn *nc = c->user;
 	if (nc) {
@@ -107,7 +109,7 @@ void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason)
 	nn_routing_edges_remove(n->edges, &peer);
 	if (c->user)
 		((struct nconn *)c->user)->registered = false;
-	close_conn(n, c, reason);
+	nn_node_close_conn(n, c, reason);
 	edge_gone(n, &peer);
 }
 
@@ -121,7 +123,7 @@ static void retire(nn_node *n, nn_conn *c)
 {
 	struct nconn *nc = c->user;
 	if (!nc) {
-		close_conn(n, c, NN_TP_REASON_NORMAL);
+		nn_node_close_conn(n, c, NN_TP_REASON_NORMAL);
 		return;
 	}
 	nc->registered = false;
@@ -145,7 +147,7 @@ static void drop_unanswered(nn_node *n, struct nconn *nc)
 	if (e && e->conn == c)
 		nn_node_drop_edge(n, &peer, NN_TP_REASON_NORMAL);
 	else
-		close_conn(n, c, NN_TP_REASON_NORMAL);
+		nn_node_close_conn(n, c, NN_TP_REASON_NORMAL);
 	nn_node_dial_done(n, &peer, false);
 }
 
@@ -157,7 +159,7 @@ void nn_node_sweep_conns(nn_node *n, nn_time now)
 		if (!nc->c || nc->closing)
 			continue;
 		if (nc->retired && now >= nc->retire_at)
-			close_conn(n, nc->c, NN_TP_REASON_NORMAL);
+			nn_node_close_conn(n, nc->c, NN_TP_REASON_NORMAL);
 		else if (nc->answer_by && now >= nc->answer_by)
 			drop_unanswered(n, nc);
 	}
@@ -192,52 +194,28 @@ static bool keep_new(const nn_node *n, const nn_conn *old, const nn_conn *fresh)
 	return nn_kad_cmp(new_dialler, old_dialler) < 0;
 }
 
-/* The inbound cap is full (local policy): make room for the newcomer by shedding the
- * longest-idle inbound finger of the most crowded bucket. Siblings and outgoing edges are never
- * shed, so a flood of inbound connections cannot displace the edges we chose or our
- * neighbourhood, and a bootstrap node never turns joiners away once it is full. A shed peer
- * sees a policy close and backs off before dialling us again. */
-static bool make_inbound_room(nn_node *n)
-{
-	uint16_t count[NN_ROUTING_BUCKETS] = {0};
-	size_t len = nn_routing_edges_len(n->edges);
-	for (size_t i = 0; i < len; i++) {
-		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
-		if (!e->outgoing && e->role == NN_ROUTING_ROLE_FINGER)
-			count[e->bucket]++;
-	}
-	unsigned worst = 0;
-	for (unsigned b = 1; b < NN_ROUTING_BUCKETS; b++)
-		if (count[b] > count[worst])
-			worst = b;
-	const nn_routing_edge *victim = NULL;
-	for (size_t i = 0; count[worst] && i < len; i++) {
-		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
-		if (!e->outgoing && e->role == NN_ROUTING_ROLE_FINGER && e->bucket == worst &&
-		    (!victim || e->last_seen < victim->last_seen))
-			victim = e;
-	}
-	if (!victim)
-		return false;
-	nn_id id = victim->id;
-	n->stats.inbound_shed++;
-	nn_node_drop_edge(n, &id, NN_TP_REASON_POLICY);
-	return true;
-}
-
 int nn_node_register(nn_node *n, nn_conn *c)
 {
 	struct nconn *nc = c->user;
 	const nn_id *peer = &c->remote_id;
 	if (!nn_pow_ok(peer, n->pow)) {
 		n->stats.dropped_sub_pow++;
-		close_conn(n, c, NN_TP_REASON_POLICY);
+		nn_node_close_conn(n, c, NN_TP_REASON_POLICY);
 		return NN_EPOW;
 	}
 	if (n->opts.cb.admit_edge && !n->opts.cb.admit_edge(n->opts.cb.user, peer, !c->outbound)) {
 		n->stats.dropped_edge_refused++;
-		close_conn(n, c, NN_TP_REASON_POLICY);
+		nn_node_close_conn(n, c, NN_TP_REASON_POLICY);
 		return NN_EREFUSED;
+	}
+	if (!c->outbound) {
+		/* inbound admission (admit.c): the shares here (the peer's own edge, if any, does
+		 * not count), the cap with shedding below */
+		int why = nn_node_admit_shares(n, c);
+		if (why) {
+			nn_node_refuse(n, c, (uint8_t)why);
+			return NN_ELIMIT;
+		}
 	}
 	const nn_routing_edge *old = nn_routing_edges_find(n->edges, peer);
 	if (old) {
@@ -260,15 +238,20 @@ int nn_node_register(nn_node *n, nn_conn *c)
 		caps = k->caps;
 	int rc = nn_routing_edges_add(n->edges, peer, c, c->outbound, caps, &c->remote_addr,
 				      nn_node_now(n));
-	if (rc == NN_ELIMIT && !c->outbound && make_inbound_room(n))
+	if (rc == NN_ELIMIT && !c->outbound && nn_node_make_inbound_room(n))
 		rc = nn_routing_edges_add(n->edges, peer, c, c->outbound, caps, &c->remote_addr,
 					  nn_node_now(n));
 	if (rc < 0) {
-		if (rc == NN_ELIMIT)
+		if (rc == NN_ELIMIT) {
 			n->stats.dropped_inbound_full++;
-		else
+			if (!c->outbound) {
+				nn_node_refuse(n, c, NN_ROUTING_REFER_FULL);
+				return rc;
+			}
+		} else {
 			n->stats.dropped_dup_inbound++;
-		close_conn(n, c, NN_TP_REASON_POLICY);
+		}
+		nn_node_close_conn(n, c, NN_TP_REASON_POLICY);
 		return rc;
 	}
 	if (nc)
@@ -319,13 +302,13 @@ static void on_conn(void *ctx, nn_conn *c)
 		if (nc->for_op && nn_routing_edges_find(n->edges, &c->remote_id)) {
 			/* Happy Eyeballs: the race was won by another attempt (or the peer dialled
 			 * us meanwhile): close the loser, keep the edge we have */
-			close_conn(n, c, NN_TP_REASON_NORMAL);
+			nn_node_close_conn(n, c, NN_TP_REASON_NORMAL);
 			return;
 		}
 		if (nc->probe) {
 			/* probe-before-evict: the incumbent answered */
 			(void)nn_routing_kt_confirm(n->kt, &c->remote_id, true, nn_node_now(n));
-			close_conn(n, c, NN_TP_REASON_NORMAL);
+			nn_node_close_conn(n, c, NN_TP_REASON_NORMAL);
 			return;
 		}
 		bool for_op = nc->for_op, bootstrap = nc->bootstrap;
@@ -353,6 +336,7 @@ static void on_conn(void *ctx, nn_conn *c)
 	}
 	nc->c = c;
 	c->user = nc;
+	nn_node_admit_keys(n, nc, c);
 	/* registers on its first frame (nn_node_on_frame) */
 }
 

@@ -1,6 +1,7 @@
 /* dispatch.c — one frame from an edge: parse, register or refresh the edge, dispatch by type.
  *
- * Per-edge control frames (Ping, Pong, Siblings, Leave) and App frames are handled here; routed
+ * Per-edge control frames (Ping, Pong, Siblings, Leave), App frames and Referrals (admit.c)
+ * are handled here; routed
  * types go to route.c. Rate limits (local policy): Ping and Siblings charge the edge's control
  * bucket (the reference never limits pings: DESIGN §5.9), App charges its forward bucket.
  * A malformed frame on an unregistered connection closes it; on a registered edge it is
@@ -134,6 +135,9 @@ void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
 		break;
 	case NN_T_APP:
 		on_app(n, c, &f);
+		break;
+	case NN_T_REFERRAL:
+		nn_node_on_referral(n, c, f.payload, f.len);
 		break;
 	default:
 		n->stats.dropped_unknown_type++; /* ignored; the edge stays up */

@@ -1,4 +1,5 @@
-/* log.c — log lines through the application's callback, stats snapshots. */
+/* log.c — log lines through the application's callback, stats snapshots (the node's counters
+ * plus the transport's defensive ones, transport/transport.h nn_tp_guard, as tp_*). */
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,11 @@ void nn_node_get_stats(nn_node *n, nn_node_stats *out)
 	n->stats.edges = nn_routing_edges_len(n->edges);
 	n->stats.edges_out = nn_routing_edges_outgoing(n->edges);
 	n->stats.knowledge = nn_routing_kt_size(n->kt);
+	nn_tp_guard g;
+	nn_tp_guard_stats(n->tp, &g); /* the transport's own refusals, zero on mem */
+#define NN_COPY_GUARD_(name, desc) n->stats.tp_##name = g.name;
+	NN_TP_GUARD_STATS(NN_COPY_GUARD_)
+#undef NN_COPY_GUARD_
 	*out = n->stats;
 }
 

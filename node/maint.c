@@ -49,7 +49,9 @@ void nn_node_dial_done(nn_node *n, const nn_id *id, bool ok)
 	if (d->delay > max)
 		d->delay = max;
 	d->next_attempt = nn_node_now(n) + d->delay;
-	if (at_cap && d->failures >= 3) {
+	/* a node without any live edge forgets nobody: the failure may be its own (its network
+	 * is down, or every node it knows is full) and it keeps trying all of them (rejoin) */
+	if (at_cap && d->failures >= 3 && nn_routing_edges_len(n->edges) > 0) {
 		(void)nn_routing_kt_mark_dead(n->kt, id);
 		nn_idmap_del(&n->dials, id);
 		n->stats.purged++;
@@ -96,6 +98,15 @@ static int dial_contact(nn_node *n, const nn_id *id, bool probe)
 	else
 		nn_node_dial_done(n, id, false);
 	return rc;
+}
+
+void nn_node_dial_some(nn_node *n, const nn_id *ids, size_t k)
+{
+	for (size_t i = 0; i < k && n->dials_in_flight < n->m.dialers; i++) {
+		if (nn_routing_edges_find(n->edges, &ids[i]) || skip_contact(n, &ids[i]))
+			continue;
+		(void)dial_contact(n, &ids[i], false);
+	}
 }
 
 static void reap_and_keepalive(nn_node *n, nn_time now)
@@ -196,10 +207,56 @@ static void prune_backoff(nn_node *n, nn_time now)
 	}
 }
 
-/* A node with no live edge re-dials its bootstrap contacts (local policy): the first dial may
- * have failed (the bootstrap node was not up yet, a lost handshake), or every edge dropped
- * since. Backoff doubles from one tick to NN_NODE_REJOIN_MAX while nothing comes up; any edge
- * resets it. Never more than one bootstrap dial per contact in flight. */
+/* While edgeless, also re-dial up to NN_NODE_REJOIN_KNOWN contacts from the knowledge table,
+ * taking them in turn (a cursor over the buckets) so every known contact gets tried round after
+ * round; the contacts' own backoff is ignored here (the round has its own), pending dials and
+ * the admission hook are not. Returns how many dials started. */
+#define NN_NODE_REJOIN_KNOWN 8
+static bool dialling(const nn_node *n, const nn_id *id)
+{
+	for (const struct nconn *nc = n->conns; nc; nc = nc->next)
+		if (nc->dialling && nn_kad_id_eq(&nc->want, id))
+			return true;
+	return false;
+}
+
+static size_t rejoin_known(nn_node *n)
+{
+	size_t total = nn_routing_kt_size(n->kt), started = 0;
+	if (!total)
+		return 0;
+	size_t start = n->rejoin_cursor % total, pos = 0, looked = 0;
+	for (int pass = 0; pass < 2 && started < NN_NODE_REJOIN_KNOWN; pass++) {
+		pos = 0;
+		for (unsigned b = 0; b < NN_ROUTING_BUCKETS && started < NN_NODE_REJOIN_KNOWN; b++) {
+			size_t blen = nn_routing_kt_bucket_len(n->kt, b);
+			for (size_t i = 0; i < blen && started < NN_NODE_REJOIN_KNOWN; i++, pos++) {
+				if (pass == 0 ? pos < start : pos >= start)
+					continue;
+				looked++;
+				const nn_routing_contact *c = nn_routing_kt_bucket_at(n->kt, b, i);
+				if (!c || !c->naddrs)
+					continue;
+				nn_id id = c->id;
+				const struct dialstate *d = nn_idmap_get(&n->dials, &id);
+				if ((d && d->pending) || dialling(n, &id) ||
+				    (n->opts.cb.admit_edge &&
+				     !n->opts.cb.admit_edge(n->opts.cb.user, &id, false)))
+					continue;
+				if (dial_contact(n, &id, false) == 0)
+					started++;
+			}
+		}
+	}
+	n->rejoin_cursor = start + looked;
+	return started;
+}
+
+/* A node with no live edge re-dials its bootstrap contacts and, in turn, the contacts it knows
+ * (local policy): the first dial may have failed (the bootstrap node was not up yet, a lost
+ * handshake), every edge dropped since, or every node it reached refused it at a cap. Backoff
+ * doubles from one tick to NN_NODE_REJOIN_MAX while nothing comes up; any edge resets it. Never
+ * more than one dial per contact in flight. */
 static void rejoin(nn_node *n, nn_time now)
 {
 	if (nn_routing_edges_len(n->edges) > 0) {
@@ -207,7 +264,7 @@ static void rejoin(nn_node *n, nn_time now)
 		n->rejoin_at = 0;
 		return;
 	}
-	if (!n->nboots || now < n->rejoin_at || n->stopping)
+	if ((!n->nboots && !nn_routing_kt_size(n->kt)) || now < n->rejoin_at || n->stopping)
 		return;
 	nn_time tick = nn_node_ms(n->m.tick_ms);
 	n->rejoin_delay = n->rejoin_delay ? n->rejoin_delay * 2 : tick;
@@ -216,10 +273,7 @@ static void rejoin(nn_node *n, nn_time now)
 	n->rejoin_at = now + n->rejoin_delay;
 	for (size_t i = 0; i < n->nboots; i++) {
 		const nn_id *id = &n->boots[i].id;
-		bool pending = false;
-		for (struct nconn *nc = n->conns; nc && !pending; nc = nc->next)
-			pending = nc->dialling && nc->bootstrap && nn_kad_id_eq(&nc->want, id);
-		if (pending)
+		if (dialling(n, id))
 			continue;
 		char hex[65];
 		nn_node_log(n, NN_LOG_INFO, "no live edge: re-dialling bootstrap contact %s",
@@ -227,6 +281,10 @@ static void rejoin(nn_node *n, nn_time now)
 		if (nn_node_dial(n, id, &n->boots[i].addr, false, true) == 0)
 			n->stats.rejoins++;
 	}
+	size_t k = rejoin_known(n);
+	n->stats.rejoins += k;
+	if (k)
+		nn_node_log(n, NN_LOG_INFO, "no live edge: re-dialling %zu known contact(s)", k);
 }
 
 static void on_tick(nn_timer *t, void *arg)

@@ -311,6 +311,7 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 	}
 	build_self_contact(n);
 	nn_node_nat_init(n);
+	nn_node_admit_init(n);
 	nn_node_sink_install(n);
 	if (!o->no_maintenance)
 		nn_node_maint_start(n);
@@ -368,10 +369,13 @@ int nn_node_new(nn_node **out, const nn_node_opts *o, struct ev_loop *loop)
 		nn_quic_config cfg;
 		nn_quic_config_default(&cfg);
 		cfg.listen = listen;
-		if (o->max_inbound)
-			cfg.max_inbound = o->max_inbound;
-		if (o->max_inbound_per_ip)
-			cfg.max_inbound_per_ip = o->max_inbound_per_ip;
+		/* the transport's caps sit above the node's edge caps, so the node sees every
+		 * newcomer and decides: admit, shed for it, or refer it elsewhere (admit.c) */
+		unsigned edges = o->max_inbound_edges ? o->max_inbound_edges : NN_ROUTING_INBOUND_CAP;
+		unsigned per_ip = o->max_inbound_edges_per_ip ? o->max_inbound_edges_per_ip
+							      : (edges / 16 ? edges / 16 : 1);
+		cfg.max_inbound = o->max_inbound ? o->max_inbound : 2 * edges;
+		cfg.max_inbound_per_ip = o->max_inbound_per_ip ? o->max_inbound_per_ip : 2 * per_ip;
 		rc = nn_quic_new(&tp, &ident, clock, pool, &cfg);
 	}
 	nn_identity_wipe(&ident);

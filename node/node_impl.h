@@ -2,7 +2,8 @@
  *
  * One node = one identity + one transport endpoint + the routing tables, all owned by one loop
  * thread. Files, one concern each: node.c (lifecycle, public accessors), conn.c (transport
- * sink: connections, edge registration and removal), dispatch.c (per-edge frames: control
+ * sink: connections, edge registration and removal), admit.c (inbound admission: shares,
+ * shedding, Referrals), dispatch.c (per-edge frames: control
  * protocol and App), route.c (routed frames at every hop, origination, lookups), maint.c
  * (maintenance: keepalive, reaping, fill, probes, backoff), discovery.c (self-lookup, sibling
  * exchange, bucket refresh, their pace, the joining walk), limit.c (per-originator
@@ -81,8 +82,20 @@ struct nconn {
 	uint32_t op_serial;
 	nn_time retire_at;    /* when a retired connection is closed */
 	nn_time answer_by;    /* outbound: nothing heard by then = a failed dial (0 = heard) */
+	bool referred;        /* outbound: a Referral was taken from it (one per connection) */
+	bool has_ip, has_subnet; /* inbound: source keys for the admission shares (admit.c) */
+	uint8_t ip[16], subnet[16];
 	struct nconn *prev, *next;
 };
+
+/* Source keys of a remote address for the inbound shares (admit.c): fills ip (16 bytes) and
+ * subnet (16 bytes) and returns a mask of NN_NODE_HAS_IP / NN_NODE_HAS_SUBNET. The default reads
+ * a literal IP:port (IPv4 v4-mapped; subnet /24 or /64, none for loopback); tests on the mem
+ * transport install their own (nn_node_set_source_fn). */
+#define NN_NODE_HAS_IP 1u
+#define NN_NODE_HAS_SUBNET 2u
+typedef unsigned (*nn_node_source_fn)(void *user, const nn_addr *a, uint8_t ip[16],
+				      uint8_t subnet[16]);
 
 /* Per-contact dial state (maint.c): backoff and purge. */
 struct dialstate {
@@ -239,6 +252,12 @@ struct nn_node {
 	struct boot_contact boots[NN_NODE_BOOTSTRAPS];
 	size_t nboots;
 	nn_time rejoin_at, rejoin_delay; /* while edgeless: next re-dial of the bootstrap set */
+	size_t rejoin_cursor;            /* while edgeless: next knowledge contact to re-dial */
+
+	/* inbound admission (admit.c) */
+	unsigned in_per_ip, in_per_subnet; /* resolved shares of inbound edges */
+	nn_node_source_fn source_fn;       /* source keys of an address (test hook) */
+	void *source_user;
 	struct nonce_slot nonces[NN_NODE_NONCES];
 
 	/* timers */
@@ -311,6 +330,8 @@ int nn_node_bootstrap_addr(nn_node *n, const nn_id *id, const nn_addr *addr);
 
 /* ---- conn.c ---- */
 void nn_node_sink_install(nn_node *n);
+/* Close c with reason (once: later calls do nothing); its frames are discarded from now. */
+void nn_node_close_conn(nn_node *n, nn_conn *c, uint64_t reason);
 struct nconn *nn_node_nconn_new(nn_node *n);
 void nn_node_nconn_free(nn_node *n, struct nconn *nc);
 /* Start a dial to id at addr (one per contact at a time). */
@@ -329,6 +350,24 @@ int nn_node_register(nn_node *n, nn_conn *c);
 void nn_node_sweep_conns(nn_node *n, nn_time now);
 /* Send one frame on an edge's connection; counts queue-full; drops the edge when closed. */
 int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len);
+
+/* ---- admit.c: inbound admission (local policy) ---- */
+/* Resolve the shares from the options. */
+void nn_node_admit_init(nn_node *n);
+void nn_node_set_source_fn(nn_node *n, nn_node_source_fn fn, void *user);
+/* Record the source keys of an inbound connection (on_conn). */
+void nn_node_admit_keys(nn_node *n, struct nconn *nc, const nn_conn *c);
+/* The share check for an inbound connection about to register: 0 to admit, else the
+ * NN_ROUTING_REFER_* reason (counted). */
+int nn_node_admit_shares(nn_node *n, const nn_conn *c);
+/* At the inbound edge cap: shed the longest-idle inbound finger of the most crowded bucket
+ * (it gets a Referral). False when there is none to shed. */
+bool nn_node_make_inbound_room(nn_node *n);
+/* Refuse c (not a live edge): a Referral with contacts closest to its peer, then a policy
+ * close. */
+void nn_node_refuse(nn_node *n, nn_conn *c, uint8_t reason);
+/* A Referral frame arrived on c. */
+void nn_node_on_referral(nn_node *n, nn_conn *c, const uint8_t *payload, size_t len);
 
 /* ---- dispatch.c ---- */
 void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pkt);
@@ -370,6 +409,8 @@ void nn_node_dial_done(nn_node *n, const nn_id *id, bool ok);
 void nn_node_fill_near(nn_node *n);
 /* A knowledge observe asked for a probe of incumbent. */
 void nn_node_want_probe(nn_node *n, const nn_id *incumbent);
+/* Dial up to the free dialers' worth of contacts among ids (referred ones) now. */
+void nn_node_dial_some(nn_node *n, const nn_id *ids, size_t k);
 /* Learn a contact (observe + probe bookkeeping). */
 int nn_node_observe(nn_node *n, const nn_routing_contact *c, nn_routing_source src);
 

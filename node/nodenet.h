@@ -167,9 +167,20 @@ typedef struct nn_node_opts {
 	const char *listen;           /* UDP "host:port", ":port" or "[::]:port"; NULL/"" = ":0" */
 	int pow;                      /* network PoW difficulty [0 = off] */
 	bool relay;                   /* volunteer as a relay (advertise CanRelay) [false] */
-	unsigned max_inbound;         /* concurrent inbound QUIC connections [256] */
-	unsigned max_inbound_per_ip;  /* the same per source IP [32] */
+	/* Inbound admission (local policy; 0 takes the default in brackets). The node decides
+	 * whom to keep: its edge caps sit below the transport's connection caps, so a newcomer
+	 * always reaches the node, which admits it within the shares below, sheds the
+	 * longest-idle inbound finger at the edge cap, or refuses it with a Referral (contacts
+	 * of other nodes) before closing. Keep max_inbound above max_inbound_edges. */
+	unsigned max_inbound;         /* concurrent inbound QUIC connections, handshakes and
+				       * silent ones included [2 x max_inbound_edges = 512] */
+	unsigned max_inbound_per_ip;  /* the same per source IP
+				       * [2 x max_inbound_edges_per_ip = 32] */
 	unsigned max_inbound_edges;   /* inbound overlay edges [256] */
+	unsigned max_inbound_edges_per_ip;     /* ... from one source IP [max_inbound_edges / 16
+						* = 16] */
+	unsigned max_inbound_edges_per_subnet; /* ... from one /24 (IPv4) or /64 (IPv6); loopback
+						* has no subnet [max_inbound_edges / 8 = 32] */
 	int log_level;                /* enum nn_log_level [NN_LOG_INFO] */
 	bool no_maintenance;          /* no keepalive, fill, refresh (tests) [false] */
 	nn_maintenance maint;
@@ -210,8 +221,10 @@ size_t nn_node_addrs(nn_node *n, char (*out)[64], size_t cap);
 
 /* Add a bootstrap contact and dial it now. hostport is a literal "ip:port" / "[ip6]:port". The
  * node remembers up to 8 bootstrap contacts: whenever it has no live edge (the first dial
- * failed, or every edge dropped) maintenance re-dials them, backing off from one tick to 60 s
- * (stat `rejoins`). */
+ * failed, every edge dropped, or every node it tried refused it) maintenance re-dials them and
+ * up to 8 more contacts from its knowledge table per round, in turn until every known contact
+ * was tried, backing off from one tick to 60 s (stat `rejoins`). A node without a live edge
+ * forgets no contact for failing to answer (the failure may be its own). */
 int nn_node_bootstrap(nn_node *n, const nn_id *id, const char *hostport);
 
 /* ---- messaging ---- */
@@ -381,6 +394,37 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(punches_tx, "punch datagrams sent")                                                \
 	X(dropped_punch_busy, "Connects answered but not punched: too many punches running")\
 	X(dropped_bad_addr, "peer addresses outside the host:port grammar (dropped at decode)")\
+	X(dropped_inbound_per_ip, "inbound edges refused: the source IP's share is full")  \
+	X(dropped_inbound_per_subnet, "inbound edges refused: the /24 or /64's share is full") \
+	X(referrals_tx, "Referrals sent to newcomers refused or shed at an inbound cap")   \
+	X(referrals_rx, "Referrals taken from connections we dialled")                      \
+	X(referral_contacts, "new contacts learned from Referrals")                        \
+	X(dropped_referral, "Referrals refused: not on a connection we dialled, or a second one") \
+	X(tp_rx_garbage, "transport: datagrams dropped unparsed (not QUIC, bad headers)")  \
+	X(tp_rx_unknown_conn, "transport: packets for no connection we have")               \
+	X(tp_version_neg_tx, "transport: Version Negotiation replies sent")                 \
+	X(tp_stateless_reset_tx, "transport: Stateless Resets sent")                         \
+	X(tp_stateless_limited, "transport: Version Negotiation / Reset replies rate-limited") \
+	X(tp_retry_tx, "transport: Retry packets sent (handshake load, or a newcomer at a cap)") \
+	X(tp_retry_token_bad, "transport: Initials with an invalid or expired Retry token")  \
+	X(tp_inbound_refused_global, "transport: handshakes refused at the global cap")      \
+	X(tp_inbound_refused_per_ip, "transport: handshakes refused at the per-IP cap")      \
+	X(tp_inbound_evicted, "transport: silent connections closed to admit a newcomer")    \
+	X(tp_handshake_failed, "transport: failed handshakes (any reason)")                  \
+	X(tp_handshake_timeout, "transport: handshakes that timed out")                      \
+	X(tp_cert_missing, "transport: certificates refused: no NodeID extension")           \
+	X(tp_cert_malformed, "transport: certificates refused: malformed DER")               \
+	X(tp_cert_bad_length, "transport: certificates refused: extension not 96 bytes")     \
+	X(tp_cert_critical, "transport: certificates refused: extension marked critical")    \
+	X(tp_cert_bad_sig, "transport: certificates refused: extension signature fails")     \
+	X(tp_no_peer_cert, "transport: handshakes refused: no client certificate")           \
+	X(tp_alpn_mismatch, "transport: handshakes refused: foreign ALPN")                   \
+	X(tp_id_mismatch, "transport: dials answered by another NodeID")                     \
+	X(tp_first_frame_timeout, "transport: accepted connections silent past 30 s")        \
+	X(tp_frame_too_big, "transport: connections closed for an oversized frame length")   \
+	X(tp_streams_reset, "transport: extra streams a peer opened, reset")                 \
+	X(tp_send_stalled, "transport: connections closed for a stuck send queue")           \
+	X(tp_idle_timeout, "transport: connections closed by the idle timeout")              \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

@@ -1,4 +1,5 @@
-/* control.h — the routing control payloads: Ping, Pong, Lookup, Neighbors, Siblings, Leave.
+/* control.h — the routing control payloads: Ping, Pong, Lookup, Neighbors, Siblings, Leave,
+ * and libnodenet's Referral.
  *
  * Layouts (protocol, MUST):
  *   Ping (2), Leave (7): empty payload (a Ping frame is 01 02 00);
@@ -14,6 +15,10 @@
  * transport/addr.h (a Pong outside it is NN_EADDR; a Neighbors answer only loses the address).
  * Decoders write into caller-provided fixed-size structs and never allocate; encoders write
  * into caller buffers.
+ *
+ * Referral (63, per edge; a libnodenet addition that reference peers ignore as an unknown type):
+ *   reason (1) | uvarint n (<= 16) | contact x n, nothing after it, contact as in Neighbors;
+ *   decoded with the same caps (n <= 16 and n <= remaining / 101, 256 addresses in total).
  *
  * A Neighbors answer is third-party information: node passes each contact through
  * nn_routing_contact_sanitize_hint and observes it as NN_ROUTING_SRC_HINT (except the
@@ -77,5 +82,24 @@ int nn_routing_neighbors_append(nn_routing_neighbors *nb, const nn_routing_conta
 /* Contact i as an nn_routing_contact (addresses beyond NN_ROUTING_CONTACT_ADDRS dropped).
  * NN_EINVAL for i out of range. */
 int nn_routing_neighbors_get(const nn_routing_neighbors *nb, size_t i, nn_routing_contact *out);
+
+/* ---- Referral: the last word to a newcomer refused (or shed) at an inbound cap ----
+ * The contacts ride in an nn_routing_neighbors whose nonce is unused (zero on decode). The
+ * reason byte is informational: any value decodes; these are the ones libnodenet sends. */
+#define NN_ROUTING_REFERRAL_MAX 16 /* contacts in one Referral (protocol cap of the addition) */
+enum nn_routing_refer_reason {
+	NN_ROUTING_REFER_FULL = 1,      /* every inbound edge slot is taken */
+	NN_ROUTING_REFER_PER_IP = 2,    /* the newcomer's source IP holds its share of them */
+	NN_ROUTING_REFER_PER_SUBNET = 3,/* its /24 (IPv4) or /64 (IPv6) holds its share */
+	NN_ROUTING_REFER_SHED = 4,      /* an inbound finger shed to admit a newcomer */
+};
+/* A whole Referral frame (header included) from nb's first NN_ROUTING_REFERRAL_MAX contacts
+ * at most; returns the frame length, NN_ENOSPC, NN_ELIMIT (nb over the caps). */
+int nn_routing_referral_frame(uint8_t *buf, size_t cap, uint8_t reason,
+			      const nn_routing_neighbors *nb);
+/* NN_ETRUNC, NN_ELIMIT (over 16 contacts or 256 addresses), NN_ETRAILING, NN_ENONMINIMAL,
+ * NN_ECORRUPT, NN_ETOOBIG, as for Neighbors. */
+int nn_routing_referral_decode(const uint8_t *p, size_t len, uint8_t *reason,
+			       nn_routing_neighbors *out);
 
 #endif

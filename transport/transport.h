@@ -29,11 +29,19 @@
  *   on_conn (success; conn->user = the dial's user pointer) or on_dial_failed follows.
  * - Lifetime: a connection is valid from on_conn until on_closed returns, and on_closed is
  *   reported exactly once per reported connection, for local closes too (err 0), after close()
- *   returned. Sends between close() and on_closed return NN_ECLOSED. Destroying the transport
+ *   returned. Sends between close() and on_closed return NN_ECLOSED. Frames a send accepted
+ *   before close() still reach the peer ahead of the close (QUIC lingers up to 1 s sending and
+ *   retransmitting them until acknowledged, delivering nothing more, then sends its
+ *   CONNECTION_CLOSE; mem delivers them before the close marker), so a last word such as a Referral reaches the peer. Destroying
+ *   the transport
  *   frees every connection and pending dial without calling the sink (peers see a close);
  *   never destroy a transport from inside one of its own callbacks.
  * - Optional capabilities are flags in tp->caps, with ops that may be NULL; the nn_tp_*
  *   wrappers return NN_EUNSUPPORTED for a missing op.
+ * - Defensive counters (local policy): what a transport refused or dropped on its own, before
+ *   the node saw anything (garbage datagrams, refused certificates, Retry, caps, oversized
+ *   frames, ...), reported through the optional ops.guard_stats in transport-neutral names
+ *   (nn_tp_guard); a transport without them (mem) reports zeros.
  *
  * Threading: everything runs on the thread of the transport's clock loop (transport/clock.h);
  * no call here is thread-safe; callbacks must not block. Callbacks may call back into the
@@ -56,6 +64,7 @@
 
 typedef struct nn_tp nn_tp;
 typedef struct nn_conn nn_conn;
+typedef struct nn_tp_guard nn_tp_guard;
 
 /* Capability flags (tp->caps). */
 enum nn_tp_cap {
@@ -143,6 +152,8 @@ typedef struct nn_tp_ops {
 	/* One unreliable datagram on a media conn: <= NN_TP_MAX_DGRAM bytes (else NN_ETOOBIG); may
 	 * be lost or reordered; never blocks (NN_EAGAIN when the ring is full). */
 	int (*send_datagram)(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
+	/* Copy the defensive counters (nn_tp_guard, below) into *out. */
+	void (*guard_stats)(nn_tp *tp, nn_tp_guard *out);
 } nn_tp_ops;
 
 #define NN_TP_MAX_DGRAM 1201u /* media frame: channel byte + 1200 payload */
@@ -157,6 +168,41 @@ typedef struct nn_tp_stats {
 	uint64_t tx_dropped; /* frames the network lost (partition, closing peer) */
 	uint64_t dgram_tx, dgram_rx, dgram_dropped, punches_tx, punches_rx;
 } nn_tp_stats;
+
+/* Defensive counters (monotonic): X(name, description). The node copies each into its own
+ * stats as tp_<name> (node/nodenet.h NN_NODE_STATS, same order). */
+#define NN_TP_GUARD_STATS(X)                                                                 \
+	X(rx_garbage, "datagrams dropped unparsed: not QUIC, bad headers, short Initials")     \
+	X(rx_unknown_conn, "packets for no connection we have")                               \
+	X(version_neg_tx, "Version Negotiation replies sent (other protocol versions)")       \
+	X(stateless_reset_tx, "Stateless Resets sent for unknown connections")                 \
+	X(stateless_limited, "Version Negotiation / Stateless Reset replies rate-limited")     \
+	X(retry_tx, "Retry packets sent (address validation under handshake load or at a cap)") \
+	X(retry_token_bad, "Initials with an invalid or expired Retry token")                 \
+	X(inbound_refused_global, "inbound handshakes refused: global connection cap")        \
+	X(inbound_refused_per_ip, "inbound handshakes refused: per-source-IP connection cap")  \
+	X(inbound_evicted, "silent inbound connections closed to admit a validated newcomer")  \
+	X(handshake_failed, "handshakes that failed (any reason)")                            \
+	X(handshake_timeout, "handshakes that did not finish in time")                       \
+	X(cert_missing, "peer certificates without the NodeID extension")                    \
+	X(cert_malformed, "peer certificates that do not parse")                             \
+	X(cert_bad_length, "peer certificates whose extension is not 96 bytes")              \
+	X(cert_critical, "peer certificates whose extension is marked critical")             \
+	X(cert_bad_sig, "peer certificates whose extension signature fails")                 \
+	X(no_peer_cert, "handshakes without a client certificate")                           \
+	X(alpn_mismatch, "handshakes with a foreign ALPN")                                   \
+	X(id_mismatch, "dials answered by another NodeID")                                   \
+	X(first_frame_timeout, "accepted connections silent past the first-frame timeout")   \
+	X(frame_too_big, "connections closed for a frame length over 65,536")                \
+	X(streams_reset, "extra streams a peer opened, reset")                               \
+	X(send_stalled, "connections closed for a send queue stuck past its deadline")        \
+	X(idle_timeout, "connections closed by the idle timeout")
+
+struct nn_tp_guard {
+#define NN_TP_GUARD_FIELD_(name, desc) uint64_t name;
+	NN_TP_GUARD_STATS(NN_TP_GUARD_FIELD_)
+#undef NN_TP_GUARD_FIELD_
+};
 
 /* Base struct; implementations embed it first. */
 struct nn_tp {
@@ -216,6 +262,13 @@ static inline int nn_tp_relay_free(nn_tp *tp, uint64_t id)
 static inline int nn_tp_dial_media(nn_tp *tp, nn_conn *edge, void *user)
 {
 	return tp->ops->dial_media ? tp->ops->dial_media(tp, edge, user) : NN_EUNSUPPORTED;
+}
+/* The transport's defensive counters; all zero when it keeps none. */
+static inline void nn_tp_guard_stats(nn_tp *tp, nn_tp_guard *out)
+{
+	*out = (nn_tp_guard){0};
+	if (tp->ops->guard_stats)
+		tp->ops->guard_stats(tp, out);
 }
 static inline int nn_tp_send_datagram(nn_tp *tp, nn_conn *c, const uint8_t *d, size_t len)
 {

@@ -443,6 +443,72 @@ static void test_flood_caps(void **st)
 	rm(&b);
 }
 
+/* Silent connections (handshake done, no frame) hold every inbound slot: a newcomer is
+ * refused while they are young, and once the oldest is past silent_evict_age the newcomer —
+ * after proving its address with a Retry — displaces it and connects. */
+static void test_silent_evicted_at_cap(void **st)
+{
+	nn_quic_config c;
+	nn_quic_config_default(&c);
+	c.max_inbound = 4;
+	c.max_inbound_per_ip = 1000;
+	c.silent_evict_age = 400 * NN_MS;
+	rec b, a[5];
+	mk(&b, &c);
+	for (int i = 0; i < 5; i++)
+		mk(&a[i], NULL);
+	for (int i = 0; i < 4; i++)
+		link_ok(&a[i], &b, NULL, NULL); /* the dialler sends no frame: silent */
+	const nn_quic_stats *s = nn_quic_stats_of(b.tp);
+	assert_int_equal(b.n_conn, 4);
+	/* at once: nobody is old enough to make room, the Initial is dropped (and retransmitted
+	 * by the client until it gets in) */
+	assert_int_equal(nn_tp_dial(a[4].tp, &b.tp->local_id, &b.addr, NULL), 0);
+	assert_int_equal(wait_u64(&s->inbound_refused_global, 1, 5 * NN_SEC), 0);
+	assert_int_equal(s->inbound_evicted, 0);
+	assert_int_equal(wait_int(&a[4].n_conn, 1, 8 * NN_SEC), 0);
+	assert_int_equal(wait_int(&b.n_conn, 5, 5 * NN_SEC), 0);
+	assert_int_equal(s->inbound_evicted, 1);
+	assert_true(s->retry_sent >= 1);
+	assert_true(s->retry_token_ok >= 1);
+	int closed = 0;
+	spin(500 * NN_MS); /* the evicted one learns of its close */
+	for (int i = 0; i < 4; i++) {
+		closed += a[i].n_closed;
+		if (a[i].n_closed)
+			assert_int_equal(a[i].closed_reason, NN_TP_REASON_POLICY);
+	}
+	assert_int_equal(closed, 1);
+	assert_int_equal(b.n_closed, 1);
+	/* a connection that delivered a frame is never evicted: the newcomer's holds its slot */
+	frame_roundtrip(&a[4], a[4].live[0], &b);
+	for (int i = 0; i < 5; i++)
+		rm(&a[i]);
+	rm(&b);
+}
+
+/* A frame sent just before close() reaches the peer ahead of the close (how a refused newcomer
+ * gets its Referral). */
+static void test_frame_before_close_arrives(void **st)
+{
+	rec a, b;
+	mk(&a, NULL);
+	mk(&b, NULL);
+	nn_conn *ca, *cb;
+	link_ok(&a, &b, &ca, &cb);
+	frame_roundtrip(&a, ca, &b); /* the acceptor has the edge stream */
+	uint8_t buf[2048];
+	int n = nn_wire_frame_encode(buf, sizeof buf, NN_T_TEST, buf + 1024, 1000);
+	uint64_t rx = a.rx;
+	assert_int_equal(nn_tp_send(b.tp, cb, buf, (size_t)n), 0);
+	assert_int_equal(nn_tp_close(b.tp, cb, NN_TP_REASON_POLICY), 0);
+	assert_int_equal(wait_int(&a.n_closed, 1, 5 * NN_SEC), 0);
+	assert_int_equal(a.rx, rx + 1);
+	assert_int_equal(a.closed_reason, NN_TP_REASON_POLICY);
+	rm(&a);
+	rm(&b);
+}
+
 static void test_retry(void **st)
 {
 	assert_int_equal(capture_initials(ini, inilen, NFLOOD), NFLOOD);
@@ -691,6 +757,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_wrong_nodeid),
 		cmocka_unit_test(test_flood_caps),
 		cmocka_unit_test(test_retry),
+		cmocka_unit_test(test_silent_evicted_at_cap),
+		cmocka_unit_test(test_frame_before_close_arrives),
 		cmocka_unit_test(test_frame_too_big),
 		cmocka_unit_test(test_many_streams),
 		cmocka_unit_test(test_first_frame_timeout),

@@ -107,7 +107,7 @@ static int recv_stream_cb(ngtcp2_conn *qc, uint32_t flags, int64_t sid, uint64_t
 {
 	nn_quic_conn *c = user;
 	ngtcp2_conn_extend_max_offset(qc, len);
-	if (sid != c->sid || c->state != NN_QS_OPEN) {
+	if (sid != c->sid || c->state != NN_QS_OPEN || c->lingering) {
 		ngtcp2_conn_extend_max_stream_offset(qc, sid, len);
 		return 0;
 	}
@@ -201,7 +201,10 @@ static void guard_cb(nn_timer *t, void *arg)
 	nn_quic_ep *ep = c->ep;
 	if (c->state != NN_QS_OPEN)
 		return;
-	if (!c->base.outbound && !c->first_frame_seen) {
+	if (c->lingering) {
+		/* the frames of a close were not all acknowledged in time: close anyway */
+		nn_quic_conn_fail(c, 0, c->linger_reason, true);
+	} else if (!c->base.outbound && !c->first_frame_seen) {
 		ep->st.first_frame_timeout++;
 		ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_POLICY, NULL, 0);
 		nn_quic_conn_fail(c, NN_ETIMEDOUT, NN_TP_REASON_POLICY, true);
@@ -263,6 +266,7 @@ static nn_quic_conn *conn_alloc(nn_quic_ep *ep, const struct sockaddr *remote, s
 	c->ref.user_data = c;
 	memcpy(&c->remote, remote, rlen);
 	c->remote_len = rlen;
+	c->born = nn_quic_now(ep);
 	nn_quic_ip_key(remote, c->ipkey);
 	ngtcp2_path_storage_init(&c->ps, (const ngtcp2_sockaddr *)&ep->local, ep->local_len,
 				 (const ngtcp2_sockaddr *)remote, rlen, NULL);
@@ -524,18 +528,10 @@ void nn_quic_conn_goodbye(nn_quic_conn *c)
 	c->state = NN_QS_DEAD;
 }
 
-void nn_quic_conn_write(nn_quic_conn *c)
+/* Write what the connection has: handshake, acks, and stream data when stream_ok. */
+static void write_pkts(nn_quic_conn *c, bool stream_ok)
 {
 	nn_quic_ep *ep = c->ep;
-	if (c->state == NN_QS_DEAD)
-		return;
-	if (c->state == NN_QS_CLOSING) {
-		write_close(c);
-		c->state = NN_QS_DEAD;
-		nn_timer_stop(ep->base.clock, &c->qtimer);
-		nn_timer_stop(ep->base.clock, &c->guard);
-		return;
-	}
 	ngtcp2_tstamp ts = (ngtcp2_tstamp)nn_quic_now(ep);
 	size_t size = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
 	size_t max_pkts = ngtcp2_conn_get_send_quantum(c->qc) / size;
@@ -549,7 +545,7 @@ void nn_quic_conn_write(nn_quic_conn *c)
 		ngtcp2_vec v[4];
 		size_t nv = 0;
 		int64_t sid = -1;
-		if (c->sid >= 0 && !blocked && c->state == NN_QS_OPEN) {
+		if (c->sid >= 0 && !blocked && stream_ok) {
 			nv = nn_quic_sendq_vecs(&c->q, v, 4);
 			if (nv || c->announce)
 				sid = c->sid;
@@ -601,12 +597,40 @@ void nn_quic_conn_write(nn_quic_conn *c)
 	nn_quic_conn_arm(c);
 }
 
+void nn_quic_conn_write(nn_quic_conn *c)
+{
+	nn_quic_ep *ep = c->ep;
+	if (c->state == NN_QS_DEAD)
+		return;
+	if (c->state == NN_QS_CLOSING) {
+		/* a close by the sink: the frames it sent before it go out ahead of the
+		 * CONNECTION_CLOSE: normally they were acknowledged while the close lingered;
+		 * what is left after NN_QUIC_LINGER gets this one last try */
+		if (c->flush_on_close && c->qc && c->sid >= 0 && c->reported &&
+		    !ngtcp2_conn_in_closing_period(c->qc) && !ngtcp2_conn_in_draining_period(c->qc))
+			write_pkts(c, true);
+		c->flush_on_close = false;
+		write_close(c);
+		c->state = NN_QS_DEAD;
+		nn_timer_stop(ep->base.clock, &c->qtimer);
+		nn_timer_stop(ep->base.clock, &c->guard);
+		return;
+	}
+	write_pkts(c, c->state == NN_QS_OPEN);
+}
+
 /* ---- close ---- */
 
 void nn_quic_conn_fail(nn_quic_conn *c, int err, uint64_t reason, bool send_cc)
 {
 	if (c->state >= NN_QS_CLOSING)
 		return;
+	if (c->lingering) {
+		/* whatever ends a linger, the sink asked for this close: it hears err 0 */
+		err = 0;
+		reason = c->linger_reason;
+		c->lingering = false;
+	}
 	c->state = NN_QS_CLOSING;
 	c->close_err = err;
 	c->close_reason = reason;

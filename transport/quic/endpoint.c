@@ -13,8 +13,9 @@
 void nn_quic_config_default(nn_quic_config *c)
 {
 	memset(c, 0, sizeof *c);
-	c->max_inbound = 256;
+	c->max_inbound = 512;
 	c->max_inbound_per_ip = 32;
+	c->silent_evict_age = 2 * NN_SEC;
 	c->handshake_timeout = 10 * NN_SEC;
 	c->idle_timeout = 300 * NN_SEC;
 	c->first_frame_timeout = 30 * NN_SEC;
@@ -33,6 +34,7 @@ static void fill_defaults(nn_quic_config *c)
 #define DEF(f) if (!c->f) c->f = d.f
 	DEF(max_inbound);
 	DEF(max_inbound_per_ip);
+	DEF(silent_evict_age);
 	DEF(handshake_timeout);
 	DEF(idle_timeout);
 	DEF(first_frame_timeout);
@@ -85,6 +87,54 @@ void nn_quic_flush(nn_quic_ep *ep)
 	}
 }
 
+/* ---- inbound caps: silent connections make room ---- */
+
+/* The oldest inbound connection (from `ip` when same_ip) that holds a cap slot, is not closing,
+ * has not delivered its first frame and is at least silent_evict_age old; NULL if none. */
+static nn_quic_conn *silent_victim(nn_quic_ep *ep, const uint8_t ip[16], bool same_ip)
+{
+	if (ep->cfg.silent_evict_age < 0)
+		return NULL;
+	nn_time cutoff = nn_quic_now(ep) - ep->cfg.silent_evict_age;
+	nn_quic_conn *v = NULL;
+	for (nn_quic_conn *c = ep->conns; c; c = c->next) {
+		if (!c->inbound_counted || c->first_frame_seen || c->state >= NN_QS_CLOSING ||
+		    c->born > cutoff || (same_ip && memcmp(c->ipkey, ip, 16) != 0))
+			continue;
+		if (!v || c->born < v->born)
+			v = c;
+	}
+	return v;
+}
+
+/* A cap refused a new Initial (*which: 1 global, 2 per IP). Local policy: a connection that
+ * never delivered a frame must not hold its slot for the whole first-frame timeout while a
+ * newcomer waits, so the oldest such connection (of the same source for the per-IP cap) is
+ * closed to admit the newcomer — but only a newcomer that proved its source address with a
+ * Retry token, so spoofed Initials cannot evict anyone. Returns true when the newcomer holds a
+ * slot now (*validated and *odcid then come from its token); false to refuse it (a Retry may
+ * have been sent: its next Initial carries a token). */
+static bool admit_by_eviction(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd, const struct sockaddr *src,
+			      socklen_t srclen, const uint8_t ip[16], int *which, ngtcp2_cid *odcid,
+			      bool *validated)
+{
+	for (int round = 0; round < 2; round++) {
+		nn_quic_conn *v = silent_victim(ep, ip, *which == 2);
+		if (!v)
+			return false;
+		if (!*validated && !nn_quic_retry_gate(ep, hd, src, srclen, true, odcid, validated))
+			return false;
+		nn_quic_caps_release(&ep->caps, v->ipkey);
+		v->inbound_counted = false;
+		ep->st.inbound_evicted++;
+		ngtcp2_ccerr_set_application_error(&v->ccerr, NN_TP_REASON_POLICY, NULL, 0);
+		nn_quic_conn_fail(v, NN_ELIMIT, NN_TP_REASON_POLICY, true);
+		if (nn_quic_caps_admit(&ep->caps, ip, which) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* ---- datagram dispatch ---- */
 
 void nn_quic_ep_datagram(nn_quic_ep *ep, const uint8_t *d, size_t n, const struct sockaddr *src,
@@ -132,17 +182,18 @@ void nn_quic_ep_datagram(nn_quic_ep *ep, const uint8_t *d, size_t n, const struc
 	/* admission before any per-connection allocation */
 	uint8_t ip[16];
 	nn_quic_ip_key(src, ip);
+	ngtcp2_cid odcid;
+	bool validated = false;
 	int which = 0;
-	if (nn_quic_caps_admit(&ep->caps, ip, &which) != 0) {
+	if (nn_quic_caps_admit(&ep->caps, ip, &which) != 0 &&
+	    !admit_by_eviction(ep, &hd, src, srclen, ip, &which, &odcid, &validated)) {
 		if (which == 1)
 			ep->st.inbound_refused_global++;
 		else
 			ep->st.inbound_refused_per_ip++;
 		return;
 	}
-	ngtcp2_cid odcid;
-	bool validated;
-	if (!nn_quic_retry_gate(ep, &hd, src, srclen, &odcid, &validated)) {
+	if (!validated && !nn_quic_retry_gate(ep, &hd, src, srclen, false, &odcid, &validated)) {
 		nn_quic_caps_release(&ep->caps, ip);
 		return;
 	}
@@ -222,9 +273,19 @@ static int op_send(nn_tp *tp, nn_conn *c, const uint8_t *frame, size_t len)
 static int op_close(nn_tp *tp, nn_conn *c, uint64_t reason)
 {
 	nn_quic_conn *qc = QC(c);
-	if (qc->state >= NN_QS_CLOSING)
+	if (qc->state >= NN_QS_CLOSING || qc->lingering)
 		return NN_ECLOSED;
 	ngtcp2_ccerr_set_application_error(&qc->ccerr, reason, NULL, 0);
+	qc->flush_on_close = true; /* frames the sink queued go out first (transport.h) */
+	if (qc->state == NN_QS_OPEN && qc->sid >= 0 && qc->q.end_off > qc->q.ack_off) {
+		/* linger: the frames are sent and retransmitted until acknowledged (or for
+		 * NN_QUIC_LINGER at most), then the close goes out */
+		qc->lingering = true;
+		qc->linger_reason = reason;
+		nn_timer_start_in(tp->clock, &qc->guard, NN_QUIC_LINGER);
+		nn_quic_mark_dirty(qc);
+		return 0;
+	}
 	nn_quic_conn_fail(qc, 0, reason, true);
 	return 0;
 }
@@ -306,6 +367,36 @@ int nn_quic_punch(nn_tp *tp, const nn_addr *to)
 	return rc;
 }
 
+static void op_guard_stats(nn_tp *tp, nn_tp_guard *g)
+{
+	const nn_quic_stats *s = &EP(tp)->st;
+	g->rx_garbage = s->rx_garbage + s->rx_non_quic;
+	g->rx_unknown_conn = s->rx_unknown_cid;
+	g->version_neg_tx = s->tx_version_neg;
+	g->stateless_reset_tx = s->tx_stateless_reset;
+	g->stateless_limited = s->stateless_limited;
+	g->retry_tx = s->retry_sent;
+	g->retry_token_bad = s->retry_token_bad;
+	g->inbound_refused_global = s->inbound_refused_global;
+	g->inbound_refused_per_ip = s->inbound_refused_per_ip;
+	g->inbound_evicted = s->inbound_evicted;
+	g->handshake_failed = s->handshake_failed;
+	g->handshake_timeout = s->handshake_timeout;
+	g->cert_missing = s->cert_refused[NN_QUIC_CERT_MISSING];
+	g->cert_malformed = s->cert_refused[NN_QUIC_CERT_MALFORMED];
+	g->cert_bad_length = s->cert_refused[NN_QUIC_CERT_BAD_LENGTH];
+	g->cert_critical = s->cert_refused[NN_QUIC_CERT_CRITICAL];
+	g->cert_bad_sig = s->cert_refused[NN_QUIC_CERT_BAD_SIG];
+	g->no_peer_cert = s->no_peer_cert;
+	g->alpn_mismatch = s->alpn_mismatch;
+	g->id_mismatch = s->id_mismatch;
+	g->first_frame_timeout = s->first_frame_timeout;
+	g->frame_too_big = s->frame_too_big;
+	g->streams_reset = s->streams_reset;
+	g->send_stalled = s->send_stalled;
+	g->idle_timeout = s->idle_timeout;
+}
+
 static const nn_tp_ops quic_ops = {
 	.name = "quic",
 	.dial = op_dial,
@@ -315,6 +406,7 @@ static const nn_tp_ops quic_ops = {
 	.queued = op_queued,
 	.destroy = op_destroy,
 	.punch = nn_quic_punch,
+	.guard_stats = op_guard_stats,
 };
 
 int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *pool,

@@ -25,6 +25,7 @@
 #define NN_QUIC_TX_BATCH 32
 #define NN_QUIC_TX_BUFSZ 1500
 #define NN_QUIC_GSO_MAX 40 /* packets per GSO super-datagram */
+#define NN_QUIC_LINGER (1 * NN_SEC) /* the longest a close waits for its frames' acks */
 
 typedef struct nn_quic_ep nn_quic_ep;
 typedef struct nn_quic_conn nn_quic_conn;
@@ -106,6 +107,12 @@ struct nn_quic_conn {
 	bool in_read;          /* inside ngtcp2_conn_read_pkt: defer closes */
 	bool first_frame_seen;
 	bool stream_blocked;
+	bool flush_on_close;   /* close() by the sink: queued frames go out before the close */
+	bool lingering;        /* closed by the sink with frames unacknowledged: still sending
+				* them (nothing is delivered any more) until they are acked or
+				* NN_QUIC_LINGER passed, then CONNECTION_CLOSE */
+	uint64_t linger_reason;
+	nn_time born;          /* when the connection was created */
 	bool announce;         /* outbound: open the edge stream on the wire with an empty STREAM frame */
 	nn_quic_cert_verdict verdict;
 	nn_id want;            /* outbound: the NodeID we dialled */
@@ -220,9 +227,10 @@ void nn_quic_conn_arm(nn_quic_conn *c);
 
 /* retry.c: address validation under load (stateless Retry, per-process secret) */
 /* Decide for a new Initial: returns 1 to accept (odcid set if it carried a valid Retry token,
- * *validated = true), 0 when a Retry was sent or the packet dropped. */
+ * *validated = true), 0 when a Retry was sent or the packet dropped. force: Retry any Initial
+ * without a valid token, whatever the handshake rate. */
 int nn_quic_retry_gate(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd, const struct sockaddr *src,
-		       socklen_t srclen, ngtcp2_cid *odcid, bool *validated);
+		       socklen_t srclen, bool force, ngtcp2_cid *odcid, bool *validated);
 
 /* stateless.c: Version Negotiation and Stateless Reset, rate-limited */
 void nn_quic_send_version_negotiation(nn_quic_ep *ep, const ngtcp2_version_cid *vc, size_t n,

@@ -9,7 +9,10 @@
  * Tiers: the TLS identity binding, ALPN "nodenet/1", stream framing (uvarint(len) | frame,
  * len <= 65,536) and the punch datagram 00 6E 70 01 are protocol (see docs/PROTOCOL.md); caps,
  * Retry under load and every timeout are local policy, all configurable (nn_quic_config) and
- * all counted (nn_quic_stats). Peer input never aborts: a bad datagram is dropped and counted, a
+ * all counted (nn_quic_stats, and in transport-neutral form through ops.guard_stats). Inbound
+ * caps: half-open and silent connections count; at a cap a newcomer that proved its address
+ * (Retry) displaces the oldest connection that never delivered a frame, so silent
+ * connections cannot hold the slots for the whole first-frame timeout. Peer input never aborts: a bad datagram is dropped and counted, a
  * bad peer gets its connection closed.
  *
  * Ownership and threading: the endpoint belongs to the thread running the clock's loop; it keeps
@@ -37,8 +40,11 @@
 /* Configuration; zero fields take the defaults in brackets (nn_quic_config_default). */
 typedef struct nn_quic_config {
 	const char *listen;            /* literal "host:port" ["[::]:0", v4 fallback "0.0.0.0:0"] */
-	uint32_t max_inbound;          /* concurrent inbound conns, half-open included [256] */
+	uint32_t max_inbound;          /* concurrent inbound conns, half-open included [512] */
 	uint32_t max_inbound_per_ip;   /* the same per source IP, v4-mapped unmapped [32] */
+	nn_time silent_evict_age;      /* at a cap, an address-validated newcomer displaces the
+					* oldest inbound conn that has not delivered its first frame
+					* and is at least this old [2 s]; < 0 = never */
 	nn_time handshake_timeout;     /* [10 s] */
 	nn_time idle_timeout;          /* [5 min] */
 	nn_time first_frame_timeout;   /* accepted conns: stream + first frame within [30 s] */
@@ -70,6 +76,7 @@ typedef struct nn_quic_stats {
 	uint64_t rx_version_neg;   /* other QUIC versions (answered with Version Negotiation) */
 	uint64_t rx_dropped_conn;  /* packets a connection rejected (undecryptable, ...) */
 	uint64_t inbound_refused_global, inbound_refused_per_ip;
+	uint64_t inbound_evicted;  /* silent conns closed to admit a validated newcomer at a cap */
 	uint64_t retry_sent, retry_token_ok, retry_token_bad;
 	uint64_t handshakes_ok, handshake_failed, handshake_timeout;
 	uint64_t tls_alerts_rx;    /* handshakes the peer aborted with a TLS alert */

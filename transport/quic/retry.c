@@ -4,7 +4,9 @@
  * without a token gets a stateless Retry carrying an address-bound token (AEAD under the
  * endpoint's random secret, valid retry_token_lifetime); only a client that really owns its
  * source address can come back with it, so a spoofed flood costs one small packet each and no
- * state. Tokens are checked with ngtcp2_crypto_verify_retry_token. */
+ * state. Tokens are checked with ngtcp2_crypto_verify_retry_token. A caller can force the Retry
+ * (endpoint.c does when an Initial would displace a silent connection at a cap: only a proven
+ * source address may do that). */
 #include <sodium.h>
 #include <string.h>
 
@@ -32,7 +34,7 @@ static void send_retry(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd, const struct soc
 }
 
 int nn_quic_retry_gate(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd, const struct sockaddr *src,
-		       socklen_t srclen, ngtcp2_cid *odcid, bool *validated)
+		       socklen_t srclen, bool force, ngtcp2_cid *odcid, bool *validated)
 {
 	*validated = false;
 	nn_time now = nn_quic_now(ep);
@@ -49,7 +51,7 @@ int nn_quic_retry_gate(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd, const struct soc
 		*validated = true;
 		return 1;
 	}
-	if (!ep->cfg.retry_always && nn_tbucket_take(&ep->hs_bucket, 1, now))
+	if (!force && !ep->cfg.retry_always && nn_tbucket_take(&ep->hs_bucket, 1, now))
 		return 1;
 	send_retry(ep, hd, src, srclen);
 	return 0;

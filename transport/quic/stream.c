@@ -81,7 +81,7 @@ int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool 
 {
 	nn_quic_ep *ep = c->ep;
 	nn_quic_sendq *q = &c->q;
-	if (c->state != NN_QS_OPEN)
+	if (c->state != NN_QS_OPEN || c->lingering)
 		/* the send that meets a stall-closed edge learns why */
 		return c->close_reason == NN_TP_REASON_STALLED && c->close_err == NN_ETIMEDOUT
 			       ? NN_ETIMEDOUT
@@ -202,7 +202,10 @@ void nn_quic_sendq_acked(nn_quic_conn *c, uint64_t off, uint64_t len)
 	nn_quic_ep *ep = c->ep;
 	if (off + len > q->ack_off) {
 		q->ack_off = off + len;
-		if (q->eagain && ep->cfg.send_deadline > 0) {
+		if (c->lingering) {
+			if (q->ack_off >= q->end_off) /* the close's frames are all delivered */
+				nn_quic_conn_fail(c, 0, c->linger_reason, true);
+		} else if (q->eagain && ep->cfg.send_deadline > 0) {
 			/* progress: the stall deadline counts from the last acknowledgement */
 			q->stall_since = nn_quic_now(ep);
 			nn_timer_start_in(ep->base.clock, &c->guard, ep->cfg.send_deadline);
@@ -220,7 +223,7 @@ void nn_quic_sendq_acked(nn_quic_conn *c, uint64_t off, uint64_t len)
 		nn_pkt_release(q->head);
 		q->head = q->tail = q->wr = NULL;
 	}
-	if (q->eagain && !over_half(c)) {
+	if (q->eagain && !over_half(c) && c->state == NN_QS_OPEN && !c->lingering) {
 		q->eagain = false;
 		nn_timer_stop(ep->base.clock, &c->guard);
 		if (ep->base.sink.on_writable)

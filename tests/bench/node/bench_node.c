@@ -71,6 +71,7 @@ static nn_node *add_node(bench *b, bool maintenance, const char *listen)
 	o.listen = listen;
 	o.no_maintenance = !maintenance;
 	o.max_inbound_per_ip = 1024; /* every peer here comes from 127.0.0.1 */
+	o.max_inbound_edges_per_ip = 1024;
 	o.log_level = NN_LOG_ERROR;
 	o.cb.user = b;
 	o.cb.on_message = on_message;

@@ -1,0 +1,220 @@
+/* admit.c — inbound admission (local policy): who may hold an inbound edge, whom to shed for a
+ * newcomer, and what a refused newcomer is told.
+ *
+ * The node decides, not the transport: the transport's connection caps sit above the node's
+ * edge caps (nodenet.h nn_node_opts), so every newcomer that completes a handshake reaches
+ * nn_node_register with its first frame. There, in order:
+ *   1. shares: at most in_per_ip inbound edges from one source IP and in_per_subnet from one
+ *      /24 or /64 (no subnet for loopback), so a few addresses cannot take every slot;
+ *   2. the edge cap: a newcomer within its shares sheds the longest-idle inbound finger of the
+ *      most crowded bucket (never a sibling, never an edge we dialled);
+ *   3. a newcomer refused at any cap, and a finger shed for one, gets a Referral — up to 16
+ *      keyed contacts closest to it, x_pub zeroed, none we failed to reach lately — sent on its
+ *      connection just before the policy close, instead of silence.
+ * The receiving side takes a Referral only on a connection it dialled, once per connection,
+ * as third-party hints (NN_ROUTING_SRC_HINT), and dials the referred contacts at once.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "node/node_impl.h"
+#include "routing/control.h"
+
+/* ---- source keys ---- */
+
+static unsigned default_source(void *user, const nn_addr *a, uint8_t ip[16], uint8_t subnet[16])
+{
+	(void)user;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (nn_addr_to_sockaddr(a, &ss, &len) != 0)
+		return 0; /* not an IP address (mem names): no shares */
+	memset(ip, 0, 16);
+	if (ss.ss_family == AF_INET) {
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &((const struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else {
+		memcpy(ip, &((const struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	}
+	unsigned have = NN_NODE_HAS_IP;
+	if (nn_addr_subnet(a, subnet) == 0)
+		have |= NN_NODE_HAS_SUBNET;
+	return have;
+}
+
+void nn_node_admit_init(nn_node *n)
+{
+	size_t cap = n->opts.max_inbound_edges ? n->opts.max_inbound_edges : NN_ROUTING_INBOUND_CAP;
+	n->in_per_ip = n->opts.max_inbound_edges_per_ip;
+	if (!n->in_per_ip)
+		n->in_per_ip = cap / 16 ? (unsigned)(cap / 16) : 1;
+	n->in_per_subnet = n->opts.max_inbound_edges_per_subnet;
+	if (!n->in_per_subnet)
+		n->in_per_subnet = cap / 8 ? (unsigned)(cap / 8) : 1;
+	n->source_fn = default_source;
+	n->source_user = NULL;
+}
+
+void nn_node_set_source_fn(nn_node *n, nn_node_source_fn fn, void *user)
+{
+	n->source_fn = fn ? fn : default_source;
+	n->source_user = fn ? user : NULL;
+}
+
+void nn_node_admit_keys(nn_node *n, struct nconn *nc, const nn_conn *c)
+{
+	unsigned have = n->source_fn(n->source_user, &c->remote_addr, nc->ip, nc->subnet);
+	nc->has_ip = (have & NN_NODE_HAS_IP) != 0;
+	nc->has_subnet = (have & NN_NODE_HAS_SUBNET) != 0;
+}
+
+/* ---- shares ---- */
+
+int nn_node_admit_shares(nn_node *n, const nn_conn *c)
+{
+	const struct nconn *me = c->user;
+	if (!me || (!me->has_ip && !me->has_subnet))
+		return 0;
+	unsigned same_ip = 0, same_subnet = 0;
+	size_t len = nn_routing_edges_len(n->edges);
+	for (size_t i = 0; i < len; i++) {
+		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
+		if (e->outgoing || nn_kad_id_eq(&e->id, &c->remote_id))
+			continue; /* an edge the peer replaces does not count against it */
+		const nn_conn *ec = e->conn;
+		const struct nconn *o = ec->user;
+		if (!o)
+			continue;
+		same_ip += me->has_ip && o->has_ip && !memcmp(o->ip, me->ip, 16);
+		same_subnet += me->has_subnet && o->has_subnet && !memcmp(o->subnet, me->subnet, 16);
+	}
+	if (me->has_ip && same_ip >= n->in_per_ip) {
+		n->stats.dropped_inbound_per_ip++;
+		return NN_ROUTING_REFER_PER_IP;
+	}
+	if (me->has_subnet && same_subnet >= n->in_per_subnet) {
+		n->stats.dropped_inbound_per_subnet++;
+		return NN_ROUTING_REFER_PER_SUBNET;
+	}
+	return 0;
+}
+
+/* ---- Referrals: sending ---- */
+
+/* Compose a Referral for `to` into n->tx: its closest keyed contacts with addresses, x_pub
+ * zeroed, skipping `to` and contacts we failed to reach lately. Returns the frame length. */
+static int referral_frame(nn_node *n, const nn_id *to, uint8_t reason)
+{
+	static const uint8_t zero[NN_ROUTING_NONCE_LEN];
+	nn_routing_neighbors nb;
+	nn_routing_neighbors_init(&nb, zero);
+	const nn_routing_contact *close[2 * NN_ROUTING_REFERRAL_MAX];
+	size_t k = nn_routing_kt_closest(n->kt, to, 2 * NN_ROUTING_REFERRAL_MAX, close);
+	for (size_t i = 0; i < k && nb.count < NN_ROUTING_REFERRAL_MAX; i++) {
+		const nn_routing_contact *ct = close[i];
+		if (nn_kad_id_eq(&ct->id, to) || !ct->naddrs || nn_routing_key_is_zero(ct->ed_pub))
+			continue; /* a keyless hint would lose its addresses at the newcomer */
+		const struct dialstate *ds = nn_idmap_get(&n->dials, &ct->id);
+		if (ds && ds->failures && !nn_routing_edges_find(n->edges, &ct->id))
+			continue; /* we failed to reach it lately: do not spread it */
+		nn_routing_contact c = *ct;
+		memset(c.x_pub, 0, sizeof c.x_pub); /* never leak third parties' x_pub */
+		if (nn_routing_neighbors_append(&nb, &c) < 0)
+			break;
+	}
+	return nn_routing_referral_frame(n->tx, NN_WIRE_MAX_FRAME, reason, &nb);
+}
+
+static void send_referral(nn_node *n, nn_conn *c, uint8_t reason)
+{
+	int len = referral_frame(n, &c->remote_id, reason);
+	if (len > 0 && nn_tp_send(n->tp, c, n->tx, (size_t)len) == 0)
+		n->stats.referrals_tx++;
+}
+
+void nn_node_refuse(nn_node *n, nn_conn *c, uint8_t reason)
+{
+	char hex[65];
+	nn_node_log(n, NN_LOG_DEBUG, "inbound %s refused (reason %u): referred elsewhere",
+		    nn_node_hex(&c->remote_id, hex), reason);
+	send_referral(n, c, reason);
+	nn_node_close_conn(n, c, NN_TP_REASON_POLICY);
+}
+
+/* ---- shedding ---- */
+
+/* Siblings and outgoing edges are never shed, so a flood of inbound connections cannot
+ * displace the edges we chose or our neighbourhood, and a bootstrap node never turns joiners
+ * away once it is full. The shed peer gets a Referral, sees a policy close and backs off before
+ * dialling us again. */
+bool nn_node_make_inbound_room(nn_node *n)
+{
+	uint16_t count[NN_ROUTING_BUCKETS] = {0};
+	size_t len = nn_routing_edges_len(n->edges);
+	for (size_t i = 0; i < len; i++) {
+		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
+		if (!e->outgoing && e->role == NN_ROUTING_ROLE_FINGER)
+			count[e->bucket]++;
+	}
+	unsigned worst = 0;
+	for (unsigned b = 1; b < NN_ROUTING_BUCKETS; b++)
+		if (count[b] > count[worst])
+			worst = b;
+	const nn_routing_edge *victim = NULL;
+	for (size_t i = 0; count[worst] && i < len; i++) {
+		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
+		if (!e->outgoing && e->role == NN_ROUTING_ROLE_FINGER && e->bucket == worst &&
+		    (!victim || e->last_seen < victim->last_seen))
+			victim = e;
+	}
+	if (!victim)
+		return false;
+	nn_id id = victim->id;
+	char hex[65];
+	nn_node_log(n, NN_LOG_DEBUG, "inbound cap: shedding finger %s", nn_node_hex(&id, hex));
+	send_referral(n, victim->conn, NN_ROUTING_REFER_SHED);
+	n->stats.inbound_shed++;
+	nn_node_drop_edge(n, &id, NN_TP_REASON_POLICY);
+	return true;
+}
+
+/* ---- Referrals: receiving ---- */
+
+void nn_node_on_referral(nn_node *n, nn_conn *c, const uint8_t *payload, size_t len)
+{
+	struct nconn *nc = c->user;
+	if (!c->outbound || !nc || nc->referred) {
+		n->stats.dropped_referral++; /* only the node we dialled may refer us, once */
+		return;
+	}
+	nn_routing_neighbors nbs;
+	nn_routing_neighbors *nb = &nbs;
+	uint8_t reason;
+	if (nn_routing_referral_decode(payload, len, &reason, nb) < 0) {
+		n->stats.dropped_malformed++;
+		return;
+	}
+	nc->referred = true;
+	n->stats.referrals_rx++;
+	n->stats.dropped_bad_addr += nb->dropped_addrs; /* left out of their contacts */
+	nn_id ids[NN_ROUTING_REFERRAL_MAX];
+	size_t k = 0;
+	for (size_t i = 0; i < nb->count; i++) {
+		nn_routing_contact ct;
+		if (nn_routing_neighbors_get(nb, i, &ct) < 0 || nn_kad_id_eq(&ct.id, &n->ident.id) ||
+		    nn_kad_id_eq(&ct.id, &c->remote_id))
+			continue;
+		nn_routing_contact_sanitize_hint(&ct); /* third-party word: no x_pub, keyless = no addr */
+		int rc = nn_node_observe(n, &ct, NN_ROUTING_SRC_HINT);
+		if (rc < 0)
+			continue;
+		n->stats.referral_contacts += rc == NN_ROUTING_OBS_ADDED;
+		if (ct.naddrs)
+			ids[k++] = ct.id;
+	}
+	char hex[65];
+	nn_node_log(n, NN_LOG_DEBUG, "referred by %s (reason %u): %zu contact(s)",
+		    nn_node_hex(&c->remote_id, hex), reason, k);
+	nn_node_dial_some(n, ids, k);
+}

@@ -1,0 +1,365 @@
+/* test_admission.c — inbound admission in virtual time on the in-memory transport: per-IP and
+ * per-subnet shares of inbound edges, shedding the longest-idle inbound finger at the cap,
+ * Referrals that let a refused newcomer join through other nodes, and a stranded node that
+ * keeps trying every contact it knows. The mem transport has no IP addresses, so the tests
+ * give the hub's connections synthetic source IPs through the node's source-key hook. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "routing/control.h"
+#include "tests/node/cluster.h"
+
+/* ---- synthetic source addresses: mem endpoint "n<i>" -> IPv4 ip_of[i] (0 = none) ---- */
+#define MAXN 64
+struct srcmap {
+	uint32_t ip_of[MAXN];
+};
+
+static unsigned src_of(void *user, const nn_addr *a, uint8_t ip[16], uint8_t subnet[16])
+{
+	const struct srcmap *m = user;
+	if (a->ep_len < 2 || a->ep[0] != 'n')
+		return 0;
+	unsigned idx = (unsigned)strtoul(a->ep + 1, NULL, 10);
+	if (idx >= MAXN || !m->ip_of[idx])
+		return 0;
+	uint32_t v = m->ip_of[idx];
+	memset(ip, 0, 16);
+	ip[10] = ip[11] = 0xff;
+	ip[12] = (uint8_t)(v >> 24);
+	ip[13] = (uint8_t)(v >> 16);
+	ip[14] = (uint8_t)(v >> 8);
+	ip[15] = (uint8_t)v;
+	memcpy(subnet, ip, 16);
+	subnet[15] = 0;
+	return NN_NODE_HAS_IP | NN_NODE_HAS_SUBNET;
+}
+
+static nn_node_stats stats_of(cluster *cl, uint32_t i)
+{
+	nn_node_stats s;
+	nn_node_get_stats(cl->nodes[i].node, &s);
+	return s;
+}
+
+static bool has_edge(cluster *cl, uint32_t i, uint32_t j)
+{
+	return nn_routing_edges_find(nn_node_edges(cl->nodes[i].node), &cl->nodes[j].id) != NULL;
+}
+
+/* Nodes 1..10 share one IP, 11..20 have ten IPs of one /24, 21..30 ten different /24s. The hub
+ * keeps 4 inbound edges per IP and 6 per subnet: 4 + 6 + 10 edges; the other 10 newcomers are
+ * refused, each counted by its cause, and each gets a Referral. */
+static void test_per_ip_and_subnet_shares(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	o.max_inbound_edges_per_ip = 4;
+	o.max_inbound_edges_per_subnet = 6;
+	cluster *cl = cl_new(31, 41, 0, &o);
+	struct srcmap m = {{0}};
+	for (uint32_t i = 1; i <= 10; i++)
+		m.ip_of[i] = 0x0a000101u;                    /* 10.0.1.1 */
+	for (uint32_t i = 11; i <= 20; i++)
+		m.ip_of[i] = 0x0a000200u + i;                /* 10.0.2.x */
+	for (uint32_t i = 21; i <= 30; i++)
+		m.ip_of[i] = 0x0a000001u + (i << 8) + (i << 16); /* a /24 each */
+	assert_int_equal(cl_start(cl, 0), 0);
+	nn_node_set_source_fn(cl->nodes[0].node, src_of, &m);
+	for (uint32_t i = 1; i <= 30; i++) {
+		assert_int_equal(cl_start(cl, i), 0);
+		assert_int_equal(cl_bootstrap(cl, i, 0), 0);
+		cl_run(cl, 20 * NN_MS);
+	}
+	cl_run(cl, 500 * NN_MS);
+	nn_routing_edges *he = nn_node_edges(cl->nodes[0].node);
+	size_t from_ip = 0, from_subnet = 0, others = 0;
+	for (uint32_t i = 1; i <= 30; i++)
+		if (has_edge(cl, 0, i))
+			(*(i <= 10 ? &from_ip : i <= 20 ? &from_subnet : &others))++;
+	nn_node_stats s = stats_of(cl, 0);
+	printf("# hub: %zu inbound edges (%zu from the one IP, %zu from the one /24, %zu others); "
+	       "refused per IP %llu, per subnet %llu; referrals sent %llu\n",
+	       nn_routing_edges_inbound(he), from_ip, from_subnet, others,
+	       (unsigned long long)s.dropped_inbound_per_ip,
+	       (unsigned long long)s.dropped_inbound_per_subnet, (unsigned long long)s.referrals_tx);
+	assert_int_equal(from_ip, 4);
+	assert_int_equal(from_subnet, 6);
+	assert_int_equal(others, 10);
+	assert_int_equal(s.dropped_inbound_per_ip, 6);
+	assert_int_equal(s.dropped_inbound_per_subnet, 4);
+	assert_int_equal(s.referrals_tx, 10);
+	assert_int_equal(s.dropped_inbound_full, 0);
+	/* every refused newcomer took its Referral (on the connection it dialled) */
+	size_t referred = 0;
+	for (uint32_t i = 1; i <= 30; i++)
+		if (!has_edge(cl, 0, i)) {
+			nn_node_stats r = stats_of(cl, i);
+			assert_int_equal(r.referrals_rx, 1);
+			referred++;
+		}
+	assert_int_equal(referred, 10);
+	/* a share frees up when an edge from that IP goes: the next one from it is admitted */
+	uint32_t gone = 0, waiting = 0;
+	for (uint32_t i = 1; i <= 10; i++) {
+		if (has_edge(cl, 0, i) && !gone)
+			gone = i;
+		else if (!has_edge(cl, 0, i) && !waiting)
+			waiting = i;
+	}
+	nn_node_drop_edge(cl->nodes[gone].node, &cl->nodes[0].id, NN_TP_REASON_NORMAL);
+	cl_run(cl, 100 * NN_MS);
+	assert_false(has_edge(cl, 0, gone));
+	assert_int_equal(cl_bootstrap(cl, waiting, 0), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_true(has_edge(cl, 0, waiting));
+	cl_free(cl);
+}
+
+/* The hub holds 24 inbound edges (its cap): 16 siblings and 8 fingers. All of them but one
+ * finger F of the most crowded bucket stay active; a 25th newcomer sheds F (the longest-idle
+ * inbound finger there), which is told with a Referral, and takes its place. */
+static void test_shed_longest_idle_finger_at_cap(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	o.max_inbound_edges = 24;
+	cluster *cl = cl_new(26, 42, 0, &o);
+	for (uint32_t i = 0; i <= 24; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	for (uint32_t i = 1; i <= 24; i++) {
+		assert_int_equal(cl_bootstrap(cl, i, 0), 0);
+		cl_run(cl, 20 * NN_MS);
+	}
+	cl_run(cl, 2 * NN_SEC);
+	nn_routing_edges *he = nn_node_edges(cl->nodes[0].node);
+	assert_int_equal(nn_routing_edges_inbound(he), 24);
+	/* the most crowded bucket of inbound fingers, and one finger F in it */
+	unsigned count[NN_ROUTING_BUCKETS] = {0};
+	for (size_t i = 0; i < nn_routing_edges_len(he); i++) {
+		const nn_routing_edge *e = nn_routing_edges_at(he, i);
+		if (!e->outgoing && e->role == NN_ROUTING_ROLE_FINGER)
+			count[e->bucket]++;
+	}
+	unsigned worst = 0;
+	for (unsigned b = 1; b < NN_ROUTING_BUCKETS; b++)
+		if (count[b] > count[worst])
+			worst = b;
+	assert_true(count[worst] >= 1);
+	uint32_t f = 0;
+	for (uint32_t i = 1; i <= 24 && !f; i++) {
+		const nn_routing_edge *e = nn_routing_edges_find(he, &cl->nodes[i].id);
+		if (e && e->role == NN_ROUTING_ROLE_FINGER && e->bucket == worst)
+			f = i;
+	}
+	assert_true(f > 0);
+	/* everyone else speaks (a Ping refreshes the hub's last-seen of that edge) */
+	for (uint32_t i = 1; i <= 24; i++) {
+		if (i == f)
+			continue;
+		const nn_routing_edge *e =
+			nn_routing_edges_find(nn_node_edges(cl->nodes[i].node), &cl->nodes[0].id);
+		assert_non_null(e);
+		assert_int_equal(nn_node_send_ping(cl->nodes[i].node, e->conn), 0);
+	}
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(cl_start(cl, 25), 0);
+	assert_int_equal(cl_bootstrap(cl, 25, 0), 0);
+	cl_run(cl, 200 * NN_MS);
+	nn_node_stats s = stats_of(cl, 0);
+	nn_node_stats fs = stats_of(cl, f);
+	printf("# hub at its cap of 24: shed %llu (node %u, bucket %u), referrals sent %llu; the "
+	       "shed node took %llu\n", (unsigned long long)s.inbound_shed, f, worst,
+	       (unsigned long long)s.referrals_tx, (unsigned long long)fs.referrals_rx);
+	assert_int_equal(s.inbound_shed, 1);
+	assert_int_equal(s.dropped_inbound_full, 0);
+	assert_true(has_edge(cl, 0, 25));
+	assert_false(has_edge(cl, 0, f));
+	assert_false(has_edge(cl, f, 0));
+	for (uint32_t i = 1; i <= 24; i++)
+		if (i != f)
+			assert_true(has_edge(cl, 0, i));
+	assert_int_equal(s.referrals_tx, 1);
+	assert_int_equal(fs.referrals_rx, 1);
+	cl_free(cl);
+}
+
+/* The hub takes 4 inbound edges and no more (all siblings: nobody to shed). A fifth node that
+ * only knows the hub is refused, gets a Referral naming the other four, dials them and joins
+ * the overlay: it has edges and its messages route (to the hub, through them). */
+static void test_referral_lets_refused_newcomer_join(void **state)
+{
+	cluster *cl = cl_new(6, 43, 0, NULL);
+	cl->base.max_inbound_edges = 4;
+	assert_int_equal(cl_start(cl, 0), 0);
+	cl->base.max_inbound_edges = 0;
+	for (uint32_t i = 1; i <= 4; i++) {
+		assert_int_equal(cl_start(cl, i), 0);
+		assert_int_equal(cl_bootstrap(cl, i, 0), 0);
+		cl_run(cl, 20 * NN_MS);
+	}
+	cl_run(cl, 10 * NN_SEC);
+	assert_int_equal(nn_routing_edges_inbound(nn_node_edges(cl->nodes[0].node)), 4);
+	assert_int_equal(cl_start(cl, 5), 0);
+	assert_int_equal(cl_bootstrap(cl, 5, 0), 0);
+	cl_run(cl, 2 * NN_SEC);
+	nn_node_stats hub = stats_of(cl, 0), nc = stats_of(cl, 5);
+	printf("# refused newcomer: hub refused %llu (cap), referrals sent %llu; newcomer took "
+	       "%llu Referral(s) with %llu new contacts, has %zu edges\n",
+	       (unsigned long long)hub.dropped_inbound_full, (unsigned long long)hub.referrals_tx,
+	       (unsigned long long)nc.referrals_rx, (unsigned long long)nc.referral_contacts,
+	       cl_edges(cl, 5));
+	assert_true(hub.dropped_inbound_full >= 1);
+	assert_true(hub.referrals_tx >= 1);
+	assert_int_equal(nc.referrals_rx, 1);
+	assert_int_equal(nc.referral_contacts, 4);
+	assert_false(has_edge(cl, 0, 5));
+	assert_true(cl_edges(cl, 5) >= 2);
+	for (uint32_t i = 1; i <= 4; i++) /* it joined through the referred nodes */
+		assert_true(has_edge(cl, 5, i));
+	assert_int_equal(cl_send(cl, 5, 0, 501), 0);
+	assert_int_equal(cl_send(cl, 0, 5, 502), 0);
+	assert_int_equal(cl_send(cl, 5, 3, 503), 0);
+	cl_run(cl, 200 * NN_MS);
+	assert_int_equal(cl_count(cl, 0, 501), 1);
+	assert_int_equal(cl_count(cl, 5, 502), 1);
+	assert_int_equal(cl_count(cl, 3, 503), 1);
+	cl_free(cl);
+}
+
+/* A Referral counts only on a connection we dialled, once: one pushed by a peer that dialled
+ * us, or a second one, is dropped and counted, and teaches nothing. */
+static void test_referral_only_from_dialled_connection(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	cluster *cl = cl_new(4, 44, 0, &o);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	assert_int_equal(cl_bootstrap(cl, 1, 0), 0); /* 1 dialled 0 */
+	cl_run(cl, 100 * NN_MS);
+	/* a Referral naming node 3 (keyed, with its mem address) */
+	nn_identity id3;
+	nn_identity_from_seed(&id3, cl->nodes[3].seed);
+	nn_routing_contact c3;
+	memset(&c3, 0, sizeof c3);
+	c3.id = id3.id;
+	memcpy(c3.ed_pub, id3.ed_pub, 32);
+	nn_addr_set(&c3.addrs[0], "mem", "n3");
+	c3.naddrs = 1;
+	nn_identity_wipe(&id3);
+	static const uint8_t zero[8];
+	nn_routing_neighbors nb;
+	nn_routing_neighbors_init(&nb, zero);
+	assert_int_equal(nn_routing_neighbors_append(&nb, &c3), 0);
+	uint8_t frame[1024];
+	int len = nn_routing_referral_frame(frame, sizeof frame, NN_ROUTING_REFER_FULL, &nb);
+	assert_true(len > 0);
+	/* node 1 pushes it to node 0, who did not dial 1: refused */
+	const nn_routing_edge *e = nn_routing_edges_find(nn_node_edges(cl->nodes[1].node),
+							 &cl->nodes[0].id);
+	assert_non_null(e);
+	assert_int_equal(nn_tp_send(cl->nodes[1].tp, e->conn, frame, (size_t)len), 0);
+	cl_run(cl, 50 * NN_MS);
+	nn_node_stats s0 = stats_of(cl, 0);
+	assert_int_equal(s0.dropped_referral, 1);
+	assert_int_equal(s0.referrals_rx, 0);
+	assert_null(nn_routing_kt_get(nn_node_knowledge(cl->nodes[0].node), &cl->nodes[3].id, NULL));
+	/* node 0 sends it to node 1, who dialled 0: taken, node 3 learned and dialled; a second
+	 * one on the same connection is refused */
+	e = nn_routing_edges_find(nn_node_edges(cl->nodes[0].node), &cl->nodes[1].id);
+	assert_non_null(e);
+	assert_int_equal(nn_tp_send(cl->nodes[0].tp, e->conn, frame, (size_t)len), 0);
+	assert_int_equal(nn_tp_send(cl->nodes[0].tp, e->conn, frame, (size_t)len), 0);
+	cl_run(cl, 50 * NN_MS);
+	nn_node_stats s1 = stats_of(cl, 1);
+	assert_int_equal(s1.referrals_rx, 1);
+	assert_int_equal(s1.dropped_referral, 1);
+	assert_int_equal(s1.referral_contacts, 1);
+	assert_true(has_edge(cl, 1, 3));
+	/* a malformed one is counted as such */
+	uint8_t bad[8] = {1, NN_T_REFERRAL, 2, 1, 5};
+	nn_node_stats before = stats_of(cl, 1);
+	e = nn_routing_edges_find(nn_node_edges(cl->nodes[3].node), &cl->nodes[1].id);
+	assert_non_null(e); /* 1 dialled 3: 3 may refer 1, but not with garbage */
+	assert_int_equal(nn_tp_send(cl->nodes[3].tp, e->conn, bad, 5), 0);
+	cl_run(cl, 50 * NN_MS);
+	nn_node_stats after = stats_of(cl, 1);
+	assert_int_equal(after.dropped_malformed, before.dropped_malformed + 1);
+	assert_int_equal(after.referrals_rx, before.referrals_rx);
+	cl_free(cl);
+}
+
+/* A node cut off for half an hour (every edge reaped, every dial failing) while its only
+ * bootstrap contact died keeps its knowledge and keeps trying the contacts it knows: after the
+ * partition heals it is back in the overlay within the rejoin back-off (60 s at most). */
+static void test_stranded_node_retries_known_contacts(void **state)
+{
+	cluster *cl = cl_new(6, 45, 0, NULL);
+	assert_int_equal(cl_join(cl, 0, 6), 0);
+	cl_run(cl, 30 * NN_SEC);
+	const uint32_t s = 5;
+	assert_true(cl_edges(cl, s) >= 2);
+	cl_kill(cl, 0, false); /* the bootstrap node is gone for good */
+	nn_mem_partition(cl->nodes[s].tp, 1);
+	cl_run(cl, 30 * 60 * NN_SEC);
+	assert_int_equal(cl_edges(cl, s), 0);
+	size_t known = nn_routing_kt_size(nn_node_knowledge(cl->nodes[s].node));
+	nn_node_stats before = stats_of(cl, s);
+	nn_mem_heal(cl->hub);
+	cl_run(cl, 75 * NN_SEC);
+	nn_node_stats after = stats_of(cl, s);
+	printf("# stranded 30 min: knew %zu contacts; %llu re-dials so far, %llu purged; %zu edges "
+	       "75 s after the heal\n", known, (unsigned long long)after.rejoins,
+	       (unsigned long long)after.purged, cl_edges(cl, s));
+	assert_true(known >= 3);
+	assert_int_equal(after.purged, before.purged);
+	assert_true(after.rejoins > before.rejoins);
+	assert_true(cl_edges(cl, s) >= 1);
+	assert_int_equal(cl_send(cl, s, 2, 601), 0);
+	assert_int_equal(cl_send(cl, 3, s, 602), 0);
+	cl_run(cl, 200 * NN_MS);
+	assert_int_equal(cl_count(cl, 2, 601), 1);
+	assert_int_equal(cl_count(cl, s, 602), 1);
+	cl_free(cl);
+}
+
+/* The mem transport keeps no defensive counters: the node's tp_* stats read 0. */
+static void test_mem_transport_counters_are_zero(void **state)
+{
+	cluster *cl = cl_new(2, 46, 0, NULL);
+	assert_int_equal(cl_join(cl, 0, 2), 0);
+	cl_run(cl, 1 * NN_SEC);
+	nn_node_stats s = stats_of(cl, 0);
+	uint64_t v;
+	const char *name;
+	size_t tp = 0;
+	for (size_t i = 0; (name = nn_node_stat(&s, i, &v)); i++)
+		if (!strncmp(name, "tp_", 3)) {
+			tp++;
+			assert_int_equal(v, 0);
+		}
+	assert_true(tp >= 20);
+	cl_free(cl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_per_ip_and_subnet_shares),
+		cmocka_unit_test(test_shed_longest_idle_finger_at_cap),
+		cmocka_unit_test(test_referral_lets_refused_newcomer_join),
+		cmocka_unit_test(test_referral_only_from_dialled_connection),
+		cmocka_unit_test(test_stranded_node_retries_known_contacts),
+		cmocka_unit_test(test_mem_transport_counters_are_zero),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
