@@ -318,7 +318,7 @@ static void test_events(void **state)
 	       "{\"event\":\"recv\",\"from\":\"abababababababababababababababababababababababababababababababab\",\"hex\":\"00ff\"}\n"
 	       "{\"event\":\"ok\"}\n"
 	       "{\"event\":\"error\",\"name\":\"EUNROUTABLE\",\"message\":\"no live edge to route through\"}\n"
-	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, direct, rendezvous, connect, peers, stats, quit)\"}\n";
+	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, direct, rendezvous, connect, peers, stats, nat, quit)\"}\n";
 	assert_string_equal(mc_text(&m), want);
 	mc_close(&m);
 }
