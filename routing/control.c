@@ -123,15 +123,10 @@ static size_t read_contacts(nn_rd *r, nn_routing_neighbors *out, size_t max)
 	return r->err ? 0 : (size_t)n;
 }
 
-int nn_routing_neighbors_decode(const uint8_t *p, size_t len, nn_routing_neighbors *out)
+/* The reader must be at the end: then out holds n contacts; else it holds none. */
+static int end_contacts(nn_rd *r, nn_routing_neighbors *out, size_t n)
 {
-	if (!out || (!p && len))
-		return NN_EINVAL;
-	nn_rd r;
-	nn_rd_init(&r, p, len);
-	nn_rd_copy(&r, out->nonce, NN_ROUTING_NONCE_LEN);
-	size_t n = read_contacts(&r, out, NN_ROUTING_NEIGHBORS_MAX);
-	int rc = nn_rd_end(&r);
+	int rc = nn_rd_end(r);
 	if (rc) {
 		out->count = 0;
 		out->naddrs = 0;
@@ -140,6 +135,17 @@ int nn_routing_neighbors_decode(const uint8_t *p, size_t len, nn_routing_neighbo
 	}
 	out->count = n;
 	return 0;
+}
+
+int nn_routing_neighbors_decode(const uint8_t *p, size_t len, nn_routing_neighbors *out)
+{
+	if (!out || (!p && len))
+		return NN_EINVAL;
+	nn_rd r;
+	nn_rd_init(&r, p, len);
+	nn_rd_copy(&r, out->nonce, NN_ROUTING_NONCE_LEN);
+	size_t n = read_contacts(&r, out, NN_ROUTING_NEIGHBORS_MAX);
+	return end_contacts(&r, out, n);
 }
 
 /* uvarint count | the first `count` contacts of nb. */
@@ -259,13 +265,5 @@ int nn_routing_referral_decode(const uint8_t *p, size_t len, uint8_t *reason,
 	memset(out->nonce, 0, NN_ROUTING_NONCE_LEN);
 	*reason = nn_rd_u8(&r);
 	size_t n = read_contacts(&r, out, NN_ROUTING_REFERRAL_MAX);
-	int rc = nn_rd_end(&r);
-	if (rc) {
-		out->count = 0;
-		out->naddrs = 0;
-		out->dropped_addrs = 0;
-		return rc;
-	}
-	out->count = n;
-	return 0;
+	return end_contacts(&r, out, n);
 }
