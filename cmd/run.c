@@ -19,16 +19,17 @@
 #define POW_MAX 256
 #define STOP_GUARD_S 3.0
 #define DRAIN_S 0.1
+#define CONTACTS_SAVE_S 300.0 /* the contacts file is rewritten this often */
 
 /* Command-line values. */
 struct args {
-	const char *addr, *bootstrap, *seed, *log_level;
+	const char *addr, *bootstrap, *seed, *log_level, *contacts;
 	long pow, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip, max_in_edges_net;
 	bool relay, console, json;
 };
 
 enum { F_ADDR, F_BOOTSTRAP, F_SEED, F_POW, F_RELAY, F_MAXIN, F_MAXINIP, F_MAXEDGES, F_MAXEDGESIP,
-       F_MAXEDGESNET, F_LOG, F_CONSOLE, F_JSON, F_COUNT };
+       F_MAXEDGESNET, F_LOG, F_CONSOLE, F_JSON, F_CONTACTS, F_COUNT };
 
 static void make_flags(nn_flag f[F_COUNT], struct args *a)
 {
@@ -73,6 +74,12 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 			       "after a file or /dev/null it keeps running",
 			       false},
 		[F_JSON] = {"json", NN_FLAG_BOOL, &a->json, 0, 0, "console events as JSON lines", false},
+		[F_CONTACTS] = {"contacts", NN_FLAG_STRING, &a->contacts, 0, 0,
+				"file of known contacts, loaded at start (a restarted node rejoins "
+				"through them without -bootstrap) and saved every 5 minutes and on "
+				"a graceful stop; \"off\" disables it (default: the seed's path "
+				"+ \".contacts\")",
+				false},
 	};
 	memcpy(f, def, sizeof def);
 }
@@ -110,6 +117,8 @@ struct daemon {
 	ev_io in_w;
 	ev_signal sig_int, sig_term;
 	ev_timer guard;
+	ev_timer save_w;
+	const char *contacts; /* the contacts file, or NULL */
 	bool stopping;
 };
 
@@ -183,12 +192,51 @@ static void on_drained(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+static void save_contacts(struct daemon *d)
+{
+	if (!d->contacts)
+		return;
+	int rc = nn_node_save_contacts(d->node, d->contacts);
+	if (rc < 0)
+		say(d, NN_LOG_WARN, "cannot save the contacts file %s: %s", d->contacts,
+		    nn_strerror(rc));
+	else
+		say(d, NN_LOG_DEBUG, "saved %d contact(s) to %s", rc, d->contacts);
+}
+
+static void on_save(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	save_contacts(w->data);
+}
+
+/* Load the contacts file: a missing one is a first start; any other failure is one warning
+ * and a clean start. Returns how many contacts were learned. */
+static int load_contacts(struct daemon *d)
+{
+	if (!d->contacts)
+		return 0;
+	int rc = nn_node_load_contacts(d->node, d->contacts);
+	if (rc == NN_ENOENT)
+		return 0;
+	if (rc < 0) {
+		say(d, NN_LOG_WARN, "ignoring the contacts file %s (%s); starting without it",
+		    d->contacts, nn_strerror(rc));
+		return 0;
+	}
+	say(d, NN_LOG_INFO, "loaded %d contact(s) from %s", rc, d->contacts);
+	return rc;
+}
+
 static void begin_stop(struct daemon *d, const char *why)
 {
 	if (d->stopping)
 		return;
 	d->stopping = true;
 	say(d, NN_LOG_INFO, "%s: leaving the overlay", why);
+	ev_timer_stop(d->loop, &d->save_w);
+	save_contacts(d); /* before the Leaves: the edges are still up */
 	if (d->console_on)
 		ev_io_stop(d->loop, &d->in_w);
 	if (nn_node_stop(d->node) < 0) {
@@ -301,6 +349,11 @@ static int serve(struct daemon *d)
 	d->sig_int.data = d->sig_term.data = d;
 	ev_signal_start(d->loop, &d->sig_int);
 	ev_signal_start(d->loop, &d->sig_term);
+	if (d->contacts) {
+		ev_timer_init(&d->save_w, on_save, CONTACTS_SAVE_S, CONTACTS_SAVE_S);
+		d->save_w.data = d;
+		ev_timer_start(d->loop, &d->save_w);
+	}
 	if (d->console_on) {
 		ev_io_init(&d->in_w, on_stdin, STDIN_FILENO, EV_READ);
 		d->in_w.data = d;
@@ -318,6 +371,7 @@ static int serve(struct daemon *d)
 	ev_timer_start(d->loop, &d->guard);
 	ev_run(d->loop, 0);
 	ev_timer_stop(d->loop, &d->guard);
+	ev_timer_stop(d->loop, &d->save_w);
 	ev_signal_stop(d->loop, &d->sig_int);
 	ev_signal_stop(d->loop, &d->sig_term);
 	if (d->console_on)
@@ -373,6 +427,16 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 			BAD("no -seed given and neither XDG_CONFIG_HOME nor HOME is set");
 		seed_path = path;
 	}
+	char contacts_path[4096 + 16];
+	const char *cfile = a.contacts;
+	if (cfile && !*cfile)
+		BAD("-contacts: give a path, or \"off\"");
+	if (cfile && !strcmp(cfile, "off"))
+		cfile = NULL;
+	else if (!cfile) {
+		snprintf(contacts_path, sizeof contacts_path, "%s.contacts", seed_path);
+		cfile = contacts_path;
+	}
 	uint8_t seed[NN_SEED_BYTES];
 	nn_id id;
 	int minted;
@@ -386,8 +450,8 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 			    nn_id_format(hex, &id));
 		}
 
-	struct daemon d = {.prog = prog, .log_level = level, .console_on = f[F_CONSOLE].set
-				     ? a.console : !isatty(STDIN_FILENO)};
+	struct daemon d = {.prog = prog, .log_level = level, .contacts = cfile,
+			   .console_on = f[F_CONSOLE].set ? a.console : !isatty(STDIN_FILENO)};
 	if (minted)
 		say(&d, NN_LOG_INFO, "minted a new identity into %s", seed_path);
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill the node mid-Leave */
@@ -432,7 +496,8 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 			say(&d, NN_LOG_WARN, "bootstrap %s@%s: %s", nn_id_format(hex, &contacts[i].id),
 			    literal[i], nn_strerror(rc));
 	}
-	if (!ncontacts)
+	int known = load_contacts(&d);
+	if (!ncontacts && !known)
 		print_join_hint(&d, seed_path);
 	rc = serve(&d);
 	nn_node_free(d.node);
