@@ -100,6 +100,9 @@ void nn_cmd_run_usage(void *file)
 		"  connect <64-hex NodeID>       \"connected <hex> direct <addr>\" or error\n"
 		"  peers                         \"peer <hex> <addr> <in|out> <sibling|finger>\"... \"end\"\n"
 		"  stats                         \"stat <name> <value>\"... \"end\"\n"
+		"  nat                           \"nat <type> <reflexive|-> ...\" (see README)\n"
+		"  status                        one screen: \"status id|phase|local|reflexive|nat|"
+		"edge ...\"... \"end\"\n"
 		"  quit                          leave gracefully and exit\n"
 		"Events: \"id <hex>\", \"listening <addr>\" at start, \"recv <from-hex> <text|hex:...>\".\n"
 		"SIGINT/SIGTERM leave gracefully (exit 0). Bad flags or input exit 2.\n\nflags:\n");

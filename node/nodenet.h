@@ -355,6 +355,9 @@ typedef struct nn_peer_info {
 } nn_peer_info;
 /* Live edges; returns how many there are, writes up to cap. */
 size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
+/* The node's phase, from how many live edges it has against its targets: "bootstrap" (none),
+ * "critical", "urgent", "needs-fill" or "normal". A static string. */
+const char *nn_node_phase(nn_node *n);
 
 /* Counters (monotonic) and gauges: X(name, description). */
 #define NN_NODE_STATS(X)                                                                     \

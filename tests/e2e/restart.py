@@ -76,6 +76,16 @@ class Node:
             block = self.lines[start:]
         return [l for l in block[:block.index("end")] if l.startswith("peer ")]
 
+    def status(self):
+        with self.lock:
+            start = len(self.lines)
+        self.p.stdin.write(b"status\n")
+        self.p.stdin.flush()
+        self.wait(lambda l: l == "end", 10, "status end", start)
+        with self.lock:
+            block = self.lines[start:]
+        return block[:block.index("end")]
+
     def wait_edges(self, timeout, what):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -132,6 +142,13 @@ def run(binary, tmp):
     if "loaded" not in log or "first node of a new overlay" in log:
         raise Fail(f"restart log: {log!r}")
     print(f"ok - restarted without -bootstrap: a live edge {t - d.started:.2f} s after start")
+    st = d.status()
+    edges = [l for l in st if l.startswith("status edge ")]
+    phase = [l for l in st if l.startswith("status phase ")]
+    if st[0] != f"status id {d.id}" or len(phase) != 1 or "phase bootstrap" in phase[0] or \
+            not edges or not any(l.startswith("status local 127.0.0.1:") for l in st):
+        raise Fail(f"status after the restart: {st!r}")
+    print(f"ok - status: {phase[0]!r}, {len(edges)} edge line(s)")
     d.quit()
 
     # a damaged file: one warning, a clean start
