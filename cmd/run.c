@@ -12,6 +12,7 @@
 #include "cmd/bootstrap.h"
 #include "cmd/console.h"
 #include "cmd/flags.h"
+#include "cmd/metrics.h"
 #include "cmd/run.h"
 #include "cmd/seed.h"
 
@@ -23,13 +24,14 @@
 
 /* Command-line values. */
 struct args {
-	const char *addr, *bootstrap, *seed, *log_level, *contacts;
+	const char *addr, *bootstrap, *seed, *log_level, *contacts, *metrics;
 	long pow, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip, max_in_edges_net;
-	bool relay, console, json;
+	bool relay, console, json, metrics_remote;
 };
 
 enum { F_ADDR, F_BOOTSTRAP, F_SEED, F_POW, F_RELAY, F_MAXIN, F_MAXINIP, F_MAXEDGES, F_MAXEDGESIP,
-       F_MAXEDGESNET, F_LOG, F_CONSOLE, F_JSON, F_CONTACTS, F_COUNT };
+       F_MAXEDGESNET, F_LOG, F_CONSOLE, F_JSON, F_CONTACTS, F_METRICS,
+       F_METRICS_REMOTE, F_COUNT };
 
 static void make_flags(nn_flag f[F_COUNT], struct args *a)
 {
@@ -80,6 +82,15 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 				"a graceful stop; \"off\" disables it (default: the seed's path "
 				"+ \".contacts\")",
 				false},
+		[F_METRICS] = {"metrics", NN_FLAG_STRING, &a->metrics, 0, 0,
+			       "serve Prometheus metrics at http://host:port/metrics, e.g. "
+			       "127.0.0.1:9100 (default off; loopback only unless "
+			       "-metrics-allow-remote)",
+			       false},
+		[F_METRICS_REMOTE] = {"metrics-allow-remote", NN_FLAG_BOOL, &a->metrics_remote, 0, 0,
+				      "let -metrics listen on a non-loopback address (anyone who "
+				      "reaches it reads the node's counters, NodeID and edges)",
+				      false},
 	};
 	memcpy(f, def, sizeof def);
 }
@@ -122,6 +133,7 @@ struct daemon {
 	ev_timer guard;
 	ev_timer save_w;
 	const char *contacts; /* the contacts file, or NULL */
+	nn_metrics *metrics;  /* the Prometheus endpoint, or NULL */
 	bool stopping;
 };
 
@@ -410,6 +422,20 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 		if (nn_cmd_resolve(&hp, listen, sizeof listen, err, sizeof err) < 0)
 			BAD("-addr: %s", err);
 	}
+	char metrics_addr[NN_CMD_HOST_MAX + 16] = "";
+	if (a.metrics) {
+		nn_cmd_hostport hp;
+		if (nn_cmd_parse_hostport(&hp, a.metrics, strlen(a.metrics), false, true, err,
+					  sizeof err) < 0)
+			BAD("-metrics %s", err);
+		if (nn_cmd_resolve(&hp, metrics_addr, sizeof metrics_addr, err, sizeof err) < 0)
+			BAD("-metrics: %s", err);
+		if (!a.metrics_remote && !nn_metrics_is_loopback(metrics_addr))
+			BAD("-metrics %s is not a loopback address: the metrics would be readable by "
+			    "anyone who reaches it (add -metrics-allow-remote to mean it)", a.metrics);
+	} else if (a.metrics_remote) {
+		BAD("-metrics-allow-remote without -metrics");
+	}
 	nn_cmd_contact contacts[NN_CMD_MAX_CONTACTS];
 	char literal[NN_CMD_MAX_CONTACTS][NN_CMD_HOST_MAX + 16];
 	int ncontacts = 0;
@@ -490,6 +516,19 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		return 1;
 	}
+	if (metrics_addr[0]) {
+		rc = nn_metrics_start(&d.metrics, d.loop, d.node, metrics_addr, a.metrics_remote);
+		if (rc < 0) {
+			int e = errno;
+			nn_node_free(d.node);
+			if (d.console_on)
+				nn_console_fini(&d.con);
+			fprintf(stderr, PROG ": cannot serve metrics on %s: %s%s%s\n", metrics_addr,
+				nn_strerror(rc), rc == NN_EIO ? ": " : "", rc == NN_EIO ? strerror(e) : "");
+			return 1;
+		}
+		say(&d, NN_LOG_INFO, "metrics on http://%s/metrics", nn_metrics_addr(d.metrics));
+	}
 	if (d.console_on)
 		nn_console_start(&d.con);
 	for (int i = 0; i < ncontacts; i++) {
@@ -503,6 +542,7 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 	if (!ncontacts && !known)
 		print_join_hint(&d, seed_path);
 	rc = serve(&d);
+	nn_metrics_stop(d.metrics);
 	nn_node_free(d.node);
 	if (d.console_on)
 		nn_console_fini(&d.con);
