@@ -85,13 +85,14 @@ int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *er
 	enum nn_console_op op = word_is(w, wlen, "peers") ? NN_CON_PEERS
 				: word_is(w, wlen, "stats") ? NN_CON_STATS
 				: word_is(w, wlen, "nat")   ? NN_CON_NAT
+				: word_is(w, wlen, "status") ? NN_CON_STATUS
 				: word_is(w, wlen, "quit")  ? NN_CON_QUIT
 							    : NN_CON_NONE;
 	char q[48];
 	sanitize(q, sizeof q, w, wlen);
 	if (op == NN_CON_NONE) {
 		snprintf(err, errcap, "unknown command \"%s\" (commands: send, direct, rendezvous, "
-				 "connect, peers, stats, nat, quit)", q);
+				 "connect, peers, stats, nat, status, quit)", q);
 		return NN_EINVAL;
 	}
 	if (!only_blanks(rest, rlen)) {
@@ -402,6 +403,117 @@ static void cmd_nat(nn_console *c)
 	end_event(c);
 }
 
+/* One screen: who we are, where, behind what, and our edges (see console.h). */
+void nn_console_status_print(nn_console *c, const nn_console_status *st)
+{
+	char hex[65];
+	size_t out = 0, sib = 0;
+	for (size_t i = 0; i < st->npeers; i++) {
+		out += !st->peers[i].inbound;
+		sib += st->peers[i].sibling;
+	}
+	nn_id_format(hex, &st->id);
+	const char *refl = st->nat.reflexive;
+	char rbuf[sizeof st->nat.reflexive];
+	snprintf(rbuf, sizeof rbuf, "%.*s", (int)sizeof rbuf - 1, refl);
+	const char *type = st->nat.type ? st->nat.type : "unknown";
+	if (c->json) {
+		begin_json(c, "status");
+		field(c, "id", hex);
+		field(c, "phase", st->phase);
+		fprintf(c->out,
+			",\"edges\":%zu,\"edges_out\":%zu,\"edges_in\":%zu,\"siblings\":%zu,"
+			"\"fingers\":%zu,\"known\":%llu,\"local\":[",
+			st->npeers, out, st->npeers - out, sib, st->npeers - sib,
+			(unsigned long long)st->known);
+		for (size_t i = 0; i < st->naddrs; i++) {
+			char a[64];
+			snprintf(a, sizeof a, "%.*s", 63, st->addrs[i]);
+			if (i)
+				fputc(',', c->out);
+			put_json_cstr(c->out, a);
+		}
+		fputc(']', c->out);
+		field(c, "reflexive", rbuf);
+		field(c, "nat", type);
+		fputs(",\"peers\":[", c->out);
+		for (size_t i = 0; i < st->npeers; i++) {
+			const nn_peer_info *p = &st->peers[i];
+			char a[sizeof p->addr];
+			snprintf(a, sizeof a, "%.*s", (int)sizeof a - 1, p->addr);
+			nn_id_format(hex, &p->id);
+			fprintf(c->out, "%s{\"id\":\"%s\",\"addr\":", i ? "," : "", hex);
+			put_json_cstr(c->out, a);
+			fprintf(c->out, ",\"dir\":\"%s\",\"role\":\"%s\"}", p->inbound ? "in" : "out",
+				p->sibling ? "sibling" : "finger");
+		}
+		fputc(']', c->out);
+		end_object(c);
+		return;
+	}
+	fprintf(c->out, "status id %s", hex);
+	end_event(c);
+	fputs("status phase ", c->out);
+	put_token(c->out, st->phase);
+	fprintf(c->out, " edges=%zu out=%zu in=%zu siblings=%zu fingers=%zu known=%llu",
+		st->npeers, out, st->npeers - out, sib, st->npeers - sib,
+		(unsigned long long)st->known);
+	end_event(c);
+	for (size_t i = 0; i < st->naddrs; i++) {
+		char a[64];
+		snprintf(a, sizeof a, "%.*s", 63, st->addrs[i]);
+		fputs("status local ", c->out);
+		put_token(c->out, a);
+		end_event(c);
+	}
+	fputs("status reflexive ", c->out);
+	put_token(c->out, rbuf[0] ? rbuf : "-");
+	end_event(c);
+	fputs("status nat ", c->out);
+	put_token(c->out, type);
+	end_event(c);
+	for (size_t i = 0; i < st->npeers; i++) {
+		const nn_peer_info *p = &st->peers[i];
+		char a[sizeof p->addr];
+		snprintf(a, sizeof a, "%.*s", (int)sizeof a - 1, p->addr);
+		nn_id_format(hex, &p->id);
+		fprintf(c->out, "status edge %s ", hex);
+		put_token(c->out, a);
+		fprintf(c->out, " %s %s", p->inbound ? "in" : "out", p->sibling ? "sibling" : "finger");
+		end_event(c);
+	}
+	print_end(c);
+}
+
+static void cmd_status(nn_console *c)
+{
+	nn_console_status st;
+	memset(&st, 0, sizeof st);
+	char addrs[16][64];
+	st.id = *nn_node_id(c->node);
+	st.phase = nn_node_phase(c->node);
+	st.naddrs = nn_node_addrs(c->node, addrs, 16);
+	if (st.naddrs > 16)
+		st.naddrs = 16;
+	st.addrs = (const char(*)[64])addrs;
+	nn_node_nat_info(c->node, &st.nat);
+	nn_node_stats s;
+	nn_node_get_stats(c->node, &s);
+	st.known = s.knowledge;
+	size_t n = nn_node_peers(c->node, NULL, 0);
+	nn_peer_info *p = n ? calloc(n, sizeof *p) : NULL;
+	if (n && !p) {
+		nn_console_error(c, NN_ENOMEM, NULL);
+		return;
+	}
+	st.npeers = nn_node_peers(c->node, p, n);
+	if (st.npeers > n)
+		st.npeers = n;
+	st.peers = p;
+	nn_console_status_print(c, &st);
+	free(p);
+}
+
 /* ---- asynchronous answers ---- */
 void nn_console_keys(nn_console *c, const nn_peer_keys *k)
 {
@@ -541,6 +653,9 @@ void nn_console_exec(nn_console *c, const char *line, size_t len)
 		break;
 	case NN_CON_NAT:
 		cmd_nat(c);
+		break;
+	case NN_CON_STATUS:
+		cmd_status(c);
 		break;
 	default:
 		break;

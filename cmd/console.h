@@ -1,7 +1,7 @@
 /* console.h — nodenet-node's line console: one command per line in, one event per line out.
  *
  * Commands (stdin):  send <64-hex> <text> | direct <64-hex> <text> | rendezvous <64-hex>
- *                    | connect <64-hex> | peers | stats | quit
+ *                    | connect <64-hex> | peers | stats | nat | status | quit
  * Events (stdout):   id <hex> | listening <addr> | ok | error <NAME> <message>
  *                    | keys <hex> <ed_pub-hex> <x_pub-hex> <addr>...   (rendezvous)
  *                    | connected <hex> direct <addr>                 (connect)
@@ -9,12 +9,20 @@
  *                      printable UTF-8 without control characters, not beginning "hex:")
  *                    | peer <hex> <addr> <in|out> <sibling|finger> ... end
  *                    | stat <name> <value> ... end
+ *                    | status id <hex> | status phase <phase> edges=<n> out=<n> in=<n>
+ *                      siblings=<n> fingers=<n> known=<n> | status local <addr>...
+ *                      | status reflexive <addr|-> | status nat <type>
+ *                      | status edge <hex> <addr> <in|out> <sibling|finger>... | end
+ *                      (status; no RTT: the transport boundary does not report one)
  * With json, each event is one JSON object per line with the same fields:
  *   {"event":"recv","from":"<hex>","text":"..."} (or "hex":"..." for a binary payload),
  *   {"event":"error","name":"EINVAL","message":"..."}, {"event":"peer","id":..,"addr":..,
  *   "dir":"in","role":"sibling"}, {"event":"stat","name":..,"value":N}, {"event":"end"},
  *   {"event":"keys","id":..,"ed_pub":..,"x_pub":..,"addrs":[..]},
- *   {"event":"connected","id":..,"how":"direct","addr":..}, ...
+ *   {"event":"connected","id":..,"how":"direct","addr":..},
+ *   {"event":"status","id":..,"phase":..,"edges":N,"edges_out":N,"edges_in":N,"siblings":N,
+ *    "fingers":N,"known":N,"local":[..],"reflexive":..,"nat":..,"peers":[{"id":..,"addr":..,
+ *    "dir":..,"role":..},..]} (one object, no "end"), ...
  * send, direct, rendezvous and connect answer asynchronously (direct, rendezvous and connect
  * after the network answered or their 10 s deadline), so other events may come first; each
  * command gets exactly one answer (ok / keys / connected / error).
@@ -54,6 +62,7 @@ enum nn_console_op {
 	NN_CON_PEERS,
 	NN_CON_STATS,
 	NN_CON_NAT,
+	NN_CON_STATUS,
 	NN_CON_QUIT,
 };
 
@@ -99,6 +108,19 @@ void nn_console_start(nn_console *c);  /* id + listening lines */
 void nn_console_keys(nn_console *c, const nn_peer_keys *k);      /* a rendezvous answer */
 void nn_console_connected(nn_console *c, const nn_id *target, const char *how, const char *addr);
 void nn_console_peer(nn_console *c, const nn_peer_info *p);      /* one line of "peers" */
+
+/* What `status` shows, gathered from the node (nn_console_exec) or made up by a test. */
+typedef struct nn_console_status {
+	nn_id id;
+	const char *phase;         /* nn_node_phase */
+	size_t naddrs;             /* local (advertised) addresses */
+	const char (*addrs)[64];
+	nn_nat_info nat;           /* type and confirmed reflexive address */
+	uint64_t known;            /* contacts in the knowledge table */
+	size_t npeers;             /* live edges */
+	const nn_peer_info *peers;
+} nn_console_status;
+void nn_console_status_print(nn_console *c, const nn_console_status *st);
 void nn_console_recv(nn_console *c, const nn_id *from, const uint8_t *data, size_t len);
 void nn_console_error(nn_console *c, int err, const char *message);
 void nn_console_ok(nn_console *c);

@@ -12,6 +12,7 @@
 #include "cmd/bootstrap.h"
 #include "cmd/console.h"
 #include "cmd/flags.h"
+#include "cmd/metrics.h"
 #include "cmd/run.h"
 #include "cmd/seed.h"
 
@@ -19,16 +20,18 @@
 #define POW_MAX 256
 #define STOP_GUARD_S 3.0
 #define DRAIN_S 0.1
+#define CONTACTS_SAVE_S 300.0 /* the contacts file is rewritten this often */
 
 /* Command-line values. */
 struct args {
-	const char *addr, *bootstrap, *seed, *log_level;
+	const char *addr, *bootstrap, *seed, *log_level, *contacts, *metrics;
 	long pow, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip, max_in_edges_net;
-	bool relay, console, json;
+	bool relay, console, json, metrics_remote;
 };
 
 enum { F_ADDR, F_BOOTSTRAP, F_SEED, F_POW, F_RELAY, F_MAXIN, F_MAXINIP, F_MAXEDGES, F_MAXEDGESIP,
-       F_MAXEDGESNET, F_LOG, F_CONSOLE, F_JSON, F_COUNT };
+       F_MAXEDGESNET, F_LOG, F_CONSOLE, F_JSON, F_CONTACTS, F_METRICS,
+       F_METRICS_REMOTE, F_COUNT };
 
 static void make_flags(nn_flag f[F_COUNT], struct args *a)
 {
@@ -73,6 +76,21 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 			       "after a file or /dev/null it keeps running",
 			       false},
 		[F_JSON] = {"json", NN_FLAG_BOOL, &a->json, 0, 0, "console events as JSON lines", false},
+		[F_CONTACTS] = {"contacts", NN_FLAG_STRING, &a->contacts, 0, 0,
+				"file of known contacts, loaded at start (a restarted node rejoins "
+				"through them without -bootstrap) and saved every 5 minutes and on "
+				"a graceful stop; \"off\" disables it (default: the seed's path "
+				"+ \".contacts\")",
+				false},
+		[F_METRICS] = {"metrics", NN_FLAG_STRING, &a->metrics, 0, 0,
+			       "serve Prometheus metrics at http://host:port/metrics, e.g. "
+			       "127.0.0.1:9100 (default off; loopback only unless "
+			       "-metrics-allow-remote)",
+			       false},
+		[F_METRICS_REMOTE] = {"metrics-allow-remote", NN_FLAG_BOOL, &a->metrics_remote, 0, 0,
+				      "let -metrics listen on a non-loopback address (anyone who "
+				      "reaches it reads the node's counters, NodeID and edges)",
+				      false},
 	};
 	memcpy(f, def, sizeof def);
 }
@@ -93,6 +111,9 @@ void nn_cmd_run_usage(void *file)
 		"  connect <64-hex NodeID>       \"connected <hex> direct <addr>\" or error\n"
 		"  peers                         \"peer <hex> <addr> <in|out> <sibling|finger>\"... \"end\"\n"
 		"  stats                         \"stat <name> <value>\"... \"end\"\n"
+		"  nat                           \"nat <type> <reflexive|-> ...\" (see README)\n"
+		"  status                        one screen: \"status id|phase|local|reflexive|nat|"
+		"edge ...\"... \"end\"\n"
 		"  quit                          leave gracefully and exit\n"
 		"Events: \"id <hex>\", \"listening <addr>\" at start, \"recv <from-hex> <text|hex:...>\".\n"
 		"SIGINT/SIGTERM leave gracefully (exit 0). Bad flags or input exit 2.\n\nflags:\n");
@@ -110,6 +131,9 @@ struct daemon {
 	ev_io in_w;
 	ev_signal sig_int, sig_term;
 	ev_timer guard;
+	ev_timer save_w;
+	const char *contacts; /* the contacts file, or NULL */
+	nn_metrics *metrics;  /* the Prometheus endpoint, or NULL */
 	bool stopping;
 };
 
@@ -183,12 +207,51 @@ static void on_drained(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+static void save_contacts(struct daemon *d)
+{
+	if (!d->contacts)
+		return;
+	int rc = nn_node_save_contacts(d->node, d->contacts);
+	if (rc < 0)
+		say(d, NN_LOG_WARN, "cannot save the contacts file %s: %s", d->contacts,
+		    nn_strerror(rc));
+	else
+		say(d, NN_LOG_DEBUG, "saved %d contact(s) to %s", rc, d->contacts);
+}
+
+static void on_save(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	save_contacts(w->data);
+}
+
+/* Load the contacts file: a missing one is a first start; any other failure is one warning
+ * and a clean start. Returns how many contacts were learned. */
+static int load_contacts(struct daemon *d)
+{
+	if (!d->contacts)
+		return 0;
+	int rc = nn_node_load_contacts(d->node, d->contacts);
+	if (rc == NN_ENOENT)
+		return 0;
+	if (rc < 0) {
+		say(d, NN_LOG_WARN, "ignoring the contacts file %s (%s); starting without it",
+		    d->contacts, nn_strerror(rc));
+		return 0;
+	}
+	say(d, NN_LOG_INFO, "loaded %d contact(s) from %s", rc, d->contacts);
+	return rc;
+}
+
 static void begin_stop(struct daemon *d, const char *why)
 {
 	if (d->stopping)
 		return;
 	d->stopping = true;
 	say(d, NN_LOG_INFO, "%s: leaving the overlay", why);
+	ev_timer_stop(d->loop, &d->save_w);
+	save_contacts(d); /* before the Leaves: the edges are still up */
 	if (d->console_on)
 		ev_io_stop(d->loop, &d->in_w);
 	if (nn_node_stop(d->node) < 0) {
@@ -301,6 +364,11 @@ static int serve(struct daemon *d)
 	d->sig_int.data = d->sig_term.data = d;
 	ev_signal_start(d->loop, &d->sig_int);
 	ev_signal_start(d->loop, &d->sig_term);
+	if (d->contacts) {
+		ev_timer_init(&d->save_w, on_save, CONTACTS_SAVE_S, CONTACTS_SAVE_S);
+		d->save_w.data = d;
+		ev_timer_start(d->loop, &d->save_w);
+	}
 	if (d->console_on) {
 		ev_io_init(&d->in_w, on_stdin, STDIN_FILENO, EV_READ);
 		d->in_w.data = d;
@@ -318,6 +386,7 @@ static int serve(struct daemon *d)
 	ev_timer_start(d->loop, &d->guard);
 	ev_run(d->loop, 0);
 	ev_timer_stop(d->loop, &d->guard);
+	ev_timer_stop(d->loop, &d->save_w);
 	ev_signal_stop(d->loop, &d->sig_int);
 	ev_signal_stop(d->loop, &d->sig_term);
 	if (d->console_on)
@@ -353,6 +422,20 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 		if (nn_cmd_resolve(&hp, listen, sizeof listen, err, sizeof err) < 0)
 			BAD("-addr: %s", err);
 	}
+	char metrics_addr[NN_CMD_HOST_MAX + 16] = "";
+	if (a.metrics) {
+		nn_cmd_hostport hp;
+		if (nn_cmd_parse_hostport(&hp, a.metrics, strlen(a.metrics), false, true, err,
+					  sizeof err) < 0)
+			BAD("-metrics %s", err);
+		if (nn_cmd_resolve(&hp, metrics_addr, sizeof metrics_addr, err, sizeof err) < 0)
+			BAD("-metrics: %s", err);
+		if (!a.metrics_remote && !nn_metrics_is_loopback(metrics_addr))
+			BAD("-metrics %s is not a loopback address: the metrics would be readable by "
+			    "anyone who reaches it (add -metrics-allow-remote to mean it)", a.metrics);
+	} else if (a.metrics_remote) {
+		BAD("-metrics-allow-remote without -metrics");
+	}
 	nn_cmd_contact contacts[NN_CMD_MAX_CONTACTS];
 	char literal[NN_CMD_MAX_CONTACTS][NN_CMD_HOST_MAX + 16];
 	int ncontacts = 0;
@@ -373,6 +456,16 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 			BAD("no -seed given and neither XDG_CONFIG_HOME nor HOME is set");
 		seed_path = path;
 	}
+	char contacts_path[4096 + 16];
+	const char *cfile = a.contacts;
+	if (cfile && !*cfile)
+		BAD("-contacts: give a path, or \"off\"");
+	if (cfile && !strcmp(cfile, "off"))
+		cfile = NULL;
+	else if (!cfile) {
+		snprintf(contacts_path, sizeof contacts_path, "%s.contacts", seed_path);
+		cfile = contacts_path;
+	}
 	uint8_t seed[NN_SEED_BYTES];
 	nn_id id;
 	int minted;
@@ -386,8 +479,8 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 			    nn_id_format(hex, &id));
 		}
 
-	struct daemon d = {.prog = prog, .log_level = level, .console_on = f[F_CONSOLE].set
-				     ? a.console : !isatty(STDIN_FILENO)};
+	struct daemon d = {.prog = prog, .log_level = level, .contacts = cfile,
+			   .console_on = f[F_CONSOLE].set ? a.console : !isatty(STDIN_FILENO)};
 	if (minted)
 		say(&d, NN_LOG_INFO, "minted a new identity into %s", seed_path);
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill the node mid-Leave */
@@ -423,6 +516,19 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		return 1;
 	}
+	if (metrics_addr[0]) {
+		rc = nn_metrics_start(&d.metrics, d.loop, d.node, metrics_addr, a.metrics_remote);
+		if (rc < 0) {
+			int e = errno;
+			nn_node_free(d.node);
+			if (d.console_on)
+				nn_console_fini(&d.con);
+			fprintf(stderr, PROG ": cannot serve metrics on %s: %s%s%s\n", metrics_addr,
+				nn_strerror(rc), rc == NN_EIO ? ": " : "", rc == NN_EIO ? strerror(e) : "");
+			return 1;
+		}
+		say(&d, NN_LOG_INFO, "metrics on http://%s/metrics", nn_metrics_addr(d.metrics));
+	}
 	if (d.console_on)
 		nn_console_start(&d.con);
 	for (int i = 0; i < ncontacts; i++) {
@@ -432,9 +538,11 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 			say(&d, NN_LOG_WARN, "bootstrap %s@%s: %s", nn_id_format(hex, &contacts[i].id),
 			    literal[i], nn_strerror(rc));
 	}
-	if (!ncontacts)
+	int known = load_contacts(&d);
+	if (!ncontacts && !known)
 		print_join_hint(&d, seed_path);
 	rc = serve(&d);
+	nn_metrics_stop(d.metrics);
 	nn_node_free(d.node);
 	if (d.console_on)
 		nn_console_fini(&d.con);

@@ -577,6 +577,11 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap)
 	return len;
 }
 
+const char *nn_node_phase(nn_node *n)
+{
+	return nn_routing_phase_name(nn_routing_edges_phase(n->edges));
+}
+
 int nn_node_bootstrap(nn_node *n, const nn_id *id, const char *hostport)
 {
 	nn_addr a;

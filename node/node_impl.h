@@ -209,6 +209,7 @@ struct nn_pace {
 #define NN_NODE_CALLQ 64
 #define NN_NODE_BOOTSTRAPS 8 /* bootstrap contacts remembered for re-joining */
 #define NN_NODE_REJOIN_MAX (60 * NN_SEC)
+#define NN_NODE_REJOIN_FROM_FILE 8 /* contacts of a loaded contacts file dialled at once */
 
 /* A bootstrap contact as the application gave it (no key: the handshake proves it). */
 struct boot_contact {

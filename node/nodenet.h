@@ -227,6 +227,22 @@ size_t nn_node_addrs(nn_node *n, char (*out)[64], size_t cap);
  * forgets no contact for failing to answer (the failure may be its own). */
 int nn_node_bootstrap(nn_node *n, const nn_id *id, const char *hostport);
 
+/* ---- knowledge across restarts ---- */
+/* Save the contacts this node knows to path, atomically (path.tmp written with mode 0600,
+ * fsynced, renamed over path): its live edges (those in its knowledge table) first, then the
+ * known contacts closest to it, at most 256, each with its key and addresses. Returns how many were saved, or NN_EINVAL,
+ * NN_ENOMEM, NN_EIO. The daemon saves every 5 minutes and on a graceful stop. */
+int nn_node_save_contacts(nn_node *n, const char *path);
+/* Load a file written by nn_node_save_contacts for this node's identity: learn its contacts
+ * (each key must hash to its NodeID and meet the node's PoW difficulty) and dial the first few
+ * at once (they were live edges when it was saved); while the node has no live edge,
+ * maintenance re-dials the others in turn (see nn_node_bootstrap), so a restarted node rejoins
+ * without a bootstrap contact. Returns how many contacts were learned, or NN_ENOENT (no file),
+ * NN_EIDMISMATCH (written by another identity), NN_ECORRUPT (not a regular file, truncated,
+ * damaged, unknown version, larger than any valid file: nothing is learned), NN_EIO,
+ * NN_ENOMEM. The file is untrusted input: it is checked whole before anything is used. */
+int nn_node_load_contacts(nn_node *n, const char *path);
+
 /* ---- messaging ---- */
 /* Largest payload nn_node_send accepts, whatever the number of edges. */
 #define NN_NODE_MAX_MESSAGE 65294
@@ -339,6 +355,9 @@ typedef struct nn_peer_info {
 } nn_peer_info;
 /* Live edges; returns how many there are, writes up to cap. */
 size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
+/* The node's phase, from how many live edges it has against its targets: "bootstrap" (none),
+ * "critical", "urgent", "needs-fill" or "normal". A static string. */
+const char *nn_node_phase(nn_node *n);
 
 /* Counters (monotonic) and gauges: X(name, description). */
 #define NN_NODE_STATS(X)                                                                     \

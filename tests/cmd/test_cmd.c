@@ -318,7 +318,7 @@ static void test_events(void **state)
 	       "{\"event\":\"recv\",\"from\":\"abababababababababababababababababababababababababababababababab\",\"hex\":\"00ff\"}\n"
 	       "{\"event\":\"ok\"}\n"
 	       "{\"event\":\"error\",\"name\":\"EUNROUTABLE\",\"message\":\"no live edge to route through\"}\n"
-	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, direct, rendezvous, connect, peers, stats, nat, quit)\"}\n";
+	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, direct, rendezvous, connect, peers, stats, nat, status, quit)\"}\n";
 	assert_string_equal(mc_text(&m), want);
 	mc_close(&m);
 }
@@ -402,6 +402,112 @@ static void test_peer_strings_escaped(void **state)
 	mc_close(&m);
 }
 
+/* status: one screen of lines (text) or one object (JSON); the peer-supplied strings (the
+ * reflexive address neighbours report, the edges' observed addresses) are escaped. */
+static void test_status_escaped(void **state)
+{
+	(void)state;
+	static const char local[2][64] = {"127.0.0.1:4242", "[::1]:4242"};
+	nn_peer_info p[2];
+	memset(p, 0, sizeof p);
+	memset(p[0].id.b, 0xcd, sizeof p[0].id.b);
+	snprintf(p[0].addr, sizeof p[0].addr, "%s", "127.0.0.1:1\nend");
+	p[0].inbound = true;
+	memset(p[1].id.b, 0x12, sizeof p[1].id.b);
+	snprintf(p[1].addr, sizeof p[1].addr, "%s", "\x1b[2J10.0.0.1:9");
+	p[1].sibling = true;
+	nn_console_status st;
+	memset(&st, 0, sizeof st);
+	memset(st.id.b, 0xab, sizeof st.id.b);
+	st.phase = "critical";
+	st.naddrs = 2;
+	st.addrs = local;
+	st.nat.type = "cone";
+	snprintf(st.nat.reflexive, sizeof st.nat.reflexive, "%s", "1.2.3.4:5\r\nok");
+	st.known = 7;
+	st.npeers = 2;
+	st.peers = p;
+	mem_console m;
+	mc_open(&m, false);
+	nn_console_status_print(&m.c, &st);
+	const char *t = mc_text(&m);
+	assert_clean_lines(t, 9);
+	const char *want =
+		"status id abababababababababababababababababababababababababababababababab\n"
+		"status phase critical edges=2 out=1 in=1 siblings=1 fingers=1 known=7\n"
+		"status local 127.0.0.1:4242\n"
+		"status local [::1]:4242\n"
+		"status reflexive 1.2.3.4:5\\x0d\\x0aok\n"
+		"status nat cone\n"
+		"status edge cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd "
+		"127.0.0.1:1\\x0aend in finger\n"
+		"status edge 1212121212121212121212121212121212121212121212121212121212121212 "
+		"\\x1b[2J10.0.0.1:9 out sibling\n"
+		"end\n";
+	assert_string_equal(t, want);
+	mc_close(&m);
+
+	mc_open(&m, true);
+	nn_console_status_print(&m.c, &st);
+	t = mc_text(&m);
+	assert_clean_lines(t, 1);
+	want = "{\"event\":\"status\",\"id\":\"abababababababababababababababababababababababababababababababab\","
+	       "\"phase\":\"critical\",\"edges\":2,\"edges_out\":1,\"edges_in\":1,\"siblings\":1,"
+	       "\"fingers\":1,\"known\":7,\"local\":[\"127.0.0.1:4242\",\"[::1]:4242\"],"
+	       "\"reflexive\":\"1.2.3.4:5\\u000d\\u000aok\",\"nat\":\"cone\",\"peers\":["
+	       "{\"id\":\"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\","
+	       "\"addr\":\"127.0.0.1:1\\u000aend\",\"dir\":\"in\",\"role\":\"finger\"},"
+	       "{\"id\":\"1212121212121212121212121212121212121212121212121212121212121212\","
+	       "\"addr\":\"\\u001b[2J10.0.0.1:9\",\"dir\":\"out\",\"role\":\"sibling\"}]}\n";
+	assert_string_equal(t, want);
+	mc_close(&m);
+}
+
+/* status on a real node (QUIC on loopback, no edge yet). */
+static void test_status_node(void **state)
+{
+	(void)state;
+	uint8_t seed[32];
+	memset(seed, 0x42, sizeof seed);
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.seed = seed;
+	o.listen = "127.0.0.1:0";
+	o.log_level = NN_LOG_ERROR;
+	o.no_maintenance = true;
+	nn_node *n = NULL;
+	assert_int_equal(nn_node_new(&n, &o, NULL), 0);
+	char addrs[4][64], hex[65], line[160];
+	assert_int_equal(nn_node_addrs(n, addrs, 4), 1);
+	nn_id_format(hex, nn_node_id(n));
+	assert_string_equal(nn_node_phase(n), "bootstrap");
+	mem_console m;
+	mc_open(&m, false);
+	m.c.node = n;
+	nn_console_feed(&m.c, "status\nstatus now\n", 18);
+	const char *t = mc_text(&m);
+	char want[1024];
+	snprintf(want, sizeof want,
+		 "status id %s\n"
+		 "status phase bootstrap edges=0 out=0 in=0 siblings=0 fingers=0 known=0\n"
+		 "status local %s\n"
+		 "status reflexive -\n"
+		 "status nat unknown\n"
+		 "end\n"
+		 "error EINVAL status takes no arguments\n",
+		 hex, addrs[0]);
+	assert_string_equal(t, want);
+	mc_close(&m);
+	mc_open(&m, true);
+	m.c.node = n;
+	nn_console_feed(&m.c, "status\n", 7);
+	snprintf(line, sizeof line, "{\"event\":\"status\",\"id\":\"%s\",\"phase\":\"bootstrap\",", hex);
+	assert_true(strncmp(mc_text(&m), line, strlen(line)) == 0);
+	assert_non_null(strstr(mc_text(&m), "\"peers\":[]}\n"));
+	mc_close(&m);
+	assert_int_equal(nn_node_free(n), 0);
+}
+
 static void test_leading_zeros(void **state)
 {
 	nn_id id;
@@ -424,6 +530,8 @@ int main(void)
 		cmocka_unit_test(test_console_lines),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_peer_strings_escaped),
+		cmocka_unit_test(test_status_escaped),
+		cmocka_unit_test(test_status_node),
 		cmocka_unit_test(test_leading_zeros),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
