@@ -12,8 +12,9 @@ through all three public nodes. Then:
   3. a mixed overlay: every node sends to every other node; each message must arrive exactly
      once (NATed nodes route for others).
 Expectations asserted: every pair connects directly (direct or punch) except the pairs no
-plain hole punch can open — sym x sym, and port x sym / firewall x sym, which need birthday
-probing (not built yet; reported as "FAIL (expected: ...)") — and punch p50 <= 1 s.
+plain hole punch can open: port x sym and firewall x sym must connect by "birthday" probing
+(within 5 s), sym x sym needs a relay (not built yet; reported as "FAIL (expected: ...)");
+punch p50 <= 1 s.
 Without root / ip netns / nft it fails loudly. Every namespace is deleted afterwards.
 """
 import os
@@ -33,10 +34,11 @@ KINDS = ("public", "full", "addr", "port", "sym", "firewall")
 VERDICT = {"public": "public", "firewall": "public", "full": "cone", "addr": "cone",
            "port": "cone", "sym": "symmetric"}
 # Pairs plain hole punching cannot open (nat-lab-facts.md): symmetric against anything that
-# filters by address and port. Birthday probing (not built) is the next step for the first two.
-NO_PUNCH = {frozenset(("sym",)): "symmetric x symmetric needs a relay",
-            frozenset(("port", "sym")): "needs birthday probing (not built yet)",
-            frozenset(("firewall", "sym")): "needs birthday probing (not built yet)"}
+# filters by address and port. The first needs a relay (not built yet); the other two connect
+# by birthday probing.
+NO_PUNCH = {frozenset(("sym",)): "symmetric x symmetric needs a relay"}
+BIRTHDAY = {frozenset(("port", "sym")), frozenset(("firewall", "sym"))}
+BIRTHDAY_MS = 5000
 PORT = 4242
 
 
@@ -184,15 +186,22 @@ def main():
                         note = " (expected: %s)" % why
                     else:
                         failures.append("%s x %s: %s" % (x, y, line))
+                elif frozenset((x, y)) in BIRTHDAY and not had:
+                    if how != "birthday":
+                        failures.append("%s x %s: connected by %s, want birthday" % (x, y, how))
+                    elif ms > BIRTHDAY_MS:
+                        failures.append("%s x %s: birthday took %.0f ms > %d" %
+                                        (x, y, ms, BIRTHDAY_MS))
                 elif how not in ("direct", "punch"):
                     failures.append("%s x %s: connected by %s" % (x, y, how))
                 print("nat %-8s x %-8s: %-6s %7.0f ms%s" % (x, y, how, ms, note))
                 results.append((x, y, how, ms))
         ok = sum(1 for r in results if r[2] != "FAIL")
         p50 = statistics.median(punch_ms) if punch_ms else 0.0
-        print("nat summary: %d of %d pairs connected (%d direct, %d punch), %d FAIL of which "
-              "%d expected; punch p50 %.0f ms (%d punched)" %
+        print("nat summary: %d of %d pairs connected (%d direct, %d punch, %d birthday), %d FAIL "
+              "of which %d expected; punch p50 %.0f ms (%d punched)" %
               (ok, len(results), sum(r[2] == "direct" for r in results), len(punch_ms),
+               sum(r[2] == "birthday" for r in results),
                len(results) - ok, sum(1 for r in results if r[2] == "FAIL" and
                                       frozenset((r[0], r[1])) in NO_PUNCH), p50, len(punch_ms)))
         if punch_ms and p50 > 1000:

@@ -90,6 +90,14 @@ typedef struct nn_quic_stats {
 	uint64_t tx_version_neg;   /* Version Negotiation replies sent */
 	uint64_t tx_stateless_reset; /* Stateless Resets sent for unknown short-header DCIDs */
 	uint64_t stateless_limited; /* either reply suppressed by the rate limit */
+	/* birthday probing (birthday.c) */
+	uint64_t bday_attempts;    /* attempts started */
+	uint64_t bday_sockets;     /* extra sockets opened */
+	uint64_t bday_punch_tx;    /* punch datagrams sent from extra sockets */
+	uint64_t bday_won;         /* a socket heard the other side: it carried the dial */
+	uint64_t bday_gave_up;     /* attempts whose window passed without a winner */
+	uint64_t bday_refused;     /* attempts refused: too many running, or no socket at all */
+	uint64_t bday_rx_dropped;  /* datagrams on extra sockets that were not for them */
 } nn_quic_stats;
 
 /* Create an endpoint: binds the socket, makes a fresh TLS key and certificate for `id`.
