@@ -27,8 +27,9 @@
 
 #define NN_NAT_NONCE_LEN 16
 #define NN_NAT_MAX_ADDRS 16
-/* The largest payload: nonce, a one-byte count, 16 addresses of at most 1+15+1+63 bytes. */
-#define NN_NAT_CONNECT_MAX (NN_NAT_NONCE_LEN + 1 + NN_NAT_MAX_ADDRS * 80)
+/* The largest payload: nonce, a one-byte count, 16 addresses of at most 1+15+1+63 bytes, the
+ * NAT hint. */
+#define NN_NAT_CONNECT_MAX (NN_NAT_NONCE_LEN + 1 + NN_NAT_MAX_ADDRS * 80 + 1)
 
 #define NN_NAT_HINT_TYPE 0x03        /* nn_nat_type (nat/reflex.h) */
 #define NN_NAT_HINT_FILTER_OPEN 0x04 /* unsolicited inbound reached the sender */
