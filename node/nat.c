@@ -238,8 +238,10 @@ void nn_node_bday_spray(nn_node *n, struct nn_op *op, unsigned count)
 	size_t hl = to->ep_len;
 	while (hl && to->ep[hl - 1] != ':')
 		hl--;
-	if (hl < 2 || hl > 64)
+	if (hl < 2 || hl > 64) {
+		op->probes = NN_OP_BDAY_PROBES; /* no port to vary (not an IP address): done */
 		return;
+	}
 	for (unsigned i = 0; i < count && op->probes < NN_OP_BDAY_PROBES; i++) {
 		uint32_t port = NN_OP_BDAY_PORT_BASE +
 				(op->spray_start + op->probes * op->spray_step) % NN_OP_BDAY_PORTS;
