@@ -18,6 +18,7 @@
  * before it wins it takes only the expected punch, afterwards only its own connection's
  * packets; everything else is dropped and counted.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,4 +292,18 @@ void nn_quic_birthday_destroy(nn_quic_ep *ep)
 {
 	while (ep->bdays)
 		bday_end(ep->bdays);
+}
+
+size_t nn_quic_test_birthday_ports(nn_tp *tp, uint16_t *out, size_t cap)
+{
+	size_t n = 0;
+	for (nn_quic_bday *b = ((nn_quic_ep *)tp)->bdays; b; b = b->next)
+		for (unsigned i = 0; i < b->nsocks; i++, n++) {
+			const struct sockaddr_storage *ss = &b->socks[i]->local;
+			if (n < cap)
+				out[n] = ntohs(ss->ss_family == AF_INET6
+						       ? ((const struct sockaddr_in6 *)ss)->sin6_port
+						       : ((const struct sockaddr_in *)ss)->sin_port);
+		}
+	return n;
 }

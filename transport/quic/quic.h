@@ -121,6 +121,9 @@ int nn_quic_dial_tuple(nn_tp *tp, const nn_id *want, const nn_addr *remote, void
 /* Test hook: make the peer-facing side of c open `n` extra bidirectional streams, each carrying
  * one byte (a misbehaving peer). Returns how many were opened. */
 int nn_quic_test_open_streams(nn_tp *tp, nn_conn *c, int n);
+/* Test hook: the local ports of the extra sockets of the running birthday attempts (newest
+ * first); returns how many there are. */
+size_t nn_quic_test_birthday_ports(nn_tp *tp, uint16_t *out, size_t cap);
 /* Test hook: send raw bytes as stream data on c's edge stream, bypassing the framing. */
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 
