@@ -155,6 +155,7 @@ enum nn_op_stage {
 #define NN_OP_BDAY_PACE (10 * NN_MS)
 #define NN_OP_BDAY_SPRAY_LAG (100 * NN_MS)
 #define NN_OP_BDAY_SPAN (4000 * NN_MS)
+#define NN_OP_BDAY_SPRAYS 2         /* ops spraying at once, at most */
 #define NN_OP_BDAY_PORT_BASE 1024u  /* the ports a NAT picks randomly from: 1024..65535 */
 #define NN_OP_BDAY_PORTS 64512u
 

@@ -433,6 +433,7 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
 	X(birthday_probes_tx, "birthday probing: punches sprayed at random ports")           \
 	X(birthday_gave_up, "birthday probing sub-stages that ended without an edge")        \
 	X(connects_birthday, "connect calls whose edge came from birthday probing")          \
+	X(dropped_birthday_busy, "birthday sprays not started: the most at once are running")\
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

@@ -296,6 +296,21 @@ static void bday_tick(nn_node *n, struct nn_op *op, nn_time now)
 	if (!op->bday_started) {
 		if (now < op->bday_at)
 			return;
+		/* a sprayer: the Connect's addresses are unverified hints, so a node sprays for at most
+		 * NN_OP_BDAY_SPRAYS ops at once (a flood of Connects cannot turn it into a
+		 * packet cannon; each is charged to its originator's limiter too) */
+		unsigned spraying = 0;
+		for (unsigned i = 0; i < NN_NODE_MAX_OPS; i++) {
+			const struct nn_op *o = op_at(n, i);
+			spraying += o != op && o->kind != NN_OP_FREE && o->stage != NN_STAGE_DONE &&
+				    o->bday_started && o->bday_role == NN_NAT_BDAY_SPRAY &&
+				    o->probes < NN_OP_BDAY_PROBES;
+		}
+		if (op->bday_role == NN_NAT_BDAY_SPRAY && spraying >= NN_OP_BDAY_SPRAYS) {
+			n->stats.dropped_birthday_busy++;
+			op->bday_role = NN_NAT_BDAY_NONE;
+			return;
+		}
 		op->bday_started = true;
 		n->stats.birthday_started++;
 		char hex[65];
@@ -312,8 +327,8 @@ static void bday_tick(nn_node *n, struct nn_op *op, nn_time now)
 				note_err(op, rc == NN_EADDR || rc == NN_EINVAL ? NN_EUNREACH : rc);
 			return;
 		}
-		/* spray: a random permutation of the port range (start, step coprime with it), so
-		 * no port is probed twice */
+		/* a random permutation of the port range (start, step coprime with it), so no port
+		 * is probed twice */
 		uint32_t r[2];
 		nn_node_rand_bytes(n, (uint8_t *)r, sizeof r);
 		op->spray_start = r[0] % NN_OP_BDAY_PORTS;
