@@ -75,6 +75,27 @@ int nn_node_dial_for(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned 
 	return dial(n, id, addr, false, false, true, op, serial);
 }
 
+int nn_node_birthday_for(nn_node *n, const nn_id *id, const nn_addr *peers, size_t npeers,
+			 unsigned sockets, nn_time window, unsigned op, uint32_t serial)
+{
+	struct nconn *nc = nn_node_nconn_new(n);
+	if (!nc)
+		return NN_ENOMEM;
+	nc->want = *id;
+	nc->dialling = true;
+	nc->for_op = true;
+	nc->op = op;
+	nc->op_serial = serial;
+	int rc = nn_tp_birthday(n->tp, id, peers, npeers, sockets, window, nc);
+	if (rc < 0) {
+		nn_node_nconn_free(n, nc);
+		return rc;
+	}
+	n->dials_in_flight++;
+	n->stats.dials++;
+	return 0;
+}
+
 void nn_node_close_conn(nn_node *n, nn_conn *c, uint64_t reason)
 {
 	struct nconn *nc = c->user;

@@ -149,6 +149,10 @@ static int send_signal(nn_node *n, uint8_t type, const nn_id *to,
 	memset(&m, 0, sizeof m);
 	memcpy(m.nonce, nonce, NN_NAT_NONCE_LEN);
 	m.naddrs = nn_node_coords(n, m.addrs, NN_NAT_MAX_ADDRS);
+	/* libnodenet addition: our NAT verdict, so the other side can decide on birthday probing
+	 * (the reference ignores the byte) */
+	m.has_hint = true;
+	m.hint = nn_nat_hint_make(n->nat.type, n->nat.filter == NN_NAT_FILTER_OPEN);
 	uint8_t buf[NN_NAT_CONNECT_MAX];
 	int len = nn_nat_connect_encode(&m, buf, sizeof buf);
 	if (len < 0)
@@ -214,6 +218,42 @@ void nn_node_punch_volley(nn_node *n, struct nn_op *op)
 	for (unsigned i = 0; i < op->ncand; i++)
 		if (nn_tp_punch(n->tp, &op->cand[i]) == 0)
 			n->stats.punches_tx++;
+}
+
+int nn_node_bday_role(nn_node *n, const nn_nat_connect *m)
+{
+	int role = nn_nat_birthday_role(n->nat.type, n->nat.filter == NN_NAT_FILTER_OPEN,
+					m->has_hint, m->hint);
+	if (role == NN_NAT_BDAY_SOCKETS && !(n->tp->caps & NN_TP_CAP_BIRTHDAY))
+		return NN_NAT_BDAY_NONE;
+	if (role == NN_NAT_BDAY_SPRAY && !(n->tp->caps & NN_TP_CAP_PUNCH))
+		return NN_NAT_BDAY_NONE;
+	return role;
+}
+
+void nn_node_bday_spray(nn_node *n, struct nn_op *op, unsigned count)
+{
+	/* the host part of the symmetric side's address, with port i of the permutation */
+	const nn_addr *to = &op->bday_to;
+	size_t hl = to->ep_len;
+	while (hl && to->ep[hl - 1] != ':')
+		hl--;
+	if (hl < 2 || hl > 64) {
+		op->probes = NN_OP_BDAY_PROBES; /* no port to vary (not an IP address): done */
+		return;
+	}
+	for (unsigned i = 0; i < count && op->probes < NN_OP_BDAY_PROBES; i++) {
+		uint32_t port = NN_OP_BDAY_PORT_BASE +
+				(op->spray_start + op->probes * op->spray_step) % NN_OP_BDAY_PORTS;
+		op->probes++;
+		char text[80];
+		nn_addr a;
+		snprintf(text, sizeof text, "%.*s%u", (int)hl, to->ep, (unsigned)port);
+		if (nn_addr_set(&a, "quic", text) != 0)
+			continue;
+		if (nn_tp_punch(n->tp, &a) == 0)
+			n->stats.birthday_probes_tx++;
+	}
 }
 
 void nn_node_nat_info(nn_node *n, nn_nat_info *out)

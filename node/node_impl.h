@@ -139,6 +139,25 @@ enum nn_op_stage {
 #define NN_OP_VOLLEY_GAP (50 * NN_MS)
 #define NN_OP_PUNCH_TAIL (2500 * NN_MS)
 #define NN_OP_PUNCHBACKS 16 /* our halves of other nodes' punches at once */
+/* Birthday probing (local policy), a sub-stage of the punch between a symmetric side and a
+ * cone / filtered-public one (nn_nat_birthday_role): it starts NN_OP_BDAY_DELAY after the
+ * Connect (target) or ConnectAck (initiator) when no edge came up by then; the symmetric side
+ * opens NN_OP_BDAY_SOCKETS extra mappings for NN_OP_BDAY_WINDOW, the other side sends
+ * NN_OP_BDAY_PROBES punches to distinct random ports of its IP, NN_OP_BDAY_BATCH every
+ * NN_OP_BDAY_PACE, starting NN_OP_BDAY_SPRAY_LAG after the delay (the mappings exist first).
+ * The punch stage then lasts until NN_OP_BDAY_SPAN after the start. P(no hit) ~
+ * exp(-sockets * probes / 64,512) = exp(-8.1) for 256 x 2048. */
+#define NN_OP_BDAY_DELAY (500 * NN_MS)
+#define NN_OP_BDAY_SOCKETS 256
+#define NN_OP_BDAY_WINDOW (3000 * NN_MS)
+#define NN_OP_BDAY_PROBES 2048
+#define NN_OP_BDAY_BATCH 11
+#define NN_OP_BDAY_PACE (10 * NN_MS)
+#define NN_OP_BDAY_SPRAY_LAG (100 * NN_MS)
+#define NN_OP_BDAY_SPAN (4000 * NN_MS)
+#define NN_OP_BDAY_SPRAYS 2         /* ops spraying at once, at most */
+#define NN_OP_BDAY_PORT_BASE 1024u  /* the ports a NAT picks randomly from: 1024..65535 */
+#define NN_OP_BDAY_PORTS 64512u
 
 struct nn_op {
 	uint8_t kind, stage;
@@ -162,7 +181,15 @@ struct nn_op {
 	bool acked;           /* the ConnectAck arrived (or, for a punchback, the Connect) */
 	unsigned volleys;     /* punch volleys sent */
 	nn_time next_volley;
-	const char *how;      /* "direct" or "punch": the stage that produced the edge */
+	/* birthday sub-stage (enum nn_nat_bday_role) */
+	uint8_t bday_role;
+	bool bday_started;
+	nn_time bday_at;      /* when it starts */
+	nn_addr bday_to;      /* spray: the symmetric side's address (its IP is what counts) */
+	unsigned probes;      /* spray: punches sent so far */
+	uint32_t spray_start, spray_step; /* spray: port i = base + (start + i*step) mod ports */
+	nn_time next_probe;
+	const char *how;      /* "direct", "punch" or "birthday": the stage that produced the edge */
 	char won_addr[64];
 	nn_peer_keys *keys;   /* NN_OP_RENDEZVOUS: the answer (allocated on completion) */
 	uint8_t *payload;     /* NN_OP_DIRECT: owned copy */
@@ -339,6 +366,9 @@ void nn_node_nconn_free(nn_node *n, struct nconn *nc);
 int nn_node_dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap);
 /* A dial on behalf of async call op (index, serial): its outcome goes to ops.c, not to the
  * maintenance backoff; a connection that authenticates after the race was won is closed. */
+/* Birthday probing from our side of a symmetric NAT, for op (transport's ops.birthday). */
+int nn_node_birthday_for(nn_node *n, const nn_id *id, const nn_addr *peers, size_t npeers,
+			 unsigned sockets, nn_time window, unsigned op, uint32_t serial);
 int nn_node_dial_for(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned op,
 		     uint32_t serial);
 /* The single removal path for a live edge: close its connection, remove it, tell the app. */
@@ -459,6 +489,10 @@ void nn_node_on_connect_ack(nn_node *n, const nn_id *origin, const nn_routing_en
 int nn_node_send_connect(nn_node *n, struct nn_op *op);
 /* One punch volley from op to every candidate. */
 void nn_node_punch_volley(nn_node *n, struct nn_op *op);
+/* Birthday probing: our role toward the sender of m (enum nn_nat_bday_role), and one spray
+ * batch of up to count punches to random distinct ports of op->bday_to's IP. */
+int nn_node_bday_role(nn_node *n, const nn_nat_connect *m);
+void nn_node_bday_spray(nn_node *n, struct nn_op *op, unsigned count);
 
 /* ---- ops.c ---- */
 /* A ConnectAck for op's nonce arrived from its target with these addresses. */

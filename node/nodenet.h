@@ -444,6 +444,15 @@ const char *nn_node_phase(nn_node *n);
 	X(tp_streams_reset, "transport: extra streams a peer opened, reset")                 \
 	X(tp_send_stalled, "transport: connections closed for a stuck send queue")           \
 	X(tp_idle_timeout, "transport: connections closed by the idle timeout")              \
+	X(tp_birthday_sockets, "transport: birthday probing: extra sockets opened")           \
+	X(tp_birthday_won, "transport: birthday probing: winning sockets that dialled")       \
+	X(tp_birthday_gave_up, "transport: birthday probing: attempts without a winner")      \
+	X(tp_birthday_refused, "transport: birthday probing: attempts refused at a cap")      \
+	X(birthday_started, "birthday probing sub-stages begun (either role)")              \
+	X(birthday_probes_tx, "birthday probing: punches sprayed at random ports")           \
+	X(birthday_gave_up, "birthday probing sub-stages that ended without an edge")        \
+	X(connects_birthday, "connect calls whose edge came from birthday probing")          \
+	X(dropped_birthday_busy, "birthday sprays not started: the most at once are running")\
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

@@ -10,7 +10,8 @@
  * the verified addresses (RFC 8305 style: one attempt every NN_OP_STAGGER, the next one at once
  * when an attempt fails, the stage ends NN_OP_DIRECT_TAIL after its last attempt or when every
  * attempt failed) → punch (Connect/ConnectAck over the overlay, volleys and dials from both
- * sides, nat.c; the Connect leaves with the first direct dial; each wait bounded) → relay
+ * sides, nat.c; the Connect leaves with the first direct dial; each wait bounded; between a
+ * symmetric side and a cone / filtered one, birthday probing as its bounded sub-stage) → relay
  * (not built yet) → the most meaningful error. An edge
  * to the target that comes up by any route (we dialled, it dialled us, maintenance) completes
  * the call; later winners of the same race are closed by conn.c.
@@ -73,6 +74,11 @@ static void op_arm(nn_node *n, struct nn_op *op)
 	} else if (op->stage == NN_STAGE_PUNCH) {
 		if (op->acked && op->volleys < NN_OP_VOLLEYS && op->next_volley < at)
 			at = op->next_volley;
+		if (op->bday_role && !op->bday_started && op->bday_at < at)
+			at = op->bday_at;
+		if (op->bday_started && op->bday_role == NN_NAT_BDAY_SPRAY &&
+		    op->probes < NN_OP_BDAY_PROBES && op->next_probe < at)
+			at = op->next_probe;
 		if (op->stage_end < at)
 			at = op->stage_end;
 	}
@@ -87,6 +93,8 @@ static void op_finish(nn_node *n, struct nn_op *op, int status)
 		return;
 	op->stage = NN_STAGE_DONE;
 	op->status = status;
+	if (op->bday_started && status != 0)
+		n->stats.birthday_gave_up++;
 	if (op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT) {
 		if (status == 0)
 			n->stats.connects_ok++;
@@ -253,10 +261,88 @@ static void punch_go(nn_node *n, struct nn_op *op, nn_time end)
 {
 	op->acked = true;
 	op->volleys = 0; /* dials_out keeps counting direct dials still in flight */
+	op->bday_role = NN_NAT_BDAY_NONE;
+	op->bday_started = false;
 	op->next_volley = nn_node_now(n);
 	op->stage_end = end;
 	if (!op->ncand)
 		note_err(op, NN_EUNREACH);
+}
+
+/* ---- birthday probing, a sub-stage of the punch (nat.c, transport ops.birthday) ----
+ * Decided when the other side's Connect / ConnectAck arrives (its NAT hint and our verdict);
+ * starts NN_OP_BDAY_DELAY later unless an edge came up meanwhile, and stretches the punch
+ * stage (and a punchback's deadline) to NN_OP_BDAY_SPAN after its start. */
+static void bday_plan(nn_node *n, struct nn_op *op, const nn_nat_connect *m)
+{
+	op->bday_role = (uint8_t)nn_node_bday_role(n, m);
+	if (!op->bday_role || !op->ncand) {
+		op->bday_role = NN_NAT_BDAY_NONE;
+		return;
+	}
+	op->bday_at = nn_node_now(n) + NN_OP_BDAY_DELAY;
+	op->bday_to = op->cand[0]; /* the other side's first coordinate: its public address */
+	nn_time end = op->bday_at + NN_OP_BDAY_SPAN;
+	if (op->stage_end < end)
+		op->stage_end = end;
+	if (op->kind == NN_OP_PUNCHBACK && op->deadline < end)
+		op->deadline = end;
+}
+
+static void bday_tick(nn_node *n, struct nn_op *op, nn_time now)
+{
+	if (!op->bday_role)
+		return;
+	if (!op->bday_started) {
+		if (now < op->bday_at)
+			return;
+		/* a sprayer: the Connect's addresses are unverified hints, so a node sprays for at most
+		 * NN_OP_BDAY_SPRAYS ops at once (a flood of Connects cannot turn it into a
+		 * packet cannon; each is charged to its originator's limiter too) */
+		unsigned spraying = 0;
+		for (unsigned i = 0; i < NN_NODE_MAX_OPS; i++) {
+			const struct nn_op *o = op_at(n, i);
+			spraying += o != op && o->kind != NN_OP_FREE && o->stage != NN_STAGE_DONE &&
+				    o->bday_started && o->bday_role == NN_NAT_BDAY_SPRAY &&
+				    o->probes < NN_OP_BDAY_PROBES;
+		}
+		if (op->bday_role == NN_NAT_BDAY_SPRAY && spraying >= NN_OP_BDAY_SPRAYS) {
+			n->stats.dropped_birthday_busy++;
+			op->bday_role = NN_NAT_BDAY_NONE;
+			return;
+		}
+		op->bday_started = true;
+		n->stats.birthday_started++;
+		char hex[65];
+		nn_node_log(n, NN_LOG_DEBUG, "birthday %s with %s",
+			    op->bday_role == NN_NAT_BDAY_SOCKETS ? "sockets" : "spray",
+			    nn_node_hex(&op->target, hex));
+		if (op->bday_role == NN_NAT_BDAY_SOCKETS) {
+			int rc = nn_node_birthday_for(n, &op->target, op->cand, op->ncand,
+						      NN_OP_BDAY_SOCKETS, NN_OP_BDAY_WINDOW,
+						      (unsigned)(op - n->ops), op->serial);
+			if (rc == 0)
+				op->dials_out++;
+			else
+				note_err(op, rc == NN_EADDR || rc == NN_EINVAL ? NN_EUNREACH : rc);
+			return;
+		}
+		/* a random permutation of the port range (start, step coprime with it), so no port
+		 * is probed twice */
+		uint32_t r[2];
+		nn_node_rand_bytes(n, (uint8_t *)r, sizeof r);
+		op->spray_start = r[0] % NN_OP_BDAY_PORTS;
+		op->spray_step = 1 + r[1] % (NN_OP_BDAY_PORTS - 1);
+		while (op->spray_step % 2 == 0 || op->spray_step % 3 == 0 || op->spray_step % 7 == 0)
+			op->spray_step = 1 + op->spray_step % (NN_OP_BDAY_PORTS - 1);
+		op->probes = 0;
+		op->next_probe = now + NN_OP_BDAY_SPRAY_LAG;
+	}
+	while (op->bday_role == NN_NAT_BDAY_SPRAY && op->probes < NN_OP_BDAY_PROBES &&
+	       now >= op->next_probe) {
+		nn_node_bday_spray(n, op, NN_OP_BDAY_BATCH);
+		op->next_probe += NN_OP_BDAY_PACE;
+	}
 }
 
 static void punch_tick(nn_node *n, struct nn_op *op)
@@ -279,8 +365,13 @@ static void punch_tick(nn_node *n, struct nn_op *op)
 			}
 		}
 	}
+	bday_tick(n, op, now);
 	bool dialled = op->acked && op->volleys >= 2;
-	if (now >= op->stage_end || (dialled && op->dials_out == 0 && op->volleys >= NN_OP_VOLLEYS)) {
+	bool bday_busy = op->bday_role &&
+			 (!op->bday_started || (op->bday_role == NN_NAT_BDAY_SPRAY &&
+						op->probes < NN_OP_BDAY_PROBES));
+	if (now >= op->stage_end ||
+	    (dialled && op->dials_out == 0 && op->volleys >= NN_OP_VOLLEYS && !bday_busy)) {
 		stage_next(n, op);
 		return;
 	}
@@ -300,6 +391,7 @@ void nn_node_ops_connect_ack(nn_node *n, const nn_id *origin, const nn_nat_conne
 		op->stage = NN_STAGE_PUNCH; /* direct dials still in flight may yet win */
 		punch_candidates(n, op, m->addrs, m->naddrs);
 		punch_go(n, op, nn_node_now(n) + NN_OP_VOLLEYS * NN_OP_VOLLEY_GAP + NN_OP_PUNCH_TAIL);
+		bday_plan(n, op, m);
 		punch_tick(n, op);
 		return;
 	}
@@ -331,6 +423,7 @@ int nn_node_ops_punchback(nn_node *n, const nn_id *origin, const nn_nat_connect 
 	punch_candidates(n, op, m->addrs, m->naddrs);
 	op->deadline = nn_node_now(n) + span;
 	punch_go(n, op, op->deadline);
+	bday_plan(n, op, m);
 	punch_tick(n, op);
 	return 0;
 }
@@ -375,8 +468,10 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
 {
 	snprintf(op->won_addr, sizeof op->won_addr, "%.*s", (int)c->remote_addr.ep_len,
 		 c->remote_addr.ep);
-	op->how = op->acked ? "punch" : "direct";
-	if (op->acked && op->kind != NN_OP_PUNCHBACK)
+	op->how = op->bday_started ? "birthday" : op->acked ? "punch" : "direct";
+	if (op->bday_started && op->kind != NN_OP_PUNCHBACK)
+		n->stats.connects_birthday++;
+	else if (op->acked && op->kind != NN_OP_PUNCHBACK)
 		n->stats.connects_punched++;
 	int st = 0;
 	if (op->kind == NN_OP_DIRECT) {

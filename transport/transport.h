@@ -71,7 +71,8 @@ enum nn_tp_cap {
 	NN_TP_CAP_PUNCH = 1u << 0,       /* ops.punch: raw punch datagram to an address */
 	NN_TP_CAP_RELAY = 1u << 1,       /* ops.relay_alloc/relay_free: volunteer relay splices */
 	NN_TP_CAP_MEDIA = 1u << 2,       /* ops.dial_media + ops.send_datagram: media sessions */
-	NN_TP_CAP_IP_ADDRESSED = 1u << 3 /* addresses are real IP:port (subnet accounting) */
+	NN_TP_CAP_IP_ADDRESSED = 1u << 3, /* addresses are real IP:port (subnet accounting) */
+	NN_TP_CAP_BIRTHDAY = 1u << 4     /* ops.birthday: extra sockets for birthday probing */
 };
 
 enum nn_conn_kind {
@@ -154,6 +155,15 @@ typedef struct nn_tp_ops {
 	int (*send_datagram)(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 	/* Copy the defensive counters (nn_tp_guard, below) into *out. */
 	void (*guard_stats)(nn_tp *tp, nn_tp_guard *out);
+	/* Birthday probing, the side behind an endpoint-dependent (symmetric) NAT: open up to
+	 * `sockets` extra sockets (the transport caps it), send punch datagrams from each to every
+	 * address of peers[0..npeers) (a mapping per socket), and when one of them hears a punch
+	 * from one of those addresses within `window`, dial `want` from that socket to that address
+	 * (the 4-tuple the other side's probe opened) and close the others. Completion like dial:
+	 * on_conn (user) or on_dial_failed (NN_ETIMEDOUT: no socket won in time). NN_ELIMIT when
+	 * too many attempts run. */
+	int (*birthday)(nn_tp *tp, const nn_id *want, const nn_addr *peers, size_t npeers,
+			unsigned sockets, nn_time window, void *user);
 } nn_tp_ops;
 
 #define NN_TP_MAX_DGRAM 1201u /* media frame: channel byte + 1200 payload */
@@ -196,7 +206,11 @@ typedef struct nn_tp_stats {
 	X(frame_too_big, "connections closed for a frame length over 65,536")                \
 	X(streams_reset, "extra streams a peer opened, reset")                               \
 	X(send_stalled, "connections closed for a send queue stuck past its deadline")        \
-	X(idle_timeout, "connections closed by the idle timeout")
+	X(idle_timeout, "connections closed by the idle timeout")                            \
+	X(birthday_sockets, "birthday probing: extra sockets opened")                        \
+	X(birthday_won, "birthday probing: a socket heard the peer and carried the dial")   \
+	X(birthday_gave_up, "birthday probing: attempts with no winner in their window")    \
+	X(birthday_refused, "birthday probing: attempts refused (too many running, no socket)")
 
 struct nn_tp_guard {
 #define NN_TP_GUARD_FIELD_(name, desc) uint64_t name;
@@ -264,6 +278,12 @@ static inline int nn_tp_dial_media(nn_tp *tp, nn_conn *edge, void *user)
 	return tp->ops->dial_media ? tp->ops->dial_media(tp, edge, user) : NN_EUNSUPPORTED;
 }
 /* The transport's defensive counters; all zero when it keeps none. */
+static inline int nn_tp_birthday(nn_tp *tp, const nn_id *want, const nn_addr *peers,
+				 size_t npeers, unsigned sockets, nn_time window, void *user)
+{
+	return tp->ops->birthday ? tp->ops->birthday(tp, want, peers, npeers, sockets, window, user)
+				 : NN_EUNSUPPORTED;
+}
 static inline void nn_tp_guard_stats(nn_tp *tp, nn_tp_guard *out)
 {
 	*out = (nn_tp_guard){0};

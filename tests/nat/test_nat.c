@@ -44,9 +44,15 @@ static void test_connect_roundtrip_and_strictness(void **state)
 	m.naddrs = 0;
 	assert_int_equal(nn_nat_connect_encode(&m, buf, sizeof buf), 17);
 	assert_int_equal(nn_nat_connect_decode(&d, buf, 17), 0);
-	/* trailing byte (the reference ignores it; we refuse) */
+	assert_false(d.has_hint); /* the reference sends no hint */
+	/* one byte after the list is the NAT hint (libnodenet addition); two are trailing bytes
+	 * (the reference ignores them; we refuse) */
 	buf[17] = 0;
-	assert_int_equal(nn_nat_connect_decode(&d, buf, 18), NN_ETRAILING);
+	buf[18] = 0;
+	assert_int_equal(nn_nat_connect_decode(&d, buf, 18), 0);
+	assert_true(d.has_hint);
+	assert_int_equal(d.hint, 0);
+	assert_int_equal(nn_nat_connect_decode(&d, buf, 19), NN_ETRAILING);
 	/* truncated nonce, missing list */
 	assert_int_equal(nn_nat_connect_decode(&d, buf, 15), NN_ETRUNC);
 	assert_int_equal(nn_nat_connect_decode(&d, buf, 16), NN_ETRUNC);
@@ -73,6 +79,76 @@ static void test_connect_roundtrip_and_strictness(void **state)
 	assert_true(len > 0);
 	assert_int_equal(nn_nat_connect_decode(&d, buf, (size_t)len), NN_EADDR);
 	assert_int_equal(d.naddrs, 0);
+}
+
+/* The NAT hint rides after the address list and round-trips; the reference's payload (no hint)
+ * still decodes. */
+static void test_connect_nat_hint(void **state)
+{
+	(void)state;
+	nn_nat_connect m, d;
+	memset(&m, 0, sizeof m);
+	m.naddrs = 1;
+	m.addrs[0] = q("198.51.100.7:4242");
+	uint8_t buf[NN_NAT_CONNECT_MAX];
+	int plain = nn_nat_connect_encode(&m, buf, sizeof buf);
+	assert_true(plain > 0);
+	m.has_hint = true;
+	m.hint = nn_nat_hint_make(NN_NAT_SYMMETRIC, false);
+	assert_int_equal(m.hint, 0x03);
+	int len = nn_nat_connect_encode(&m, buf, sizeof buf);
+	assert_int_equal(len, plain + 1);
+	assert_int_equal(buf[len - 1], 0x03);
+	assert_int_equal(nn_nat_connect_decode(&d, buf, (size_t)len), 0);
+	assert_true(d.has_hint);
+	assert_int_equal(d.hint, 0x03);
+	assert_int_equal(d.naddrs, 1);
+	assert_int_equal(nn_nat_hint_make(NN_NAT_CONE, true), 0x06);
+	/* the largest payload with its hint fits NN_NAT_CONNECT_MAX */
+	memset(&m, 0, sizeof m);
+	m.naddrs = NN_NAT_MAX_ADDRS;
+	for (size_t i = 0; i < m.naddrs; i++) {
+		char host[96];
+		snprintf(host, sizeof host, "h%053u.ex:65535", (unsigned)i); /* 63 bytes */
+		assert_int_equal(nn_addr_set(&m.addrs[i], "quic", host), 0);
+	}
+	m.has_hint = true;
+	len = nn_nat_connect_encode(&m, buf, sizeof buf);
+	assert_true(len > 0);
+	assert_int_equal(nn_nat_connect_decode(&d, buf, (size_t)len), 0);
+	assert_true(d.has_hint);
+}
+
+/* Birthday probing only between exactly one symmetric side and a cone / filtered public one. */
+static void test_birthday_role(void **state)
+{
+	(void)state;
+	uint8_t sym = nn_nat_hint_make(NN_NAT_SYMMETRIC, false);
+	uint8_t cone = nn_nat_hint_make(NN_NAT_CONE, false);
+	uint8_t pub = nn_nat_hint_make(NN_NAT_PUBLIC, false);
+	uint8_t open_cone = nn_nat_hint_make(NN_NAT_CONE, true);
+	uint8_t unknown = nn_nat_hint_make(NN_NAT_UNKNOWN, false);
+	/* symmetric side opens sockets toward cone / filtered public */
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_SYMMETRIC, false, true, cone),
+			 NN_NAT_BDAY_SOCKETS);
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_SYMMETRIC, false, true, pub),
+			 NN_NAT_BDAY_SOCKETS);
+	/* the other side sprays */
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_CONE, false, true, sym), NN_NAT_BDAY_SPRAY);
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_PUBLIC, false, true, sym), NN_NAT_BDAY_SPRAY);
+	/* never symmetric x symmetric, never without a hint, never an unknown side, never an
+	 * open filter (the plain punch gets through) */
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_SYMMETRIC, false, true, sym), 0);
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_SYMMETRIC, false, false, 0), 0);
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_CONE, false, false, 0), 0);
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_SYMMETRIC, false, true, unknown), 0);
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_UNKNOWN, false, true, sym), 0);
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_SYMMETRIC, false, true, open_cone), 0);
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_CONE, true, true, sym), 0);
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_CONE, false, true, cone), 0);
+	/* reserved bits are ignored */
+	assert_int_equal(nn_nat_birthday_role(NN_NAT_CONE, false, true, (uint8_t)(sym | 0xf8)),
+			 NN_NAT_BDAY_SPRAY);
 }
 
 /* ---- consolidation ---- */
@@ -256,6 +332,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_roundtrip_and_strictness),
+		cmocka_unit_test(test_connect_nat_hint),
+		cmocka_unit_test(test_birthday_role),
 		cmocka_unit_test(test_confirmed_across_subnets),
 		cmocka_unit_test(test_private_reporters_do_not_vote),
 		cmocka_unit_test(test_symmetric_on_evidence_only),

@@ -175,12 +175,105 @@ static void test_reflexive_from_pongs_and_dial_hygiene(void **state)
 	cl_free(cl);
 }
 
+/* Birthday probing's signalling on mem (which does not model it: its opt-in op records the call
+ * and runs it as a plain dial). A (verdict forced to `a_type`) connects to B (`b_type`); the
+ * links between them are cut both ways, so the direct dials and the plain punch fail while the
+ * overlay (via the hub) carries Connect / ConnectAck; `lift` reopens them 300 ms after the Ack
+ * (before the birthday sub-stage starts, after the punch's dials were sent). */
+struct bday_run {
+	struct done d;
+	nn_node_stats a, b;
+	uint32_t b_calls, a_calls;
+	nn_addr b_first;
+	nn_time ack_at, t0;
+};
+
+static void bday_run(uint64_t seed, int a_type, int b_type, bool lift, struct bday_run *r)
+{
+	cluster *cl = trio(seed, true, true, NN_TP_CAP_PUNCH | NN_TP_CAP_BIRTHDAY);
+	nn_node *a = cl->nodes[1].node, *b = cl->nodes[2].node;
+	a->nat.type = (nn_nat_type)a_type;
+	b->nat.type = (nn_nat_type)b_type;
+	nn_mem_link cut = nn_mem_link_default();
+	cut.blackhole = true;
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[1].tp, cl->nodes[2].tp, &cut), 0);
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[2].tp, cl->nodes[1].tp, &cut), 0);
+	memset(r, 0, sizeof *r);
+	r->d.clk = cl->clk;
+	r->t0 = nn_clock_now(cl->clk);
+	assert_int_equal(nn_node_connect(a, &cl->nodes[2].id, 20000, on_conn, &r->d), 0);
+	for (int i = 0; i < 500 && st(cl, 1).connect_acks_rx == 0; i++)
+		cl_run(cl, 10 * NN_MS);
+	assert_int_equal(st(cl, 1).connect_acks_rx, 1);
+	r->ack_at = nn_clock_now(cl->clk);
+	cl_run(cl, 300 * NN_MS);
+	if (lift) {
+		nn_mem_link open = nn_mem_link_default();
+		assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[1].tp, cl->nodes[2].tp, &open), 0);
+		assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[2].tp, cl->nodes[1].tp, &open), 0);
+	}
+	cl_run(cl, 20 * NN_SEC);
+	r->a = st(cl, 1);
+	r->b = st(cl, 2);
+	r->a_calls = nn_mem_endpoint_birthday_calls(cl->nodes[1].tp, NULL);
+	r->b_calls = nn_mem_endpoint_birthday_calls(cl->nodes[2].tp, &r->b_first);
+	cl_free(cl);
+}
+
+/* cone x symmetric: both sides start the sub-stage 500 ms after the Connect / Ack; the
+ * symmetric side (B, the target) asks its transport for birthday probing toward A's address,
+ * the cone side would spray (mem addresses have no ports: no probes); the connect reports how =
+ * "birthday". Cut for good: the sub-stage and the call end on their bounds. */
+static void test_birthday_signalling(void **state)
+{
+	struct bday_run r;
+	bday_run(51, NN_NAT_CONE, NN_NAT_SYMMETRIC, true, &r);
+	assert_int_equal(r.d.calls, 1);
+	assert_int_equal(r.d.status, 0);
+	assert_string_equal(r.d.how, "birthday");
+	assert_true(r.d.at + 10 * NN_MS >= r.ack_at + NN_OP_BDAY_DELAY); /* polled every 10 ms */
+	assert_int_equal(r.b_calls, 1);
+	assert_string_equal(r.b_first.ep, "n1"); /* toward A's coordinates */
+	assert_int_equal(r.a_calls, 0);          /* A is the cone side: it sprays */
+	assert_int_equal(r.a.birthday_started, 1);
+	assert_int_equal(r.b.birthday_started, 1);
+	assert_int_equal(r.a.connects_birthday, 1);
+	assert_int_equal(r.a.birthday_probes_tx, 0);
+
+	/* the roles the other way round (A symmetric initiates) */
+	bday_run(52, NN_NAT_SYMMETRIC, NN_NAT_PUBLIC, true, &r);
+	assert_int_equal(r.d.status, 0);
+	assert_string_equal(r.d.how, "birthday");
+	assert_int_equal(r.a_calls, 1);
+	assert_int_equal(r.b_calls, 0);
+
+	/* cut for good: bounded, an error well before the caller's 20 s */
+	bday_run(53, NN_NAT_CONE, NN_NAT_SYMMETRIC, false, &r);
+	assert_int_equal(r.d.calls, 1);
+	assert_int_not_equal(r.d.status, 0);
+	assert_true(r.d.at <= r.ack_at + NN_OP_BDAY_DELAY + NN_OP_BDAY_SPAN + 10 * NN_MS);
+	assert_int_equal(r.b_calls, 1);
+	assert_int_equal(r.a.birthday_gave_up, 1);
+
+	/* never for symmetric x symmetric, nor cone x cone, nor with an unknown side */
+	static const int pairs[][2] = {{NN_NAT_SYMMETRIC, NN_NAT_SYMMETRIC},
+				       {NN_NAT_CONE, NN_NAT_CONE},
+				       {NN_NAT_UNKNOWN, NN_NAT_SYMMETRIC}};
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		bday_run(54 + i, pairs[i][0], pairs[i][1], false, &r);
+		assert_int_not_equal(r.d.status, 0);
+		assert_int_equal(r.a.birthday_started + r.b.birthday_started, 0);
+		assert_int_equal(r.a_calls + r.b_calls, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_punch_through_one_nat),
 		cmocka_unit_test(test_punch_both_behind_nat),
 		cmocka_unit_test(test_stages_are_bounded),
+		cmocka_unit_test(test_birthday_signalling),
 		cmocka_unit_test(test_reflexive_from_pongs_and_dial_hygiene),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

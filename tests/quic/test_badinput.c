@@ -225,6 +225,77 @@ static void test_garbage(void **st)
 	rm(&b);
 }
 
+/* Birthday probing, the symmetric side's transport half (ops.birthday) over loopback: extra
+ * sockets punch the peer; the one that hears the peer's punch wins and carries the dial over
+ * its own 4-tuple, the losers close; a punch from anyone else is dropped; without a winner the
+ * dial fails with NN_ETIMEDOUT at the end of the window; attempts at once are capped. */
+static void test_birthday(void **st)
+{
+	nn_quic_config c;
+	nn_quic_config_default(&c);
+	c.punch_allow_loopback = true;
+	rec a, b, d;
+	mk(&a, &c);
+	mk(&b, &c);
+	mk(&d, &c);
+	assert_true(a.tp->caps & NN_TP_CAP_BIRTHDAY);
+	const nn_quic_stats *sa = nn_quic_stats_of(a.tp), *sb = nn_quic_stats_of(b.tp);
+	assert_int_equal(nn_tp_birthday(a.tp, &b.tp->local_id, &b.addr, 1, 8, 3 * NN_SEC, NULL), 0);
+	assert_int_equal(sa->bday_sockets, 8);
+	assert_int_equal(a.tp->stats.dials, 0); /* no dial before a winner */
+	assert_int_equal(wait_u64(&sb->rx_punch, 8, 5 * NN_SEC), 0); /* a punch from each */
+	uint16_t ports[16];
+	assert_int_equal(nn_quic_test_birthday_ports(a.tp, ports, 16), 8);
+	/* someone else's punch to an extra socket does not win */
+	nn_addr t;
+	char text[32];
+	snprintf(text, sizeof text, "127.0.0.1:%u", ports[5]);
+	assert_int_equal(nn_addr_set(&t, "quic", text), 0);
+	assert_int_equal(nn_quic_punch(d.tp, &t), 0);
+	assert_int_equal(wait_u64(&sa->bday_rx_dropped, 1, 5 * NN_SEC), 0);
+	assert_int_equal(sa->bday_won, 0);
+	/* the peer's punch hits socket 3: it wins and dials from its port */
+	snprintf(text, sizeof text, "127.0.0.1:%u", ports[3]);
+	assert_int_equal(nn_addr_set(&t, "quic", text), 0);
+	assert_int_equal(nn_quic_punch(b.tp, &t), 0);
+	assert_int_equal(wait_int(&a.n_conn, 1, 5 * NN_SEC), 0);
+	assert_int_equal(wait_int(&b.n_conn, 1, 5 * NN_SEC), 0);
+	assert_int_equal(sa->bday_won, 1);
+	assert_int_equal(nn_quic_test_birthday_ports(a.tp, ports, 16), 0); /* losers closed */
+	assert_string_equal(b.live[0]->remote_addr.ep, text); /* the winner's 4-tuple */
+	assert_true(a.live[0]->outbound);
+	frame_roundtrip(&a, a.live[0], &b);
+	frame_roundtrip(&b, b.live[0], &a);
+	/* at most NN_QUIC_BDAY_RUNNING at once; no winner: NN_ETIMEDOUT at the window's end */
+	assert_int_equal(nn_tp_birthday(a.tp, &d.tp->local_id, &d.addr, 1, 4, 300 * NN_MS, NULL),
+			 0);
+	assert_int_equal(nn_tp_birthday(a.tp, &d.tp->local_id, &d.addr, 1, 4, 300 * NN_MS, NULL),
+			 0);
+	assert_int_equal(nn_tp_birthday(a.tp, &d.tp->local_id, &d.addr, 1, 4, 300 * NN_MS, NULL),
+			 NN_ELIMIT);
+	assert_int_equal(sa->bday_refused, 1);
+	assert_int_equal(wait_int(&a.n_failed, 2, 5 * NN_SEC), 0);
+	assert_int_equal(a.dial_err, NN_ETIMEDOUT);
+	assert_int_equal(sa->bday_gave_up, 2);
+	assert_int_equal(nn_quic_test_birthday_ports(a.tp, ports, 16), 0);
+	nn_tp_guard g;
+	nn_tp_guard_stats(a.tp, &g);
+	assert_int_equal(g.birthday_sockets, 16);
+	assert_int_equal(g.birthday_won, 1);
+	assert_int_equal(g.birthday_gave_up, 2);
+	assert_int_equal(g.birthday_refused, 1);
+	/* production refuses implausible targets (loopback) before opening anything */
+	rec e;
+	mk(&e, NULL);
+	assert_int_equal(nn_tp_birthday(e.tp, &b.tp->local_id, &b.addr, 1, 4, NN_SEC, NULL),
+			 NN_EADDR);
+	assert_int_equal(nn_quic_stats_of(e.tp)->bday_sockets, 0);
+	rm(&e);
+	rm(&a); /* the winner's socket closes with its connection */
+	rm(&b);
+	rm(&d);
+}
+
 static void test_punch(void **st)
 {
 	nn_quic_config c;
@@ -765,6 +836,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_handshake_timeout),
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_send_stall),
+		cmocka_unit_test(test_birthday),
 		cmocka_unit_test(test_ipv6_and_dual_stack),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -44,6 +44,30 @@ static int ep_punch(nn_tp *tp, const nn_addr *to)
 	return 0;
 }
 
+/* Birthday probing is not modelled (no ports, no mappings): with the opt-in capability the
+ * call is recorded and runs as a plain dial to the first address, so the node's signalling and
+ * its sub-stage can be tested; the NAT model and link cuts apply as to any dial. */
+static int ep_birthday(nn_tp *tp, const nn_id *want, const nn_addr *peers, size_t npeers,
+		       unsigned sockets, nn_time window, void *user)
+{
+	mem_ep *ep = (mem_ep *)tp;
+	if (!(tp->caps & NN_TP_CAP_BIRTHDAY))
+		return NN_EUNSUPPORTED;
+	if (!want || !peers || !npeers || !sockets || window <= 0)
+		return NN_EINVAL;
+	ep->bday_calls++;
+	ep->bday_first = peers[0];
+	return mem_dial_start(ep, want, &peers[0], user, NN_CONN_OVERLAY);
+}
+
+uint32_t nn_mem_endpoint_birthday_calls(const nn_tp *tp, nn_addr *first)
+{
+	const mem_ep *ep = (const mem_ep *)tp;
+	if (first)
+		*first = ep->bday_first;
+	return ep->bday_calls;
+}
+
 void mem_ep_open(mem_ep *ep, const mem_ep *peer)
 {
 	for (uint32_t i = 0; i < MEM_NAT_OPENED; i++)
@@ -96,13 +120,14 @@ static const nn_tp_ops mem_ops = {
 	.relay_free = NULL,
 	.dial_media = ep_dial_media,
 	.send_datagram = mem_conn_send_datagram,
+	.birthday = ep_birthday,
 };
 
 int nn_mem_endpoint_new(nn_mem_hub *h, const char *name, const nn_id *id, uint32_t caps,
 			nn_tp **out)
 {
 	*out = NULL;
-	if (!name || !*name || !id || (caps & ~(uint32_t)(NN_TP_CAP_PUNCH | NN_TP_CAP_MEDIA)))
+	if (!name || !*name || !id || (caps & ~(uint32_t)(NN_TP_CAP_PUNCH | NN_TP_CAP_MEDIA | NN_TP_CAP_BIRTHDAY)))
 		return NN_EINVAL;
 	mem_ep *ep = calloc(1, sizeof *ep);
 	if (!ep)

@@ -70,6 +70,11 @@ void nn_mem_endpoint_set_key(nn_tp *tp, const uint8_t ed_pub[32]);
  * endpoint's own dials work as before. Established connections are not affected. */
 void nn_mem_endpoint_set_nat(nn_tp *tp, bool on, nn_time timeout);
 
+/* Birthday probing (caps NN_TP_CAP_BIRTHDAY, opt-in for tests) is not modelled: a call is
+ * recorded and runs as a plain dial to its first address. How many calls, and the first address
+ * of the last one. */
+uint32_t nn_mem_endpoint_birthday_calls(const nn_tp *tp, nn_addr *first);
+
 /* Profile of the direction from -> to (overrides the hub default). */
 int nn_mem_link_set(nn_mem_hub *h, const nn_tp *from, const nn_tp *to, const nn_mem_link *l);
 /* Set the default for every pair without an override. */

@@ -74,6 +74,9 @@ typedef struct mem_ep {
 		nn_time at;
 	} opened[MEM_NAT_OPENED];
 	uint32_t opened_next;
+	/* birthday (opt-in, NN_TP_CAP_BIRTHDAY): not modelled; calls recorded */
+	uint32_t bday_calls;
+	nn_addr bday_first;
 } mem_ep;
 
 /* The NAT model: ep sent to peer (punch or dial), opening its filter toward it. */

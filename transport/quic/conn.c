@@ -252,7 +252,8 @@ void nn_quic_conn_arm(nn_quic_conn *c)
 
 /* ---- creation ---- */
 
-static nn_quic_conn *conn_alloc(nn_quic_ep *ep, const struct sockaddr *remote, socklen_t rlen)
+static nn_quic_conn *conn_alloc(nn_quic_ep *ep, const struct sockaddr *remote, socklen_t rlen,
+				nn_quic_xsock *xs)
 {
 	nn_quic_conn *c = calloc(1, sizeof *c);
 	if (!c)
@@ -268,7 +269,10 @@ static nn_quic_conn *conn_alloc(nn_quic_ep *ep, const struct sockaddr *remote, s
 	c->remote_len = rlen;
 	c->born = nn_quic_now(ep);
 	nn_quic_ip_key(remote, c->ipkey);
-	ngtcp2_path_storage_init(&c->ps, (const ngtcp2_sockaddr *)&ep->local, ep->local_len,
+	c->xs = xs; /* the path's local half is the socket the datagrams use */
+	ngtcp2_path_storage_init(&c->ps,
+				 (const ngtcp2_sockaddr *)(xs ? &xs->local : &ep->local),
+				 xs ? xs->local_len : ep->local_len,
 				 (const ngtcp2_sockaddr *)remote, rlen, NULL);
 	nn_timer_init(&c->qtimer, qtimer_cb, c);
 	nn_timer_init(&c->guard, guard_cb, c);
@@ -323,9 +327,9 @@ static int map_scids(nn_quic_conn *c)
 
 nn_quic_conn *nn_quic_conn_client(nn_quic_ep *ep, const nn_id *want,
 				  const struct sockaddr *to, socklen_t tolen, const nn_addr *addr,
-				  void *user, int *err)
+				  nn_quic_xsock *xs, void *user, int *err)
 {
-	nn_quic_conn *c = conn_alloc(ep, to, tolen);
+	nn_quic_conn *c = conn_alloc(ep, to, tolen, xs);
 	if (!c) {
 		*err = NN_ENOMEM;
 		return NULL;
@@ -366,7 +370,7 @@ nn_quic_conn *nn_quic_conn_server(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd,
 				  const ngtcp2_cid *odcid, const struct sockaddr *src,
 				  socklen_t srclen, int *err)
 {
-	nn_quic_conn *c = conn_alloc(ep, src, srclen);
+	nn_quic_conn *c = conn_alloc(ep, src, srclen, NULL);
 	if (!c) {
 		*err = NN_ENOMEM;
 		return NULL;
@@ -446,7 +450,8 @@ void nn_quic_conn_read(nn_quic_conn *c, const uint8_t *d, size_t n, const struct
 	if (c->state >= NN_QS_CLOSING)
 		return;
 	ngtcp2_path path = {
-		.local = {.addr = (ngtcp2_sockaddr *)&ep->local, .addrlen = ep->local_len},
+		.local = {.addr = (ngtcp2_sockaddr *)(c->xs ? &c->xs->local : &ep->local),
+			  .addrlen = c->xs ? c->xs->local_len : ep->local_len},
 		.remote = {.addr = (ngtcp2_sockaddr *)src, .addrlen = srclen},
 	};
 	ngtcp2_pkt_info pi = {0};
@@ -512,8 +517,7 @@ static void write_close(nn_quic_conn *c)
 		c->qc, &c->ps.path, &pi, ep->tbuf, NGTCP2_MAX_UDP_PAYLOAD_SIZE, &c->ccerr,
 		(ngtcp2_tstamp)nn_quic_now(ep));
 	if (n > 0)
-		nn_quic_socket_send(ep, (struct sockaddr *)&c->remote, c->remote_len, ep->tbuf,
-				    (size_t)n, (size_t)n);
+		nn_quic_conn_send(c, ep->tbuf, (size_t)n, (size_t)n);
 }
 
 void nn_quic_conn_goodbye(nn_quic_conn *c)
@@ -583,16 +587,14 @@ static void write_pkts(nn_quic_conn *c, bool stream_ok)
 		npkts++;
 		/* a short packet ends a GSO train; so does a full buffer */
 		if ((size_t)n < size || npkts >= max_pkts) {
-			nn_quic_socket_send(ep, (struct sockaddr *)&c->remote, c->remote_len,
-					    ep->tbuf, off, size);
+			nn_quic_conn_send(c, ep->tbuf, off, size);
 			off = 0;
 			if (npkts >= max_pkts)
 				break;
 		}
 	}
 	if (off)
-		nn_quic_socket_send(ep, (struct sockaddr *)&c->remote, c->remote_len, ep->tbuf, off,
-				    size);
+		nn_quic_conn_send(c, ep->tbuf, off, size);
 	ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
 	nn_quic_conn_arm(c);
 }
@@ -640,6 +642,12 @@ void nn_quic_conn_fail(nn_quic_conn *c, int err, uint64_t reason, bool send_cc)
 	nn_quic_mark_dirty(c);
 }
 
+int nn_quic_conn_send(nn_quic_conn *c, const uint8_t *buf, size_t total, size_t size)
+{
+	return nn_quic_socket_send_fd(c->ep, c->xs ? c->xs->fd : c->ep->fd,
+				      (struct sockaddr *)&c->remote, c->remote_len, buf, total, size);
+}
+
 void nn_quic_conn_free(nn_quic_conn *c)
 {
 	nn_quic_ep *ep = c->ep;
@@ -675,6 +683,8 @@ void nn_quic_conn_free(nn_quic_conn *c)
 	if (c->rx_pkt)
 		nn_pkt_release(c->rx_pkt);
 	nn_quic_sendq_fini(&c->q);
+	if (c->xs)
+		nn_quic_xsock_close(c->xs); /* a birthday winner dies with its connection */
 	if (c->prev)
 		c->prev->next = c->next;
 	else

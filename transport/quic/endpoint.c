@@ -237,8 +237,8 @@ static int dial_to(nn_quic_ep *ep, const nn_id *want, const nn_addr *addr, void 
 	if (nn_quic_sockaddr_for(ep, addr, &ss, &len) != 0)
 		return NN_EADDR;
 	int err;
-	nn_quic_conn *c = nn_quic_conn_client(ep, want, (struct sockaddr *)&ss, len, addr, user,
-					      &err);
+	nn_quic_conn *c = nn_quic_conn_client(ep, want, (struct sockaddr *)&ss, len, addr, NULL,
+					      user, &err);
 	if (!c)
 		return err;
 	ep->base.stats.dials++;
@@ -310,6 +310,7 @@ static void op_destroy(nn_tp *tp)
 		nn_quic_conn_goodbye(c); /* peers learn at once instead of at their idle timeout */
 	while (ep->conns)
 		nn_quic_conn_free(ep->conns);
+	nn_quic_birthday_destroy(ep);
 	if (ep->loop) {
 		ev_io_stop(ep->loop, &ep->rio);
 		ev_prepare_stop(ep->loop, &ep->prep);
@@ -325,7 +326,7 @@ static void op_destroy(nn_tp *tp)
 
 /* Plausible unicast for a punch (facts §7.4): not loopback, multicast, unspecified,
  * link-local or broadcast. */
-static bool punch_target_ok(const struct sockaddr *sa, bool allow_loopback)
+bool nn_quic_punch_target_ok(const struct sockaddr *sa, bool allow_loopback)
 {
 	if (sa->sa_family == AF_INET) {
 		uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
@@ -339,7 +340,7 @@ static bool punch_target_ok(const struct sockaddr *sa, bool allow_loopback)
 	if (IN6_IS_ADDR_V4MAPPED(a)) {
 		struct sockaddr_in s4 = {.sin_family = AF_INET};
 		memcpy(&s4.sin_addr, &a->s6_addr[12], 4);
-		return punch_target_ok((struct sockaddr *)&s4, allow_loopback);
+		return nn_quic_punch_target_ok((struct sockaddr *)&s4, allow_loopback);
 	}
 	if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_MULTICAST(a) || IN6_IS_ADDR_LINKLOCAL(a))
 		return false;
@@ -354,7 +355,7 @@ int nn_quic_punch(nn_tp *tp, const nn_addr *to)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	if (!to || !nn_addr_is_quic(to) || nn_addr_to_sockaddr(to, &ss, &len) != 0 ||
-	    !punch_target_ok((struct sockaddr *)&ss, ep->cfg.punch_allow_loopback) ||
+	    !nn_quic_punch_target_ok((struct sockaddr *)&ss, ep->cfg.punch_allow_loopback) ||
 	    nn_quic_sockaddr_for(ep, to, &ss, &len) != 0) {
 		ep->st.punch_refused++;
 		return NN_EADDR;
@@ -395,6 +396,10 @@ static void op_guard_stats(nn_tp *tp, nn_tp_guard *g)
 	g->streams_reset = s->streams_reset;
 	g->send_stalled = s->send_stalled;
 	g->idle_timeout = s->idle_timeout;
+	g->birthday_sockets = s->bday_sockets;
+	g->birthday_won = s->bday_won;
+	g->birthday_gave_up = s->bday_gave_up;
+	g->birthday_refused = s->bday_refused;
 }
 
 static const nn_tp_ops quic_ops = {
@@ -407,6 +412,7 @@ static const nn_tp_ops quic_ops = {
 	.destroy = op_destroy,
 	.punch = nn_quic_punch,
 	.guard_stats = op_guard_stats,
+	.birthday = nn_quic_birthday,
 };
 
 int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *pool,
@@ -425,7 +431,7 @@ int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *po
 	ep->base.clock = clock;
 	ep->base.pool = pool;
 	ep->base.local_id = id->id;
-	ep->base.caps = NN_TP_CAP_PUNCH | NN_TP_CAP_IP_ADDRESSED;
+	ep->base.caps = NN_TP_CAP_PUNCH | NN_TP_CAP_IP_ADDRESSED | NN_TP_CAP_BIRTHDAY;
 	if (cfg)
 		ep->cfg = *cfg;
 	fill_defaults(&ep->cfg);
@@ -481,8 +487,7 @@ int nn_quic_test_open_streams(nn_tp *tp, nn_conn *conn, int n)
 			c->qc, &c->ps.path, &pi, c->ep->tbuf, NGTCP2_MAX_UDP_PAYLOAD_SIZE, &nd,
 			NGTCP2_WRITE_STREAM_FLAG_FIN, sid, &v, 1, (ngtcp2_tstamp)nn_quic_now(c->ep));
 		if (w > 0)
-			nn_quic_socket_send(c->ep, (struct sockaddr *)&c->remote, c->remote_len,
-					    c->ep->tbuf, (size_t)w, (size_t)w);
+			nn_quic_conn_send(c, c->ep->tbuf, (size_t)w, (size_t)w);
 		opened++;
 	}
 	nn_quic_mark_dirty(c);

@@ -29,6 +29,27 @@
 
 typedef struct nn_quic_ep nn_quic_ep;
 typedef struct nn_quic_conn nn_quic_conn;
+typedef struct nn_quic_xsock nn_quic_xsock;
+typedef struct nn_quic_bday nn_quic_bday;
+
+/* ---- birthday.c: extra sockets for birthday probing (bounds: local policy) ---- */
+#define NN_QUIC_BDAY_SOCKETS 256  /* extra sockets per attempt, at most */
+#define NN_QUIC_BDAY_RUNNING 2    /* attempts at once, at most */
+#define NN_QUIC_BDAY_PEERS 4      /* addresses of the other side each socket punches */
+#define NN_QUIC_BDAY_WINDOW_MAX (10 * NN_SEC)
+#define NN_QUIC_BDAY_RESEND (500 * NN_MS) /* punches from every socket again, this often */
+
+/* One extra UDP socket: while its attempt runs it only listens for the other side's punch;
+ * the winner is handed to the connection it dials (c->xs) and lives as long as it. */
+struct nn_quic_xsock {
+	nn_quic_ep *ep;
+	int fd;
+	ev_io io;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	nn_quic_bday *b;      /* the running attempt, NULL once won */
+	nn_quic_conn *conn;   /* the connection it carries, once won */
+};
 
 /* ---- cidmap.c: connection ID -> connection, open addressing, keyed hash ---- */
 typedef struct nn_quic_cident {
@@ -133,6 +154,7 @@ struct nn_quic_conn {
 	/* tx */
 	nn_quic_sendq q;
 	/* lists */
+	nn_quic_xsock *xs;     /* birthday winner: this conn's own socket (NULL = the endpoint's) */
 	nn_quic_conn *next, *prev;   /* all conns */
 	nn_quic_conn *dirty_next;
 };
@@ -160,6 +182,7 @@ struct nn_quic_ep {
 	ngtcp2_callbacks ccb, scb;
 	nn_quic_conn *conns;
 	nn_quic_conn *dirty;
+	nn_quic_bday *bdays;      /* running birthday attempts (birthday.c) */
 	uint64_t serial;
 	bool destroying;
 	/* rx batch */
@@ -188,6 +211,11 @@ void nn_quic_socket_close(nn_quic_ep *ep);
  * the remote address; uses GSO when possible. */
 int nn_quic_socket_send(nn_quic_ep *ep, const struct sockaddr *to, socklen_t tolen,
 			const uint8_t *buf, size_t total, size_t size);
+/* The same from another socket (a birthday winner's). */
+int nn_quic_socket_send_fd(nn_quic_ep *ep, int fd, const struct sockaddr *to, socklen_t tolen,
+			   const uint8_t *buf, size_t total, size_t size);
+/* What c sends with: its own socket (birthday) or the endpoint's. */
+int nn_quic_conn_send(nn_quic_conn *c, const uint8_t *buf, size_t total, size_t size);
 /* Drain the socket (bounded per call) and hand each datagram to nn_quic_ep_datagram. */
 void nn_quic_socket_read(nn_quic_ep *ep);
 int nn_quic_sockaddr_for(nn_quic_ep *ep, const nn_addr *a, struct sockaddr_storage *ss,
@@ -196,6 +224,17 @@ int nn_quic_sockaddr_for(nn_quic_ep *ep, const nn_addr *a, struct sockaddr_stora
 /* endpoint.c: one received datagram */
 void nn_quic_ep_datagram(nn_quic_ep *ep, const uint8_t *d, size_t n, const struct sockaddr *src,
 			 socklen_t srclen);
+
+/* endpoint.c: a plausible unicast punch target (facts §7.4) */
+bool nn_quic_punch_target_ok(const struct sockaddr *sa, bool allow_loopback);
+
+/* birthday.c */
+int nn_quic_birthday(nn_tp *tp, const nn_id *want, const nn_addr *peers, size_t npeers,
+		     unsigned sockets, nn_time window, void *user);
+/* Close an extra socket (a winner's, when its connection is freed). */
+void nn_quic_xsock_close(nn_quic_xsock *xs);
+/* Endpoint teardown: every running attempt ends without a report. */
+void nn_quic_birthday_destroy(nn_quic_ep *ep);
 
 /* tls.c */
 int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id);
@@ -208,7 +247,7 @@ int nn_quic_tls_check(nn_quic_conn *c);
 void nn_quic_callbacks_init(nn_quic_ep *ep);
 nn_quic_conn *nn_quic_conn_client(nn_quic_ep *ep, const nn_id *want,
 				  const struct sockaddr *to, socklen_t tolen, const nn_addr *addr,
-				  void *user, int *err);
+				  nn_quic_xsock *xs, void *user, int *err);
 nn_quic_conn *nn_quic_conn_server(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd,
 				  const ngtcp2_cid *odcid, const struct sockaddr *src,
 				  socklen_t srclen, int *err);

@@ -90,6 +90,14 @@ typedef struct nn_quic_stats {
 	uint64_t tx_version_neg;   /* Version Negotiation replies sent */
 	uint64_t tx_stateless_reset; /* Stateless Resets sent for unknown short-header DCIDs */
 	uint64_t stateless_limited; /* either reply suppressed by the rate limit */
+	/* birthday probing (birthday.c) */
+	uint64_t bday_attempts;    /* attempts started */
+	uint64_t bday_sockets;     /* extra sockets opened */
+	uint64_t bday_punch_tx;    /* punch datagrams sent from extra sockets */
+	uint64_t bday_won;         /* a socket heard the other side: it carried the dial */
+	uint64_t bday_gave_up;     /* attempts whose window passed without a winner */
+	uint64_t bday_refused;     /* attempts refused: too many running, or no socket at all */
+	uint64_t bday_rx_dropped;  /* datagrams on extra sockets that were not for them */
 } nn_quic_stats;
 
 /* Create an endpoint: binds the socket, makes a fresh TLS key and certificate for `id`.
@@ -113,6 +121,9 @@ int nn_quic_dial_tuple(nn_tp *tp, const nn_id *want, const nn_addr *remote, void
 /* Test hook: make the peer-facing side of c open `n` extra bidirectional streams, each carrying
  * one byte (a misbehaving peer). Returns how many were opened. */
 int nn_quic_test_open_streams(nn_tp *tp, nn_conn *c, int n);
+/* Test hook: the local ports of the extra sockets of the running birthday attempts (newest
+ * first); returns how many there are. */
+size_t nn_quic_test_birthday_ports(nn_tp *tp, uint16_t *out, size_t cap);
 /* Test hook: send raw bytes as stream data on c's edge stream, bypassing the framing. */
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 

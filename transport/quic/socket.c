@@ -117,7 +117,7 @@ int nn_quic_sockaddr_for(nn_quic_ep *ep, const nn_addr *a, struct sockaddr_stora
 	return 0;
 }
 
-static int send_plain(nn_quic_ep *ep, const struct sockaddr *to, socklen_t tolen,
+static int send_plain(nn_quic_ep *ep, int fd, const struct sockaddr *to, socklen_t tolen,
 		      const uint8_t *buf, size_t total, size_t size)
 {
 	size_t off = 0;
@@ -136,7 +136,7 @@ static int send_plain(nn_quic_ep *ep, const struct sockaddr *to, socklen_t tolen
 		}
 		int r;
 		do
-			r = sendmmsg(ep->fd, ep->tmsg, n, 0);
+			r = sendmmsg(fd, ep->tmsg, n, 0);
 		while (r < 0 && errno == EINTR);
 		ep->st.tx_syscalls++;
 		if (r < 0)
@@ -149,6 +149,12 @@ static int send_plain(nn_quic_ep *ep, const struct sockaddr *to, socklen_t tolen
 
 int nn_quic_socket_send(nn_quic_ep *ep, const struct sockaddr *to, socklen_t tolen,
 			const uint8_t *buf, size_t total, size_t size)
+{
+	return nn_quic_socket_send_fd(ep, ep->fd, to, tolen, buf, total, size);
+}
+
+int nn_quic_socket_send_fd(nn_quic_ep *ep, int fd, const struct sockaddr *to, socklen_t tolen,
+			   const uint8_t *buf, size_t total, size_t size)
 {
 	if (total == 0)
 		return 0;
@@ -170,7 +176,7 @@ int nn_quic_socket_send(nn_quic_ep *ep, const struct sockaddr *to, socklen_t tol
 		memcpy(CMSG_DATA(cm), &seg, sizeof seg);
 		ssize_t r;
 		do
-			r = sendmsg(ep->fd, &mh, 0);
+			r = sendmsg(fd, &mh, 0);
 		while (r < 0 && errno == EINTR);
 		ep->st.tx_syscalls++;
 		if (r >= 0) {
@@ -183,7 +189,7 @@ int nn_quic_socket_send(nn_quic_ep *ep, const struct sockaddr *to, socklen_t tol
 		ep->gso = false; /* the device refused segmentation: stop trying */
 	}
 #endif
-	return send_plain(ep, to, tolen, buf, total, size);
+	return send_plain(ep, fd, to, tolen, buf, total, size);
 }
 
 void nn_quic_socket_read(nn_quic_ep *ep)
