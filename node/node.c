@@ -287,6 +287,7 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 		if (rc == 0)
 			rc = nn_routing_dedup_set_growth(&n->transit, NN_NODE_TRANSIT_SEEN_MAX);
 		nn_tbucket_init(&n->verify_budget, NN_NODE_VERIFY_RATE, NN_NODE_VERIFY_BURST);
+		nn_tbucket_init(&n->spray_budget, NN_OP_BDAY_SPRAY_RATE, NN_OP_BDAY_SPRAY_BURST);
 	}
 	if (rc == 0) {
 		nn_node_rand_bytes(n, key, sizeof key);

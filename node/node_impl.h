@@ -156,6 +156,11 @@ enum nn_op_stage {
 #define NN_OP_BDAY_SPRAY_LAG (100 * NN_MS)
 #define NN_OP_BDAY_SPAN (4000 * NN_MS)
 #define NN_OP_BDAY_SPRAYS 2         /* ops spraying at once, at most */
+/* and sprays started, node-wide: one every 4 s on average, 4 in a burst — so a stream of
+ * Connects naming someone else's address makes this node send at most ~512 probes/s there on
+ * average (local policy; the addresses a spray aims at are the peer's unverified hints) */
+#define NN_OP_BDAY_SPRAY_RATE 0.25
+#define NN_OP_BDAY_SPRAY_BURST 4.0
 #define NN_OP_BDAY_PORT_BASE 1024u  /* the ports a NAT picks randomly from: 1024..65535 */
 #define NN_OP_BDAY_PORTS 64512u
 
@@ -268,6 +273,7 @@ struct nn_node {
 	nn_routing_dedup dedup;     /* terminal: delivered / answered envelopes */
 	nn_routing_dedup transit;   /* transit: envelopes forwarded (grows with the traffic) */
 	nn_tbucket verify_budget;   /* transit signature checks (NN_NODE_VERIFY_RATE) */
+	nn_tbucket spray_budget;    /* birthday sprays started (NN_OP_BDAY_SPRAY_RATE) */
 	nn_olimit olimit;
 	nn_routing_contact self_contact;
 

@@ -306,7 +306,8 @@ static void bday_tick(nn_node *n, struct nn_op *op, nn_time now)
 				    o->bday_started && o->bday_role == NN_NAT_BDAY_SPRAY &&
 				    o->probes < NN_OP_BDAY_PROBES;
 		}
-		if (op->bday_role == NN_NAT_BDAY_SPRAY && spraying >= NN_OP_BDAY_SPRAYS) {
+		if (op->bday_role == NN_NAT_BDAY_SPRAY &&
+		    (spraying >= NN_OP_BDAY_SPRAYS || !nn_tbucket_take(&n->spray_budget, 1, now))) {
 			n->stats.dropped_birthday_busy++;
 			op->bday_role = NN_NAT_BDAY_NONE;
 			return;
