@@ -387,6 +387,7 @@ static void on_dial_failed(void *ctx, void *user, const nn_id *want, const nn_ad
 	char hex[65];
 	nn_node_log(n, NN_LOG_DEBUG, "dial %s failed: %s", nn_node_hex(want, hex), nn_errname(err));
 	nn_node_dial_done(n, want, false);
+	nn_node_ops_maintain(n, want, err); /* the contact may sit behind a NAT: punch */
 }
 
 static void on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)

@@ -139,6 +139,11 @@ enum nn_op_stage {
 #define NN_OP_VOLLEY_GAP (50 * NN_MS)
 #define NN_OP_PUNCH_TAIL (2500 * NN_MS)
 #define NN_OP_PUNCHBACKS 16 /* our halves of other nodes' punches at once */
+/* The maintenance dialer: a contact whose direct dial failed gets the whole cascade
+ * (rendezvous for its verified coordinates, direct, punch, birthday), at most this many at
+ * once and each bounded by NN_OP_MAINT_TIMEOUT_MS (local policy). */
+#define NN_OP_MAINT_CASCADES 4
+#define NN_OP_MAINT_TIMEOUT_MS 8000
 /* Birthday probing (local policy), a sub-stage of the punch between a symmetric side and a
  * cone / filtered-public one (nn_nat_birthday_role): it starts NN_OP_BDAY_DELAY after the
  * Connect (target) or ConnectAck (initiator) when no edge came up by then; the symmetric side
@@ -166,6 +171,7 @@ enum nn_op_stage {
 
 struct nn_op {
 	uint8_t kind, stage;
+	bool maint;           /* started by the maintenance dialer (no caller, no callback) */
 	uint32_t serial;      /* changes on every reuse: stale dials cannot touch a new op */
 	nn_id target;
 	nn_time deadline;     /* the whole call */
@@ -503,6 +509,9 @@ void nn_node_bday_spray(nn_node *n, struct nn_op *op, unsigned count);
 /* ---- ops.c ---- */
 /* A ConnectAck for op's nonce arrived from its target with these addresses. */
 void nn_node_ops_connect_ack(nn_node *n, const nn_id *origin, const nn_nat_connect *m);
+/* The maintenance dialer's direct dial to id failed with err: run the connect cascade for it
+ * when the transport can punch (bounded; nothing when one already runs for id). */
+void nn_node_ops_maintain(nn_node *n, const nn_id *id, int err);
 /* A Connect from origin: start our half of the punch (NN_ELIMIT when too many run). */
 int nn_node_ops_punchback(nn_node *n, const nn_id *origin, const nn_nat_connect *m);
 /* A Reply for target verified: every op waiting on its rendezvous moves on. */

@@ -452,6 +452,9 @@ const char *nn_node_phase(nn_node *n);
 	X(birthday_probes_tx, "birthday probing: punches sprayed at random ports")           \
 	X(birthday_gave_up, "birthday probing sub-stages that ended without an edge")        \
 	X(connects_birthday, "connect calls whose edge came from birthday probing")          \
+	X(maint_cascades, "connect cascades the maintenance dialer started after a failed dial")\
+	X(maint_cascades_ok, "... of them that ended with an edge (punch, birthday or direct)") \
+	X(dropped_maint_cascade_busy, "maintenance cascades not started: 4 running")        \
 	X(dropped_birthday_busy, "birthday sprays not started: 2 running, or the pace (1 per 4 s)")\
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \

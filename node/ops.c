@@ -95,7 +95,10 @@ static void op_finish(nn_node *n, struct nn_op *op, int status)
 	op->status = status;
 	if (op->bday_started && status != 0)
 		n->stats.birthday_gave_up++;
-	if (op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT) {
+	if (op->maint) {
+		if (status == 0)
+			n->stats.maint_cascades_ok++;
+	} else if (op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT) {
 		if (status == 0)
 			n->stats.connects_ok++;
 		else
@@ -470,10 +473,12 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
 	snprintf(op->won_addr, sizeof op->won_addr, "%.*s", (int)c->remote_addr.ep_len,
 		 c->remote_addr.ep);
 	op->how = op->bday_started ? "birthday" : op->acked ? "punch" : "direct";
-	if (op->bday_started && op->kind != NN_OP_PUNCHBACK)
-		n->stats.connects_birthday++;
-	else if (op->acked && op->kind != NN_OP_PUNCHBACK)
-		n->stats.connects_punched++;
+	if (!op->maint && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
+		if (op->bday_started)
+			n->stats.connects_birthday++;
+		else if (op->acked)
+			n->stats.connects_punched++;
+	}
 	int st = 0;
 	if (op->kind == NN_OP_DIRECT) {
 		int len = nn_wire_frame_encode(n->tx, NN_WIRE_MAX_FRAME, NN_T_APP, op->payload,
@@ -632,6 +637,34 @@ static void cascade_start(nn_node *n, struct nn_op *op)
 	op->stage = NN_STAGE_RENDEZVOUS;
 	op->next_hello = nn_node_now(n);
 	op_arm(n, op);
+}
+
+void nn_node_ops_maintain(nn_node *n, const nn_id *id, int err)
+{
+	/* only where a punch can help: the transport punches, we have edges to signal over, and
+	 * the dial went unanswered (not a wrong identity, a refusal or a bad address) */
+	if (!(n->tp->caps & NN_TP_CAP_PUNCH) || n->stopping || !nn_routing_edges_len(n->edges) ||
+	    (err != NN_ETIMEDOUT && err != NN_EUNREACH))
+		return;
+	unsigned running = 0;
+	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
+		const struct nn_op *o = op_at(n, i);
+		if (o->kind == NN_OP_FREE || o->stage == NN_STAGE_DONE)
+			continue;
+		if (nn_kad_id_eq(&o->target, id) && o->kind != NN_OP_PUNCHBACK)
+			return; /* a cascade for it runs already */
+		running += o->maint;
+	}
+	if (running >= NN_OP_MAINT_CASCADES) {
+		n->stats.dropped_maint_cascade_busy++;
+		return;
+	}
+	struct nn_op *op;
+	if (op_new(n, NN_OP_CONNECT, id, NN_OP_MAINT_TIMEOUT_MS, &op) < 0)
+		return;
+	op->maint = true;
+	n->stats.maint_cascades++;
+	cascade_start(n, op);
 }
 
 int nn_node_connect(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_connect_cb cb,
