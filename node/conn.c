@@ -54,6 +54,7 @@ static int dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bo
 	nc->for_op = for_op;
 	nc->op = op;
 	nc->op_serial = serial;
+	nn_node_nat_sent_to(n, addr);
 	int rc = nn_tp_dial(n->tp, id, addr, nc);
 	if (rc < 0) {
 		nn_node_nconn_free(n, nc);
@@ -278,6 +279,7 @@ int nn_node_register(nn_node *n, nn_conn *c)
 	if (nc)
 		nc->registered = true;
 	n->stats.edges_up++;
+	nn_node_nat_inbound(n, c); /* an unsolicited inbound edge: our filtering is open */
 	learn_from_conn(n, c, caps);
 	char hex[65];
 	nn_node_log(n, NN_LOG_DEBUG, "edge up %s %s", nn_node_hex(peer, hex), c->outbound ? "out" : "in");

@@ -92,6 +92,55 @@ void nn_node_nat_unsolicited(nn_node *n)
 	n->nat.filter = NN_NAT_FILTER_OPEN;
 }
 
+/* The IP of a literal IP address, as 16 bytes (IPv4 v4-mapped). */
+static bool ip_of(const nn_addr *a, uint8_t ip[16])
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (!nn_addr_is_quic(a) || nn_addr_to_sockaddr(a, &ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_INET) {
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		memcpy(ip, mapped, sizeof mapped);
+		memcpy(ip + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else {
+		memcpy(ip, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	}
+	return true;
+}
+
+void nn_node_nat_sent_to(nn_node *n, const nn_addr *a)
+{
+	uint8_t ip[16];
+	if (!ip_of(a, ip))
+		return;
+	nn_time now = nn_node_now(n);
+	for (size_t i = 0; i < NN_NODE_SENT_IPS; i++)
+		if (n->sent_ips[i].at && !memcmp(n->sent_ips[i].ip, ip, 16)) {
+			n->sent_ips[i].at = now;
+			return;
+		}
+	struct sent_ip *s = &n->sent_ips[n->sent_next];
+	n->sent_next = (n->sent_next + 1) % NN_NODE_SENT_IPS;
+	memcpy(s->ip, ip, 16);
+	s->at = now ? now : 1;
+}
+
+void nn_node_nat_inbound(nn_node *n, const nn_conn *c)
+{
+	uint8_t ip[16];
+	if (c->outbound || !nn_nat_addr_public(&c->remote_addr) || !ip_of(&c->remote_addr, ip))
+		return;
+	nn_time now = nn_node_now(n);
+	for (size_t i = 0; i < NN_NODE_SENT_IPS; i++)
+		if (n->sent_ips[i].at && now - n->sent_ips[i].at <= NN_NODE_SENT_IP_AGE &&
+		    !memcmp(n->sent_ips[i].ip, ip, 16))
+			return; /* we sent there: the filter may have opened for it */
+	if (n->nat.filter != NN_NAT_FILTER_OPEN)
+		nn_node_log(n, NN_LOG_INFO, "nat: unsolicited inbound edge: filtering is open");
+	nn_node_nat_unsolicited(n);
+}
+
 static bool add_unique(nn_addr *out, size_t *k, size_t cap, const nn_addr *a)
 {
 	if (*k >= cap)
@@ -215,9 +264,11 @@ void nn_node_punch_volley(nn_node *n, struct nn_op *op)
 {
 	if (!(n->tp->caps & NN_TP_CAP_PUNCH))
 		return;
-	for (unsigned i = 0; i < op->ncand; i++)
+	for (unsigned i = 0; i < op->ncand; i++) {
+		nn_node_nat_sent_to(n, &op->cand[i]);
 		if (nn_tp_punch(n->tp, &op->cand[i]) == 0)
 			n->stats.punches_tx++;
+	}
 }
 
 int nn_node_bday_role(nn_node *n, const nn_nat_connect *m)
@@ -242,6 +293,7 @@ void nn_node_bday_spray(nn_node *n, struct nn_op *op, unsigned count)
 		op->probes = NN_OP_BDAY_PROBES; /* no port to vary (not an IP address): done */
 		return;
 	}
+	nn_node_nat_sent_to(n, to); /* the symmetric side will connect from that IP */
 	for (unsigned i = 0; i < count && op->probes < NN_OP_BDAY_PROBES; i++) {
 		uint32_t port = NN_OP_BDAY_PORT_BASE +
 				(op->spray_start + op->probes * op->spray_step) % NN_OP_BDAY_PORTS;

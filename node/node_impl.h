@@ -242,6 +242,8 @@ struct nn_pace {
 #define NN_NODE_TRANSIT_SEEN_MAX 65536
 
 #define NN_NODE_REFLEX_REPORTERS 32 /* neighbours whose reports of our address we keep */
+#define NN_NODE_SENT_IPS 256        /* IPs we sent to, remembered for NN_NODE_SENT_IP_AGE */
+#define NN_NODE_SENT_IP_AGE (600 * NN_SEC)
 
 #define NN_NODE_PROBES 16
 #define NN_NODE_CALLQ 64
@@ -337,6 +339,13 @@ struct nn_node {
 	nn_nat_report reflex_slots[NN_NODE_REFLEX_REPORTERS];
 	nn_nat_verdict nat;
 	bool self_loopback_only; /* every advertised address is loopback: a one-host overlay */
+	/* IPs we sent to lately (dials, punches, sprays): an inbound edge from any other IP is
+	 * unsolicited, evidence that our filtering is open (nat.c) */
+	struct sent_ip {
+		uint8_t ip[16]; /* v4-mapped for IPv4 */
+		nn_time at;     /* 0 = empty */
+	} sent_ips[NN_NODE_SENT_IPS];
+	uint32_t sent_next;
 	/* application callbacks: opts.cb holds node.c's trampolines (user = the node), which count
 	 * how deep the application is on the stack (in_app) around every call into app; so does
 	 * every other call into the application (ops callbacks, nn_node_call functions).
@@ -488,6 +497,11 @@ void nn_node_nat_pong(nn_node *n, nn_conn *c, const nn_addr *observed);
 void nn_node_nat_forget(nn_node *n, const nn_id *peer);
 /* An inbound edge registered that no dial or punch of ours asked for. */
 void nn_node_nat_unsolicited(nn_node *n);
+/* We send to a (a dial, a punch, a spray): remember its IP. */
+void nn_node_nat_sent_to(nn_node *n, const nn_addr *a);
+/* An inbound edge from c registered: unsolicited (its IP public and not one we sent to lately)
+ * means our filtering is open. */
+void nn_node_nat_inbound(nn_node *n, const nn_conn *c);
 /* Our coordinates for Hello, Reply, Connect and ConnectAck: the confirmed reflexive address
  * (or, behind a symmetric NAT, the last observed one: its IP opens address filters), then our
  * own advertised addresses. Returns how many were written. */

@@ -252,6 +252,15 @@ def main():
             failures.append("missing deliveries: " + " ".join(missing[:10]))
         if dup:
             failures.append("duplicated deliveries: " + " ".join(dup[:10]))
+        # 4. filtering inferred from evidence: an unsolicited inbound edge says "open"; a node
+        # behind a restricting NAT or a stateful firewall can never see one
+        for key, n in sorted(nodes.items()):
+            line = n.cmd("nat", ("nat ",))
+            print("# after: %-10s %s" % (n.name, line))
+            if key[0] in ("addr", "port", "sym", "firewall") and "filtering=open" in line:
+                failures.append("%s: filtering seen open behind a %s router" % (n.name, key[0]))
+            if key[0] == "public" and "filtering=open" not in line:
+                failures.append("%s: a public node saw no unsolicited edge: %s" % (n.name, line))
         for n in everyone:
             try:
                 n.p.stdin.write(b"quit\n")

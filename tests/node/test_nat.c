@@ -301,6 +301,40 @@ static void test_maintenance_dialer_punches(void **state)
 	cl_free(cl);
 }
 
+/* Filtering inferred from evidence: an inbound edge from a public IP we sent nothing to says
+ * our filter is open; one from an IP we dialled or punched says nothing (a restricting NAT lets
+ * exactly those in); private and loopback sources say nothing either. */
+static void test_filtering_from_unsolicited_inbound(void **state)
+{
+	cluster *cl = cl_new(1, 48, 0, NULL);
+	assert_int_equal(cl_start(cl, 0), 0);
+	nn_node *n = cl->nodes[0].node;
+	nn_conn c;
+	memset(&c, 0, sizeof c);
+	c.outbound = false;
+	nn_addr dialled, other, lan;
+	nn_addr_set(&dialled, "quic", "198.51.100.7:4242");
+	nn_addr_set(&other, "quic", "203.0.113.9:4242");
+	nn_addr_set(&lan, "quic", "192.168.1.9:4242");
+	nn_node_nat_sent_to(n, &dialled);
+	c.remote_addr = dialled;
+	c.remote_addr.ep[c.remote_addr.ep_len - 1] = '3'; /* another port, the same IP */
+	nn_node_nat_inbound(n, &c);
+	c.remote_addr = lan;
+	nn_node_nat_inbound(n, &c);
+	c.outbound = true;
+	c.remote_addr = other;
+	nn_node_nat_inbound(n, &c); /* our own dial: not evidence */
+	nn_nat_info ni;
+	nn_node_nat_info(n, &ni);
+	assert_false(ni.filtering_open);
+	c.outbound = false;
+	nn_node_nat_inbound(n, &c);
+	nn_node_nat_info(n, &ni);
+	assert_true(ni.filtering_open);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_birthday_signalling),
 		cmocka_unit_test(test_reflexive_from_pongs_and_dial_hygiene),
 		cmocka_unit_test(test_maintenance_dialer_punches),
+		cmocka_unit_test(test_filtering_from_unsolicited_inbound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
