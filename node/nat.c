@@ -192,15 +192,15 @@ bool nn_node_addr_dialable(nn_node *n, const nn_addr *a)
 
 /* ---- Connect / ConnectAck ---- */
 static int send_signal(nn_node *n, uint8_t type, const nn_id *to,
-		       const uint8_t nonce[NN_NAT_NONCE_LEN])
+		       const uint8_t nonce[NN_NAT_NONCE_LEN], bool hint)
 {
 	nn_nat_connect m;
 	memset(&m, 0, sizeof m);
 	memcpy(m.nonce, nonce, NN_NAT_NONCE_LEN);
 	m.naddrs = nn_node_coords(n, m.addrs, NN_NAT_MAX_ADDRS);
 	/* libnodenet addition: our NAT verdict, so the other side can decide on birthday probing
-	 * (the reference ignores the byte) */
-	m.has_hint = true;
+	 * (the reference ignores the byte). Without it the other side never starts birthday. */
+	m.has_hint = hint;
 	m.hint = nn_nat_hint_make(n->nat.type, n->nat.filter == NN_NAT_FILTER_OPEN);
 	uint8_t buf[NN_NAT_CONNECT_MAX];
 	int len = nn_nat_connect_encode(&m, buf, sizeof buf);
@@ -213,7 +213,9 @@ static int send_signal(nn_node *n, uint8_t type, const nn_id *to,
 int nn_node_send_connect(nn_node *n, struct nn_op *op)
 {
 	nn_node_rand_bytes(n, op->punch_nonce, sizeof op->punch_nonce);
-	int rc = send_signal(n, NN_T_CONNECT, &op->target, op->punch_nonce);
+	/* the maintenance dialer's cascades punch but never probe: no hint, so the other side
+	 * does not start birthday either (sprays and extra sockets are for calls) */
+	int rc = send_signal(n, NN_T_CONNECT, &op->target, op->punch_nonce, !op->maint);
 	if (rc == 0)
 		n->stats.connects_tx++;
 	return rc;
@@ -244,7 +246,7 @@ void nn_node_on_connect(nn_node *n, const nn_id *origin, const nn_routing_env *e
 		return;
 	/* one answer per Connect however many copies arrive: the terminal's duplicate cache
 	 * already saw to that (the copies share one signature) */
-	if (send_signal(n, NN_T_CONNECT_ACK, origin, m.nonce) == 0)
+	if (send_signal(n, NN_T_CONNECT_ACK, origin, m.nonce, true) == 0)
 		n->stats.connect_acks_tx++;
 	if (nn_routing_edges_find(n->edges, origin))
 		return; /* an edge exists already: nothing to punch */

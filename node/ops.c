@@ -278,7 +278,7 @@ static void punch_go(nn_node *n, struct nn_op *op, nn_time end)
  * stage (and a punchback's deadline) to NN_OP_BDAY_SPAN after its start. */
 static void bday_plan(nn_node *n, struct nn_op *op, const nn_nat_connect *m)
 {
-	op->bday_role = (uint8_t)nn_node_bday_role(n, m);
+	op->bday_role = op->maint ? NN_NAT_BDAY_NONE : (uint8_t)nn_node_bday_role(n, m);
 	if (!op->bday_role || !op->ncand) {
 		op->bday_role = NN_NAT_BDAY_NONE;
 		return;
