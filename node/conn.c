@@ -39,21 +39,31 @@ void nn_node_nconn_free(nn_node *n, struct nconn *nc)
 	free(nc);
 }
 
+/* The record of a dial to id in flight (NULL when out of memory). */
+static struct nconn *dial_record(nn_node *n, const nn_id *id, bool for_op, unsigned op,
+				 uint32_t serial)
+{
+	struct nconn *nc = nn_node_nconn_new(n);
+	if (!nc)
+		return NULL;
+	nc->want = *id;
+	nc->dialling = true;
+	nc->for_op = for_op;
+	nc->op = op;
+	nc->op_serial = serial;
+	return nc;
+}
+
 static int dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap,
 		bool for_op, unsigned op, uint32_t serial)
 {
 	if (!nn_node_addr_dialable(n, addr))
 		return NN_EADDR; /* one of our own addresses, or a remote peer's loopback */
-	struct nconn *nc = nn_node_nconn_new(n);
+	struct nconn *nc = dial_record(n, id, for_op, op, serial);
 	if (!nc)
 		return NN_ENOMEM;
-	nc->want = *id;
-	nc->dialling = true;
 	nc->probe = probe;
 	nc->bootstrap = bootstrap;
-	nc->for_op = for_op;
-	nc->op = op;
-	nc->op_serial = serial;
 	nn_node_nat_sent_to(n, addr);
 	int rc = nn_tp_dial(n->tp, id, addr, nc);
 	if (rc < 0) {
@@ -79,14 +89,9 @@ int nn_node_dial_for(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned 
 int nn_node_birthday_for(nn_node *n, const nn_id *id, const nn_addr *peers, size_t npeers,
 			 unsigned sockets, nn_time window, unsigned op, uint32_t serial)
 {
-	struct nconn *nc = nn_node_nconn_new(n);
+	struct nconn *nc = dial_record(n, id, true, op, serial);
 	if (!nc)
 		return NN_ENOMEM;
-	nc->want = *id;
-	nc->dialling = true;
-	nc->for_op = true;
-	nc->op = op;
-	nc->op_serial = serial;
 	int rc = nn_tp_birthday(n->tp, id, peers, npeers, sockets, window, nc);
 	if (rc < 0) {
 		nn_node_nconn_free(n, nc);
