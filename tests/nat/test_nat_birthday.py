@@ -168,11 +168,7 @@ def main():
             failures.append("only %d of %d rounds reached the birthday stage in two calls" %
                             (tried, rounds))
         for n in everyone:
-            try:
-                n.p.stdin.write(b"quit\n")
-                n.p.stdin.flush()
-            except OSError:
-                pass
+            n.quit()
     print("# %.1f s" % (time.monotonic() - t_start))
     for f in failures:
         print("FAIL: " + f)

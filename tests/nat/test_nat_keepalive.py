@@ -77,8 +77,7 @@ def main():
                "arrived in %.1f ms" % (got * 1000) if got is not None else "LOST (%s)" % r))
         ok = up and down == 0 and got is not None and got < 0.05
         for n in (pub, nat):
-            n.p.stdin.write(b"quit\n")
-            n.p.stdin.flush()
+            n.quit()
     return 0 if ok else 1
 
 

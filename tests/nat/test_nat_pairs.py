@@ -113,6 +113,14 @@ class Node:
                 return ids
             ids.append(line.split()[1])
 
+    def quit(self):
+        """Ask the node to leave (console `quit`); the lab kills whatever is left."""
+        try:
+            self.p.stdin.write(b"quit\n")
+            self.p.stdin.flush()
+        except OSError:
+            pass
+
     def tail(self, n=4):
         try:
             with open(self.errpath, "rb") as f:
@@ -262,11 +270,7 @@ def main():
             if key[0] == "public" and "filtering=open" not in line:
                 failures.append("%s: a public node saw no unsolicited edge: %s" % (n.name, line))
         for n in everyone:
-            try:
-                n.p.stdin.write(b"quit\n")
-                n.p.stdin.flush()
-            except OSError:
-                pass
+            n.quit()
     print("# %.1f s" % (time.monotonic() - t_start))
     for f in failures:
         print("FAIL: " + f)
