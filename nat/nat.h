@@ -6,10 +6,12 @@
  *   arrive from (Pong), one per reporter, turned into a verdict: the confirmed reflexive
  *   address (corroborated by reporters in different subnets; private-range reporters do not
  *   vote on the public mapping) and the NAT's type, symmetric only on evidence (DESIGN §5.6);
- * - connect.h / connect.c: Connect / ConnectAck payloads (routed types 10 / 11), strict.
- * Tiers: the codecs are protocol (nodenet v1, docs/PROTOCOL.md); every voting rule, threshold
- * and bound here is local policy. Relay signalling and the connect cascade's strategy follow
- * with the relay work.
+ * - connect.h / connect.c: Connect / ConnectAck payloads (routed types 10 / 11), strict, with
+ *   the optional NAT hint byte (a libnodenet addition the reference ignores) and the birthday
+ *   role table decided from our verdict and the other side's hint.
+ * Tiers: the codecs are protocol (nodenet v1, docs/PROTOCOL.md); the hint byte, every voting
+ * rule, threshold and bound here are local policy. Relay signalling follows with the relay
+ * work.
  */
 #ifndef NN_NAT_H
 #define NN_NAT_H

@@ -6,8 +6,12 @@
  * shedding, Referrals), dispatch.c (per-edge frames: control
  * protocol and App), route.c (routed frames at every hop, origination, lookups), maint.c
  * (maintenance: keepalive, reaping, fill, probes, backoff), discovery.c (self-lookup, sibling
- * exchange, bucket refresh, their pace, the joining walk), limit.c (per-originator
- * limiter), idmap.c (NodeID-keyed hash map), log.c (logging and stats).
+ * exchange, bucket refresh, their pace, the joining walk), rendezvous.c (Hello / Reply at the
+ * terminals, verified keys), ops.c (asynchronous calls and the connect cascade: direct, punch,
+ * birthday; punchbacks; the maintenance dialer's cascades), nat.c (reflexive verdict,
+ * coordinates, dial hygiene, Connect / ConnectAck, punch volleys, birthday sprays), box.c
+ * (sealed boxes), persist.c (contacts across restarts), limit.c (per-originator limiter),
+ * idmap.c (NodeID-keyed hash map), log.c (logging and stats).
  *
  * Ownership: the node owns its nn_conn records (struct nconn, in conn->user) from on_conn (or
  * the dial) until on_closed / on_dial_failed; the transport owns the nn_conn itself. A live
