@@ -8,7 +8,10 @@
  *   vote on the public mapping) and the NAT's type, symmetric only on evidence (DESIGN §5.6);
  * - connect.h / connect.c: Connect / ConnectAck payloads (routed types 10 / 11), strict, with
  *   the optional NAT hint byte (a libnodenet addition the reference ignores) and the birthday
- *   role table decided from our verdict and the other side's hint.
+ *   role table decided from our verdict and the other side's hint;
+ * - keepalive.h / keepalive.c: how long our NAT keeps an idle mapping, learned from silences
+ *   that something outlived and from probes that failed; the keepalive interval follows it;
+ * - kaframe.h / kaframe.c: the keepalive probe and echo frames (libnodenet additions).
  * Tiers: the codecs are protocol (nodenet v1, docs/PROTOCOL.md); the hint byte, every voting
  * rule, threshold and bound here are local policy. Relay signalling follows with the relay
  * work.
@@ -17,6 +20,8 @@
 #define NN_NAT_H
 
 #include "nat/connect.h"
+#include "nat/kaframe.h"
+#include "nat/keepalive.h"
 #include "nat/reflex.h"
 
 #endif

@@ -44,6 +44,8 @@ enum nn_wire_type {
 	NN_T_TEST = 15, /* unassigned; used by the transport contract suite */
 	/* libnodenet additions, numbered down from 63 (clear of the reference's sequential
 	 * assignments); reference peers ignore unknown types */
+	NN_T_KA_ECHO = 60,  /* per edge: the answer to a keepalive probe, after its delay */
+	NN_T_KA_PROBE = 61, /* per edge: "echo this after N ms" (NAT mapping lifetime) */
 	NN_T_REFERRAL = 63, /* per edge: contacts for a newcomer refused at an inbound cap */
 	NN_T_APP = 64,
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nat/nat.h"
+#include "wire/wire.h"
 
 static nn_addr q(const char *ep)
 {
@@ -328,6 +329,122 @@ static void test_unkeyed_reporters_and_capacity(void **state)
 	assert_string_equal(nn_nat_type_name(NN_NAT_SYMMETRIC), "symmetric");
 }
 
+/* ---- keepalive: the mapping-lifetime estimator and the probe frames ---- */
+
+/* A NAT that keeps mappings `life` long: a probe of silence g survives iff g < life. */
+static nn_nat_ka_outcome nat_with_life(nn_time life, nn_time g) { return g < life ? NN_NAT_KA_SURVIVED : NN_NAT_KA_FAILED; }
+
+static nn_time learn(nn_nat_ka *k, nn_time life, nn_time *now, int rounds, int *probes)
+{
+	*probes = 0;
+	for (int i = 0; i < rounds; i++) {
+		nn_time g = nn_nat_ka_probe_start(k, *now);
+		if (!g) {
+			*now += NN_SEC;
+			continue;
+		}
+		(*probes)++;
+		*now += g;
+		nn_nat_ka_probe_done(k, *now, nat_with_life(life, g), g);
+	}
+	return nn_nat_ka_interval(k);
+}
+
+static void test_keepalive_learns_upward_and_stays_under_the_timeout(void **state)
+{
+	(void)state;
+	nn_nat_ka k;
+	nn_time now = 0;
+	int probes;
+	nn_nat_ka_init(&k, now);
+	assert_int_equal(nn_nat_ka_interval(&k), NN_NAT_KA_DEFAULT); /* no evidence: the default */
+	/* a long-lived mapping (3 minutes): up to the cap, in a few probes, then quiet */
+	assert_int_equal(learn(&k, 180 * NN_SEC, &now, 200, &probes), NN_NAT_KA_MAX);
+	assert_in_range(probes, 2, 4);
+	assert_int_equal(nn_nat_ka_probe_start(&k, now), 0); /* converged: re-check later */
+	now += NN_NAT_KA_RECHECK;
+	assert_true(nn_nat_ka_probe_start(&k, now) > 0);
+	/* mappings of 30 s, 45 s and 20 s: the interval ends under each, never under 60% of it */
+	nn_time lives[] = {30 * NN_SEC, 45 * NN_SEC, 20 * NN_SEC, 12 * NN_SEC};
+	for (size_t i = 0; i < sizeof lives / sizeof lives[0]; i++) {
+		nn_nat_ka_init(&k, now = 0);
+		nn_time iv = learn(&k, lives[i], &now, 300, &probes);
+		assert_true(iv < lives[i]);
+		if (lives[i] > NN_NAT_KA_DEFAULT)
+			assert_true(iv >= NN_NAT_KA_DEFAULT); /* never below the default when it is safe */
+		assert_true(iv >= lives[i] * 6 / 10);
+		assert_true(probes <= 8); /* bounded: bisection stops when the bounds are close */
+	}
+}
+
+static void test_keepalive_evidence_and_contradictions(void **state)
+{
+	(void)state;
+	nn_nat_ka k;
+	nn_nat_ka_init(&k, 0);
+	/* passive evidence: a frame after 50 s of silence raises the interval to 45 s */
+	assert_true(nn_nat_ka_survived(&k, 50 * NN_SEC));
+	assert_false(nn_nat_ka_survived(&k, 40 * NN_SEC)); /* shorter: nothing new */
+	assert_int_equal(nn_nat_ka_interval(&k), 45 * NN_SEC);
+	/* a failed probe below what survived: the NAT changed (or a peer lied): the failure wins,
+	 * the interval drops under it */
+	nn_time g = nn_nat_ka_probe_start(&k, 0);
+	assert_true(g > 50 * NN_SEC);
+	k.probing = 30 * NN_SEC; /* pretend the probe asked for 30 s */
+	nn_nat_ka_probe_done(&k, 0, NN_NAT_KA_FAILED, 0);
+	assert_int_equal(k.survived, 0);
+	assert_int_equal(nn_nat_ka_interval(&k), NN_NAT_KA_DEFAULT > 24 * NN_SEC ? 24 * NN_SEC : NN_NAT_KA_DEFAULT);
+	/* a probe that taught nothing (no echo: a reference peer) waits NN_NAT_KA_RETRY */
+	g = nn_nat_ka_probe_start(&k, 100 * NN_SEC);
+	assert_true(g > 0 && g < 30 * NN_SEC);
+	assert_int_equal(nn_nat_ka_probe_start(&k, 100 * NN_SEC), 0); /* one at a time */
+	nn_nat_ka_probe_done(&k, 100 * NN_SEC, NN_NAT_KA_NONE, 0);
+	assert_int_equal(nn_nat_ka_probe_start(&k, 100 * NN_SEC + NN_NAT_KA_RETRY - 1), 0);
+	assert_true(nn_nat_ka_probe_start(&k, 100 * NN_SEC + NN_NAT_KA_RETRY) > 0);
+	/* later survival beyond the failure clears it */
+	assert_true(nn_nat_ka_survived(&k, 35 * NN_SEC));
+	assert_int_equal(k.failed, 0);
+	/* the floor holds whatever a liar makes us believe */
+	nn_nat_ka_init(&k, 0);
+	k.probing = NN_SEC;
+	nn_nat_ka_probe_done(&k, 0, NN_NAT_KA_FAILED, 0);
+	assert_int_equal(nn_nat_ka_interval(&k), NN_NAT_KA_FLOOR);
+}
+
+static void test_keepalive_frames(void **state)
+{
+	(void)state;
+	uint8_t nonce[NN_NAT_KA_NONCE_LEN] = {1, 2, 3, 4, 5, 6, 7, 8}, got[NN_NAT_KA_NONCE_LEN];
+	uint8_t buf[NN_NAT_KA_FRAME_MAX];
+	int len = nn_nat_ka_probe_frame(buf, sizeof buf, nonce, 37500);
+	assert_int_equal(len, 2 + 1 + NN_NAT_KA_PROBE_LEN);
+	const uint8_t want[] = {1, NN_T_KA_PROBE, 12, 1, 2, 3, 4, 5, 6, 7, 8, 0x00, 0x00, 0x92, 0x7c};
+	assert_memory_equal(buf, want, sizeof want);
+	nn_frame f;
+	assert_int_equal(nn_wire_frame_decode_exact(buf, (size_t)len, &f), 0);
+	uint32_t d = 0;
+	assert_int_equal(nn_nat_ka_probe_decode(f.payload, f.len, got, &d), 0);
+	assert_int_equal(d, 37500);
+	assert_memory_equal(got, nonce, sizeof nonce);
+	assert_int_equal(nn_nat_ka_probe_decode(f.payload, f.len - 1, got, &d), NN_ETRUNC);
+	uint8_t longer[NN_NAT_KA_PROBE_LEN + 1] = {0};
+	memcpy(longer, f.payload, f.len);
+	assert_int_equal(nn_nat_ka_probe_decode(longer, sizeof longer, got, &d), NN_ETRAILING);
+	uint8_t zero[NN_NAT_KA_PROBE_LEN] = {0}, huge[NN_NAT_KA_PROBE_LEN] = {0};
+	huge[8] = 0xff;
+	assert_int_equal(nn_nat_ka_probe_decode(zero, sizeof zero, got, &d), NN_ECORRUPT);
+	assert_int_equal(nn_nat_ka_probe_decode(huge, sizeof huge, got, &d), NN_ECORRUPT);
+	assert_int_equal(nn_nat_ka_probe_frame(buf, sizeof buf, nonce, 0), NN_EINVAL);
+	assert_int_equal(nn_nat_ka_probe_frame(buf, sizeof buf, nonce, NN_NAT_KA_PROBE_MAX_MS + 1), NN_EINVAL);
+	assert_int_equal(nn_nat_ka_probe_frame(buf, 8, nonce, 1000), NN_ENOSPC);
+	len = nn_nat_ka_echo_frame(buf, sizeof buf, nonce);
+	assert_int_equal(len, 2 + 1 + NN_NAT_KA_NONCE_LEN);
+	assert_int_equal(nn_wire_frame_decode_exact(buf, (size_t)len, &f), 0);
+	assert_int_equal(f.type, NN_T_KA_ECHO);
+	assert_int_equal(nn_nat_ka_echo_decode(f.payload, f.len, got), 0);
+	assert_int_equal(nn_nat_ka_echo_decode(f.payload, f.len - 1, got), NN_ETRUNC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +455,9 @@ int main(void)
 		cmocka_unit_test(test_private_reporters_do_not_vote),
 		cmocka_unit_test(test_symmetric_on_evidence_only),
 		cmocka_unit_test(test_unkeyed_reporters_and_capacity),
+		cmocka_unit_test(test_keepalive_learns_upward_and_stays_under_the_timeout),
+		cmocka_unit_test(test_keepalive_evidence_and_contradictions),
+		cmocka_unit_test(test_keepalive_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
