@@ -380,7 +380,8 @@ static void cmd_stats(nn_console *c)
 }
 
 /* What the node believes about its own NAT, and why:
- *   nat <type> <reflexive|-> <reporters> votes=<n> voters=<n> subnets=<n> filtering=<open|unknown> */
+ *   nat <type> <reflexive|-> <reporters> votes=<n> voters=<n> subnets=<n> filtering=<open|unknown>
+ *       keepalive=<s> ka-survived=<s|-> ka-failed=<s|-> */
 static void cmd_nat(nn_console *c)
 {
 	nn_nat_info ni;
@@ -393,6 +394,9 @@ static void cmd_nat(nn_console *c)
 		fprintf(c->out, ",\"reporters\":%u,\"votes\":%u,\"voters\":%u,\"subnets\":%u",
 			ni.reporters, ni.votes, ni.voters, ni.subnets);
 		field(c, "filtering", filt);
+		fprintf(c->out, ",\"keepalive_ms\":%lld,\"ka_survived_ms\":%lld,\"ka_failed_ms\":%lld",
+			(long long)ni.keepalive_ms, (long long)ni.ka_survived_ms,
+			(long long)ni.ka_failed_ms);
 		end_object(c);
 		return;
 	}
@@ -400,6 +404,15 @@ static void cmd_nat(nn_console *c)
 	put_token(c->out, ni.reflexive[0] ? ni.reflexive : "-");
 	fprintf(c->out, " %u votes=%u voters=%u subnets=%u filtering=%s", ni.reporters, ni.votes,
 		ni.voters, ni.subnets, filt);
+	fprintf(c->out, " keepalive=%.1f", (double)ni.keepalive_ms / 1000);
+	if (ni.ka_survived_ms)
+		fprintf(c->out, " ka-survived=%.1f", (double)ni.ka_survived_ms / 1000);
+	else
+		fputs(" ka-survived=-", c->out);
+	if (ni.ka_failed_ms)
+		fprintf(c->out, " ka-failed=%.1f", (double)ni.ka_failed_ms / 1000);
+	else
+		fputs(" ka-failed=-", c->out);
 	end_event(c);
 }
 

@@ -297,7 +297,9 @@ int nn_node_register(nn_node *n, nn_conn *c)
 int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len)
 {
 	int rc = nn_tp_send(n->tp, c, frame, len);
-	if (rc == NN_EAGAIN) {
+	if (rc == 0 && c->user)
+		((struct nconn *)c->user)->last_tx = nn_node_now(n); /* keepalive.c */
+	else if (rc == NN_EAGAIN) {
 		n->stats.dropped_queue_full++;
 	} else if (rc == NN_ECLOSED) {
 		nn_node_drop_edge(n, &c->remote_id, NN_TP_REASON_NORMAL);

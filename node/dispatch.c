@@ -101,9 +101,13 @@ void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
 		}
 		return;
 	}
+	nn_time last_seen = e ? e->last_seen : 0;
 	if (registered || (nc->retired && e)) {
 		/* a retired crossed-dial loser still carries the edge's frames (grace period) */
-		nn_routing_edges_touch(n->edges, &c->remote_id, nn_node_now(n));
+		nn_time now = nn_node_now(n);
+		if (registered)
+			nn_node_ka_rx(n, nc, last_seen, now); /* how long was it silent? */
+		nn_routing_edges_touch(n->edges, &c->remote_id, now);
 	} else if (nc->retired) {
 		return; /* the winning edge is gone too: nothing to attribute the frame to */
 	} else {
@@ -138,6 +142,12 @@ void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
 		break;
 	case NN_T_REFERRAL:
 		nn_node_on_referral(n, c, f.payload, f.len);
+		break;
+	case NN_T_KA_PROBE:
+		nn_node_on_ka_probe(n, c, &f);
+		break;
+	case NN_T_KA_ECHO:
+		nn_node_on_ka_echo(n, c, &f, last_seen);
 		break;
 	default:
 		n->stats.dropped_unknown_type++; /* ignored; the edge stays up */

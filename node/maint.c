@@ -113,20 +113,24 @@ static void reap_and_keepalive(nn_node *n, nn_time now)
 {
 	nn_id ids[NN_ROUTING_INBOUND_CAP + 2 * NN_ROUTING_TARGET_EDGES];
 	size_t cap = sizeof ids / sizeof ids[0];
-	size_t k = nn_routing_edges_idle(n->edges, now, nn_node_ms(n->m.dead_sibling_ms),
-					 nn_node_ms(n->m.dead_finger_ms), ids, cap);
+	nn_time ka_sib, ka_fin, dead_sib, dead_fin;
+	nn_node_ka_timeouts(n, &ka_sib, &ka_fin, &dead_sib, &dead_fin);
+	size_t k = nn_routing_edges_idle(n->edges, now, dead_sib, dead_fin, ids, cap);
 	for (size_t i = 0; i < k; i++) {
+		const nn_routing_edge *e = nn_routing_edges_find(n->edges, &ids[i]);
+		if (e && e->conn && nn_node_ka_pending(((nn_conn *)e->conn)->user))
+			continue; /* silent on purpose: a keepalive probe or echo is pending */
 		char hex[65];
 		nn_node_log(n, NN_LOG_DEBUG, "reaping silent edge %s", nn_node_hex(&ids[i], hex));
 		nn_node_drop_edge(n, &ids[i], NN_TP_REASON_NORMAL);
 	}
-	k = nn_routing_edges_idle(n->edges, now, nn_node_ms(n->m.keepalive_sibling_ms),
-				  nn_node_ms(n->m.keepalive_finger_ms), ids, cap);
+	k = nn_routing_edges_idle(n->edges, now, ka_sib, ka_fin, ids, cap);
 	for (size_t i = 0; i < k; i++) {
 		const nn_routing_edge *e = nn_routing_edges_find(n->edges, &ids[i]);
-		if (e)
+		if (e && !nn_node_ka_quiet(n, ((nn_conn *)e->conn)->user))
 			(void)nn_node_send_ping(n, e->conn);
 	}
+	nn_node_ka_tick(n, now);
 }
 
 /* Keep the neighbourhood whole in every phase (local policy): a known contact among the 16

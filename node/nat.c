@@ -43,6 +43,7 @@ void nn_node_nat_init(nn_node *n)
 {
 	(void)nn_nat_reflex_init(&n->reflex, n->reflex_slots, NN_NODE_REFLEX_REPORTERS, NULL);
 	memset(&n->nat, 0, sizeof n->nat);
+	nn_nat_ka_init(&n->ka, nn_node_now(n));
 	const nn_routing_contact *s = &n->self_contact;
 	bool any = false, all = true;
 	for (size_t i = 0; i < s->naddrs; i++) {
@@ -325,4 +326,9 @@ void nn_node_nat_info(nn_node *n, nn_nat_info *out)
 	out->votes = v->votes;
 	out->subnets = v->vote_subnets;
 	out->filtering_open = v->filter == NN_NAT_FILTER_OPEN;
+	nn_time ka_sib, ka_fin, dead_sib, dead_fin;
+	nn_node_ka_timeouts(n, &ka_sib, &ka_fin, &dead_sib, &dead_fin);
+	out->keepalive_ms = ka_fin / NN_MS;
+	out->ka_survived_ms = n->ka.survived / NN_MS;
+	out->ka_failed_ms = n->ka.failed / NN_MS;
 }

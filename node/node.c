@@ -262,6 +262,7 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 	n->clock = clock;
 	n->ip_addressed = (tp->caps & NN_TP_CAP_IP_ADDRESSED) != 0;
 	resolve_maint(&n->m, &o->maint);
+	n->ka_adaptive = !o->maint.keepalive_sibling_ms && !o->maint.keepalive_finger_ms;
 	pthread_mutex_init(&n->callq_lock, NULL);
 	int rc = nn_identity_from_seed(&n->ident, o->seed);
 	if (rc == 0 && !nn_pow_ok(&n->ident.id, n->pow))

@@ -89,6 +89,13 @@ struct nconn {
 	bool referred;        /* outbound: a Referral was taken from it (one per connection) */
 	bool has_ip, has_subnet; /* inbound: source keys for the admission shares (admit.c) */
 	uint8_t ip[16], subnet[16];
+	/* keepalive.c: our last frame on it; a probe of ours in flight since ka_sent (!= 0) for
+	 * a silence of ka_gap, late (our keepalive resumed) until ka_deadline; a peer's probe to
+	 * echo once the edge has been silent for echo_delay (!= 0) */
+	nn_time last_tx;
+	nn_time ka_sent, ka_gap, ka_deadline, echo_delay;
+	bool ka_late, ka_mute, ka_echoes;
+	uint8_t ka_nonce[NN_NAT_KA_NONCE_LEN], echo_nonce[NN_NAT_KA_NONCE_LEN];
 	struct nconn *prev, *next;
 };
 
@@ -266,6 +273,7 @@ struct nn_node {
 	int pow;
 	nn_node_opts opts;    /* copy; opts.seed is NULL (the seed lives in ident) */
 	nn_maintenance m;     /* resolved timings (ms; < 0 = off) */
+	bool ka_adaptive;     /* keepalive options left at 0: intervals by NAT class (keepalive.c) */
 
 	/* loop, time, transport */
 	struct ev_loop *loop; /* NULL with a virtual clock */
@@ -342,6 +350,7 @@ struct nn_node {
 	nn_nat_reflex reflex;
 	nn_nat_report reflex_slots[NN_NODE_REFLEX_REPORTERS];
 	nn_nat_verdict nat;
+	nn_nat_ka ka;            /* how long our NAT keeps idle mappings (keepalive.c) */
 	bool self_loopback_only; /* every advertised address is loopback: a one-host overlay */
 	/* IPs we sent to lately (dials, punches, sprays): an inbound edge from any other IP is
 	 * unsolicited, evidence that our filtering is open (nat.c) */
@@ -492,6 +501,22 @@ const struct vkey *nn_node_vkey(nn_node *n, const nn_id *id);
 void nn_node_rdv_free(nn_node *n);
 /* The sealed-box replay cache (created on first use). */
 int nn_node_box_replay(nn_node *n, nn_replay **out);
+
+/* ---- keepalive.c ---- */
+/* The keepalive and dead-edge timeouts in force (by our NAT class when adaptive). */
+void nn_node_ka_timeouts(nn_node *n, nn_time *ka_sib, nn_time *ka_fin, nn_time *dead_sib,
+			 nn_time *dead_fin);
+/* Keepalives held back on the connection: our probe is in flight, or we owe an echo and have
+ * no mapping of our own to keep alive. */
+bool nn_node_ka_quiet(const nn_node *n, const struct nconn *nc);
+/* A probe or an echo is pending: not reaped for silence meanwhile. */
+bool nn_node_ka_pending(const struct nconn *nc);
+/* A frame arrived on a registered edge last heard at last_seen (passive evidence). */
+void nn_node_ka_rx(nn_node *n, struct nconn *nc, nn_time last_seen, nn_time now);
+/* Per tick: due echoes, probe deadlines, the next probe. */
+void nn_node_ka_tick(nn_node *n, nn_time now);
+void nn_node_on_ka_probe(nn_node *n, nn_conn *c, const nn_frame *f);
+void nn_node_on_ka_echo(nn_node *n, nn_conn *c, const nn_frame *f, nn_time last_seen);
 
 /* ---- nat.c ---- */
 void nn_node_nat_init(nn_node *n);

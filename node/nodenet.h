@@ -344,6 +344,10 @@ typedef struct nn_nat_info {
 	unsigned votes;      /* voters naming the confirmed address */
 	unsigned subnets;    /* distinct subnets among those */
 	bool filtering_open; /* an unsolicited inbound connection was seen */
+	/* keepalive (adaptive unless the application set the keepalive options): the interval
+	 * of edges that cross our NAT, the longest silence a mapping of ours outlived, the
+	 * shortest probed silence it did not (0 = none), in ms */
+	int64_t keepalive_ms, ka_survived_ms, ka_failed_ms;
 } nn_nat_info;
 void nn_node_nat_info(nn_node *n, nn_nat_info *out);
 
@@ -456,6 +460,12 @@ const char *nn_node_phase(nn_node *n);
 	X(maint_cascades_ok, "... of them that ended with an edge (punch, birthday or direct)") \
 	X(dropped_maint_cascade_busy, "maintenance cascades not started: 4 running")        \
 	X(dropped_birthday_busy, "birthday sprays not started: 2 running, or the pace (1 per 4 s)")\
+	X(ka_probes_tx, "keepalive probes sent (how long our NAT keeps idle mappings)")     \
+	X(ka_probes_survived, "... whose echo arrived into our silence: the mapping outlived it")\
+	X(ka_probes_failed, "... whose echo came only after we sent again: the mapping died") \
+	X(ka_learned, "silences an arriving frame proved our NAT mapping outlived (new longest)")\
+	X(ka_echoes_tx, "keepalive echoes sent for a peer's probe")                         \
+	X(dropped_ka_echo, "keepalive echoes matching no probe of ours")                    \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

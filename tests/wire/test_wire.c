@@ -197,6 +197,8 @@ static void test_type_registry(void **state)
 	assert_null(nn_wire_type_name(NN_T_TEST));
 	assert_null(nn_wire_type_name(62));
 	assert_string_equal(nn_wire_type_name(NN_T_REFERRAL), "referral");
+	assert_string_equal(nn_wire_type_name(NN_T_KA_PROBE), "ka-probe");
+	assert_string_equal(nn_wire_type_name(NN_T_KA_ECHO), "ka-echo");
 	assert_int_equal(NN_T_RELAY_BIND, 14);
 	assert_int_equal(NN_T_APP, 64);
 }

@@ -1,0 +1,251 @@
+/* keepalive.c — keepalive intervals by what lies between us and the Internet, and the probes
+ * that learn how long our NAT keeps an idle mapping (nat/keepalive.h has the rules).
+ *
+ * Classes (local policy; only when the application left the keepalive options at 0):
+ * - open: no NAT (verdict public) and an unsolicited inbound edge arrived (no stateful filter
+ *   either): pings only after NN_NODE_KA_OPEN_SIBLING / _FINGER of silence, far under QUIC's
+ *   5-minute idle timeout;
+ * - behind something (cone, symmetric, or public with filtering not seen open: a stateful
+ *   firewall times out UDP like a NAT): the learned interval (25 s until evidence says more),
+ *   less one tick, since the tick pings at its first run after the threshold;
+ * - unknown (no verdict yet): the configured defaults, 15 s / 25 s.
+ * Dead thresholds follow: at least twice the keepalive plus 30 s.
+ * Probes: one at a time, on an edge we dialled (so we are the QUIC client and a NAT rebinding
+ * of ours is a path migration the peer follows) whose remote address is public; we send
+ * KaProbe(nonce, G) and hold back our own keepalives on that edge; the peer echoes once the
+ * edge has been silent both ways for G (any frame either way re-arms it: a NAT refreshes a
+ * mapping on traffic in either direction), and holds back its own keepalives meanwhile if it
+ * has no mapping of its own to keep (open class, or no verdict yet but filtering seen open; a
+ * peer behind a NAT keeps pinging: its ping is then our evidence). Our silence past G + two ticks + 5 s without the echo ends the wait: the
+ * keepalive resumes and an echo within NN_NODE_KA_LATE after that is a failure at G. An echo into our silence is survival evidence; an
+ * echo that arrives only after our keepalive resumed is a failure at G; no echo at all (a
+ * reference peer) teaches nothing, and that edge is not asked again; a probe the edge's traffic
+ * never lets finish is given up after NN_NODE_KA_PROBE_MAX. Edges with a probe or an
+ * echo pending are not reaped for silence meanwhile.
+ * Passive evidence: every frame on a NAT-crossing edge tells how long the edge had been silent.
+ */
+#include <sodium.h>
+#include <string.h>
+
+#include "node/node_impl.h"
+
+#define NN_NODE_KA_OPEN_SIBLING (60 * NN_SEC)
+#define NN_NODE_KA_OPEN_FINGER (90 * NN_SEC)
+#define NN_NODE_KA_LATE (20 * NN_SEC) /* how long a late echo still counts as a failure */
+#define NN_NODE_KA_PROBE_MAX (5 * 60 * NN_SEC) /* a probe the edge's traffic never let finish */
+
+enum ka_class { KA_UNKNOWN, KA_OPEN, KA_BEHIND };
+
+static enum ka_class ka_class(const nn_node *n)
+{
+	switch (n->nat.type) {
+	case NN_NAT_UNKNOWN:
+		return KA_UNKNOWN;
+	case NN_NAT_PUBLIC:
+		return n->nat.filter == NN_NAT_FILTER_OPEN ? KA_OPEN : KA_BEHIND;
+	default:
+		return KA_BEHIND;
+	}
+}
+
+/* Does traffic with this peer cross our NAT (or firewall)? On transports without IP addresses
+ * (the in-memory one) every address does. */
+static bool crosses(const nn_node *n, const nn_addr *a)
+{
+	return !(n->tp->caps & NN_TP_CAP_IP_ADDRESSED) || nn_nat_addr_public(a);
+}
+
+void nn_node_ka_timeouts(nn_node *n, nn_time *ka_sib, nn_time *ka_fin, nn_time *dead_sib,
+			 nn_time *dead_fin)
+{
+	*ka_sib = nn_node_ms(n->m.keepalive_sibling_ms);
+	*ka_fin = nn_node_ms(n->m.keepalive_finger_ms);
+	*dead_sib = nn_node_ms(n->m.dead_sibling_ms);
+	*dead_fin = nn_node_ms(n->m.dead_finger_ms);
+	if (!n->ka_adaptive)
+		return;
+	switch (ka_class(n)) {
+	case KA_OPEN:
+		*ka_sib = NN_NODE_KA_OPEN_SIBLING;
+		*ka_fin = NN_NODE_KA_OPEN_FINGER;
+		break;
+	case KA_BEHIND: {
+		/* the tick pings an edge at the first tick after the threshold: the silence
+		 * may run one tick longer, and must stay within the interval */
+		nn_time t = nn_nat_ka_interval(&n->ka) - nn_node_ms(n->m.tick_ms);
+		*ka_sib = *ka_fin = t > NN_NAT_KA_FLOOR / 2 ? t : NN_NAT_KA_FLOOR / 2;
+		break;
+	}
+	default:
+		return;
+	}
+	if (*dead_sib < 2 * *ka_sib + 30 * NN_SEC)
+		*dead_sib = 2 * *ka_sib + 30 * NN_SEC;
+	if (*dead_fin < 2 * *ka_fin + 30 * NN_SEC)
+		*dead_fin = 2 * *ka_fin + 30 * NN_SEC;
+}
+
+/* No mapping of our own to keep alive, as far as we can tell: open, or no verdict yet but
+ * unsolicited inbound edges arrive (a NATed node rarely sees one). */
+static bool nothing_to_keep(const nn_node *n)
+{
+	enum ka_class k = ka_class(n);
+	return k == KA_OPEN || (k == KA_UNKNOWN && n->nat.filter == NN_NAT_FILTER_OPEN);
+}
+
+bool nn_node_ka_quiet(const nn_node *n, const struct nconn *nc)
+{
+	/* the echo side keeps quiet only when it has no mapping of its own to keep alive */
+	return nc && ((nc->ka_sent && !nc->ka_late) || (nc->echo_delay && nothing_to_keep(n)));
+}
+
+bool nn_node_ka_pending(const struct nconn *nc)
+{
+	return nc && (nc->ka_sent || nc->echo_delay);
+}
+
+void nn_node_ka_rx(nn_node *n, struct nconn *nc, nn_time last_seen, nn_time now)
+{
+	nn_time since = nc->last_tx > last_seen ? nc->last_tx : last_seen;
+	if (since > 0 && now - since > n->ka.survived && crosses(n, &nc->c->remote_addr) &&
+	    nn_nat_ka_survived(&n->ka, now - since))
+		n->stats.ka_learned++;
+}
+
+static void probe_end(nn_node *n, struct nconn *nc, nn_time now, nn_nat_ka_outcome o,
+		      nn_time silence)
+{
+	nc->ka_sent = 0;
+	nc->ka_late = false;
+	if (o != NN_NAT_KA_NONE)
+		nc->ka_echoes = true;
+	if (o == NN_NAT_KA_SURVIVED)
+		n->stats.ka_probes_survived++;
+	else if (o == NN_NAT_KA_FAILED)
+		n->stats.ka_probes_failed++;
+	nn_time gap = n->ka.probing, before = nn_nat_ka_interval(&n->ka);
+	nn_nat_ka_probe_done(&n->ka, now, o, silence);
+	static const char *const what[] = {"outlived", "did not outlive", "taught nothing on"};
+	nn_node_log(n, o == NN_NAT_KA_NONE ? NN_LOG_DEBUG : NN_LOG_INFO,
+		    "keepalive probe: our NAT mapping %s a %.1f s silence: interval %.1f s -> %.1f s",
+		    what[o], (double)(o == NN_NAT_KA_SURVIVED ? silence : gap) / NN_SEC,
+		    (double)before / NN_SEC, (double)nn_nat_ka_interval(&n->ka) / NN_SEC);
+}
+
+static struct nconn *probe_candidate(nn_node *n)
+{
+	struct nconn *best = NULL;
+	for (struct nconn *nc = n->conns; nc; nc = nc->next) {
+		if (!nc->c || nc->closing || !nc->registered || !nc->c->outbound || nc->ka_mute ||
+		    nc->ka_sent || !crosses(n, &nc->c->remote_addr))
+			continue;
+		if (!best || (nc->ka_echoes && !best->ka_echoes))
+			best = nc; /* one that echoed before is the surest */
+	}
+	return best;
+}
+
+static void start_probe(nn_node *n, nn_time now)
+{
+	struct nconn *nc = probe_candidate(n);
+	if (!nc)
+		return;
+	nn_time g = nn_nat_ka_probe_start(&n->ka, now);
+	if (!g)
+		return;
+	nn_node_rand_bytes(n, nc->ka_nonce, sizeof nc->ka_nonce);
+	uint8_t frame[NN_NAT_KA_FRAME_MAX];
+	int len = nn_nat_ka_probe_frame(frame, sizeof frame, nc->ka_nonce, (uint32_t)(g / NN_MS));
+	if (len < 0 || nn_node_send_conn(n, nc->c, frame, (size_t)len) != 0) {
+		nn_nat_ka_probe_done(&n->ka, now, NN_NAT_KA_NONE, 0);
+		return;
+	}
+	n->stats.ka_probes_tx++;
+	nc->ka_sent = now;
+	nc->ka_gap = g;
+}
+
+/* How long the edge on nc has been silent both ways (a NAT refreshes a mapping on either). */
+static nn_time silence(nn_node *n, const struct nconn *nc, nn_time now)
+{
+	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &nc->c->remote_id);
+	nn_time since = e && e->last_seen > nc->last_tx ? e->last_seen : nc->last_tx;
+	return now - since;
+}
+
+void nn_node_ka_tick(nn_node *n, nn_time now)
+{
+	bool adaptive = n->ka_adaptive && ka_class(n) == KA_BEHIND;
+	bool probing = false;
+	for (struct nconn *nc = n->conns; nc; nc = nc->next) {
+		if (!nc->c || nc->closing)
+			continue;
+		if (nc->echo_delay && nc->registered && silence(n, nc, now) >= nc->echo_delay) {
+			uint8_t frame[NN_NAT_KA_FRAME_MAX];
+			int len = nn_nat_ka_echo_frame(frame, sizeof frame, nc->echo_nonce);
+			nc->echo_delay = 0;
+			if (len > 0 && nn_node_send_conn(n, nc->c, frame, (size_t)len) == 0)
+				n->stats.ka_echoes_tx++;
+		}
+		if (!nc->ka_sent)
+			continue;
+		if (nc->ka_late) {
+			if (now >= nc->ka_deadline) {
+				nc->ka_mute = true; /* no echo at all: it does not speak KaProbe */
+				probe_end(n, nc, now, NN_NAT_KA_NONE, 0);
+				continue;
+			}
+		} else if (silence(n, nc, now) >= nc->ka_gap + 2 * nn_node_ms(n->m.tick_ms) + 5 * NN_SEC) {
+			/* the echo was due (the peer's tick and a round trip allowed for): our silence
+			 * ends here, the keepalive resumes; an echo from now on came late: the mapping
+			 * had died */
+			nc->ka_late = true;
+			nc->ka_deadline = now + NN_NODE_KA_LATE;
+		} else if (now - nc->ka_sent > NN_NODE_KA_PROBE_MAX) {
+			probe_end(n, nc, now, NN_NAT_KA_NONE, 0); /* never silent long enough */
+			continue;
+		}
+		probing = true;
+	}
+	if (adaptive && !probing && !n->opts.no_maintenance)
+		start_probe(n, now);
+}
+
+void nn_node_on_ka_probe(nn_node *n, nn_conn *c, const nn_frame *f)
+{
+	struct nconn *nc = c->user;
+	uint8_t nonce[NN_NAT_KA_NONCE_LEN];
+	uint32_t delay;
+	if (nn_nat_ka_probe_decode(f->payload, f->len, nonce, &delay) < 0) {
+		n->stats.dropped_malformed++;
+		return;
+	}
+	if (!nn_routing_edges_allow_control(n->edges, &c->remote_id, nn_node_now(n))) {
+		n->stats.dropped_rate_limited++;
+		return;
+	}
+	memcpy(nc->echo_nonce, nonce, sizeof nonce); /* one pending per edge: the newest wins */
+	nc->echo_delay = nn_node_ms(delay);
+}
+
+void nn_node_on_ka_echo(nn_node *n, nn_conn *c, const nn_frame *f, nn_time last_seen)
+{
+	struct nconn *nc = c->user;
+	uint8_t nonce[NN_NAT_KA_NONCE_LEN];
+	if (nn_nat_ka_echo_decode(f->payload, f->len, nonce) < 0) {
+		n->stats.dropped_malformed++;
+		return;
+	}
+	if (!nc->ka_sent || sodium_memcmp(nonce, nc->ka_nonce, sizeof nonce) != 0) {
+		n->stats.dropped_ka_echo++; /* not asked for, or stale */
+		return;
+	}
+	nn_time now = nn_node_now(n);
+	nn_time since = nc->last_tx > last_seen ? nc->last_tx : last_seen;
+	if (nc->ka_late)
+		probe_end(n, nc, now, NN_NAT_KA_FAILED, 0);
+	else if (now - since >= nc->ka_gap - nn_node_ms(n->m.tick_ms))
+		probe_end(n, nc, now, NN_NAT_KA_SURVIVED, now - since);
+	else
+		probe_end(n, nc, now, NN_NAT_KA_NONE, 0); /* no silence as long as asked: no verdict */
+}
