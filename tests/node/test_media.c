@@ -657,6 +657,59 @@ static void test_link_model_audio_flow(void **state)
 	cl_free(cl);
 }
 
+/* The bottleneck (100,000 B/s, a queue of 16 x 1252 bytes = 200 ms): a 60 kB/s flow passes
+ * whole with serialisation delay only; a 240 kB/s flow is cut to the link's rate by tail drop,
+ * and its queueing delay stays within the queue's 200 ms. */
+static void test_link_bottleneck(void **state)
+{
+	(void)state;
+	reset();
+	T[0].consent_set = true;
+	T[0].accept = true;
+	cluster *cl = media_cluster(2, 111, 0, 0);
+	nn_mem_link l = nn_mem_link_default();
+	l.latency = 20 * NN_MS;
+	l.bandwidth = 100000;
+	l.queue_frames = 16;
+	nn_mem_link_set(cl->hub, cl->nodes[1].tp, cl->nodes[0].tp, &l);
+	uint64_t sid = call(cl, 1, 0);
+	uint8_t buf[1200] = {0};
+	int64_t sent_at[MAXSEQ];
+	uint32_t seq = 0;
+	for (int k = 0; k < 200; k++) { /* 4 s at 50 pkt/s */
+		put_seq(buf, seq);
+		sent_at[seq++] = (int64_t)nn_clock_now(cl->clk);
+		assert_int_equal(nn_node_media_send(cl->nodes[1].node, sid, 16, buf, sizeof buf), 0);
+		cl_run(cl, 20 * NN_MS);
+	}
+	cl_run(cl, 500 * NN_MS);
+	assert_int_equal(T[0].dgrams, 200);
+	int64_t max_d = 0;
+	for (uint32_t k = 0; k < 200; k++)
+		if (T[0].rx_ns[k] - sent_at[k] > max_d)
+			max_d = T[0].rx_ns[k] - sent_at[k];
+	assert_true(max_d <= 20 * NN_MS + 13 * NN_MS); /* latency + one serialisation */
+	uint32_t first = seq;
+	for (int k = 0; k < 800; k++) { /* 4 s at 200 pkt/s */
+		put_seq(buf, seq);
+		sent_at[seq++] = (int64_t)nn_clock_now(cl->clk);
+		assert_int_equal(nn_node_media_send(cl->nodes[1].node, sid, 16, buf, sizeof buf), 0);
+		cl_run(cl, 5 * NN_MS);
+	}
+	cl_run(cl, 500 * NN_MS);
+	size_t got = T[0].dgrams - 200;
+	max_d = 0;
+	for (uint32_t k = first; k < seq; k++)
+		if (T[0].dseen[k] && T[0].rx_ns[k] - sent_at[k] > max_d)
+			max_d = T[0].rx_ns[k] - sent_at[k];
+	printf("# bottleneck: %zu of 800 through at 240 kB/s offered, max one-way %.1f ms\n", got,
+	       (double)max_d / NN_MS);
+	assert_true(got >= 300 && got <= 360); /* ~ 4.2 s x 100,000 / 1201 */
+	assert_true(max_d <= 20 * NN_MS + 215 * NN_MS);
+	assert_int_equal(T[0].downs + T[1].downs, 0);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_make_before_break),
 		cmocka_unit_test(test_saturated_call_spares_routed_traffic),
 		cmocka_unit_test(test_link_model_audio_flow),
+		cmocka_unit_test(test_link_bottleneck),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
