@@ -279,7 +279,7 @@ void nn_node_media_on_conn(nn_node *n, nn_conn *c)
 		ok = n->app.media_consent(n->app.user, peer, s->sid);
 		n->in_app--;
 	}
-	if (!is_ours(n, s) || s->c != c)
+	if (!is_ours(n, s) || s->c != c || s->app_closed)
 		return; /* the application closed it from inside consent */
 	if (!ok) {
 		n->stats.dropped_media_consent++;

@@ -497,6 +497,122 @@ static void test_call_survives_edge_churn(void **state)
 	cl_free(cl);
 }
 
+/* A media dial that fails for another reason than "no media" (here: the peer became
+ * unreachable) pings the edge at once, so a dead path is found without waiting for the
+ * keepalive; the session reports the dial's error. */
+static void test_failed_dial_pings_edge(void **state)
+{
+	(void)state;
+	reset();
+	T[0].consent_set = true;
+	T[0].accept = true;
+	cluster *cl = media_cluster(3, 112, 0, 0);
+	assert_true(has_edge(cl, 1, 0));
+	nn_mem_partition(cl->nodes[0].tp, 1);
+	uint64_t pings = stats_of(cl, 1).pings_tx;
+	uint64_t sid;
+	assert_int_equal(nn_node_media_open(cl->nodes[1].node, &cl->nodes[0].id, 5000, &sid), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(T[1].downs, 1);
+	assert_int_equal(T[1].last_down, NN_EUNREACH);
+	assert_int_equal(stats_of(cl, 1).media_dial_failed, 1);
+	assert_int_equal(stats_of(cl, 1).media_edge_pings, 1);
+	assert_true(stats_of(cl, 1).pings_tx > pings);
+	nn_mem_heal(cl->hub);
+	cl_free(cl);
+}
+
+/* Without a live edge to the target, open runs the connect cascade first (rendezvous, direct
+ * dial) and then the media dial on the new edge. */
+static void test_open_without_edge_connects(void **state)
+{
+	(void)state;
+	reset();
+	T[0].consent_set = true;
+	T[0].accept = true;
+	cluster *cl = media_cluster(4, 113, 0, 0);
+	cl_run(cl, 10 * NN_SEC);
+	nn_node_drop_edge(cl->nodes[1].node, &cl->nodes[0].id, NN_TP_REASON_NORMAL);
+	nn_node_drop_edge(cl->nodes[0].node, &cl->nodes[1].id, NN_TP_REASON_NORMAL);
+	assert_false(has_edge(cl, 1, 0));
+	uint64_t connects = stats_of(cl, 1).connects_ok;
+	uint64_t sid;
+	assert_int_equal(nn_node_media_open(cl->nodes[1].node, &cl->nodes[0].id, 5000, &sid), 0);
+	nn_media_info info;
+	assert_int_equal(nn_node_media_info(cl->nodes[1].node, sid, &info), 0);
+	assert_false(info.up);
+	assert_int_equal(nn_node_media_send(cl->nodes[1].node, sid, 16, "x", 1), NN_ESTATE);
+	cl_run(cl, 3 * NN_SEC);
+	assert_int_equal(T[1].ups, 1);
+	assert_int_equal(T[0].ups, 1);
+	assert_true(has_edge(cl, 1, 0));
+	assert_int_equal(stats_of(cl, 1).connects_ok, connects + 1);
+	assert_int_equal(nn_node_media_send(cl->nodes[1].node, sid, 16, "x", 1), 0);
+	cl_run(cl, 50 * NN_MS);
+	assert_int_equal(T[0].dgrams, 1);
+	/* closed while still connecting: no callback, nothing left behind */
+	nn_node_drop_edge(cl->nodes[1].node, &cl->nodes[0].id, NN_TP_REASON_NORMAL);
+	nn_node_drop_edge(cl->nodes[0].node, &cl->nodes[1].id, NN_TP_REASON_NORMAL);
+	uint64_t sid2;
+	assert_int_equal(nn_node_media_open(cl->nodes[1].node, &cl->nodes[0].id, 5000, &sid2), 0);
+	assert_int_equal(nn_node_media_close(cl->nodes[1].node, sid2), 0);
+	cl_run(cl, 3 * NN_SEC);
+	assert_int_equal(T[1].ups + T[1].downs, 1);
+	assert_int_equal(nn_node_media_list(cl->nodes[1].node, NULL, 0), 1);
+	cl_free(cl);
+}
+
+/* Closing from inside callbacks, and freeing or stopping a node with sessions open (ASan checks
+ * that nothing leaks or is used after free). */
+static bool close_in_consent(void *user, const nn_id *peer, uint64_t sid)
+{
+	(void)peer;
+	T[idx_of(user)].consents++;
+	assert_int_equal(nn_node_media_close(((cl_node *)user)->node, sid), 0);
+	return true;
+}
+
+static void test_close_from_callbacks_and_free(void **state)
+{
+	(void)state;
+	reset();
+	T[0].consent_set = true;
+	T[0].accept = true;
+	cluster *cl = media_cluster(3, 114, 0, 0);
+	for (int k = 0; k < 3; k++)
+		(void)call(cl, 1, 0);
+	(void)call(cl, 2, 0);
+	uint64_t sid = 0;
+	assert_int_equal(nn_node_media_open(cl->nodes[2].node, &cl->nodes[0].id, 5000, &sid), 0);
+	cl_run(cl, 100 * NN_MS);
+	/* a consent callback that closes the session it is asked about */
+	cl->nodes[0].node->app.media_consent = close_in_consent;
+	uint64_t s2;
+	assert_int_equal(nn_node_media_open(cl->nodes[1].node, &cl->nodes[0].id, 5000, &s2), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(T[1].last_down, NN_ECLOSED);
+	assert_int_equal(stats_of(cl, 0).media_accepted, 5);
+	/* node 0 stops gracefully with 5 sessions: every peer sees its sessions end */
+	unsigned downs1 = T[1].downs, downs2 = T[2].downs;
+	assert_int_equal(nn_node_stop(cl->nodes[0].node), NN_EINVAL); /* no loop here */
+	nn_node_media_close_all(cl->nodes[0].node);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(T[1].downs, downs1 + 3);
+	assert_int_equal(T[2].downs, downs2 + 2);
+	assert_int_equal(nn_node_media_list(cl->nodes[0].node, NULL, 0), 0);
+	/* node 2 is freed (a crash) with one session up and one still dialling */
+	T[0].accept = true;
+	cl->nodes[0].node->app.media_consent = t_consent;
+	(void)call(cl, 2, 0);
+	assert_int_equal(nn_node_media_open(cl->nodes[2].node, &cl->nodes[0].id, 5000, &sid), 0);
+	unsigned downs0 = T[0].downs;
+	cl_kill(cl, 2, false);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(T[0].downs, downs0 + 1); /* the peer of the crashed node sees the end */
+	cl_run(cl, 100 * NN_MS);
+	cl_free(cl);
+}
+
 /* Make-before-break: a second session to the same peer comes up while the first carries a
  * paced message flow; the sender switches to it and closes the first at once. Every message
  * arrives exactly once (the first session's queued messages are delivered before its close). */
@@ -721,6 +837,9 @@ int main(void)
 		cmocka_unit_test(test_unsupported_peer_keeps_edge),
 		cmocka_unit_test(test_call_survives_edge_churn),
 		cmocka_unit_test(test_make_before_break),
+		cmocka_unit_test(test_failed_dial_pings_edge),
+		cmocka_unit_test(test_open_without_edge_connects),
+		cmocka_unit_test(test_close_from_callbacks_and_free),
 		cmocka_unit_test(test_saturated_call_spares_routed_traffic),
 		cmocka_unit_test(test_link_model_audio_flow),
 		cmocka_unit_test(test_link_bottleneck),
