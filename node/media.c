@@ -365,6 +365,7 @@ void nn_node_media_on_frame(nn_node *n, nn_conn *c, nn_pkt **pkt)
 	int rc = nn_media_frame_decode(k->data, k->len, NN_MEDIA_MESSAGE, &ch, &p, &plen);
 	if (rc == NN_ETOOBIG) {
 		s->st.rx_dropped_messages++;
+		n->stats.dropped_media_reserved++; /* oversized */
 		return;
 	}
 	if (rc < 0) {
