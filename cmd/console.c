@@ -31,6 +31,52 @@ static bool only_blanks(const char *s, size_t len)
 	return true;
 }
 
+/* say <64-hex> <channel 16..255> <text> */
+static int parse_say(nn_console_cmd *out, const char *rest, size_t rlen, char *err, size_t errcap)
+{
+	static const char usage[] = "usage: say <64-hex NodeID> <channel 16..255> <text>";
+	const char *f[2];
+	size_t flen[2];
+	for (int k = 0; k < 2; k++) {
+		while (rlen && (*rest == ' ' || *rest == '\t')) {
+			rest++;
+			rlen--;
+		}
+		size_t l = 0;
+		while (l < rlen && rest[l] != ' ' && rest[l] != '\t')
+			l++;
+		if (l == 0 || l == rlen) {
+			snprintf(err, errcap, "%s", usage);
+			return NN_EINVAL;
+		}
+		f[k] = rest;
+		flen[k] = l;
+		rest += l;
+		rlen -= l;
+	}
+	if (nn_id_parse(&out->target, f[0], flen[0]) < 0) {
+		snprintf(err, errcap, "say: the NodeID must be exactly 64 hex digits");
+		return NN_EINVAL;
+	}
+	unsigned ch = 0;
+	bool ok = flen[1] <= 3;
+	for (size_t i = 0; ok && i < flen[1]; i++) {
+		if (f[1][i] < '0' || f[1][i] > '9')
+			ok = false;
+		else
+			ch = ch * 10 + (unsigned)(f[1][i] - '0');
+	}
+	if (!ok || ch < NN_NODE_MEDIA_CH_FIRST || ch > 255) {
+		snprintf(err, errcap, "say: the channel must be a number 16..255 (0-15 are reserved)");
+		return NN_EINVAL;
+	}
+	out->op = NN_CON_SAY;
+	out->channel = (uint8_t)ch;
+	out->text = rest + 1; /* one separator, as send's */
+	out->text_len = rlen - 1;
+	return 0;
+}
+
 int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *err, size_t errcap)
 {
 	memset(out, 0, sizeof *out);
@@ -47,6 +93,29 @@ int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *er
 		wlen++;
 	const char *rest = w + wlen;
 	size_t rlen = len - i - wlen;
+	if (word_is(w, wlen, "say"))
+		return parse_say(out, rest, rlen, err, errcap);
+	if (word_is(w, wlen, "call") || word_is(w, wlen, "hangup")) {
+		bool call = word_is(w, wlen, "call");
+		const char *name = call ? "call" : "hangup";
+		while (rlen && (*rest == ' ' || *rest == '\t')) {
+			rest++;
+			rlen--;
+		}
+		size_t hlen = 0;
+		while (hlen < rlen && rest[hlen] != ' ' && rest[hlen] != '\t')
+			hlen++;
+		if (hlen == 0 || !only_blanks(rest + hlen, rlen - hlen)) {
+			snprintf(err, errcap, "usage: %s <64-hex NodeID>", name);
+			return NN_EINVAL;
+		}
+		if (nn_id_parse(&out->target, rest, hlen) < 0) {
+			snprintf(err, errcap, "%s: the NodeID must be exactly 64 hex digits", name);
+			return NN_EINVAL;
+		}
+		out->op = call ? NN_CON_CALL : NN_CON_HANGUP;
+		return 0;
+	}
 	bool with_text = word_is(w, wlen, "send") || word_is(w, wlen, "direct");
 	bool id_only = word_is(w, wlen, "rendezvous") || word_is(w, wlen, "connect");
 	if (with_text || id_only) {
@@ -92,7 +161,7 @@ int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *er
 	sanitize(q, sizeof q, w, wlen);
 	if (op == NN_CON_NONE) {
 		snprintf(err, errcap, "unknown command \"%s\" (commands: send, direct, rendezvous, "
-				 "connect, peers, stats, nat, status, quit)", q);
+				 "connect, peers, stats, nat, status, call, hangup, say, quit)", q);
 		return NN_EINVAL;
 	}
 	if (!only_blanks(rest, rlen)) {
@@ -278,6 +347,8 @@ void nn_console_start(nn_console *c)
 	}
 }
 
+static void put_payload(nn_console *c, const uint8_t *data, size_t len);
+
 void nn_console_recv(nn_console *c, const nn_id *from, const uint8_t *data, size_t len)
 {
 	char hex[65];
@@ -300,13 +371,110 @@ void nn_console_recv(nn_console *c, const nn_id *from, const uint8_t *data, size
 	fprintf(c->out, "recv %s ", hex);
 	/* printable UTF-8 has no control byte, newline or ESC: it is shown as sent, unless it
 	 * could pass for the hex form of another payload */
-	if (text && !(len >= 4 && !memcmp(data, "hex:", 4))) {
+	put_payload(c, data, len);
+	end_event(c);
+}
+
+/* A payload as recv shows it: printable UTF-8 not beginning "hex:" as sent, else hex:<hex>. */
+static void put_payload(nn_console *c, const uint8_t *data, size_t len)
+{
+	if (nn_console_printable(data, len) && !(len >= 4 && !memcmp(data, "hex:", 4))) {
 		fwrite(data, 1, len, c->out);
 	} else {
 		fputs("hex:", c->out);
 		put_hex(c->out, data, len);
 	}
+}
+
+void nn_console_call(nn_console *c, const nn_id *peer, bool up, int status)
+{
+	char hex[65];
+	nn_id_format(hex, peer);
+	if (c->json) {
+		begin_json(c, "call");
+		field(c, "id", hex);
+		field(c, "state", up ? "up" : "down");
+		if (!up && status < 0)
+			field(c, "error", nn_errname(status));
+		end_object(c);
+		return;
+	}
+	fprintf(c->out, "call %s %s", hex, up ? "up" : "down");
+	if (!up && status < 0)
+		fprintf(c->out, " %s", nn_errname(status));
 	end_event(c);
+}
+
+void nn_console_media(nn_console *c, const nn_id *from, uint8_t channel, const uint8_t *data,
+		      size_t len)
+{
+	char hex[65];
+	nn_id_format(hex, from);
+	bool text = nn_console_printable(data, len);
+	if (c->json) {
+		begin_json(c, "media");
+		field(c, "from", hex);
+		fprintf(c->out, ",\"channel\":%u,\"%s\":", channel, text ? "text" : "hex");
+		if (text) {
+			put_json_str(c->out, (const char *)data, len);
+		} else {
+			fputc('"', c->out);
+			put_hex(c->out, data, len);
+			fputc('"', c->out);
+		}
+		end_object(c);
+		return;
+	}
+	fprintf(c->out, "media %s %u ", hex, channel);
+	put_payload(c, data, len);
+	end_event(c);
+}
+
+/* The newest open session with peer (0 = none). */
+static uint64_t session_with(nn_node *n, const nn_id *peer, bool up_only)
+{
+	uint64_t sids[64], best = 0;
+	size_t k = nn_node_media_list(n, sids, 64);
+	for (size_t i = 0; i < k && i < 64; i++) {
+		nn_media_info info;
+		if (nn_node_media_info(n, sids[i], &info) < 0 || (up_only && !info.up))
+			continue;
+		if (!memcmp(info.peer.b, peer->b, sizeof peer->b) && sids[i] > best)
+			best = sids[i];
+	}
+	return best;
+}
+
+static void cmd_hangup(nn_console *c, const nn_id *peer)
+{
+	unsigned closed = 0;
+	uint64_t sid;
+	while ((sid = session_with(c->node, peer, false)) != 0) {
+		if (nn_node_media_close(c->node, sid) < 0)
+			break;
+		closed++;
+	}
+	if (!closed) {
+		nn_console_error(c, NN_ENOENT, "no call with that node");
+		return;
+	}
+	for (unsigned i = 0; i < closed; i++)
+		nn_console_call(c, peer, false, 0);
+	nn_console_ok(c);
+}
+
+static void cmd_say(nn_console *c, const nn_console_cmd *cmd)
+{
+	uint64_t sid = session_with(c->node, &cmd->target, true);
+	if (!sid) {
+		nn_console_error(c, NN_ENOENT, "no call with that node is up");
+		return;
+	}
+	int rc = nn_node_media_send(c->node, sid, cmd->channel, cmd->text, cmd->text_len);
+	if (rc < 0)
+		nn_console_error(c, rc, NULL);
+	else
+		nn_console_ok(c);
 }
 
 static void print_end(nn_console *c)
@@ -658,6 +826,21 @@ void nn_console_exec(nn_console *c, const char *line, size_t len)
 			nn_console_error(c, rc, NULL);
 		break;
 	}
+	case NN_CON_CALL: {
+		uint64_t sid;
+		int rc = nn_node_media_open(c->node, &cmd.target, 10000, &sid);
+		if (rc < 0)
+			nn_console_error(c, rc, NULL);
+		else
+			nn_console_ok(c);
+		break;
+	}
+	case NN_CON_HANGUP:
+		cmd_hangup(c, &cmd.target);
+		break;
+	case NN_CON_SAY:
+		cmd_say(c, &cmd);
+		break;
 	case NN_CON_PEERS:
 		cmd_peers(c);
 		break;

@@ -2,11 +2,19 @@
  *
  * Commands (stdin):  send <64-hex> <text> | direct <64-hex> <text> | rendezvous <64-hex>
  *                    | connect <64-hex> | peers | stats | nat | status | quit
+ *                    | call <64-hex> | hangup <64-hex> | say <64-hex> <channel> <text>
+ *                    (calls: media sessions; call answers ok at once, then the call event;
+ *                    hangup closes every session with the peer; say sends <text> as one
+ *                    datagram on <channel> 16..255 of the newest open session with the peer)
  * Events (stdout):   id <hex> | listening <addr> | ok | error <NAME> <message>
  *                    | keys <hex> <ed_pub-hex> <x_pub-hex> <addr>...   (rendezvous)
  *                    | connected <hex> direct <addr>                 (connect)
  *                    | recv <from-hex> <text>   (text is "hex:<hex>" unless the payload is
  *                      printable UTF-8 without control characters, not beginning "hex:")
+ *                    | call <hex> up | call <hex> down [<ERRNAME>]   (a session came up,
+ *                      outbound or inbound, or ended; hangup prints down for each it closed)
+ *                    | media <hex> <channel> <text>   (a datagram or message on a call;
+ *                      text escaped as recv's)
  *                    | peer <hex> <addr> <in|out> <sibling|finger> ... end
  *                    | stat <name> <value> ... end
  *                    | status id <hex> | status phase <phase> edges=<n> out=<n> in=<n>
@@ -22,7 +30,9 @@
  *   {"event":"connected","id":..,"how":"direct","addr":..},
  *   {"event":"status","id":..,"phase":..,"edges":N,"edges_out":N,"edges_in":N,"siblings":N,
  *    "fingers":N,"known":N,"local":[..],"reflexive":..,"nat":..,"peers":[{"id":..,"addr":..,
- *    "dir":..,"role":..},..]} (one object, no "end"), ...
+ *    "dir":..,"role":..},..]} (one object, no "end"),
+ *   {"event":"call","id":..,"state":"up"|"down"[,"error":"ECLOSED"]},
+ *   {"event":"media","from":..,"channel":N,"text":..} (or "hex"), ...
  * send, direct, rendezvous and connect answer asynchronously (direct, rendezvous and connect
  * after the network answered or their 10 s deadline), so other events may come first; each
  * command gets exactly one answer (ok / keys / connected / error).
@@ -64,13 +74,17 @@ enum nn_console_op {
 	NN_CON_NAT,
 	NN_CON_STATUS,
 	NN_CON_QUIT,
+	NN_CON_CALL,
+	NN_CON_HANGUP,
+	NN_CON_SAY,
 };
 
 typedef struct nn_console_cmd {
 	enum nn_console_op op;
-	nn_id target;            /* SEND, DIRECT, RENDEZVOUS, CONNECT */
-	const char *text;        /* SEND, DIRECT: points into the line */
+	nn_id target;            /* SEND, DIRECT, RENDEZVOUS, CONNECT, CALL, HANGUP, SAY */
+	const char *text;        /* SEND, DIRECT, SAY: points into the line */
 	size_t text_len;
+	uint8_t channel;         /* SAY: 16..255 */
 } nn_console_cmd;
 
 /* Parse one line (without its newline; a trailing '\r' is ignored). NN_CON_NONE for an empty
@@ -122,6 +136,10 @@ typedef struct nn_console_status {
 } nn_console_status;
 void nn_console_status_print(nn_console *c, const nn_console_status *st);
 void nn_console_recv(nn_console *c, const nn_id *from, const uint8_t *data, size_t len);
+/* Call events: a session with peer came up (status 0) or went down (status: why). */
+void nn_console_call(nn_console *c, const nn_id *peer, bool up, int status);
+void nn_console_media(nn_console *c, const nn_id *from, uint8_t channel, const uint8_t *data,
+		      size_t len);
 void nn_console_error(nn_console *c, int err, const char *message);
 void nn_console_ok(nn_console *c);
 

@@ -26,12 +26,12 @@
 struct args {
 	const char *addr, *bootstrap, *seed, *log_level, *contacts, *metrics;
 	long pow, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip, max_in_edges_net;
-	bool relay, console, json, metrics_remote;
+	bool relay, console, json, metrics_remote, accept_calls;
 };
 
 enum { F_ADDR, F_BOOTSTRAP, F_SEED, F_POW, F_RELAY, F_MAXIN, F_MAXINIP, F_MAXEDGES, F_MAXEDGESIP,
        F_MAXEDGESNET, F_LOG, F_CONSOLE, F_JSON, F_CONTACTS, F_METRICS,
-       F_METRICS_REMOTE, F_COUNT };
+       F_METRICS_REMOTE, F_ACCEPT_CALLS, F_COUNT };
 
 static void make_flags(nn_flag f[F_COUNT], struct args *a)
 {
@@ -91,6 +91,10 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 				      "let -metrics listen on a non-loopback address (anyone who "
 				      "reaches it reads the node's counters, NodeID and edges)",
 				      false},
+		[F_ACCEPT_CALLS] = {"accept-calls", NN_FLAG_BOOL, &a->accept_calls, 0, 0,
+				    "accept every inbound call (media session) that passes PoW and "
+				    "the caps (default: refuse all)",
+				    false},
 	};
 	memcpy(f, def, sizeof def);
 }
@@ -114,8 +118,14 @@ void nn_cmd_run_usage(void *file)
 		"  nat                           \"nat <type> <reflexive|-> ...\" (see README)\n"
 		"  status                        one screen: \"status id|phase|local|reflexive|nat|"
 		"edge ...\"... \"end\"\n"
+		"  call <64-hex NodeID>          open a call (media session): \"ok\", then \"call <hex> "
+		"up|down\"\n"
+		"  hangup <64-hex NodeID>        close every call with the node: \"call <hex> down\"... "
+		"\"ok\"\n"
+		"  say <64-hex> <channel> <text> one datagram on channel 16..255 of the call: \"ok\"\n"
 		"  quit                          leave gracefully and exit\n"
-		"Events: \"id <hex>\", \"listening <addr>\" at start, \"recv <from-hex> <text|hex:...>\".\n"
+		"Events: \"id <hex>\", \"listening <addr>\" at start, \"recv <from-hex> <text|hex:...>\",\n"
+		"\"call <hex> up|down [ERR]\", \"media <hex> <channel> <text|hex:...>\".\n"
 		"SIGINT/SIGTERM leave gracefully (exit 0). Bad flags or input exit 2.\n\nflags:\n");
 	nn_flags_usage(f, F_COUNT, out);
 }
@@ -127,6 +137,7 @@ struct daemon {
 	nn_node *node;
 	int log_level;
 	bool console_on;
+	bool accept_calls; /* -accept-calls: consent to every inbound call */
 	nn_console con;
 	ev_io in_w;
 	ev_signal sig_int, sig_term;
@@ -190,6 +201,47 @@ static void on_direct(void *user, const nn_id *from, const uint8_t *data, size_t
 	}
 	char hex[65];
 	say(d, NN_LOG_INFO, "direct frame from %s: %zu bytes", nn_id_format(hex, from), len);
+}
+
+static bool on_media_consent(void *user, const nn_id *peer, uint64_t sid)
+{
+	struct daemon *d = user;
+	char hex[65];
+	(void)sid;
+	say(d, NN_LOG_INFO, "incoming call from %s: %s", nn_id_format(hex, peer),
+	    d->accept_calls ? "accepted" : "refused");
+	return d->accept_calls;
+}
+
+static void on_media_state(void *user, uint64_t sid, const nn_id *peer, bool inbound, int status)
+{
+	struct daemon *d = user;
+	(void)sid;
+	(void)inbound;
+	if (d->console_on) {
+		nn_console_call(&d->con, peer, status == 0, status);
+		return;
+	}
+	char hex[65];
+	say(d, NN_LOG_INFO, "call %s %s%s%s", nn_id_format(hex, peer), status == 0 ? "up" : "down",
+	    status < 0 ? " " : "", status < 0 ? nn_errname(status) : "");
+}
+
+static void on_media_datagram(void *user, uint64_t sid, uint8_t ch, const uint8_t *data,
+			      size_t len, int64_t rx_ns)
+{
+	struct daemon *d = user;
+	(void)rx_ns;
+	nn_media_info info;
+	if (!d->console_on || nn_node_media_info(d->node, sid, &info) < 0)
+		return;
+	nn_console_media(&d->con, &info.peer, ch, data, len);
+}
+
+static void on_media_message(void *user, uint64_t sid, uint8_t ch, const uint8_t *data,
+			     size_t len)
+{
+	on_media_datagram(user, sid, ch, data, len, 0);
 }
 
 static void on_guard(struct ev_loop *loop, ev_timer *w, int revents)
@@ -480,6 +532,7 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 		}
 
 	struct daemon d = {.prog = prog, .log_level = level, .contacts = cfile,
+			   .accept_calls = a.accept_calls,
 			   .console_on = f[F_CONSOLE].set ? a.console : !isatty(STDIN_FILENO)};
 	if (minted)
 		say(&d, NN_LOG_INFO, "minted a new identity into %s", seed_path);
@@ -503,7 +556,10 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 	o.max_inbound_edges_per_subnet = (unsigned)a.max_in_edges_net;
 	o.log_level = level;
 	o.cb = (nn_node_callbacks){.user = &d, .on_message = on_message, .on_direct = on_direct,
-				   .on_log = on_log};
+				   .on_log = on_log, .media_consent = on_media_consent,
+				   .on_media_state = on_media_state,
+				   .on_media_datagram = on_media_datagram,
+				   .on_media_message = on_media_message};
 	int rc = nn_node_new(&d.node, &o, d.loop);
 	nn_cmd_wipe(seed, sizeof seed);
 	if (rc < 0) {

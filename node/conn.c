@@ -6,6 +6,8 @@
  * hook, crossed dials, then for inbound edges the shares and the cap with shedding (admit.c;
  * a refused newcomer gets a Referral), the edge table (duplicates). Crossed dials (both sides dialled each other)
  * keep the connection dialled by the smaller NodeID, so both ends agree on one edge.
+ * Media sessions (conn->kind NN_CONN_MEDIA) are handed to media.c at every sink entry: they
+ * never register as edges.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +313,10 @@ int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len)
 static void on_conn(void *ctx, nn_conn *c)
 {
 	nn_node *n = ctx;
+	if (c->kind == NN_CONN_MEDIA) {
+		nn_node_media_on_conn(n, c); /* sessions never become edges */
+		return;
+	}
 	if (n->stopping) {
 		nn_tp_close(n->tp, c, NN_TP_REASON_POLICY);
 		return;
@@ -375,6 +381,8 @@ static void on_dial_failed(void *ctx, void *user, const nn_id *want, const nn_ad
 	nn_node *n = ctx;
 	struct nconn *nc = user;
 	(void)addr;
+	if (nn_node_media_dial_failed(n, user, err))
+		return; /* a media dial: no edge, no backoff */
 	n->stats.dial_failures++;
 	if (nc) {
 		n->dials_in_flight--;
@@ -402,6 +410,10 @@ static void on_dial_failed(void *ctx, void *user, const nn_id *want, const nn_ad
 static void on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)
 {
 	nn_node *n = ctx;
+	if (c->kind == NN_CONN_MEDIA) {
+		nn_node_media_on_closed(n, c, err, reason);
+		return;
+	}
 	struct nconn *nc = c->user;
 	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &c->remote_id);
 	if (c->outbound && err == NN_ECLOSED && reason == NN_TP_REASON_POLICY)
@@ -417,8 +429,22 @@ static void on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)
 
 static void on_writable(void *ctx, nn_conn *c)
 {
-	(void)ctx;
-	(void)c;
+	if (c->kind == NN_CONN_MEDIA)
+		nn_node_media_on_writable(ctx, c);
+}
+
+static void on_frame(void *ctx, nn_conn *c, nn_pkt **pkt)
+{
+	if (c->kind == NN_CONN_MEDIA)
+		nn_node_media_on_frame(ctx, c, pkt);
+	else
+		nn_node_on_frame(ctx, c, pkt);
+}
+
+static void on_datagram(void *ctx, nn_conn *c, nn_pkt **pkt)
+{
+	if (c->kind == NN_CONN_MEDIA)
+		nn_node_media_on_datagram(ctx, c, pkt);
 }
 
 void nn_node_sink_install(nn_node *n)
@@ -427,7 +453,8 @@ void nn_node_sink_install(nn_node *n)
 		.ctx = n,
 		.on_conn = on_conn,
 		.on_dial_failed = on_dial_failed,
-		.on_frame = nn_node_on_frame,
+		.on_frame = on_frame,
+		.on_datagram = on_datagram,
 		.on_writable = on_writable,
 		.on_closed = on_closed,
 	};

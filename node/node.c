@@ -423,6 +423,7 @@ int nn_node_free(nn_node *n)
 	if (n->tp) {
 		nn_tp_sink none = {0};
 		nn_tp_set_sink(n->tp, &none);
+		nn_node_media_free(n, n->own_tp); /* sessions: closed, or left to the destroy */
 		if (n->own_tp) {
 			/* the transport frees every conn without calling the sink: forget them first */
 			for (struct nconn *nc = n->conns; nc; nc = nc->next)
@@ -486,6 +487,7 @@ static void begin_stop(nn_node *n)
 	nn_node_log(n, NN_LOG_INFO, "stopping: leaving %zu edge(s)", nn_routing_edges_len(n->edges));
 	nn_node_maint_stop(n);
 	nn_node_ops_cancel_all(n);
+	nn_node_media_close_all(n);
 	nn_node_leave_all(n);
 	/* give the transport a moment to put the Leaves on the wire */
 	nn_timer_init(&n->leave_done, finish_stop, n);

@@ -10,7 +10,7 @@
  * terminals, verified keys), ops.c (asynchronous calls and the connect cascade: direct, punch,
  * birthday; punchbacks; the maintenance dialer's cascades), nat.c (reflexive verdict,
  * coordinates, dial hygiene, Connect / ConnectAck, punch volleys, birthday sprays), box.c
- * (sealed boxes), persist.c (contacts across restarts), limit.c (per-originator limiter),
+ * (sealed boxes), persist.c (contacts across restarts), media.c (media sessions: calls), limit.c (per-originator limiter),
  * idmap.c (NodeID-keyed hash map), log.c (logging and stats).
  *
  * Ownership: the node owns its nn_conn records (struct nconn, in conn->user) from on_conn (or
@@ -262,6 +262,40 @@ struct nn_pace {
 #define NN_NODE_REJOIN_MAX (60 * NN_SEC)
 #define NN_NODE_REJOIN_FROM_FILE 8 /* contacts of a loaded contacts file dialled at once */
 
+/* ---- media sessions (media.c) ----
+ * One record per session, from nn_node_media_open (or the inbound on_conn) until the
+ * transport's on_closed / on_dial_failed for it. conn->user of a media conn points here (the
+ * dial's user pointer too), never at a struct nconn: the sink tells them apart by conn->kind
+ * (and a failed dial by looking the pointer up in n->msess). */
+#define NN_MEDIA_RX_BYTES_RATE 2500000.0
+#define NN_MEDIA_RX_BYTES_BURST 262144.0
+#define NN_MEDIA_RX_PKTS_RATE 4000.0
+#define NN_MEDIA_RX_PKTS_BURST 400.0
+#define NN_MEDIA_PUMP_RETRY (2 * NN_MS) /* ring pump fallback when no on_writable comes */
+struct nn_msess {
+	nn_node *node;
+	uint64_t sid;
+	nn_id peer;
+	nn_conn *c;          /* NULL while connecting or dialling */
+	nn_addr addr;        /* the edge's observed address the session runs to */
+	bool inbound;
+	bool connecting;     /* waiting for nn_node_connect to find an edge */
+	bool dialling;       /* a media dial in flight (this record is its user pointer) */
+	bool up;             /* admitted / connected: the application may use it */
+	bool app_closed;     /* the application closed it, or consent refused it: no callbacks */
+	bool slot;           /* holds an inbound slot (counts toward the caps) */
+	bool want_writable;  /* the application saw NN_EAGAIN: tell it when the ring drains */
+	nn_tbucket rx_bytes, rx_pkts;
+	/* tx ring: NN_NODE_MEDIA_TX_RING frames of up to NN_TP_MAX_DGRAM bytes (allocated on
+	 * first use: most sessions never push back) */
+	uint8_t *ring;
+	uint16_t ring_len[NN_NODE_MEDIA_TX_RING];
+	unsigned ring_head, ring_count;
+	nn_timer pump;
+	nn_media_stats st;
+	struct nn_msess *prev, *next;
+};
+
 /* A bootstrap contact as the application gave it (no key: the handshake proves it). */
 struct boot_contact {
 	nn_id id;
@@ -365,6 +399,10 @@ struct nn_node {
 	 * nn_node_free refuses (NN_ESTATE) while in_app > 0. */
 	nn_node_callbacks app;
 	unsigned in_app;
+
+	/* media sessions (media.c) */
+	struct nn_msess *msess;
+	uint64_t msess_next_sid;
 
 	nn_node_stats stats;
 	uint8_t *tx; /* NN_WIRE_MAX_FRAME scratch for composing frames */
@@ -569,6 +607,20 @@ bool nn_node_ops_wants_conn(nn_node *n, unsigned op, uint32_t serial);
 void nn_node_ops_cancel_all(nn_node *n);
 /* Cancel all and release the table. */
 void nn_node_ops_free(nn_node *n);
+
+/* ---- media.c ---- */
+/* Sink events on media conns (conn->kind == NN_CONN_MEDIA), and a failed dial whose user
+ * pointer is a session (true when it was one of ours). */
+void nn_node_media_on_conn(nn_node *n, nn_conn *c);
+void nn_node_media_on_frame(nn_node *n, nn_conn *c, nn_pkt **pkt);
+void nn_node_media_on_datagram(nn_node *n, nn_conn *c, nn_pkt **pkt);
+void nn_node_media_on_writable(nn_node *n, nn_conn *c);
+void nn_node_media_on_closed(nn_node *n, nn_conn *c, int err, uint64_t reason);
+bool nn_node_media_dial_failed(nn_node *n, void *user, int err);
+/* Stopping: close every session's connection (no callbacks). */
+void nn_node_media_close_all(nn_node *n);
+/* Freeing: release every record; with forget_conns the transport frees the conns itself. */
+void nn_node_media_free(nn_node *n, bool forget_conns);
 
 /* ---- log.c ---- */
 void nn_node_log(nn_node *n, int level, const char *fmt, ...)

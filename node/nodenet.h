@@ -160,6 +160,24 @@ typedef struct nn_node_callbacks {
 	void (*on_edge)(void *user, const nn_id *peer, bool up);
 	/* One log line (no newline) at `level` or above the node's log_level. */
 	void (*on_log)(void *user, int level, const char *line);
+	/* ---- media sessions (calls); see "media sessions" below ---- */
+	/* Consent for an inbound session from `peer` (its PoW and the caps already passed):
+	 * return true to accept. NULL refuses every inbound session (default deny). */
+	bool (*media_consent)(void *user, const nn_id *peer, uint64_t sid);
+	/* Session sid came up (status 0: outbound open completed, or inbound accepted) or went
+	 * down (status < 0: NN_EUNSUPPORTED the peer has no media, NN_ECLOSED the peer hung up,
+	 * NN_ETIMEDOUT, a connect error ...). Nothing follows a down for that sid. Not called for
+	 * sessions the application closed itself. */
+	void (*on_media_state)(void *user, uint64_t sid, const nn_id *peer, bool inbound,
+			       int status);
+	/* One datagram on channel ch (16-255); rx_ns: the node's monotonic clock at receipt. */
+	void (*on_media_datagram)(void *user, uint64_t sid, uint8_t ch, const uint8_t *data,
+				  size_t len, int64_t rx_ns);
+	/* One whole message on channel ch. */
+	void (*on_media_message)(void *user, uint64_t sid, uint8_t ch, const uint8_t *data,
+				 size_t len);
+	/* The session's datagram send ring drained to half after an NN_EAGAIN. */
+	void (*on_media_writable)(void *user, uint64_t sid);
 } nn_node_callbacks;
 
 typedef struct nn_node_opts {
@@ -331,6 +349,81 @@ int nn_node_seal(nn_node *n, const nn_id *target, const void *data, size_t len, 
 int nn_node_open(nn_node *n, const uint8_t *box, size_t len, uint8_t *out, size_t cap,
 		 size_t *out_len, nn_id *sender);
 
+/* ---- media sessions (calls) ----
+ * A media session is its own transport connection to a peer (QUIC: ALPN nodenet-media/1, from
+ * the node's one socket to the observed address of the overlay edge, so it reuses the NAT
+ * mapping or relay allocation) carrying unreliable datagrams (channel + <= 1200 bytes) and
+ * reliable one-shot messages (channel + <= NN_NODE_MEDIA_MAX_MESSAGE bytes). Channels 0-15 are
+ * reserved: sending on one is NN_EINVAL; received frames on them are dropped and counted.
+ * Sessions are named by a sid (1, 2, ... per node, never reused); a sid that is unknown or
+ * closed is NN_ENOENT. Sessions never enter the edge tables nor count toward the floor; edge
+ * churn never closes a session; several sessions to one peer may coexist (make-before-break).
+ * Inbound admission, in order (each refusal counted in the node stats): the caller's NodeID
+ * meets the PoW difficulty (dropped_media_sub_pow), at most NN_NODE_MEDIA_MAX_IN inbound
+ * sessions and NN_NODE_MEDIA_MAX_PER_PEER per peer NodeID (dropped_media_cap), the
+ * media_consent callback (dropped_media_consent; none set = refuse). Every session has a
+ * receive budget (2,500,000 B/s burst 262,144, and 4000 packets/s burst 400): frames over it
+ * are dropped (rx_dropped_budget, dropped_media_budget). A failed media dial (other than
+ * NN_EUNSUPPORTED) and every session's end ping the peer's overlay edge, so a dead path is
+ * found at once. */
+#define NN_NODE_MEDIA_MAX_DGRAM 1200     /* datagram payload, channel byte excluded */
+#define NN_NODE_MEDIA_MAX_MESSAGE 65535  /* message payload (the transport frame is 64 KiB) */
+#define NN_NODE_MEDIA_CH_FIRST 16        /* first application channel */
+#define NN_NODE_MEDIA_TX_RING 64         /* datagrams queued per session */
+#define NN_NODE_MEDIA_MAX_IN 16          /* inbound sessions per node */
+#define NN_NODE_MEDIA_MAX_PER_PEER 4     /* inbound sessions per peer NodeID */
+#define NN_NODE_MEDIA_MAX_OUT 64         /* outbound sessions per node (local policy) */
+
+/* Open a session to target: over the live edge to it, or after nn_node_connect (with
+ * timeout_ms) found one; then a media dial to that edge's observed address. *sid is set at
+ * once; on_media_state reports the outcome. Errors now: NN_EINVAL (target is ourselves),
+ * NN_EUNSUPPORTED (the transport has no media), NN_ELIMIT (NN_NODE_MEDIA_MAX_OUT open),
+ * NN_ESTATE (stopping), the connect's own errors. */
+int nn_node_media_open(nn_node *n, const nn_id *target, int64_t timeout_ms, uint64_t *sid);
+/* Send one datagram: never blocks. It goes to the transport at once, or into the session's
+ * ring (NN_NODE_MEDIA_TX_RING) when the transport pushes back; a full ring returns NN_EAGAIN
+ * (counted tx_dropped_queue; on_media_writable follows). A datagram the transport then
+ * refuses (e.g. over the path MTU) is counted tx_dropped_send and never closes the session.
+ * NN_EINVAL (reserved channel), NN_ETOOBIG (> NN_NODE_MEDIA_MAX_DGRAM), NN_ESTATE (not up
+ * yet), NN_ENOENT. */
+int nn_node_media_send(nn_node *n, uint64_t sid, uint8_t ch, const void *data, size_t len);
+/* Send one reliable message (copied; the transport writes it within its deadline or resets
+ * it: tx_dropped_stall). NN_EAGAIN when the transport's queue is full; NN_EINVAL, NN_ETOOBIG
+ * (> NN_NODE_MEDIA_MAX_MESSAGE), NN_ESTATE, NN_ENOENT. */
+int nn_node_media_send_message(nn_node *n, uint64_t sid, uint8_t ch, const void *data,
+			       size_t len);
+/* Close the session (also one still opening). No callback follows for it. NN_ENOENT. */
+int nn_node_media_close(nn_node *n, uint64_t sid);
+
+/* Per-session counters (monotonic), the reference's set. */
+typedef struct nn_media_stats {
+	uint64_t tx_datagrams;        /* datagrams accepted (sent or queued in the ring) */
+	uint64_t tx_dropped_queue;    /* datagrams refused: the ring was full (NN_EAGAIN) */
+	uint64_t tx_dropped_send;     /* datagrams the transport refused (e.g. path MTU) */
+	uint64_t tx_messages;         /* messages handed to the transport */
+	uint64_t tx_dropped_stall;    /* messages abandoned: the transport's write stalled */
+	uint64_t rx_datagrams;        /* datagrams delivered */
+	uint64_t rx_dropped_budget;   /* frames shed by the receive budget */
+	uint64_t rx_dropped_reserved; /* frames empty, on a reserved channel, or oversized */
+	uint64_t rx_dropped_queue;    /* datagrams dropped for a full receive queue (always 0:
+				       * datagrams are handed to the callback as they arrive) */
+	uint64_t rx_messages;         /* messages delivered */
+	uint64_t rx_dropped_messages; /* messages dropped (oversized, truncated) */
+} nn_media_stats;
+
+typedef struct nn_media_info {
+	nn_id peer;
+	char addr[64];     /* the peer's address the session runs to (the edge's observed one) */
+	bool inbound;
+	bool up;           /* false while opening */
+	size_t tx_queued;  /* datagrams waiting in the send ring */
+	nn_media_stats stats;
+} nn_media_info;
+/* Fill *out for sid. NN_ENOENT. */
+int nn_node_media_info(nn_node *n, uint64_t sid, nn_media_info *out);
+/* The sids of open sessions (opening ones included); returns how many, writes up to cap. */
+size_t nn_node_media_list(nn_node *n, uint64_t *out, size_t cap);
+
 /* ---- introspection ---- */
 /* What the node believes about its own NAT, and why (like `tailscale netcheck`). Local policy:
  * an address is confirmed when neighbours in at least two subnets report it; neighbours on
@@ -466,6 +559,16 @@ const char *nn_node_phase(nn_node *n);
 	X(ka_learned, "silences an arriving frame proved our NAT mapping outlived (new longest)")\
 	X(ka_echoes_tx, "keepalive echoes sent for a peer's probe")                         \
 	X(dropped_ka_echo, "keepalive echoes matching no probe of ours")                    \
+	X(media_opened, "media sessions we opened that came up")                         \
+	X(media_accepted, "inbound media sessions admitted (consent given)")              \
+	X(media_dial_failed, "media dials that failed (NN_EUNSUPPORTED included)")          \
+	X(media_edge_pings, "edge pings after a failed media dial or a session's end")     \
+	X(dropped_media_sub_pow, "inbound media sessions from identities below the PoW")    \
+	X(dropped_media_cap, "inbound media sessions over the node (16) or per-peer (4) cap")\
+	X(dropped_media_consent, "inbound media sessions refused by consent (or none set)")  \
+	X(dropped_media_budget, "media frames shed by a session's receive budget")          \
+	X(dropped_media_reserved, "media frames empty, on a reserved channel, or oversized") \
+	X(dropped_media_queue, "media datagrams refused: the session's send ring was full") \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

@@ -318,7 +318,62 @@ static void test_events(void **state)
 	       "{\"event\":\"recv\",\"from\":\"abababababababababababababababababababababababababababababababab\",\"hex\":\"00ff\"}\n"
 	       "{\"event\":\"ok\"}\n"
 	       "{\"event\":\"error\",\"name\":\"EUNROUTABLE\",\"message\":\"no live edge to route through\"}\n"
-	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, direct, rendezvous, connect, peers, stats, nat, status, quit)\"}\n";
+	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, direct, rendezvous, connect, peers, stats, nat, status, call, hangup, say, quit)\"}\n";
+	assert_string_equal(mc_text(&m), want);
+	mc_close(&m);
+}
+
+/* Calls: call / hangup take one NodeID, say a NodeID, an application channel (16..255; the
+ * reserved 0..15 are refused at parse) and text; call and media events escape what the peer
+ * sent like recv does, in text and JSON. */
+static void test_console_calls(void **state)
+{
+	(void)state;
+	nn_console_cmd c;
+	assert_int_equal(parse(&c, "call " HEXA), 0);
+	assert_int_equal(c.op, NN_CON_CALL);
+	assert_int_equal(c.target.b[0], 0xaa);
+	assert_int_equal(parse(&c, "hangup\t" HEXA " \r"), 0);
+	assert_int_equal(c.op, NN_CON_HANGUP);
+	assert_int_equal(parse(&c, "say " HEXA " 16 hello there"), 0);
+	assert_int_equal(c.op, NN_CON_SAY);
+	assert_int_equal(c.channel, 16);
+	assert_int_equal(c.text_len, 11);
+	assert_memory_equal(c.text, "hello there", 11);
+	assert_int_equal(parse(&c, "say " HEXA " 255 x"), 0);
+	assert_int_equal(c.channel, 255);
+	const char *bad[] = {"call", "call " HEXA " x", "call 12", "hangup", "hangup " HEXA "0",
+			     "say " HEXA, "say " HEXA " 16", "say " HEXA " 15 hi", "say " HEXA " 0 hi",
+			     "say " HEXA " 256 hi", "say " HEXA " 1x hi", "say " HEXA " 0016 hi",
+			     "say xyz 16 hi", "say " HEXA " -1 hi"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (parse(&c, bad[i]) != NN_EINVAL)
+			fail_msg("accepted \"%s\"", bad[i]);
+
+	nn_id from;
+	memset(from.b, 0xab, sizeof from.b);
+	mem_console m;
+	mc_open(&m, false);
+	nn_console_call(&m.c, &from, true, 0);
+	nn_console_call(&m.c, &from, false, NN_ECLOSED);
+	nn_console_media(&m.c, &from, 16, (const uint8_t *)"hi", 2);
+	nn_console_media(&m.c, &from, 200, (const uint8_t *)"\x1b[2Jmedia x\ncall", 16);
+	nn_console_media(&m.c, &from, 17, (const uint8_t *)"hex:00", 6);
+	const char *want =
+		"call abababababababababababababababababababababababababababababababab up\n"
+		"call abababababababababababababababababababababababababababababababab down ECLOSED\n"
+		"media abababababababababababababababababababababababababababababababab 16 hi\n"
+		"media abababababababababababababababababababababababababababababababab 200 hex:1b5b324a6d6564696120780a63616c6c\n"
+		"media abababababababababababababababababababababababababababababababab 17 hex:6865783a3030\n";
+	assert_string_equal(mc_text(&m), want);
+	mc_close(&m);
+	mc_open(&m, true);
+	nn_console_call(&m.c, &from, false, NN_EREFUSED);
+	nn_console_media(&m.c, &from, 16, (const uint8_t *)"\"q\"", 3);
+	nn_console_media(&m.c, &from, 16, (const uint8_t *)"\xff", 1);
+	want = "{\"event\":\"call\",\"id\":\"abababababababababababababababababababababababababababababababab\",\"state\":\"down\",\"error\":\"EREFUSED\"}\n"
+	       "{\"event\":\"media\",\"from\":\"abababababababababababababababababababababababababababababababab\",\"channel\":16,\"text\":\"\\\"q\\\"\"}\n"
+	       "{\"event\":\"media\",\"from\":\"abababababababababababababababababababababababababababababababab\",\"channel\":16,\"hex\":\"ff\"}\n";
 	assert_string_equal(mc_text(&m), want);
 	mc_close(&m);
 }
@@ -529,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_console_lines),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_console_calls),
 		cmocka_unit_test(test_peer_strings_escaped),
 		cmocka_unit_test(test_status_escaped),
 		cmocka_unit_test(test_status_node),

@@ -288,9 +288,25 @@ int mem_conn_send_datagram(nn_tp *tp, nn_conn *pc, const uint8_t *data, size_t l
 		tp->stats.dgram_dropped++;
 		return NN_ELIMIT;
 	}
+	nn_time now = nn_clock_now(h->clk), depart = now;
+	if (l->bandwidth) {
+		/* the bottleneck: datagrams serialise with the connection's stream frames; one
+		 * that would wait longer than a full queue (queue_frames x MTU) is tail-dropped */
+		depart = r->busy_until > now ? r->busy_until : now;
+		depart += (nn_time)((uint64_t)len * (uint64_t)NN_SEC / l->bandwidth);
+		nn_time qmax = (nn_time)((uint64_t)l->queue_frames * l->mtu * (uint64_t)NN_SEC /
+					 l->bandwidth);
+		if (depart - now > qmax) {
+			nn_pkt_release(k);
+			tp->stats.dgram_dropped++;
+			h->st.dgrams_lost++;
+			return 0;
+		}
+		r->busy_until = depart;
+	}
 	memcpy(k->data, data, len);
 	k->len = (uint32_t)len;
-	nn_time at = nn_clock_now(h->clk) + l->latency + mem_hub_jitter(h, l->jitter);
+	nn_time at = depart + l->latency + mem_hub_jitter(h, l->jitter);
 	if (mem_hub_chance(h, l->reorder_ppm))
 		at += l->reorder_delay;
 	k->at = at;

@@ -4,7 +4,9 @@
  * hub knows, so a dial "authenticates" by comparing the dialled NodeID with the target's real one
  * (NN_EIDMISMATCH on a difference, NN_EUNREACH for an unknown name or across a partition).
  * Links are modelled per direction (from endpoint -> to endpoint) by an nn_mem_link profile:
- *   latency + uniform jitter; a bandwidth bottleneck (frames serialise at `bandwidth` bytes/s);
+ *   latency + uniform jitter; a bandwidth bottleneck (frames serialise at `bandwidth` bytes/s;
+ *   media datagrams serialise with the connection's frames and are tail-dropped when they
+ *   would wait longer than queue_frames x mtu bytes take to drain);
  *   the per-connection send queue bound `queue_frames` (frames sent and not yet delivered:
  *   the bottleneck queue plus the wire; beyond it send returns NN_EAGAIN); loss (stream frames
  *   are reliable, a lost one costs a retransmission delay of 2 x latency; datagrams are dropped);
