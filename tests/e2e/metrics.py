@@ -112,7 +112,7 @@ def parse_text(body):
     for line in body.split("\n")[:-1] if body.endswith("\n") else ["<no final newline>"]:
         if line.startswith("# HELP "):
             name = line.split(" ")[2]
-            if not NAME.match(name) or name in fams:
+            if not NAME.match(name) or name in fams or len(line.split(" ", 3)) < 4:
                 raise Fail(f"bad or repeated HELP: {line!r}")
             help_of = name
         elif line.startswith("# TYPE "):
@@ -178,13 +178,19 @@ def run(binary, tmp):
         raise Fail("Content-Length does not match the body")
     fams = parse_text(body)
     stats = a.stats()
+    gauges = ("edges", "edges_out", "knowledge")
+    names = {s: "nodenet_" + s + ("" if s in gauges else "_total") for s in stats}
     for name, value in stats.items():
-        fam = fams.get("nodenet_" + name)
+        fam = fams.get(names[name])
         if not fam or len(fam[1]) != 1 or fam[1][0][0] != "":
-            raise Fail(f"stat {name}: no single unlabelled sample nodenet_{name}")
-        want_type = "gauge" if name in ("edges", "edges_out", "knowledge") else "counter"
+            raise Fail(f"stat {name}: no single unlabelled sample {names[name]}")
+        want_type = "gauge" if name in gauges else "counter"
         if fam[0] != want_type:
-            raise Fail(f"nodenet_{name} is a {fam[0]}, want {want_type}")
+            raise Fail(f"{names[name]} is a {fam[0]}, want {want_type}")
+    # Prometheus naming conventions: counters (and only they) end in _total.
+    for fam, (typ, _) in fams.items():
+        if (typ == "counter") != fam.endswith("_total"):
+            raise Fail(f"{fam}: a {typ} {'without' if typ == 'counter' else 'with'} _total")
     if fams["nodenet_edges"][1][0][1] < 1:
         raise Fail("nodenet_edges is 0 with B joined")
     labelled = {"nodenet_edges_by_direction": {'direction="in"', 'direction="out"'},
@@ -206,7 +212,7 @@ def run(binary, tmp):
     info = fams["nodenet_info"][1]
     if len(info) != 1 or f'id="{a.id}"' not in info[0][0]:
         raise Fail(f"nodenet_info: {info}")
-    extra = set(fams) - {"nodenet_" + s for s in stats} - set(labelled) - {"nodenet_info"}
+    extra = set(fams) - set(names.values()) - set(labelled) - {"nodenet_info"}
     if extra:
         raise Fail(f"undocumented families: {sorted(extra)}")
     print(f"ok - GET /metrics: {len(fams)} families parse strictly, every stat present, "
