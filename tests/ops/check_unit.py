@@ -8,7 +8,8 @@ verify: needs systemd-analyze (package systemd; skipped, exit 77, with the reaso
     prints nothing and exits 0;
   - `systemd-analyze security --offline=true` rates its exposure at most 2.0 ("OK");
 exec: (no systemd needed) the hardening the issue names is there (DynamicUser, StateDirectory,
-  ProtectSystem=strict, NoNewPrivileges, RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX,
+  ProtectSystem=strict, NoNewPrivileges, RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+  AF_NETLINK (netlink for getifaddrs: a wildcard -addr lists the interface addresses),
   an empty CapabilityBoundingSet), and the ExecStart line, expanded the way systemd expands it
   (%S, %i, ${VAR} as one word, $VAR split) with NODENET_ADDR=127.0.0.1:0 and NODENET_ARGS from
   a conf file, runs the daemon: it mints its seed in the state directory (mode 0600), comes
@@ -85,7 +86,8 @@ def expand(word, env, spec):
 def exec_line(src, unit, binary):
     d = directives(open(unit, encoding="utf-8").read())
     want = {"DynamicUser": "yes", "ProtectSystem": "strict", "NoNewPrivileges": "yes",
-            "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX", "CapabilityBoundingSet": "",
+            "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX AF_NETLINK",
+            "CapabilityBoundingSet": "",
             "StateDirectory": "nodenet/%i", "StateDirectoryMode": "0700", "ProtectHome": "yes",
             "PrivateTmp": "yes", "PrivateDevices": "yes", "RestartPreventExitStatus": "2"}
     for k, v in want.items():
