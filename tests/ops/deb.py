@@ -12,6 +12,8 @@ scripts/setup.sh; the QUIC stack comes from setup.sh's cache). Then:
     libnodenet0 has a shlibs file and the ldconfig trigger;
   - `dpkg-deb -c`: the files each must hold (binary, unit, man pages, header, .so links, .pc,
     copyright, API.md, examples) and no static libnodenet.a;
+  - `dpkg --root=<scratch> -i` of the three (chrootless scripts, Depends forced there and
+    checked as installed here): status "ii", and the installed `nodenet-node --version` runs;
   - installed into a scratch root with `dpkg -x`: `nodenet-node --version` prints
     "nodenet-node VERSION" and -h lists its flags; no NEEDED entry names wolfSSL or ngtcp2;
     the unit's ExecStart is /usr/bin/nodenet-node; a C program compiled with the root's
@@ -171,6 +173,32 @@ def check(src, version, tmp):
         raise Fail("the packaged unit does not run /usr/bin/nodenet-node")
     print(f"ok - dpkg -x into a scratch root: nodenet-node --version prints '{out}', -h works, "
           "no wolfSSL/ngtcp2 NEEDED, the unit runs /usr/bin/nodenet-node")
+
+    # A real dpkg install into a second scratch root with its own database: unpack, maintainer
+    # scripts (chrootless; they leave a foreign root's systemd alone), status "ii". The root has
+    # no libc6 etc., so dependencies are forced there and checked against this system instead.
+    droot = os.path.join(tmp, "dpkg-root")
+    for d in ("info", "updates", "triggers"):
+        os.makedirs(os.path.join(droot, "var/lib/dpkg", d))
+    for f in ("status", "available"):
+        open(os.path.join(droot, "var/lib/dpkg", f), "w").close()
+    run(["dpkg", f"--root={droot}", "--force-script-chrootless", "--force-depends",
+         "--force-not-root", "--log=/dev/null", "-i"] + [deb[p] for p in PKGS])
+    status = run(["dpkg-query", f"--root={droot}", "-W", "-f",
+                  "${Package} ${db:Status-Abbrev}\\n"])
+    got = {l.split()[0]: l.split()[1] for l in status.splitlines() if l.strip()}
+    if any(got.get(p) != "ii" for p in PKGS):
+        raise Fail(f"dpkg -i into a scratch root: status {got}")
+    deps = set()
+    for p in ("libnodenet0", "nodenet-node"):
+        deps |= {d.split()[0] for d in info[p]["Depends"].split(", ")}
+    run(["dpkg-query", "-W"] + sorted(deps))  # Debian's packages, installed here
+    out = run([os.path.join(droot, "usr/bin/nodenet-node"), "--version"]).strip()
+    if out != f"nodenet-node {version}":
+        raise Fail(f"installed nodenet-node --version printed {out!r}")
+    print(f"ok - dpkg --root -i: the three packages are 'ii', their Depends "
+          f"({', '.join(sorted(deps))}) are Debian packages installed here, and the installed "
+          f"nodenet-node --version says '{out}'")
 
     prog = os.path.join(tmp, "prog.c")
     with open(prog, "w") as f:
