@@ -9,7 +9,7 @@ scripts/setup.sh; the QUIC stack comes from setup.sh's cache). Then:
   - `dpkg-deb -I`: each package's name, version and architecture; nodenet-node and libnodenet0
     depend on Debian's libsodium, libev, libb2 and libc (found by dpkg-shlibdeps), never on a
     wolfSSL or ngtcp2 package (linked statically); libnodenet-dev on libnodenet0 (= version);
-    libnodenet0 has a shlibs file and the ldconfig trigger;
+    libnodenet0 has a shlibs file and the ldconfig trigger; every package has md5sums;
   - `dpkg-deb -c`: the files each must hold (binary, unit, man pages, header, .so links, .pc,
     copyright, API.md, examples) and no static libnodenet.a;
   - `dpkg --root=<scratch> -i` of the three (chrootless scripts, Depends forced there and
@@ -125,8 +125,11 @@ def check(src, version, tmp):
     ctl = run(["dpkg-deb", "-I", deb["libnodenet0"]])
     if " shlibs" not in ctl or " triggers" not in ctl:
         raise Fail(f"libnodenet0 has no shlibs or triggers control file:\n{ctl}")
+    for p in PKGS:
+        if " md5sums" not in run(["dpkg-deb", "-I", deb[p]]):
+            raise Fail(f"{p} has no md5sums control file")
     print("ok - dpkg-deb -I: names, versions, Depends (libsodium23, libev4, libb2-1, libc6; no "
-          "wolfSSL/ngtcp2), -dev on libnodenet0 (= version), shlibs + ldconfig trigger")
+          "wolfSSL/ngtcp2), -dev on libnodenet0 (= version), shlibs + ldconfig trigger, md5sums")
 
     lib = f"usr/lib/{multiarch}"
     must = {
