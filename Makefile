@@ -3,6 +3,7 @@
 #   make test   set up this machine, build with ASan+UBSan (clang), run every test and each fuzz
 #               target briefly; the last line is "N passed, N failed"
 #   make bench  build (release) and run the benchmarks, which print their figures
+#   make deb    the Debian packages libnodenet0, libnodenet-dev, nodenet-node (in ..; debian/rules)
 # Set-up (scripts/setup.sh) installs Debian packages and builds the QUIC stack once into a cache.
 
 BUILD      ?= build
@@ -13,7 +14,7 @@ RUN_ARGS   ?= -addr :4242
 SHELL := /bin/bash
 MESON_ENV = set -e; . ./.deps.env; export PKG_CONFIG_PATH
 
-.PHONY: run test bench deps build build-test clean
+.PHONY: run test bench deb deps build build-test clean
 
 deps:
 	@bash scripts/setup.sh
@@ -41,6 +42,9 @@ test: build-test
 
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose --num-processes 1
+
+deb: deps
+	dpkg-buildpackage -us -uc -b
 
 clean:
 	rm -rf $(BUILD) $(BUILD_TEST)

@@ -2,6 +2,7 @@
  *
  *   nodenet-node [flags]                     run a node (run.c)
  *   nodenet-node id [-seed PATH] [-pow N]    load or mint an identity, print "id <64-hex>"
+ *   nodenet-node -version                    print "nodenet-node <version>"
  *
  * Bad flags or input: one line on stderr, exit 2. */
 #include <stdio.h>
@@ -76,6 +77,11 @@ int main(int argc, char **argv)
 			  !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
 		nn_cmd_run_usage(stdout);
 		return 0;
+	}
+	if (argc >= 2 && (!strcmp(argv[1], "-version") || !strcmp(argv[1], "--version") ||
+			  !strcmp(argv[1], "version"))) {
+		printf(PROG " %s\n", NN_VERSION_STRING);
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	if (argc >= 2 && !strcmp(argv[1], "id"))
 		return cmd_id(argc - 2, argv + 2);

@@ -50,10 +50,12 @@ void nn_metrics_render(FILE *f, nn_node *n)
 	for (size_t i = 0; (name = nn_node_stat(&s, i, &v)) != NULL; i++) {
 		const char *desc = i < sizeof stat_desc / sizeof stat_desc[0] ? stat_desc[i] : "";
 		bool gauge = !strncmp(desc, "gauge: ", 7);
-		fprintf(f, "# HELP nodenet_%s ", name);
+		/* Prometheus naming: a counter's name ends in _total; a gauge's does not. */
+		const char *suffix = gauge ? "" : "_total";
+		fprintf(f, "# HELP nodenet_%s%s ", name, suffix);
 		put_help(f, gauge ? desc + 7 : desc);
-		fprintf(f, "\n# TYPE nodenet_%s %s\nnodenet_%s %llu\n", name,
-			gauge ? "gauge" : "counter", name, (unsigned long long)v);
+		fprintf(f, "\n# TYPE nodenet_%s%s %s\nnodenet_%s%s %llu\n", name, suffix,
+			gauge ? "gauge" : "counter", name, suffix, (unsigned long long)v);
 	}
 	size_t np = nn_node_peers(n, NULL, 0);
 	nn_peer_info *p = np ? calloc(np, sizeof *p) : NULL;

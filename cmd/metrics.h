@@ -7,8 +7,9 @@
  * exposition format 0.0.4; another path 404, another method 405, bytes that are not a request
  * 400, an over-long head 431.
  *
- * The body (nn_metrics_render): every stat of nn_node_stats as nodenet_<name>, with # HELP (its
- * description) and # TYPE (gauge when the description starts "gauge:", else counter), then
+ * The body (nn_metrics_render): every stat of nn_node_stats, with # HELP (its description) and
+ * # TYPE: a gauge (description starting "gauge:") as nodenet_<name>, a counter as
+ * nodenet_<name>_total (Prometheus naming: counters end in _total; no stat has a unit), then
  *   nodenet_edges_by_direction{direction="in"|"out"}, nodenet_edges_by_role{role="sibling"|
  *   "finger"}, nodenet_nat_type{type="unknown"|"public"|"cone"|"symmetric"} (1 for the
  *   current verdict, 0 for the others), nodenet_phase{phase=...} (likewise) and

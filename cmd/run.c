@@ -107,7 +107,8 @@ void nn_cmd_run_usage(void *file)
 	FILE *out = file;
 	fprintf(out,
 		"usage: " PROG " [flags]           run a node (at least one of -addr, -bootstrap)\n"
-		"       " PROG " id [-seed PATH] [-pow N]   print the node's NodeID\n\n"
+		"       " PROG " id [-seed PATH] [-pow N]   print the node's NodeID\n"
+		"       " PROG " -version                   print \"" PROG " <version>\"\n\n"
 		"Console (stdin not a terminal, or -console): commands, one per line:\n"
 		"  send <64-hex NodeID> <text>   route text to a node: \"ok\" or \"error <NAME> <msg>\"\n"
 		"  direct <64-hex NodeID> <text> over a direct edge (connects first): \"ok\" or error\n"

@@ -41,9 +41,11 @@ NGTCP2_FLAGS="--enable-lib-only --with-wolfssl --enable-static --disable-shared 
 
 DEB_PACKAGES="build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
  libsodium-dev libev-dev libb2-dev libcmocka-dev dpkg-dev autoconf automake libtool
- ca-certificates python3 iproute2 nftables conntrack"
+ ca-certificates python3 iproute2 nftables conntrack groff-base systemd curl"
 # iproute2 and nftables: the NAT lab of the `nat` suite (tests/nat/natlab.py); conntrack: its
-# debugging helpers.
+# debugging helpers. groff-base: the `ops` suite lints the man pages (man/); systemd: it runs
+# `systemd-analyze verify` on the unit (dist/); dpkg-dev: dpkg-buildpackage for debian/; curl:
+# e2e-metrics scrapes the endpoint with it too.
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }

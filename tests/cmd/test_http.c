@@ -164,6 +164,10 @@ static void test_render(void **state)
 			assert_true(!strcmp(kind, "counter") || !strcmp(kind, "gauge"));
 			counters += !strcmp(kind, "counter");
 			gauges += !strcmp(kind, "gauge");
+			/* Prometheus naming: counters, and only they, end in _total */
+			size_t tl = strlen(typed);
+			bool total = tl > 6 && !strcmp(typed + tl - 6, "_total");
+			assert_int_equal(total, !strcmp(kind, "counter"));
 			continue;
 		}
 		assert_true(line[0] != '#');
@@ -192,9 +196,10 @@ static void test_render(void **state)
 	f = open_memstream(&body, &len);
 	nn_metrics_render(f, n);
 	fclose(f);
-	assert_non_null(strstr(body, "# TYPE nodenet_dials counter\nnodenet_dials 0\n"));
+	assert_non_null(strstr(body, "# TYPE nodenet_dials_total counter\nnodenet_dials_total 0\n"));
 	assert_non_null(strstr(body, "# TYPE nodenet_edges gauge\nnodenet_edges 0\n"));
-	assert_non_null(strstr(body, "# TYPE nodenet_tp_rx_garbage counter\n"));
+	assert_null(strstr(body, "nodenet_dials "));
+	assert_non_null(strstr(body, "# TYPE nodenet_tp_rx_garbage_total counter\n"));
 	assert_non_null(strstr(body, "nodenet_nat_type{type=\"unknown\"} 1\n"));
 	assert_non_null(strstr(body, "nodenet_phase{phase=\"bootstrap\"} 1\n"));
 	assert_non_null(strstr(body, "nodenet_edges_by_direction{direction=\"in\"} 0\n"));

@@ -3,11 +3,13 @@
 
 Two nodenet-node daemons (-pow 8) over QUIC: A with -metrics 127.0.0.1:0 (its log names the
 port), B joined through A. Checks:
-  - GET /metrics (urllib) answers 200, Content-Type text/plain; version=0.0.4, and the body
-    parses strictly as the text format: HELP then TYPE before each family's samples, names
-    [a-z0-9_] with prefix nodenet_, label values quoted, integer values, no line twice;
-  - the documented names are there: every stat the console's `stats` lists (as nodenet_<name>,
-    gauges for edges, edges_out, knowledge), nodenet_edges_by_direction{direction=in|out},
+  - GET /metrics (urllib, and curl when installed) answers 200, Content-Type text/plain;
+    version=0.0.4, and the body parses strictly as the text format: HELP (with a text) then
+    TYPE before each family's samples, names [a-z0-9_] with prefix nodenet_, label values
+    quoted, integer values, no line twice;
+  - the documented names are there: every stat the console's `stats` lists (a counter as
+    nodenet_<name>_total; nodenet_edges, _edges_out, _knowledge are gauges), and only counters
+    end in _total (Prometheus naming); nodenet_edges_by_direction{direction=in|out},
     nodenet_edges_by_role, nodenet_nat_type (exactly one 1), nodenet_phase, nodenet_info;
     the numbers agree with the console (edges >= 1 once B joined);
   - HEAD /metrics has the headers and no body; another path 404; POST 405; garbage 400; a head
@@ -112,7 +114,7 @@ def parse_text(body):
     for line in body.split("\n")[:-1] if body.endswith("\n") else ["<no final newline>"]:
         if line.startswith("# HELP "):
             name = line.split(" ")[2]
-            if not NAME.match(name) or name in fams:
+            if not NAME.match(name) or name in fams or len(line.split(" ", 3)) < 4:
                 raise Fail(f"bad or repeated HELP: {line!r}")
             help_of = name
         elif line.startswith("# TYPE "):
@@ -178,13 +180,19 @@ def run(binary, tmp):
         raise Fail("Content-Length does not match the body")
     fams = parse_text(body)
     stats = a.stats()
+    gauges = ("edges", "edges_out", "knowledge")
+    names = {s: "nodenet_" + s + ("" if s in gauges else "_total") for s in stats}
     for name, value in stats.items():
-        fam = fams.get("nodenet_" + name)
+        fam = fams.get(names[name])
         if not fam or len(fam[1]) != 1 or fam[1][0][0] != "":
-            raise Fail(f"stat {name}: no single unlabelled sample nodenet_{name}")
-        want_type = "gauge" if name in ("edges", "edges_out", "knowledge") else "counter"
+            raise Fail(f"stat {name}: no single unlabelled sample {names[name]}")
+        want_type = "gauge" if name in gauges else "counter"
         if fam[0] != want_type:
-            raise Fail(f"nodenet_{name} is a {fam[0]}, want {want_type}")
+            raise Fail(f"{names[name]} is a {fam[0]}, want {want_type}")
+    # Prometheus naming conventions: counters (and only they) end in _total.
+    for fam, (typ, _) in fams.items():
+        if (typ == "counter") != fam.endswith("_total"):
+            raise Fail(f"{fam}: a {typ} {'without' if typ == 'counter' else 'with'} _total")
     if fams["nodenet_edges"][1][0][1] < 1:
         raise Fail("nodenet_edges is 0 with B joined")
     labelled = {"nodenet_edges_by_direction": {'direction="in"', 'direction="out"'},
@@ -206,11 +214,24 @@ def run(binary, tmp):
     info = fams["nodenet_info"][1]
     if len(info) != 1 or f'id="{a.id}"' not in info[0][0]:
         raise Fail(f"nodenet_info: {info}")
-    extra = set(fams) - {"nodenet_" + s for s in stats} - set(labelled) - {"nodenet_info"}
+    extra = set(fams) - set(names.values()) - set(labelled) - {"nodenet_info"}
     if extra:
         raise Fail(f"undocumented families: {sorted(extra)}")
     print(f"ok - GET /metrics: {len(fams)} families parse strictly, every stat present, "
           f"{fams['nodenet_edges'][1][0][1]} edge(s)")
+
+    # The operator's tool: curl (installed by scripts/setup.sh) gets the same strict parse.
+    if shutil.which("curl"):
+        r = subprocess.run(["curl", "-sS", "--fail", "--max-time", "5", url],
+                           capture_output=True, timeout=10)
+        if r.returncode != 0:
+            raise Fail(f"curl {url}: exit {r.returncode}: {r.stderr.decode()!r}")
+        cfams = parse_text(r.stdout.decode("utf-8"))
+        if set(cfams) != set(fams):
+            raise Fail(f"curl's scrape has other families: {sorted(set(cfams) ^ set(fams))}")
+        print(f"ok - curl {url}: {len(cfams)} families parse strictly, the same names")
+    else:
+        print("note - curl is not installed: the scrape above used urllib only")
 
     resp = raw_request(host, port, b"HEAD /metrics HTTP/1.0\r\n\r\n")
     head, _, rest = resp.partition(b"\r\n\r\n")
