@@ -1,8 +1,10 @@
 /* test_media.c — media sessions on the QUIC transport over loopback (transport/quic/media.c):
  * ALPN routing, datagrams both ways, messages both ways (small, 64 KiB, oversized dropped), the
  * datagram ring's backpressure, a peer without media (and one without DATAGRAM) refused with
- * NN_EUNSUPPORTED while the overlay edge keeps working, bidi streams on a session reset, and a
- * quiet session kept alive by the dialler's keepalive. */
+ * NN_EUNSUPPORTED while the overlay edge keeps working, bidi streams on a session reset, a
+ * quiet session kept alive by the dialler's keepalive, the acceptor's idle reaper, and a message
+ * write stalled past 1 s reset while the session lives on. Channels are not checked at this
+ * layer (the node drops reserved channels), so no case here. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -410,6 +412,90 @@ static void test_bidi_reset_and_keepalive(void **st)
 	rm(&b);
 }
 
+/* The acceptor's own idle reaper: a dialler that advertises a 60 s idle timeout and sends no
+ * keepalive goes quiet; the acceptor closes the session after 10 s of silence anyway. */
+static void test_idle_reaper(void **st)
+{
+	nn_quic_config q;
+	nn_quic_config_default(&q);
+	q.media_idle_timeout = 60 * NN_SEC;
+	q.media_keepalive = -1;
+	rec a, b;
+	mk(&a, &q);
+	mk(&b, NULL);
+	session_up(&a, &b);
+	nn_time t0 = nn_clock_now(env->clk);
+	assert_int_equal(wait_int(&b.n_media_closed, 1, 14 * NN_SEC), 0);
+	nn_time dt = nn_clock_now(env->clk) - t0;
+	assert_true(dt >= 9 * NN_SEC && dt <= 12 * NN_SEC);
+	assert_int_equal(b.closed_err, NN_ETIMEDOUT);
+	assert_int_equal(nn_quic_stats_of(b.tp)->media_idle_reaped, 1);
+	/* the dialler hears the close; the edges are untouched */
+	assert_int_equal(wait_int(&a.n_media_closed, 1, 5 * NN_SEC), 0);
+	assert_int_equal(a.n_closed + b.n_closed, 0);
+	rm(&a);
+	rm(&b);
+}
+
+/* A message whose write cannot finish in 1 s (the peer's loop is frozen, so no ACK opens the
+ * congestion window) is reset and counted; the session survives and carries the next one once
+ * the peer runs again. */
+static void test_message_write_stall(void **st)
+{
+	nn_qenv *e2;
+	assert_int_equal(nn_qenv_setup(NULL, 2, (void **)&e2), 0);
+	rec a, b;
+	mk(&a, NULL);
+	memset(&b, 0, sizeof b);
+	uint8_t seed[32] = {201, 0x4d};
+	nn_quic_config dc;
+	nn_quic_config_default(&dc);
+	dc.listen = "127.0.0.1:0";
+	assert_int_equal(nn_qenv_endpoint(e2, seed, &dc, &b.tp, &b.addr), 0);
+	nn_tp_sink s = {.ctx = &b, .on_conn = s_conn, .on_frame = s_frame,
+			.on_datagram = s_dgram, .on_closed = s_closed};
+	nn_tp_set_sink(b.tp, &s);
+	assert_int_equal(nn_tp_dial(a.tp, &b.tp->local_id, &b.addr, NULL), 0);
+	for (int i = 0; i < 2000 && !(a.n_conn && b.n_conn); i++) {
+		spin(NN_MS);
+		nn_qenv_run(e2, NULL, NULL, NN_MS);
+	}
+	assert_int_equal(nn_tp_dial_media(a.tp, a.edge, NULL), 0);
+	for (int i = 0; i < 2000 && !(a.n_media && b.n_media); i++) {
+		spin(NN_MS);
+		nn_qenv_run(e2, NULL, NULL, NN_MS);
+	}
+	assert_non_null(a.media);
+	assert_non_null(b.media);
+	/* b freezes */
+	static uint8_t m[NN_TP_MAX_MEDIA_MSG];
+	memset(m, 7, sizeof m);
+	m[0] = 16;
+	assert_int_equal(nn_tp_send(a.tp, a.media, m, sizeof m), 0);
+	spin(1500 * NN_MS);
+	const nn_quic_stats *sa = nn_quic_stats_of(a.tp);
+	assert_int_equal(sa->media_msg_tx_stalled, 1);
+	assert_int_equal(sa->media_msg_tx, 0);
+	assert_non_null(a.media);
+	/* b runs again: the reset message is not delivered, the next one is */
+	assert_int_equal(nn_tp_send(a.tp, a.media, m, 100), 0);
+	for (int i = 0; i < 3000 && b.rx_msgs < 1; i++) {
+		spin(NN_MS);
+		nn_qenv_run(e2, NULL, NULL, NN_MS);
+	}
+	for (int i = 0; i < 100; i++) {
+		spin(NN_MS);
+		nn_qenv_run(e2, NULL, NULL, NN_MS);
+	}
+	assert_int_equal(b.rx_msgs, 1);
+	assert_int_equal(b.last_msg_len, 100);
+	assert_non_null(a.media);
+	assert_non_null(b.media);
+	rm(&a);
+	nn_tp_destroy(b.tp);
+	nn_qenv_teardown(e2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +506,8 @@ int main(void)
 		cmocka_unit_test(test_no_datagram_peer),
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_bidi_reset_and_keepalive),
+		cmocka_unit_test(test_idle_reaper),
+		cmocka_unit_test(test_message_write_stall),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

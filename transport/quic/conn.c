@@ -369,7 +369,7 @@ static void params_init(nn_quic_ep *ep, ngtcp2_transport_params *p, bool client,
 	}
 	if (media) {
 		p->initial_max_streams_bidi = 0;
-		p->max_idle_timeout = (ngtcp2_duration)NN_QUIC_MEDIA_IDLE;
+		p->max_idle_timeout = (ngtcp2_duration)ep->cfg.media_idle_timeout;
 	}
 }
 
@@ -424,8 +424,8 @@ nn_quic_conn *nn_quic_conn_client(nn_quic_ep *ep, const nn_id *want,
 		goto fail;
 	}
 	ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
-	if (media)
-		ngtcp2_conn_set_keep_alive_timeout(c->qc, (ngtcp2_duration)NN_QUIC_MEDIA_KEEPALIVE);
+	if (media && ep->cfg.media_keepalive > 0)
+		ngtcp2_conn_set_keep_alive_timeout(c->qc, (ngtcp2_duration)ep->cfg.media_keepalive);
 	if (map_scids(c) != 0)
 		goto fail;
 	*err = 0;

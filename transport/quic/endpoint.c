@@ -25,6 +25,8 @@ void nn_quic_config_default(nn_quic_config *c)
 	c->retry_rate = 100;
 	c->retry_burst = 200;
 	c->retry_token_lifetime = 10 * NN_SEC;
+	c->media_idle_timeout = NN_QUIC_MEDIA_IDLE;
+	c->media_keepalive = NN_QUIC_MEDIA_KEEPALIVE;
 }
 
 static void fill_defaults(nn_quic_config *c)
@@ -44,6 +46,8 @@ static void fill_defaults(nn_quic_config *c)
 	DEF(retry_rate);
 	DEF(retry_burst);
 	DEF(retry_token_lifetime);
+	DEF(media_idle_timeout);
+	DEF(media_keepalive);
 #undef DEF
 	if (c->send_queue_bytes < 2 * (NN_QUIC_FRAME_MAX + NN_QUIC_FRAME_HDR_MAX))
 		c->send_queue_bytes = 2 * (NN_QUIC_FRAME_MAX + NN_QUIC_FRAME_HDR_MAX);

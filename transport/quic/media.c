@@ -445,7 +445,7 @@ static void tick_cb(nn_timer *tm, void *arg)
 		ep->st.media_msg_rx_timeout++;
 		rx_refuse(c, r, r->sid);
 	}
-	if (!c->base.outbound && now - m->last_rx >= NN_QUIC_MEDIA_IDLE) {
+	if (!c->base.outbound && now - m->last_rx >= ep->cfg.media_idle_timeout) {
 		/* local policy: the peer's advertised idle timeout is not trusted */
 		ep->st.media_idle_reaped++;
 		ep->st.idle_timeout++;

@@ -54,6 +54,9 @@ typedef struct nn_quic_config {
 	double retry_rate;             /* new handshakes/s before Retry kicks in [100] */
 	double retry_burst;            /* [200] */
 	nn_time retry_token_lifetime;  /* [10 s] */
+	nn_time media_idle_timeout;    /* media dialler's idle timeout parameter, and the
+					* acceptor's idle reaper [10 s] */
+	nn_time media_keepalive;       /* media dialler's keepalive [3 s]; < 0 = off */
 	bool no_media;                 /* serve no media sessions: the listener offers only
 					* "nodenet/1", dial_media is NN_EUNSUPPORTED, no
 					* NN_TP_CAP_MEDIA (an endpoint of a peer without media) */
