@@ -289,6 +289,17 @@ static void test_messages(void **st)
 	assert_int_equal(sb->media_msg_rx, 12);
 	assert_non_null(a.media);
 	assert_non_null(b.media);
+	/* messages accepted before close() reach the peer ahead of the close (transport.h) */
+	uint64_t rx = b.rx_msgs;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(nn_tp_send(a.tp, a.media, big, NN_TP_MAX_MEDIA_MSG), 0);
+	assert_int_equal(nn_tp_close(a.tp, a.media, 0), 0);
+	assert_int_equal(nn_tp_send(a.tp, a.media, big, 10), NN_ECLOSED);
+	assert_int_equal(wait_int(&b.n_media_closed, 1, 5 * NN_SEC), 0);
+	assert_int_equal(b.rx_msgs, rx + 4);
+	assert_int_equal(b.last_msg_sum, sum(big, NN_TP_MAX_MEDIA_MSG));
+	assert_int_equal(a.n_media_closed, 1);
+	assert_int_equal(a.closed_err, 0);
 	rm(&a);
 	rm(&b);
 }

@@ -283,6 +283,15 @@ static int op_close(nn_tp *tp, nn_conn *c, uint64_t reason)
 		return NN_ECLOSED;
 	ngtcp2_ccerr_set_application_error(&qc->ccerr, reason, NULL, 0);
 	qc->flush_on_close = true; /* frames the sink queued go out first (transport.h) */
+	if (qc->m && qc->state == NN_QS_OPEN && nn_quic_media_unacked(qc)) {
+		/* a media session lingers the same way for its messages (media.c closes it when
+		 * the last message stream is done) */
+		qc->lingering = true;
+		qc->linger_reason = reason;
+		nn_timer_start_in(tp->clock, &qc->guard, NN_QUIC_LINGER);
+		nn_quic_mark_dirty(qc);
+		return 0;
+	}
 	if (qc->state == NN_QS_OPEN && qc->sid >= 0 && qc->q.end_off > qc->q.ack_off) {
 		/* linger: the frames are sent and retransmitted until acknowledged (or for
 		 * NN_QUIC_LINGER at most), then the close goes out */

@@ -344,6 +344,8 @@ void nn_quic_media_opened(nn_quic_conn *c); /* reported: start the tick */
 int nn_quic_media_send_datagram(nn_quic_conn *c, const uint8_t *d, size_t n);
 int nn_quic_media_send_msg(nn_quic_conn *c, const uint8_t *d, size_t n, bool unchecked);
 size_t nn_quic_media_queued(const nn_quic_conn *c);
+/* Messages accepted by send whose streams are not finished (acknowledged or reset) yet. */
+bool nn_quic_media_unacked(const nn_quic_conn *c);
 /* write path (conn.c write_pkts): the next datagram / message with unsent bytes */
 nn_pkt *nn_quic_media_dgram_peek(nn_quic_conn *c);
 void nn_quic_media_dgram_pop(nn_quic_conn *c, bool sent);

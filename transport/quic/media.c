@@ -92,7 +92,7 @@ int nn_quic_media_send_datagram(nn_quic_conn *c, const uint8_t *d, size_t n)
 	nn_quic_media *m = M(c);
 	if (!m)
 		return NN_EINVAL;
-	if (c->state != NN_QS_OPEN)
+	if (c->state != NN_QS_OPEN || c->lingering)
 		return NN_ECLOSED;
 	if (n == 0 || !d)
 		return NN_EINVAL;
@@ -244,6 +244,14 @@ size_t nn_quic_media_queued(const nn_quic_conn *c)
 	return n;
 }
 
+bool nn_quic_media_unacked(const nn_quic_conn *c)
+{
+	for (int i = 0; c->m && i < NN_QUIC_MEDIA_TX_MSGS; i++)
+		if (c->m->tx[i].used && !c->m->tx[i].reset)
+			return true;
+	return false;
+}
+
 void nn_quic_media_write_begin(nn_quic_conn *c)
 {
 	nn_quic_media *m = M(c);
@@ -344,8 +352,8 @@ void nn_quic_media_stream_data(nn_quic_conn *c, int64_t sid, void *suser, uint64
 {
 	nn_quic_ep *ep = c->ep;
 	nn_quic_mrx *r = rx_of(c, suser);
-	if (!r || r->sid != sid || c->state != NN_QS_OPEN)
-		return; /* refused or forgotten: the bytes are thrown away */
+	if (!r || r->sid != sid || c->state != NN_QS_OPEN || c->lingering)
+		return; /* refused or forgotten (or we are closing): the bytes are thrown away */
 	nn_quic_msgasm a;
 	if (!r->pkt) {
 		/* a small message that arrives whole fits a datagram-class buffer */
@@ -406,7 +414,10 @@ void nn_quic_media_stream_close(nn_quic_conn *c, int64_t sid, void *suser, bool 
 	nn_quic_mtx *t = tx_of(c, suser);
 	if (t && t->sid == sid) {
 		tx_free(t);
-		writable(c);
+		if (c->lingering && !nn_quic_media_unacked(c))
+			nn_quic_conn_fail(c, 0, c->linger_reason, true); /* the close's messages are done */
+		else
+			writable(c);
 	}
 	(void)app_err;
 }
@@ -421,6 +432,11 @@ static void tick_cb(nn_timer *tm, void *arg)
 	if (!m || c->state != NN_QS_OPEN)
 		return;
 	nn_time now = nn_quic_now(ep);
+	if (c->lingering) {
+		/* closing: the guard timer ends the linger after NN_QUIC_LINGER at most */
+		nn_timer_start_in(ep->base.clock, &m->tick, NN_QUIC_MEDIA_TICK);
+		return;
+	}
 	bool freed = false;
 	for (int i = 0; i < NN_QUIC_MEDIA_TX_MSGS; i++) {
 		nn_quic_mtx *t = &m->tx[i];
