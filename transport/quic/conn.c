@@ -631,7 +631,7 @@ static void write_pkts(nn_quic_conn *c, bool stream_ok)
 		max_pkts = 1;
 	if (max_pkts > NN_QUIC_GSO_MAX)
 		max_pkts = NN_QUIC_GSO_MAX;
-	size_t off = 0, npkts = 0;
+	size_t off = 0, npkts = 0, seg = size; /* seg: the GSO segment size of the train */
 	bool blocked = false, dg_blocked = false;
 	bool media = c->m && stream_ok;
 	/* media sessions offer ngtcp2 room for a Path MTU probe (it writes none into a buffer of
@@ -737,23 +737,35 @@ static void write_pkts(nn_quic_conn *c, bool stream_ok)
 		if ((size_t)n > size) {
 			/* a PMTUD probe: the train so far, then the probe on its own */
 			if (off)
-				nn_quic_conn_send(c, ep->tbuf, off, size);
+				nn_quic_conn_send(c, ep->tbuf, off, seg);
 			nn_quic_conn_send(c, ep->tbuf + off, (size_t)n, (size_t)n);
 			off = 0;
 			continue;
 		}
+		if (!c->m) {
+			seg = size;
+		} else if (off == 0) {
+			/* media: a train's segment size is its first packet's, so runs of equal
+			 * DATAGRAM packets (shorter than the path size) still go out in one GSO call */
+			seg = (size_t)n;
+		} else if ((size_t)n > seg) {
+			nn_quic_conn_send(c, ep->tbuf, off, seg);
+			memmove(ep->tbuf, ep->tbuf + off, (size_t)n);
+			off = 0;
+			seg = (size_t)n;
+		}
 		off += (size_t)n;
 		npkts++;
-		/* a short packet ends a GSO train; so does a full buffer */
-		if ((size_t)n < size || npkts >= max_pkts) {
-			nn_quic_conn_send(c, ep->tbuf, off, size);
+		/* a shorter packet ends a GSO train; so does a full buffer */
+		if ((size_t)n < seg || npkts >= max_pkts) {
+			nn_quic_conn_send(c, ep->tbuf, off, seg);
 			off = 0;
 			if (npkts >= max_pkts)
 				break;
 		}
 	}
 	if (off)
-		nn_quic_conn_send(c, ep->tbuf, off, size);
+		nn_quic_conn_send(c, ep->tbuf, off, seg);
 	ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
 	nn_quic_conn_arm(c);
 }
