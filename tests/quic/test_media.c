@@ -500,11 +500,40 @@ static void test_message_write_stall(void **st)
 	}
 	assert_int_equal(b.rx_msgs, 1);
 	assert_int_equal(b.last_msg_len, 100);
+	/* the reader saw the reset message's start, then its RESET_STREAM: dropped, counted */
+	assert_int_equal(nn_quic_stats_of(b.tp)->media_msg_rx_truncated, 1);
 	assert_non_null(a.media);
 	assert_non_null(b.media);
 	rm(&a);
 	nn_tp_destroy(b.tp);
 	nn_qenv_teardown(e2);
+}
+
+/* A sender that stops mid-message (no FIN, no reset): the reader gives up after 5 s, drops and
+ * counts it, and stops the stream; the session lives on. */
+static void test_message_read_deadline(void **st)
+{
+	rec a, b;
+	mk(&a, NULL);
+	mk(&b, NULL);
+	session_up(&a, &b);
+	static uint8_t m[3000];
+	memset(m, 9, sizeof m);
+	m[0] = 16;
+	assert_int_equal(nn_quic_test_media_partial_msg(a.tp, a.media, m, sizeof m), 0);
+	const nn_quic_stats *sb = nn_quic_stats_of(b.tp);
+	nn_time t0 = nn_clock_now(env->clk);
+	assert_int_equal(wait_u64(&sb->media_msg_rx_timeout, 1, 8 * NN_SEC), 0);
+	assert_true(nn_clock_now(env->clk) - t0 >= 4 * NN_SEC);
+	assert_int_equal(b.rx_msgs, 0);
+	/* STOP_SENDING made the sender reset the stream: its slot is free again */
+	spin(200 * NN_MS);
+	assert_int_equal(nn_tp_queued(a.tp, a.media), 0);
+	assert_int_equal(nn_tp_send(a.tp, a.media, m, 10), 0);
+	assert_int_equal(wait_u64(&b.rx_msgs, 1, 5 * NN_SEC), 0);
+	assert_non_null(b.media);
+	rm(&a);
+	rm(&b);
 }
 
 int main(void)
@@ -519,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_bidi_reset_and_keepalive),
 		cmocka_unit_test(test_idle_reaper),
 		cmocka_unit_test(test_message_write_stall),
+		cmocka_unit_test(test_message_read_deadline),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

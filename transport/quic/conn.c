@@ -688,7 +688,8 @@ static void write_pkts(nn_quic_conn *c, bool stream_ok)
 					v[0].len = mt->len - mt->wr;
 					nv = 1;
 					sid = mt->sid;
-					fl |= NGTCP2_WRITE_STREAM_FLAG_FIN;
+					if (!mt->nofin)
+						fl |= NGTCP2_WRITE_STREAM_FLAG_FIN;
 				}
 			} else if (c->sid >= 0 && !blocked && stream_ok) {
 				nv = nn_quic_sendq_vecs(&c->q, v, 4);

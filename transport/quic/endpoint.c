@@ -555,6 +555,19 @@ int nn_quic_test_media_raw_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, size_
 	return nn_quic_media_send_msg(QC(c), data, len, true);
 }
 
+int nn_quic_test_media_partial_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len)
+{
+	int rc = nn_quic_test_media_raw_msg(tp, c, data, len);
+	nn_quic_media *m = QC(c)->m;
+	for (int i = 0; rc == 0 && i < NN_QUIC_MEDIA_TX_MSGS; i++)
+		if (m->tx[i].used && m->tx[i].ext == data && !m->tx[i].nofin) {
+			m->tx[i].nofin = true;
+			m->tx[i].deadline = INT64_MAX; /* our own write deadline never fires */
+			break;
+		}
+	return rc;
+}
+
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len)
 {
 	return nn_quic_stream_send(QC(c), data, len, true);

@@ -318,6 +318,7 @@ typedef struct nn_quic_mtx {   /* one outgoing message = one uni stream */
 	int64_t sid;           /* -1 until opened */
 	nn_time deadline;      /* the whole write must be done by then */
 	bool used, fin_sent, reset, blocked;
+	bool nofin;            /* test hook: never send the FIN (a peer that stops mid-message) */
 } nn_quic_mtx;
 
 typedef struct nn_quic_mrx {   /* one incoming message being read */

@@ -267,7 +267,7 @@ nn_quic_mtx *nn_quic_media_next_tx(nn_quic_conn *c)
 	nn_quic_mtx *best = NULL;
 	for (int i = 0; i < NN_QUIC_MEDIA_TX_MSGS; i++) {
 		nn_quic_mtx *t = &m->tx[i];
-		if (!t->used || t->fin_sent || t->reset || t->blocked)
+		if (!t->used || t->fin_sent || t->reset || t->blocked || (t->nofin && t->wr == t->len))
 			continue;
 		if (!best || t->deadline < best->deadline)
 			best = t;

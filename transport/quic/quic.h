@@ -156,6 +156,8 @@ size_t nn_quic_test_birthday_ports(nn_tp *tp, uint16_t *out, size_t cap);
  * (an oversized message from a misbehaving peer). data must stay valid until the session
  * closes. */
 int nn_quic_test_media_raw_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
+/* Test hook: the same, but the stream never gets its FIN (a sender that stops mid-message). */
+int nn_quic_test_media_partial_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 /* Test hook: send raw bytes as stream data on c's edge stream, bypassing the framing. */
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 
