@@ -25,7 +25,7 @@
 #include "kad/nn_err.h"
 #include "kad/nn_time.h"
 
-#define NN_POOL_FRAME_CAP 65536u /* == NN_WIRE_MAX_FRAME */
+#define NN_POOL_FRAME_CAP 65537u /* >= NN_WIRE_MAX_FRAME and NN_TP_MAX_MEDIA_MSG (channel + 64 KiB) */
 #define NN_POOL_DGRAM_CAP 1536u  /* >= 1 channel byte + 1200 media payload + headroom */
 #define NN_POOL_POISON 0xDBu
 

@@ -9,7 +9,8 @@
  * - Authentication (protocol): on_conn is only reported once the remote NodeID is proven
  *   (QUIC: TLS handshake confirmed + certificate extension verified). A dial whose peer proves
  *   a different NodeID fails with NN_EIDMISMATCH, distinct from every other failure.
- * - One frame per send, whole frame <= NN_TP_MAX_FRAME (65,536) bytes, else NN_ETOOBIG; an
+ * - One frame per send, whole frame <= NN_TP_MAX_FRAME (65,536) bytes (a media conn's frame is
+ *   one media message, <= NN_TP_MAX_MEDIA_MSG = 65,537 bytes), else NN_ETOOBIG; an
  *   empty frame is NN_EINVAL. Frames arrive intact, each once, in send order per connection.
  * - Send never blocks and never takes ownership: it copies the bytes into its own bounded
  *   per-connection queue before returning (the caller may reuse/patch its buffer at once, e.g.
@@ -167,6 +168,7 @@ typedef struct nn_tp_ops {
 } nn_tp_ops;
 
 #define NN_TP_MAX_DGRAM 1201u /* media frame: channel byte + 1200 payload */
+#define NN_TP_MAX_MEDIA_MSG 65537u /* media message: channel byte + 65,536 payload */
 
 /* Endpoint counters (monotonic), kept by every implementation. */
 typedef struct nn_tp_stats {
@@ -238,7 +240,8 @@ static inline int nn_tp_dial(nn_tp *tp, const nn_id *want, const nn_addr *addr, 
 }
 static inline int nn_tp_send(nn_tp *tp, nn_conn *c, const uint8_t *frame, size_t len)
 {
-	if (len > NN_TP_MAX_FRAME) {
+	/* a media conn's frame is one media message: channel byte + up to 65,536 payload */
+	if (len > (c && c->kind == NN_CONN_MEDIA ? NN_TP_MAX_MEDIA_MSG : NN_TP_MAX_FRAME)) {
 		tp->stats.tx_toobig++;
 		return NN_ETOOBIG;
 	}

@@ -162,7 +162,7 @@ static void win(nn_quic_xsock *xs, unsigned p)
 	bday_end(b);
 	int err;
 	nn_quic_conn *c = nn_quic_conn_client(ep, &want, (struct sockaddr *)&to, tolen, &addr, xs,
-					      user, &err);
+					      user, NN_CONN_OVERLAY, &err);
 	if (!c) {
 		nn_quic_xsock_close(xs);
 		ep->base.stats.dial_failed++;

@@ -57,7 +57,15 @@ static void report_open(nn_quic_conn *c)
 	c->state = NN_QS_OPEN;
 	c->reported = true;
 	ep->st.handshakes_ok++;
-	if (c->base.outbound) {
+	if (c->m) {
+		/* a media session: no edge stream, no first-frame bound (its own idle reaper) */
+		c->first_frame_seen = true;
+		if (c->base.outbound)
+			ep->base.stats.conns_out++;
+		else
+			ep->base.stats.conns_in++;
+		nn_quic_media_opened(c);
+	} else if (c->base.outbound) {
 		ep->base.stats.conns_out++;
 		int64_t sid;
 		if (ngtcp2_conn_open_bidi_stream(c->qc, &sid, NULL) == 0) {
@@ -84,6 +92,17 @@ static int confirmed_cb(ngtcp2_conn *qc, void *user)
 		c->ep->st.handshake_failed++;
 		return 0;
 	}
+	if (c->base.kind == NN_CONN_MEDIA) {
+		/* protocol: DATAGRAM is required on both sides, else application close code 1 */
+		const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(qc);
+		if (!rp || rp->max_datagram_frame_size == 0 || nn_quic_media_attach(c) != 0) {
+			c->ep->st.media_unsupported++;
+			ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_UNSUPPORTED,
+							   NULL, 0);
+			nn_quic_conn_fail(c, NN_EUNSUPPORTED, NN_TP_REASON_UNSUPPORTED, true);
+			return 0;
+		}
+	}
 	report_open(c);
 	return 0;
 }
@@ -92,7 +111,11 @@ static int stream_open_cb(ngtcp2_conn *qc, int64_t sid, void *user)
 {
 	nn_quic_conn *c = user;
 	bool bidi = (sid & 0x2) == 0;
-	if (!c->base.outbound && c->sid < 0 && bidi && c->state == NN_QS_OPEN) {
+	if (c->m && !bidi && c->state == NN_QS_OPEN) {
+		nn_quic_media_stream_open(c, sid); /* one message */
+		return 0;
+	}
+	if (!c->m && !c->base.outbound && c->sid < 0 && bidi && c->state == NN_QS_OPEN) {
 		c->sid = sid; /* the dialler's edge stream */
 		nn_quic_mark_dirty(c); /* frames queued before it opened can go now */
 		return 0;
@@ -107,6 +130,13 @@ static int recv_stream_cb(ngtcp2_conn *qc, uint32_t flags, int64_t sid, uint64_t
 {
 	nn_quic_conn *c = user;
 	ngtcp2_conn_extend_max_offset(qc, len);
+	if (c->m) {
+		/* a message stream: its reader is bounded (65,537 bytes), so credit flows back */
+		ngtcp2_conn_extend_max_stream_offset(qc, sid, len);
+		nn_quic_media_stream_data(c, sid, suser, off, data, len,
+					  flags & NGTCP2_STREAM_DATA_FLAG_FIN);
+		return 0;
+	}
 	if (sid != c->sid || c->state != NN_QS_OPEN || c->lingering) {
 		ngtcp2_conn_extend_max_stream_offset(qc, sid, len);
 		return 0;
@@ -133,6 +163,13 @@ static int stream_close_cb(ngtcp2_conn *qc, uint32_t flags, int64_t sid, uint64_
 	bool remote = ((sid & 1) != 0) == c->base.outbound; /* bit 0: 1 = server-initiated */
 	if (remote && (sid & 0x2) == 0 && sid != c->sid)
 		ngtcp2_conn_extend_max_streams_bidi(qc, 1); /* a reset extra stream gives its credit back */
+	if (remote && (sid & 0x2) != 0)
+		ngtcp2_conn_extend_max_streams_uni(qc, 1); /* a finished message's credit comes back */
+	if (c->m) {
+		nn_quic_media_stream_close(c, sid, suser,
+					   flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET);
+		return 0;
+	}
 	if (sid == c->sid && c->state == NN_QS_OPEN) {
 		c->sid = -1;
 		nn_quic_conn_fail(c, NN_ECLOSED, code, true);
@@ -145,10 +182,19 @@ static int stream_reset_cb(ngtcp2_conn *qc, int64_t sid, uint64_t final, uint64_
 			   void *user, void *suser)
 {
 	nn_quic_conn *c = user;
+	if (c->m)
+		return 0; /* a message reset by its sender: stream_close drops and counts it */
 	if (sid == c->sid && c->state == NN_QS_OPEN) {
 		nn_quic_conn_fail(c, NN_ECLOSED, code, true);
 		ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_NORMAL, NULL, 0);
 	}
+	return 0;
+}
+
+static int recv_datagram_cb(ngtcp2_conn *qc, uint32_t flags, const uint8_t *data, size_t len,
+			    void *user)
+{
+	nn_quic_media_recv_datagram(user, data, len);
 	return 0;
 }
 
@@ -183,6 +229,7 @@ void nn_quic_callbacks_init(nn_quic_ep *ep)
 		.stream_close = stream_close_cb,
 		.stream_reset = stream_reset_cb,
 		.extend_max_stream_data = extend_stream_cb,
+		.recv_datagram = recv_datagram_cb,
 	};
 	ep->ccb = cb;
 	ep->ccb.client_initial = ngtcp2_crypto_client_initial_cb;
@@ -297,7 +344,7 @@ static void settings_init(nn_quic_ep *ep, ngtcp2_settings *s)
 	s->rand_ctx.native_handle = NULL;
 }
 
-static void params_init(nn_quic_ep *ep, ngtcp2_transport_params *p, bool client)
+static void params_init(nn_quic_ep *ep, ngtcp2_transport_params *p, bool client, bool media)
 {
 	ngtcp2_transport_params_default(p);
 	p->initial_max_stream_data_bidi_local = WIN_STREAM;
@@ -310,6 +357,20 @@ static void params_init(nn_quic_ep *ep, ngtcp2_transport_params *p, bool client)
 	p->max_idle_timeout = (ngtcp2_duration)ep->cfg.idle_timeout;
 	p->max_udp_payload_size = NN_QUIC_RX_BUFSZ;
 	p->active_connection_id_limit = 4;
+	/* media (facts §7.6): the listener serves both ALPNs, so it always advertises what a media
+	 * session needs (an overlay edge resets any uni stream and drops any datagram); a media
+	 * dialler lets the peer open 256 uni streams and no bidi ones, idle 10 s */
+	bool serve = !client && !ep->cfg.no_media;
+	if (media || serve) {
+		if (!ep->cfg.media_no_datagram)
+			p->max_datagram_frame_size = NN_QUIC_MEDIA_DGRAM_PARAM;
+		p->initial_max_streams_uni = NN_QUIC_MEDIA_UNI_STREAMS;
+		p->initial_max_stream_data_uni = NN_QUIC_MEDIA_STREAM_WIN;
+	}
+	if (media) {
+		p->initial_max_streams_bidi = 0;
+		p->max_idle_timeout = (ngtcp2_duration)ep->cfg.media_idle_timeout;
+	}
 }
 
 static int map_scids(nn_quic_conn *c)
@@ -327,11 +388,17 @@ static int map_scids(nn_quic_conn *c)
 
 nn_quic_conn *nn_quic_conn_client(nn_quic_ep *ep, const nn_id *want,
 				  const struct sockaddr *to, socklen_t tolen, const nn_addr *addr,
-				  nn_quic_xsock *xs, void *user, int *err)
+				  nn_quic_xsock *xs, void *user, uint8_t kind, int *err)
 {
 	nn_quic_conn *c = conn_alloc(ep, to, tolen, xs);
 	if (!c) {
 		*err = NN_ENOMEM;
+		return NULL;
+	}
+	bool media = kind == NN_CONN_MEDIA;
+	if (media && nn_quic_media_attach(c) != 0) {
+		*err = NN_ENOMEM;
+		nn_quic_conn_free(c);
 		return NULL;
 	}
 	c->base.outbound = true;
@@ -346,7 +413,7 @@ nn_quic_conn *nn_quic_conn_client(nn_quic_ep *ep, const nn_id *want,
 	ngtcp2_settings s;
 	ngtcp2_transport_params p;
 	settings_init(ep, &s);
-	params_init(ep, &p, true);
+	params_init(ep, &p, true, media);
 	*err = NN_ENOMEM;
 	if (ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &c->ps.path, NGTCP2_PROTO_VER_V1,
 				   &ep->ccb, &s, &p, NULL, c) != 0)
@@ -357,6 +424,8 @@ nn_quic_conn *nn_quic_conn_client(nn_quic_ep *ep, const nn_id *want,
 		goto fail;
 	}
 	ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
+	if (media && ep->cfg.media_keepalive > 0)
+		ngtcp2_conn_set_keep_alive_timeout(c->qc, (ngtcp2_duration)ep->cfg.media_keepalive);
 	if (map_scids(c) != 0)
 		goto fail;
 	*err = 0;
@@ -382,7 +451,7 @@ nn_quic_conn *nn_quic_conn_server(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd,
 	ngtcp2_settings s;
 	ngtcp2_transport_params p;
 	settings_init(ep, &s);
-	params_init(ep, &p, false);
+	params_init(ep, &p, false, false);
 	p.original_dcid_present = 1;
 	if (odcid) { /* came back with a valid Retry token */
 		p.original_dcid = *odcid;
@@ -429,6 +498,17 @@ static void peer_closed(nn_quic_conn *c)
 	const ngtcp2_ccerr *e = ngtcp2_conn_get_ccerr(c->qc);
 	if (c->state == NN_QS_HANDSHAKE) {
 		ep->st.handshake_failed++;
+		if (c->base.kind == NN_CONN_MEDIA && c->base.outbound &&
+		    ((e->type == NGTCP2_CCERR_TYPE_TRANSPORT &&
+		      e->error_code == (NGTCP2_CRYPTO_ERROR | 120)) ||
+		     (e->type == NGTCP2_CCERR_TYPE_APPLICATION &&
+		      e->error_code == NN_TP_REASON_UNSUPPORTED))) {
+			/* no_application_protocol (the peer serves no media), or its refusal
+			 * for missing DATAGRAM support: protocol facts §7.2, §7.6 */
+			ep->st.media_unsupported++;
+			nn_quic_conn_fail(c, NN_EUNSUPPORTED, NN_TP_REASON_UNSUPPORTED, false);
+			return;
+		}
 		if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT &&
 		    (e->error_code & 0xff00) == NGTCP2_CRYPTO_ERROR) {
 			ep->st.tls_alerts_rx++;
@@ -458,6 +538,8 @@ void nn_quic_conn_read(nn_quic_conn *c, const uint8_t *d, size_t n, const struct
 	c->in_read = true;
 	int rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, d, n, (ngtcp2_tstamp)nn_quic_now(ep));
 	c->in_read = false;
+	if (c->m)
+		c->m->last_rx = nn_quic_now(ep);
 	if (rv == 0) {
 		nn_quic_mark_dirty(c);
 		return;
@@ -532,7 +614,13 @@ void nn_quic_conn_goodbye(nn_quic_conn *c)
 	c->state = NN_QS_DEAD;
 }
 
-/* Write what the connection has: handshake, acks, and stream data when stream_ok. */
+/* Conservative bytes a 1-RTT packet spends around a DATAGRAM frame's data: short header (1 +
+ * our 16-byte CID + 4-byte packet number), frame type + length (1 + 2), AEAD tag (16). */
+#define DGRAM_OVERHEAD 48
+
+/* Write what the connection has: handshake, acks, and — when stream_ok — media datagrams (ahead
+ * of everything else: they are the latency-sensitive ones), media messages, or the edge stream's
+ * data. */
 static void write_pkts(nn_quic_conn *c, bool stream_ok)
 {
 	nn_quic_ep *ep = c->ep;
@@ -543,33 +631,92 @@ static void write_pkts(nn_quic_conn *c, bool stream_ok)
 		max_pkts = 1;
 	if (max_pkts > NN_QUIC_GSO_MAX)
 		max_pkts = NN_QUIC_GSO_MAX;
-	size_t off = 0, npkts = 0;
-	bool blocked = false;
+	size_t off = 0, npkts = 0, seg = size; /* seg: the GSO segment size of the train */
+	bool blocked = false, dg_blocked = false;
+	bool media = c->m && stream_ok;
+	/* media sessions offer ngtcp2 room for a Path MTU probe (it writes none into a buffer of
+	 * the current path size), so PMTUD can lift the path above 1,200 bytes and a full media
+	 * frame (1,201 bytes) fits one DATAGRAM; a probe, bigger than `size`, goes out alone */
+	size_t room = size;
+	if (c->m) {
+		size_t mx = ngtcp2_conn_get_max_tx_udp_payload_size(c->qc);
+		if (mx > room && mx <= NN_QUIC_TX_BUFSZ)
+			room = mx;
+	}
+	if (media)
+		nn_quic_media_write_begin(c);
 	for (;;) {
 		ngtcp2_vec v[4];
 		size_t nv = 0;
 		int64_t sid = -1;
-		if (c->sid >= 0 && !blocked && stream_ok) {
-			nv = nn_quic_sendq_vecs(&c->q, v, 4);
-			if (nv || c->announce)
-				sid = c->sid;
-		}
 		ngtcp2_ssize ndata = -1;
 		ngtcp2_pkt_info pi;
-		ngtcp2_ssize n = ngtcp2_conn_writev_stream(c->qc, &c->ps.path, &pi, ep->tbuf + off,
-							   size, &ndata,
-							   NGTCP2_WRITE_STREAM_FLAG_MORE, sid,
-							   nv ? v : NULL, nv, ts);
+		ngtcp2_ssize n;
+		nn_pkt *dg = NULL;
+		nn_quic_mtx *mt = NULL;
+		if (media && !dg_blocked && (dg = nn_quic_media_dgram_peek(c)) != NULL) {
+			if (dg->len + DGRAM_OVERHEAD > size) {
+				nn_quic_media_dgram_pop(c, false); /* the path cannot carry it */
+				continue;
+			}
+			int accepted = 0;
+			ngtcp2_vec dv = {.base = dg->data, .len = dg->len};
+			n = ngtcp2_conn_writev_datagram(c->qc, &c->ps.path, &pi, ep->tbuf + off, room,
+							&accepted, NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0,
+							&dv, 1, ts);
+			if (n == NGTCP2_ERR_WRITE_MORE) {
+				nn_quic_media_dgram_pop(c, true);
+				continue;
+			}
+			if (n == NGTCP2_ERR_INVALID_ARGUMENT || n == NGTCP2_ERR_INVALID_STATE) {
+				nn_quic_media_dgram_pop(c, false); /* over the peer's limit */
+				continue;
+			}
+			if (n >= 0 && accepted)
+				nn_quic_media_dgram_pop(c, true);
+			else if (n == 0)
+				dg_blocked = true; /* congestion / amplification limit: try no more */
+			if (n == 0)
+				continue; /* let stream writes (and their acks) have their turn */
+		} else {
+			uint32_t fl = NGTCP2_WRITE_STREAM_FLAG_MORE;
+			if (media) {
+				mt = nn_quic_media_next_tx(c);
+				if (mt) {
+					const uint8_t *b = mt->ext ? mt->ext : mt->pkt->data;
+					v[0].base = (uint8_t *)b + mt->wr;
+					v[0].len = mt->len - mt->wr;
+					nv = 1;
+					sid = mt->sid;
+					if (!mt->nofin)
+						fl |= NGTCP2_WRITE_STREAM_FLAG_FIN;
+				}
+			} else if (c->sid >= 0 && !blocked && stream_ok) {
+				nv = nn_quic_sendq_vecs(&c->q, v, 4);
+				if (nv || c->announce)
+					sid = c->sid;
+			}
+			n = ngtcp2_conn_writev_stream(c->qc, &c->ps.path, &pi, ep->tbuf + off, room,
+						      &ndata, fl, sid, nv ? v : NULL, nv, ts);
+		}
 		if (n < 0) {
 			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR ||
 			    n == NGTCP2_ERR_STREAM_NOT_FOUND) {
-				blocked = true;
+				if (mt)
+					mt->blocked = true; /* this message waits; the others go on */
+				else
+					blocked = true;
 				continue;
 			}
 			if (n == NGTCP2_ERR_WRITE_MORE) {
-				if (sid >= 0)
-					c->announce = false;
-				nn_quic_sendq_wrote(c, (size_t)ndata);
+				if (mt) {
+					nn_quic_media_tx_wrote(c, mt, (size_t)ndata,
+							       (size_t)ndata == v[0].len);
+				} else if (!dg) {
+					if (sid >= 0)
+						c->announce = false;
+					nn_quic_sendq_wrote(c, (size_t)ndata);
+				}
 				continue;
 			}
 			ep->st.conn_errors++;
@@ -577,24 +724,49 @@ static void write_pkts(nn_quic_conn *c, bool stream_ok)
 			nn_quic_conn_fail(c, NN_EIO, 0, true);
 			break;
 		}
-		if (ndata >= 0 && sid >= 0)
-			c->announce = false; /* the stream is on the wire (a STREAM frame went out) */
-		if (ndata > 0)
-			nn_quic_sendq_wrote(c, (size_t)ndata);
+		if (mt) {
+			if (ndata >= 0)
+				nn_quic_media_tx_wrote(c, mt, (size_t)ndata, (size_t)ndata == v[0].len);
+		} else if (!dg) {
+			if (ndata >= 0 && sid >= 0)
+				c->announce = false; /* the stream is on the wire (a STREAM frame went out) */
+			if (ndata > 0)
+				nn_quic_sendq_wrote(c, (size_t)ndata);
+		}
 		if (n == 0)
 			break;
+		if ((size_t)n > size) {
+			/* a PMTUD probe: the train so far, then the probe on its own */
+			if (off)
+				nn_quic_conn_send(c, ep->tbuf, off, seg);
+			nn_quic_conn_send(c, ep->tbuf + off, (size_t)n, (size_t)n);
+			off = 0;
+			continue;
+		}
+		if (!c->m) {
+			seg = size;
+		} else if (off == 0) {
+			/* media: a train's segment size is its first packet's, so runs of equal
+			 * DATAGRAM packets (shorter than the path size) still go out in one GSO call */
+			seg = (size_t)n;
+		} else if ((size_t)n > seg) {
+			nn_quic_conn_send(c, ep->tbuf, off, seg);
+			memmove(ep->tbuf, ep->tbuf + off, (size_t)n);
+			off = 0;
+			seg = (size_t)n;
+		}
 		off += (size_t)n;
 		npkts++;
-		/* a short packet ends a GSO train; so does a full buffer */
-		if ((size_t)n < size || npkts >= max_pkts) {
-			nn_quic_conn_send(c, ep->tbuf, off, size);
+		/* a shorter packet ends a GSO train; so does a full buffer */
+		if ((size_t)n < seg || npkts >= max_pkts) {
+			nn_quic_conn_send(c, ep->tbuf, off, seg);
 			off = 0;
 			if (npkts >= max_pkts)
 				break;
 		}
 	}
 	if (off)
-		nn_quic_conn_send(c, ep->tbuf, off, size);
+		nn_quic_conn_send(c, ep->tbuf, off, seg);
 	ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
 	nn_quic_conn_arm(c);
 }
@@ -682,6 +854,7 @@ void nn_quic_conn_free(nn_quic_conn *c)
 		wolfSSL_free(c->ssl);
 	if (c->rx_pkt)
 		nn_pkt_release(c->rx_pkt);
+	nn_quic_media_detach(c);
 	nn_quic_sendq_fini(&c->q);
 	if (c->xs)
 		nn_quic_xsock_close(c->xs); /* a birthday winner dies with its connection */

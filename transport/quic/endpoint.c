@@ -25,6 +25,8 @@ void nn_quic_config_default(nn_quic_config *c)
 	c->retry_rate = 100;
 	c->retry_burst = 200;
 	c->retry_token_lifetime = 10 * NN_SEC;
+	c->media_idle_timeout = NN_QUIC_MEDIA_IDLE;
+	c->media_keepalive = NN_QUIC_MEDIA_KEEPALIVE;
 }
 
 static void fill_defaults(nn_quic_config *c)
@@ -44,6 +46,8 @@ static void fill_defaults(nn_quic_config *c)
 	DEF(retry_rate);
 	DEF(retry_burst);
 	DEF(retry_token_lifetime);
+	DEF(media_idle_timeout);
+	DEF(media_keepalive);
 #undef DEF
 	if (c->send_queue_bytes < 2 * (NN_QUIC_FRAME_MAX + NN_QUIC_FRAME_HDR_MAX))
 		c->send_queue_bytes = 2 * (NN_QUIC_FRAME_MAX + NN_QUIC_FRAME_HDR_MAX);
@@ -238,7 +242,7 @@ static int dial_to(nn_quic_ep *ep, const nn_id *want, const nn_addr *addr, void 
 		return NN_EADDR;
 	int err;
 	nn_quic_conn *c = nn_quic_conn_client(ep, want, (struct sockaddr *)&ss, len, addr, NULL,
-					      user, &err);
+					      user, NN_CONN_OVERLAY, &err);
 	if (!c)
 		return err;
 	ep->base.stats.dials++;
@@ -263,6 +267,8 @@ static int op_send(nn_tp *tp, nn_conn *c, const uint8_t *frame, size_t len)
 		return NN_EINVAL;
 	if (len == 0)
 		return NN_EINVAL;
+	if (c->kind == NN_CONN_MEDIA)
+		return nn_quic_media_send_msg(QC(c), frame, len, false);
 	if (len > NN_TP_MAX_FRAME) {
 		tp->stats.tx_toobig++;
 		return NN_ETOOBIG;
@@ -277,6 +283,15 @@ static int op_close(nn_tp *tp, nn_conn *c, uint64_t reason)
 		return NN_ECLOSED;
 	ngtcp2_ccerr_set_application_error(&qc->ccerr, reason, NULL, 0);
 	qc->flush_on_close = true; /* frames the sink queued go out first (transport.h) */
+	if (qc->m && qc->state == NN_QS_OPEN && nn_quic_media_unacked(qc)) {
+		/* a media session lingers the same way for its messages (media.c closes it when
+		 * the last message stream is done) */
+		qc->lingering = true;
+		qc->linger_reason = reason;
+		nn_timer_start_in(tp->clock, &qc->guard, NN_QUIC_LINGER);
+		nn_quic_mark_dirty(qc);
+		return 0;
+	}
 	if (qc->state == NN_QS_OPEN && qc->sid >= 0 && qc->q.end_off > qc->q.ack_off) {
 		/* linger: the frames are sent and retransmitted until acknowledged (or for
 		 * NN_QUIC_LINGER at most), then the close goes out */
@@ -299,6 +314,8 @@ static size_t op_local_addrs(nn_tp *tp, nn_addr *out, size_t cap)
 
 static size_t op_queued(nn_tp *tp, const nn_conn *c)
 {
+	if (c->kind == NN_CONN_MEDIA)
+		return nn_quic_media_queued((const nn_quic_conn *)c);
 	return nn_quic_sendq_unsent_frames(&((const nn_quic_conn *)c)->q);
 }
 
@@ -368,6 +385,39 @@ int nn_quic_punch(nn_tp *tp, const nn_addr *to)
 	return rc;
 }
 
+/* ops.dial_media: a new QUIC connection with the media ALPN from this endpoint's socket to the
+ * edge's observed remote address (the NAT mapping or relay pin the edge uses), expecting the
+ * edge's NodeID. */
+static int op_dial_media(nn_tp *tp, nn_conn *edge, void *user)
+{
+	nn_quic_ep *ep = EP(tp);
+	if (!(tp->caps & NN_TP_CAP_MEDIA))
+		return NN_EUNSUPPORTED;
+	if (!edge || edge->tp != tp || edge->kind != NN_CONN_OVERLAY)
+		return NN_EINVAL;
+	nn_quic_conn *e = QC(edge);
+	if (e->state != NN_QS_OPEN)
+		return NN_ECLOSED;
+	/* an edge that rides a birthday socket: the session still leaves from the endpoint's
+	 * socket (that socket belongs to the edge's connection) */
+	int err;
+	nn_quic_conn *c = nn_quic_conn_client(ep, &edge->remote_id, (struct sockaddr *)&e->remote,
+					      e->remote_len, &edge->remote_addr, NULL, user,
+					      NN_CONN_MEDIA, &err);
+	if (!c)
+		return err;
+	ep->base.stats.dials++;
+	nn_quic_mark_dirty(c);
+	return 0;
+}
+
+static int op_send_datagram(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len)
+{
+	if (!c || c->kind != NN_CONN_MEDIA)
+		return NN_EINVAL;
+	return nn_quic_media_send_datagram(QC(c), data, len);
+}
+
 static void op_guard_stats(nn_tp *tp, nn_tp_guard *g)
 {
 	const nn_quic_stats *s = &EP(tp)->st;
@@ -413,6 +463,8 @@ static const nn_tp_ops quic_ops = {
 	.punch = nn_quic_punch,
 	.guard_stats = op_guard_stats,
 	.birthday = nn_quic_birthday,
+	.dial_media = op_dial_media,
+	.send_datagram = op_send_datagram,
 };
 
 int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *pool,
@@ -434,6 +486,8 @@ int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *po
 	ep->base.caps = NN_TP_CAP_PUNCH | NN_TP_CAP_IP_ADDRESSED | NN_TP_CAP_BIRTHDAY;
 	if (cfg)
 		ep->cfg = *cfg;
+	if (!ep->cfg.no_media)
+		ep->base.caps |= NN_TP_CAP_MEDIA;
 	fill_defaults(&ep->cfg);
 	ep->loop = nn_evclock_loop(clock);
 	randombytes_buf(ep->secret, sizeof ep->secret);
@@ -492,6 +546,26 @@ int nn_quic_test_open_streams(nn_tp *tp, nn_conn *conn, int n)
 	}
 	nn_quic_mark_dirty(c);
 	return opened;
+}
+
+int nn_quic_test_media_raw_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len)
+{
+	if (!c || c->kind != NN_CONN_MEDIA)
+		return NN_EINVAL;
+	return nn_quic_media_send_msg(QC(c), data, len, true);
+}
+
+int nn_quic_test_media_partial_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len)
+{
+	int rc = nn_quic_test_media_raw_msg(tp, c, data, len);
+	nn_quic_media *m = QC(c)->m;
+	for (int i = 0; rc == 0 && i < NN_QUIC_MEDIA_TX_MSGS; i++)
+		if (m->tx[i].used && m->tx[i].ext == data && !m->tx[i].nofin) {
+			m->tx[i].nofin = true;
+			m->tx[i].deadline = INT64_MAX; /* our own write deadline never fires */
+			break;
+		}
+	return rc;
 }
 
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len)

@@ -31,6 +31,7 @@ typedef struct nn_quic_ep nn_quic_ep;
 typedef struct nn_quic_conn nn_quic_conn;
 typedef struct nn_quic_xsock nn_quic_xsock;
 typedef struct nn_quic_bday nn_quic_bday;
+typedef struct nn_quic_media nn_quic_media;
 
 /* ---- birthday.c: extra sockets for birthday probing (bounds: local policy) ---- */
 #define NN_QUIC_BDAY_SOCKETS 256  /* extra sockets per attempt, at most */
@@ -154,6 +155,7 @@ struct nn_quic_conn {
 	/* tx */
 	nn_quic_sendq q;
 	/* lists */
+	nn_quic_media *m;      /* media session state (kind NN_CONN_MEDIA), else NULL */
 	nn_quic_xsock *xs;     /* birthday winner: this conn's own socket (NULL = the endpoint's) */
 	nn_quic_conn *next, *prev;   /* all conns */
 	nn_quic_conn *dirty_next;
@@ -247,7 +249,7 @@ int nn_quic_tls_check(nn_quic_conn *c);
 void nn_quic_callbacks_init(nn_quic_ep *ep);
 nn_quic_conn *nn_quic_conn_client(nn_quic_ep *ep, const nn_id *want,
 				  const struct sockaddr *to, socklen_t tolen, const nn_addr *addr,
-				  nn_quic_xsock *xs, void *user, int *err);
+				  nn_quic_xsock *xs, void *user, uint8_t kind, int *err);
 nn_quic_conn *nn_quic_conn_server(nn_quic_ep *ep, const ngtcp2_pkt_hd *hd,
 				  const ngtcp2_cid *odcid, const struct sockaddr *src,
 				  socklen_t srclen, int *err);
@@ -288,5 +290,74 @@ void nn_quic_sendq_wrote(nn_quic_conn *c, size_t n);
 void nn_quic_sendq_acked(nn_quic_conn *c, uint64_t off, uint64_t len);
 size_t nn_quic_sendq_unsent_frames(const nn_quic_sendq *q);
 void nn_quic_stream_recv(nn_quic_conn *c, const uint8_t *d, size_t n, bool fin);
+
+/* ---- media.c: media sessions (ALPN nodenet-media/1) ----
+ * Bounds (local policy unless marked): datagram ring NN_QUIC_MEDIA_RING (protocol facts: 64);
+ * messages in flight per session NN_QUIC_MEDIA_TX_MSGS; messages being read at once
+ * NN_QUIC_MEDIA_RX_MSGS (more open streams are stopped and counted). */
+#define NN_QUIC_MEDIA_RING 64
+#define NN_QUIC_MEDIA_TX_MSGS 16
+#define NN_QUIC_MEDIA_RX_MSGS 32
+#define NN_QUIC_MEDIA_UNI_STREAMS 256       /* uni streams the peer may open (facts §7.6) */
+#define NN_QUIC_MEDIA_DGRAM_PARAM 65535     /* our max_datagram_frame_size */
+#define NN_QUIC_MEDIA_STREAM_WIN (128u * 1024) /* per uni stream receive window */
+#define NN_QUIC_MEDIA_IDLE (10 * NN_SEC)
+#define NN_QUIC_MEDIA_KEEPALIVE (3 * NN_SEC)
+#define NN_QUIC_MEDIA_WRITE_DEADLINE (1 * NN_SEC)
+#define NN_QUIC_MEDIA_READ_DEADLINE (5 * NN_SEC)
+#define NN_QUIC_MEDIA_TICK (250 * NN_MS)
+/* stream error codes (protocol: facts §7.6) */
+#define NN_QUIC_MEDIA_ERR_STALL 1   /* a message write stalled past its deadline */
+#define NN_QUIC_MEDIA_ERR_CANCEL 2  /* the sender gave the message up */
+#define NN_QUIC_MEDIA_ERR_REFUSED 3 /* reader: oversize, timed out, no slot (STOP_SENDING) */
+
+typedef struct nn_quic_mtx {   /* one outgoing message = one uni stream */
+	nn_pkt *pkt;           /* the message bytes (pool), kept until the stream closes */
+	const uint8_t *ext;    /* test hook: caller's bytes instead of pkt */
+	uint32_t len, wr;      /* length, bytes handed to ngtcp2 */
+	int64_t sid;           /* -1 until opened */
+	nn_time deadline;      /* the whole write must be done by then */
+	bool used, fin_sent, reset, blocked;
+	bool nofin;            /* test hook: never send the FIN (a peer that stops mid-message) */
+} nn_quic_mtx;
+
+typedef struct nn_quic_mrx {   /* one incoming message being read */
+	nn_pkt *pkt;
+	uint32_t got;
+	int64_t sid;
+	nn_time deadline;
+	bool used;
+} nn_quic_mrx;
+
+struct nn_quic_media {
+	nn_pkt *ring[NN_QUIC_MEDIA_RING];
+	uint32_t r_head, r_n;
+	nn_quic_mtx tx[NN_QUIC_MEDIA_TX_MSGS];
+	nn_quic_mrx rx[NN_QUIC_MEDIA_RX_MSGS];
+	nn_time last_rx;       /* accepted sessions: the idle reaper's clock */
+	nn_timer tick;         /* deadlines and the idle reaper */
+	bool eagain;           /* a message send was refused: on_writable when a slot frees */
+};
+
+int nn_quic_media_attach(nn_quic_conn *c);
+void nn_quic_media_detach(nn_quic_conn *c);
+void nn_quic_media_opened(nn_quic_conn *c); /* reported: start the tick */
+int nn_quic_media_send_datagram(nn_quic_conn *c, const uint8_t *d, size_t n);
+int nn_quic_media_send_msg(nn_quic_conn *c, const uint8_t *d, size_t n, bool unchecked);
+size_t nn_quic_media_queued(const nn_quic_conn *c);
+/* Messages accepted by send whose streams are not finished (acknowledged or reset) yet. */
+bool nn_quic_media_unacked(const nn_quic_conn *c);
+/* write path (conn.c write_pkts): the next datagram / message with unsent bytes */
+nn_pkt *nn_quic_media_dgram_peek(nn_quic_conn *c);
+void nn_quic_media_dgram_pop(nn_quic_conn *c, bool sent);
+nn_quic_mtx *nn_quic_media_next_tx(nn_quic_conn *c);
+void nn_quic_media_tx_wrote(nn_quic_conn *c, nn_quic_mtx *t, size_t n, bool fin);
+void nn_quic_media_write_begin(nn_quic_conn *c);
+/* ngtcp2 callbacks, routed by conn.c for media conns */
+void nn_quic_media_recv_datagram(nn_quic_conn *c, const uint8_t *d, size_t n);
+void nn_quic_media_stream_open(nn_quic_conn *c, int64_t sid);
+void nn_quic_media_stream_data(nn_quic_conn *c, int64_t sid, void *suser, uint64_t off,
+			       const uint8_t *d, size_t n, bool fin);
+void nn_quic_media_stream_close(nn_quic_conn *c, int64_t sid, void *suser, bool app_err);
 
 #endif

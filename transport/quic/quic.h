@@ -33,7 +33,7 @@
 #include "transport/transport.h"
 
 #define NN_QUIC_ALPN "nodenet/1"
-#define NN_QUIC_ALPN_MEDIA "nodenet-media/1" /* reserved for calls; not served yet */
+#define NN_QUIC_ALPN_MEDIA "nodenet-media/1" /* media sessions (calls), see media.c */
 #define NN_QUIC_PUNCH "\x00\x6e\x70\x01"
 #define NN_QUIC_PUNCH_LEN 4
 
@@ -54,11 +54,18 @@ typedef struct nn_quic_config {
 	double retry_rate;             /* new handshakes/s before Retry kicks in [100] */
 	double retry_burst;            /* [200] */
 	nn_time retry_token_lifetime;  /* [10 s] */
+	nn_time media_idle_timeout;    /* media dialler's idle timeout parameter, and the
+					* acceptor's idle reaper [10 s] */
+	nn_time media_keepalive;       /* media dialler's keepalive [3 s]; < 0 = off */
+	bool no_media;                 /* serve no media sessions: the listener offers only
+					* "nodenet/1", dial_media is NN_EUNSUPPORTED, no
+					* NN_TP_CAP_MEDIA (an endpoint of a peer without media) */
 	/* ---- test hooks (never set in production) ---- */
 	bool retry_always;             /* Retry every new handshake */
 	bool punch_allow_loopback;     /* let punches go to loopback (tests on one host) */
 	bool no_client_cert;           /* dial without a certificate */
 	const char *alpn;              /* offer this ALPN instead of "nodenet/1" */
+	bool media_no_datagram;        /* media ALPN served but DATAGRAM not advertised */
 	nn_quic_tlsid_mode cert_mode;  /* a deliberately bad certificate */
 	const nn_identity *cert_other; /* for NN_QUIC_TLSID_OTHER_KEY */
 } nn_quic_config;
@@ -98,6 +105,27 @@ typedef struct nn_quic_stats {
 	uint64_t bday_gave_up;     /* attempts whose window passed without a winner */
 	uint64_t bday_refused;     /* attempts refused: too many running, or no socket at all */
 	uint64_t bday_rx_dropped;  /* datagrams on extra sockets that were not for them */
+	/* media sessions (media.c) */
+	uint64_t media_in, media_out;   /* sessions opened (reported), by direction */
+	uint64_t media_unsupported;     /* sessions refused: no media ALPN at the peer, or DATAGRAM
+					 * missing from a side's transport parameters (code 1) */
+	uint64_t media_idle_reaped;     /* accepted sessions closed: nothing received for 10 s */
+	uint64_t media_dgram_tx;        /* datagrams handed to QUIC */
+	uint64_t media_dgram_ring_full; /* send_datagram refused: ring full (NN_EAGAIN) */
+	uint64_t media_dgram_send_failed; /* datagrams the pump could not send (too big for the
+					 * path or the peer's limit, no pool buffer): dropped */
+	uint64_t media_dgram_rx;        /* datagrams delivered */
+	uint64_t media_dgram_rx_dropped; /* received datagrams dropped: empty, over 1,201 bytes,
+					 * not on an open media session, no pool buffer */
+	uint64_t media_msg_tx;          /* messages fully written and FIN'd */
+	uint64_t media_msg_tx_stalled;  /* messages reset: write not done within 1 s */
+	uint64_t media_msg_tx_eagain;   /* message sends refused: all slots busy */
+	uint64_t media_msg_rx;          /* messages delivered */
+	uint64_t media_msg_rx_oversize; /* incoming messages over 65,537 bytes (stream stopped) */
+	uint64_t media_msg_rx_truncated; /* streams reset by the peer or empty at FIN */
+	uint64_t media_msg_rx_timeout;  /* streams not finished within the 5 s read deadline */
+	uint64_t media_msg_rx_no_slot;  /* streams stopped: all read slots busy, or no buffer */
+	uint64_t overlay_dgram_dropped; /* DATAGRAM frames on overlay edges (not ours): dropped */
 } nn_quic_stats;
 
 /* Create an endpoint: binds the socket, makes a fresh TLS key and certificate for `id`.
@@ -124,6 +152,12 @@ int nn_quic_test_open_streams(nn_tp *tp, nn_conn *c, int n);
 /* Test hook: the local ports of the extra sockets of the running birthday attempts (newest
  * first); returns how many there are. */
 size_t nn_quic_test_birthday_ports(nn_tp *tp, uint16_t *out, size_t cap);
+/* Test hook (media conns): send `len` bytes of `data` as one message without the size check
+ * (an oversized message from a misbehaving peer). data must stay valid until the session
+ * closes. */
+int nn_quic_test_media_raw_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
+/* Test hook: the same, but the stream never gets its FIN (a sender that stops mid-message). */
+int nn_quic_test_media_partial_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 /* Test hook: send raw bytes as stream data on c's edge stream, bypassing the framing. */
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 

@@ -132,7 +132,13 @@ WOLFSSL *nn_quic_tls_new(nn_quic_ep *ep, nn_quic_conn *c, bool client)
 		wolfSSL_set_connect_state(ssl);
 	else
 		wolfSSL_set_accept_state(ssl);
+	/* a dialler offers one protocol (its connection's kind); the listener offers both unless
+	 * it serves no media, and the negotiated one decides the kind (nn_quic_tls_check) */
 	const char *alpn = ep->cfg.alpn ? ep->cfg.alpn : NN_QUIC_ALPN;
+	if (client && c->base.kind == NN_CONN_MEDIA)
+		alpn = NN_QUIC_ALPN_MEDIA;
+	else if (!client && !ep->cfg.alpn && !ep->cfg.no_media)
+		alpn = NN_QUIC_ALPN "," NN_QUIC_ALPN_MEDIA; /* wolfSSL takes a comma-separated list */
 	char buf[64];
 	size_t n = strlen(alpn);
 	if (n >= sizeof buf) {
@@ -152,11 +158,20 @@ int nn_quic_tls_check(nn_quic_conn *c)
 {
 	char *proto = NULL;
 	unsigned short plen = 0;
-	if (wolfSSL_ALPN_GetProtocol(c->ssl, &proto, &plen) != WOLFSSL_SUCCESS || !proto ||
-	    plen != sizeof NN_QUIC_ALPN - 1 || memcmp(proto, NN_QUIC_ALPN, plen) != 0) {
+	if (wolfSSL_ALPN_GetProtocol(c->ssl, &proto, &plen) != WOLFSSL_SUCCESS || !proto) {
 		c->ep->st.alpn_mismatch++;
 		return NN_ETLS;
 	}
+	bool overlay = plen == sizeof NN_QUIC_ALPN - 1 && !memcmp(proto, NN_QUIC_ALPN, plen);
+	bool media = plen == sizeof NN_QUIC_ALPN_MEDIA - 1 &&
+		     !memcmp(proto, NN_QUIC_ALPN_MEDIA, plen);
+	if (c->base.outbound ? !(c->base.kind == NN_CONN_MEDIA ? media : overlay)
+			     : !(overlay || (media && !c->ep->cfg.no_media))) {
+		c->ep->st.alpn_mismatch++;
+		return NN_ETLS;
+	}
+	if (media)
+		c->base.kind = NN_CONN_MEDIA; /* the listener routes by the negotiated protocol */
 	if (!c->peer_verified) {
 		c->ep->st.no_peer_cert++;
 		return NN_ETLS;

@@ -6,7 +6,15 @@
  *   - memory per established connection (heap bytes from mallinfo2, both ends counted, divided
  *     per end) and allocations per connection;
  *   - allocations per frame in steady state (1 KiB frames, counted by the --wrap counter, which
- *     sees the static wolfSSL/ngtcp2 too).
+ *     sees the static wolfSSL/ngtcp2 too);
+ *   - media session (ALPN nodenet-media/1) over the same loopback pair: datagram throughput of
+ *     one session (1,201-byte media frames, unpaced: the sender refills the 64-slot ring whenever
+ *     the pump made room, so the rate is what congestion control, the socket and the one thread
+ *     allow; printed with the loss it cost), and one-way latency p50/p99 of an audio-like flow
+ *     (161-byte datagrams every 20 ms, paced by a timer on purpose: the figure is latency, not
+ *     rate), alone and while 64 KiB messages saturate the same session (sent as fast as the 16
+ *     message slots free up). One-way = the receiver's pkt->at minus the send time stamped in
+ *     the payload; both ends share one monotonic clock.
  * Both endpoints share one libev loop on one thread, as do the raw-UDP sockets, so the
  * comparison is like for like. `--quick` cuts every count for the test suite's smoke run. */
 #include <arpa/inet.h>
@@ -27,6 +35,11 @@
 
 typedef struct rec {
 	nn_tp *tp;
+	nn_conn *media;           /* latest media session (kept out of last/log/n_conn) */
+	int n_media;
+	uint64_t dg_rx, dg_bytes, msg_rx, msg_bytes;
+	uint64_t *lat;            /* one-way latencies of stamped datagrams (ns) */
+	size_t nlat, caplat;
 	nn_addr addr;
 	nn_conn *last;
 	nn_conn *log[1024]; /* every reported conn, in order (wraps) */
@@ -38,13 +51,34 @@ typedef struct rec {
 static void s_conn(void *a, nn_conn *c)
 {
 	rec *r = a;
+	if (c->kind == NN_CONN_MEDIA) {
+		r->media = c;
+		r->n_media++;
+		return;
+	}
 	r->log[r->n_conn % 1024] = c;
 	r->n_conn++;
 	r->last = c;
 }
+static void s_dgram(void *a, nn_conn *c, nn_pkt **p)
+{
+	rec *r = a;
+	r->dg_rx++;
+	r->dg_bytes += (*p)->len;
+	if ((*p)->len >= 9 && (*p)->data[0] == 17 && r->nlat < r->caplat) {
+		uint64_t t;
+		memcpy(&t, (*p)->data + 1, 8);
+		r->lat[r->nlat++] = (uint64_t)(*p)->at - t;
+	}
+}
 static void s_frame(void *a, nn_conn *c, nn_pkt **p)
 {
 	rec *r = a;
+	if (c->kind == NN_CONN_MEDIA) {
+		r->msg_rx++;
+		r->msg_bytes += (*p)->len;
+		return;
+	}
 	r->rx++;
 	r->rx_bytes += (*p)->len;
 	r->t_last = nn_bench_now_ns();
@@ -74,7 +108,7 @@ static void mk_in(nn_qenv *e, rec *r, uint8_t seedb)
 		exit(1);
 	}
 	nn_tp_sink s = {.ctx = r, .on_conn = s_conn, .on_frame = s_frame, .on_closed = s_closed,
-			.on_writable = s_writable};
+			.on_writable = s_writable, .on_datagram = s_dgram};
 	nn_tp_set_sink(r->tp, &s);
 }
 
@@ -344,6 +378,138 @@ static void bench_two_threads(double secs)
 	nn_qenv_teardown(t.env);
 }
 
+/* ---- media session ---- */
+
+static bool queued_low(void *arg)
+{
+	rec *r = arg;
+	return !r->media || nn_tp_queued(r->tp, r->media) <= 16;
+}
+
+/* Unpaced 1,201-byte datagrams for secs: receiver bytes/s (and loss, CPU) */
+static double media_dgram_tput(rec *cl, rec *sv, double secs, double *loss, double *cpu)
+{
+	static uint8_t d[NN_TP_MAX_DGRAM];
+	memset(d, 0x33, sizeof d);
+	d[0] = 16;
+	uint64_t b0 = sv->dg_bytes, r0 = sv->dg_rx, sent = 0;
+	double c0 = cpu_s();
+	uint64_t t0 = nn_bench_now_ns(), end = t0 + (uint64_t)(secs * 1e9);
+	while (nn_bench_now_ns() < end) {
+		while (nn_tp_send_datagram(cl->tp, cl->media, d, sizeof d) == 0)
+			sent++;
+		nn_qenv_run(env, queued_low, cl, 10 * NN_MS);
+	}
+	nn_qenv_run(env, NULL, NULL, 100 * NN_MS); /* the tail */
+	double dt = (nn_bench_now_ns() - t0) / 1e9;
+	*cpu = cpu_s() - c0;
+	*loss = sent ? 1.0 - (double)(sv->dg_rx - r0) / (double)sent : 0;
+	return (double)(sv->dg_bytes - b0) / dt;
+}
+
+typedef struct audio {
+	rec *cl;
+	nn_timer t;
+	uint64_t sent;
+	bool on;
+} audio;
+
+static void audio_tick(nn_timer *t, void *arg)
+{
+	audio *a = arg;
+	if (!a->on || !a->cl->media)
+		return;
+	uint8_t d[161];
+	memset(d, 0x44, sizeof d);
+	d[0] = 17; /* stamped */
+	uint64_t now = nn_bench_now_ns();
+	memcpy(d + 1, &now, 8);
+	if (nn_tp_send_datagram(a->cl->tp, a->cl->media, d, sizeof d) == 0)
+		a->sent++;
+	nn_timer_start_in(env->clk, &a->t, 20 * NN_MS);
+}
+
+static void lat_print(const char *what, rec *sv, uint64_t sent, const char *extra)
+{
+	size_t n = sv->nlat;
+	if (!n) {
+		printf("bench quic media latency %s: no samples\n", what);
+		return;
+	}
+	qsort(sv->lat, n, sizeof *sv->lat, cmp_u64);
+	size_t i99 = (n * 99) / 100 < n ? (n * 99) / 100 : n - 1;
+	printf("bench quic media latency %s: one-way p50 %.3f ms, p99 %.3f ms, max %.3f ms "
+	       "(%zu of %llu audio datagrams, 50/s%s)\n",
+	       what, sv->lat[n / 2] / 1e6, sv->lat[i99] / 1e6, sv->lat[n - 1] / 1e6, n,
+	       (unsigned long long)sent, extra);
+}
+
+static void bench_media(rec *cl, rec *sv, nn_conn *edge, double secs, double lat_secs)
+{
+	int m0 = cl->n_media, s0 = sv->n_media;
+	if (nn_tp_dial_media(cl->tp, edge, NULL) != 0 ||
+	    wait2(&cl->n_media, m0 + 1, &sv->n_media, s0 + 1) != 0) {
+		printf("bench quic media: session did not open\n");
+		return;
+	}
+	nn_qenv_run(env, NULL, NULL, 300 * NN_MS); /* PMTUD lifts the path over 1,200 bytes */
+	double loss, cpu;
+	media_dgram_tput(cl, sv, secs / 5, &loss, &cpu); /* warm the pool */
+	uint64_t a0 = nn_test_allocs(), d0 = sv->dg_rx;
+	double r = media_dgram_tput(cl, sv, secs, &loss, &cpu);
+	uint64_t a1 = nn_test_allocs(), nd = sv->dg_rx - d0;
+	printf("bench quic media datagrams: %.3f Gbit/s wall, %.3f Gbit/s per CPU-second, one "
+	       "session, 1,201-byte media frames, unpaced (ring refilled as the pump drains it), "
+	       "%.2f%% lost, %.4f allocations per datagram (both ends, ngtcp2 + wolfSSL included)\n",
+	       r * 8 / 1e9, cpu > 0 ? r * secs / cpu * 8 / 1e9 : 0, loss * 100,
+	       nd ? (double)(a1 - a0) / (double)nd : 0.0);
+	/* audio alone */
+	sv->caplat = (size_t)(lat_secs * 50) + 64;
+	sv->lat = calloc(sv->caplat, sizeof *sv->lat);
+	audio a = {.cl = cl, .on = true};
+	nn_timer_init(&a.t, audio_tick, &a);
+	nn_timer_start_in(env->clk, &a.t, 20 * NN_MS);
+	nn_qenv_run(env, NULL, NULL, (nn_time)(lat_secs * 1e9));
+	nn_qenv_run(env, NULL, NULL, 100 * NN_MS);
+	lat_print("alone", sv, a.sent, "");
+	/* audio while 64 KiB messages saturate the session */
+	sv->nlat = 0;
+	a.sent = 0;
+	static uint8_t m[NN_TP_MAX_MEDIA_MSG];
+	memset(m, 0x55, sizeof m);
+	m[0] = 18;
+	uint64_t mb0 = sv->msg_bytes, mr0 = sv->msg_rx;
+	double c0 = cpu_s();
+	uint64_t t0 = nn_bench_now_ns(), end = t0 + (uint64_t)(lat_secs * 1e9);
+	while (nn_bench_now_ns() < end) {
+		while (nn_tp_send(cl->tp, cl->media, m, sizeof m) == 0)
+			;
+		wait w = {.a = &cl->n_writable, .va = cl->n_writable + 1};
+		nn_qenv_run(env, pred, &w, 20 * NN_MS);
+	}
+	double mdt = (nn_bench_now_ns() - t0) / 1e9, mcpu = cpu_s() - c0;
+	a.on = false;
+	nn_timer_stop(env->clk, &a.t);
+	nn_qenv_run(env, NULL, NULL, 1500 * NN_MS); /* the tail (and stalled-message resets) */
+	char extra[160];
+	double mr = (double)(sv->msg_bytes - mb0) / mdt;
+	snprintf(extra, sizeof extra, "; bulk: %llu messages of 64 KiB, %.3f Gbit/s, %.2f "
+		 "Gbit/s per CPU-second", (unsigned long long)(sv->msg_rx - mr0), mr * 8 / 1e9,
+		 mcpu > 0 ? mr * mdt / mcpu * 8 / 1e9 : 0);
+	lat_print("under bulk", sv, a.sent, extra);
+	const nn_quic_stats *s = nn_quic_stats_of(cl->tp);
+	printf("bench quic media sender: %llu messages written, %llu reset on the 1 s write "
+	       "deadline, %llu datagrams dropped by the pump, %llu refused (ring full)\n",
+	       (unsigned long long)s->media_msg_tx, (unsigned long long)s->media_msg_tx_stalled,
+	       (unsigned long long)s->media_dgram_send_failed,
+	       (unsigned long long)s->media_dgram_ring_full);
+	free(sv->lat);
+	sv->lat = NULL;
+	sv->caplat = sv->nlat = 0;
+	nn_tp_close(cl->tp, cl->media, 0);
+	nn_qenv_run(env, NULL, NULL, 50 * NN_MS);
+}
+
 int main(int argc, char **argv)
 {
 	bool quick = nn_bench_quick(argc, argv);
@@ -376,6 +542,8 @@ int main(int argc, char **argv)
 	       "sendmmsg/recvmmsg); %.2f wall, %.2f per CPU-second (GSO send); QUIC/raw = %.2f "
 	       "(per CPU-second, vs sendmmsg)\n",
 	       u * 8 / 1e9, uc * 8 / 1e9, g * 8 / 1e9, gc * 8 / 1e9, uc > 0 ? qc / uc : 0);
+
+	bench_media(&cl, &sv, c, secs, quick ? 0.5 : 10.0);
 
 	bench_two_threads(secs);
 
