@@ -367,7 +367,7 @@ int nn_node_open(nn_node *n, const uint8_t *box, size_t len, uint8_t *out, size_
  * NN_EUNSUPPORTED) and every session's end ping the peer's overlay edge, so a dead path is
  * found at once. */
 #define NN_NODE_MEDIA_MAX_DGRAM 1200     /* datagram payload, channel byte excluded */
-#define NN_NODE_MEDIA_MAX_MESSAGE 65535  /* message payload (the transport frame is 64 KiB) */
+#define NN_NODE_MEDIA_MAX_MESSAGE 65536  /* message payload (a media message is channel + 64 KiB) */
 #define NN_NODE_MEDIA_CH_FIRST 16        /* first application channel */
 #define NN_NODE_MEDIA_TX_RING 64         /* datagrams queued per session */
 #define NN_NODE_MEDIA_MAX_IN 16          /* inbound sessions per node */

@@ -207,7 +207,7 @@ int mem_conn_send(nn_tp *tp, nn_conn *pc, const uint8_t *frame, size_t len)
 	mem_conn *c = (mem_conn *)pc;
 	const nn_mem_link *l = NULL;
 	int rc;
-	if (len > NN_TP_MAX_FRAME) {
+	if (len > (pc->kind == NN_CONN_MEDIA ? NN_TP_MAX_MEDIA_MSG : NN_TP_MAX_FRAME)) {
 		tp->stats.tx_toobig++;
 		return NN_ETOOBIG;
 	}
