@@ -8,7 +8,9 @@
  *   vote on the public mapping) and the NAT's type, symmetric only on evidence (DESIGN §5.6);
  * - connect.h / connect.c: Connect / ConnectAck payloads (routed types 10 / 11), strict, with
  *   the optional NAT hint byte (a libnodenet addition the reference ignores) and the birthday
- *   role table decided from our verdict and the other side's hint.
+ *   role table decided from our verdict and the other side's hint;
+ * - portmap.h / portmap.c: the port-mapping policy (map, renew at half the lifetime, back off,
+ *   lapse) as a state machine on `now`; the UPnP / NAT-PMP calls are node/portmap.c's.
  * Tiers: the codecs are protocol (nodenet v1, docs/PROTOCOL.md); the hint byte, every voting
  * rule, threshold and bound here are local policy. Relay signalling follows with the relay
  * work.
@@ -17,6 +19,7 @@
 #define NN_NAT_H
 
 #include "nat/connect.h"
+#include "nat/portmap.h"
 #include "nat/reflex.h"
 
 #endif
