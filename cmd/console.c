@@ -379,12 +379,15 @@ static void cmd_stats(nn_console *c)
 	print_end(c);
 }
 
-/* What the node believes about its own NAT, and why:
- *   nat <type> <reflexive|-> <reporters> votes=<n> voters=<n> subnets=<n> filtering=<open|unknown> */
+/* What the node believes about its own NAT, and why, and the port mapping it holds:
+ *   nat <type> <reflexive|-> <reporters> votes=<n> voters=<n> subnets=<n> filtering=<open|unknown>
+ *       portmap=<off|none|natpmp|upnp>[ mapped=<addr> ttl=<s>] */
 static void cmd_nat(nn_console *c)
 {
 	nn_nat_info ni;
 	nn_node_nat_info(c->node, &ni);
+	nn_portmap_info pm;
+	nn_node_portmap_info(c->node, &pm);
 	const char *filt = ni.filtering_open ? "open" : "unknown";
 	if (c->json) {
 		begin_json(c, "nat");
@@ -393,13 +396,23 @@ static void cmd_nat(nn_console *c)
 		fprintf(c->out, ",\"reporters\":%u,\"votes\":%u,\"voters\":%u,\"subnets\":%u",
 			ni.reporters, ni.votes, ni.voters, ni.subnets);
 		field(c, "filtering", filt);
+		field(c, "portmap", pm.state);
+		if (pm.external[0]) {
+			field(c, "mapped", pm.external);
+			fprintf(c->out, ",\"ttl\":%lld", (long long)pm.ttl_s);
+		}
 		end_object(c);
 		return;
 	}
 	fprintf(c->out, "nat %s ", ni.type);
 	put_token(c->out, ni.reflexive[0] ? ni.reflexive : "-");
-	fprintf(c->out, " %u votes=%u voters=%u subnets=%u filtering=%s", ni.reporters, ni.votes,
-		ni.voters, ni.subnets, filt);
+	fprintf(c->out, " %u votes=%u voters=%u subnets=%u filtering=%s portmap=%s", ni.reporters,
+		ni.votes, ni.voters, ni.subnets, filt, pm.state);
+	if (pm.external[0]) {
+		fputs(" mapped=", c->out);
+		put_token(c->out, pm.external);
+		fprintf(c->out, " ttl=%lld", (long long)pm.ttl_s);
+	}
 	end_event(c);
 }
 
