@@ -356,8 +356,9 @@ struct nn_node {
 	nn_nat_portmap pm;
 	nn_timer pm_timer;
 	struct nn_portmap_io *pm_io; /* NULL: off */
-	nn_addr pm_addr;             /* the mapped address, first in self_contact while held */
-	bool pm_advertised;
+	nn_addr pm_addr;             /* the mapped address while held */
+	bool pm_held;                /* pm_addr is a mapping we hold */
+	bool pm_inserted;            /* ... and we put it first in self_contact (it was not ours) */
 	/* application callbacks: opts.cb holds node.c's trampolines (user = the node), which count
 	 * how deep the application is on the stack (in_app) around every call into app; so does
 	 * every other call into the application (ops callbacks, nn_node_call functions).

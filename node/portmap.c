@@ -8,6 +8,13 @@
  * public node dials it directly, with no punch. The policy (when to map, renew, back off,
  * lapse) is the pure nat/portmap.h; this file only does the protocol calls.
  *
+ * Local address: while a mapping is held, every NN_PM_ADDR_CHECK (30 s) the node looks up its
+ * IPv4 address toward the default gateway (a route lookup on a connected UDP socket; nothing
+ * is sent). When it changed (another network, a new DHCP lease), the mapped address is no
+ * longer advertised and the node maps again at once; the old mapping is deleted where the
+ * protocol allows it from the new address (UPnP, best effort), else it expires on the gateway.
+ * The node's own advertised interface addresses are not re-read (nothing in the node does yet).
+ *
  * Order: NAT-PMP first (one unicast request to the default gateway, RFC 6886), then UPnP-IGD
  * (SSDP multicast discovery on the LAN, then SOAP over HTTP to the IGD). PCP: Debian 12's
  * libnatpmp (20150609) speaks NAT-PMP only and libminiupnpc has no PCP client, so PCP is not
@@ -28,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <miniupnpc/miniupnpc.h>
 #include <miniupnpc/upnpcommands.h>
@@ -40,6 +49,7 @@
 #define NN_PM_NATPMP_WAIT_MS 700
 #define NN_PM_SSDP_MS 500
 #define NN_PM_DESC "libnodenet"
+#define NN_PM_ADDR_CHECK (30 * NN_SEC) /* while mapped: how often our local address is checked */
 
 struct nn_portmap_io {
 	int proto;            /* NN_PORTMAP_NATPMP or NN_PORTMAP_UPNP: the mapping held */
@@ -51,6 +61,7 @@ struct nn_portmap_io {
 	struct UPNPUrls urls;
 	struct IGDdatas data;
 	char lanaddr[64];
+	char local_ip[48];    /* our address toward the default gateway when the mapping was made */
 };
 
 /* ---- NAT-PMP ---- */
@@ -221,11 +232,33 @@ static uint16_t our_port(nn_node *n)
 	return 0;
 }
 
-/* Put the mapped address first among our advertised addresses (or take it out: NULL). */
+/* Our local IPv4 address toward the default gateway, as text ("" without one): a UDP socket
+ * connected to the gateway (a route lookup; nothing is sent). It is what the gateway maps to,
+ * so when it changes (another network, DHCP) the mapping points nowhere. */
+static void local_toward_gateway(char *out, size_t cap)
+{
+	out[0] = '\0';
+	natpmp_t p;
+	if (initnatpmp(&p, 0, 0) < 0)
+		return;
+	struct sockaddr_in gw = {.sin_family = AF_INET, .sin_port = htons(5351)};
+	gw.sin_addr.s_addr = p.gateway;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in me;
+	socklen_t len = sizeof me;
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&gw, sizeof gw) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&me, &len) == 0)
+		inet_ntop(AF_INET, &me.sin_addr, out, (socklen_t)cap);
+	if (fd >= 0)
+		close(fd);
+	closenatpmp(&p);
+}
+
+/* Hold `mapped` (NULL: nothing) and advertise it first among our addresses. */
 static void advertise(nn_node *n, const nn_addr *mapped)
 {
 	nn_routing_contact *s = &n->self_contact;
-	if (n->pm_advertised) {
+	if (n->pm_inserted) {
 		for (size_t i = 0; i < s->naddrs; i++)
 			if (nn_addr_eq(&s->addrs[i], &n->pm_addr)) {
 				memmove(&s->addrs[i], &s->addrs[i + 1],
@@ -233,26 +266,41 @@ static void advertise(nn_node *n, const nn_addr *mapped)
 				s->naddrs--;
 				break;
 			}
-		n->pm_advertised = false;
+		n->pm_inserted = false;
 	}
+	n->pm_held = mapped != NULL;
 	if (!mapped)
 		return;
+	n->pm_addr = *mapped;
 	for (size_t i = 0; i < s->naddrs; i++)
 		if (nn_addr_eq(&s->addrs[i], mapped))
-			return; /* already ours (a public host behind no NAT) */
+			return; /* already ours (a host with a public address of its own) */
 	size_t keep = s->naddrs < NN_ROUTING_CONTACT_ADDRS ? s->naddrs : NN_ROUTING_CONTACT_ADDRS - 1;
 	memmove(&s->addrs[1], &s->addrs[0], keep * sizeof s->addrs[0]);
 	s->addrs[0] = *mapped;
 	s->naddrs = (uint8_t)(keep + 1);
-	n->pm_addr = *mapped;
-	n->pm_advertised = true;
+	n->pm_inserted = true;
 }
 
 static void pm_arm(nn_node *n)
 {
 	nn_timer_stop(n->clock, &n->pm_timer);
-	if (n->pm.state != NN_PM_STOPPED)
-		nn_timer_start(n->clock, &n->pm_timer, n->pm.next);
+	if (n->pm.state == NN_PM_STOPPED)
+		return;
+	nn_time at = n->pm.next, check = nn_node_now(n) + NN_PM_ADDR_CHECK;
+	if (n->pm_held && check < at)
+		at = check; /* look at our local address meanwhile */
+	nn_timer_start(n->clock, &n->pm_timer, at);
+}
+
+/* The external address as the gateway gave it, checked: an IPv4 literal, not 0.0.0.0. */
+static int mapped_addr(const struct nn_portmap_io *io, nn_addr *out, char *text, size_t cap)
+{
+	struct in_addr ip;
+	if (inet_pton(AF_INET, io->ext_ip, &ip) != 1 || ip.s_addr == 0 || !io->external)
+		return NN_EADDR;
+	snprintf(text, cap, "%s:%u", io->ext_ip, (unsigned)io->external);
+	return nn_addr_set(out, "quic", text) == 0 ? 0 : NN_EADDR;
 }
 
 static void pm_fire(nn_timer *t, void *arg)
@@ -261,8 +309,28 @@ static void pm_fire(nn_timer *t, void *arg)
 	(void)t;
 	struct nn_portmap_io *io = n->pm_io;
 	nn_time now = nn_node_now(n);
+	if (n->pm_held && n->pm.state == NN_PM_MAPPED) {
+		char local[48];
+		local_toward_gateway(local, sizeof local);
+		if (strcmp(local, io->local_ip)) {
+			nn_node_log(n, NN_LOG_INFO, "portmap: local address %s -> %s: mapping again",
+				    io->local_ip[0] ? io->local_ip : "-", local[0] ? local : "-");
+			advertise(n, NULL);
+			nn_nat_portmap_reset(&n->pm, now);
+			if (io->proto == NN_PORTMAP_UPNP && io->have_igd) {
+				/* best effort: the IGD may refuse a delete from our new address (NAT-PMP
+				 * cannot be asked at all: it keys mappings by the client's address), and
+				 * then the old mapping lives until it expires */
+				char ep[8];
+				snprintf(ep, sizeof ep, "%u", (unsigned)io->external);
+				(void)UPNP_DeletePortMapping(io->urls.controlURL,
+							     io->data.first.servicetype, ep, "UDP", NULL);
+			}
+			upnp_forget(io); /* discover again: maybe another gateway */
+		}
+	}
 	int act = nn_nat_portmap_due(&n->pm, now);
-	if (!nn_nat_portmap_valid(&n->pm, now) && n->pm_advertised) {
+	if (!nn_nat_portmap_valid(&n->pm, now) && n->pm_held) {
 		advertise(n, NULL); /* lapsed */
 		nn_node_log(n, NN_LOG_INFO, "portmap: mapping lapsed");
 	}
@@ -288,14 +356,13 @@ static void pm_fire(nn_timer *t, void *arg)
 	}
 	now = nn_node_now(n);
 	nn_addr mapped;
-	char text[80];
-	snprintf(text, sizeof text, "%s:%u", io->ext_ip, (unsigned)io->external);
-	if (rc == 0 && nn_addr_set(&mapped, "quic", text) != 0)
-		rc = NN_EADDR;
+	char text[80] = "";
+	if (rc == 0)
+		rc = mapped_addr(io, &mapped, text, sizeof text);
 	if (rc < 0) {
 		n->stats.portmap_failures++;
 		nn_nat_portmap_fail(&n->pm, now);
-		if (!nn_nat_portmap_valid(&n->pm, now) && n->pm_advertised)
+		if (!nn_nat_portmap_valid(&n->pm, now) && n->pm_held)
 			advertise(n, NULL);
 		nn_node_log(n, n->pm.failures == 1 ? NN_LOG_INFO : NN_LOG_DEBUG,
 			    "portmap: %s failed (%s), next try in %lld s", renew ? "renewal" : "mapping",
@@ -304,12 +371,13 @@ static void pm_fire(nn_timer *t, void *arg)
 		return;
 	}
 	io->proto = proto;
+	local_toward_gateway(io->local_ip, sizeof io->local_ip);
 	nn_nat_portmap_ok(&n->pm, now, granted);
 	if (renew)
 		n->stats.portmap_renewals++;
 	else
 		n->stats.portmap_ok++;
-	bool fresh = !n->pm_advertised || !nn_addr_eq(&n->pm_addr, &mapped);
+	bool fresh = !n->pm_held || !nn_addr_eq(&n->pm_addr, &mapped);
 	advertise(n, &mapped);
 	if (fresh)
 		nn_node_log(n, NN_LOG_INFO, "portmap: %s mapped %s -> port %u, lifetime %u s",
@@ -368,7 +436,7 @@ void nn_node_portmap_info(nn_node *n, nn_portmap_info *out)
 		return;
 	out->state = "none";
 	nn_time now = nn_node_now(n);
-	if (!n->pm_io || !nn_nat_portmap_valid(&n->pm, now) || !n->pm_advertised)
+	if (!n->pm_io || !nn_nat_portmap_valid(&n->pm, now) || !n->pm_held)
 		return;
 	out->state = n->pm_io->proto == NN_PORTMAP_UPNP ? "upnp" : "natpmp";
 	snprintf(out->external, sizeof out->external, "%.*s", (int)n->pm_addr.ep_len,

@@ -13,7 +13,9 @@ Both join through a public bootstrap node. Asserted:
      has no overlay path, so nothing can punch for it) gets an edge to host 1 — while the same
      dial to the control's <wan>:4243 gets none (the port-restricted NAT drops it: this is what
      the test would see without port mapping);
-  3. after `quit`, host 1's mapping is gone from the router's ruleset (removed on exit).
+  3. host 1's address changes (deleted, another one added): within the node's 30 s check it
+     maps again, to the new address (a fresh public node dials the new mapping);
+  4. after `quit`, host 1's mapping is gone from the router's ruleset (removed on exit).
 
 miniupnpd and the lab's addresses: miniupnpd 2.3 refuses to forward when its external
 interface has a reserved address (the lab's 100.64.0.0/10 is one) unless STUN tells it that it
@@ -22,8 +24,10 @@ miniupnpd is configured with ext_perform_stun=yes pointing at it. Every address 
 the lab's namespaces; every namespace is deleted afterwards, also on failure.
 Without root / ip netns / nft / miniupnpd it fails loudly.
 """
+import ipaddress
 import os
 import queue
+import re
 import shutil
 import socket
 import struct
@@ -273,15 +277,49 @@ def run_proto(lab, binary, tmp, proto, boot, stun_addr, pub_dialer, failures):
         print("portmap %s: stat %s %s" % (proto, k, a.stat(k)))
     if not a.stat("portmap_ok"):
         failures.append("%s: stat portmap_ok is 0" % proto)
-    # 3. removed on exit
+    # 3. the host's address changes (a new DHCP lease): the node notices within its 30 s
+    # check and maps again, to the new address (the gateway picks another external port when
+    # the old mapping still holds 4242)
+    h = site.hosts[0]
+    old_ip, new_ip = h.addr, str(ipaddress.ip_address(h.addr) + 10)
+    prefix = ipaddress.ip_network(site.lan).prefixlen
+    lab.run(h, ["ip", "addr", "del", "%s/%d" % (old_ip, prefix), "dev", "eth0"])
+    lab.run(h, ["ip", "addr", "add", "%s/%d" % (new_ip, prefix), "dev", "eth0"])
+    lab.run(h, ["ip", "route", "replace", str(natlab.LAB_NET), "via", site.lan_gw])
+    lab.run(h, ["ip", "route", "replace", "default", "via", site.lan_gw])
+    t0 = time.monotonic()
+    port, deadline = None, time.monotonic() + 45
+    while time.monotonic() < deadline:
+        line = a.cmd("nat", ("nat ",))
+        m = re.search(r"portmap=%s mapped=%s:(\d+) " % (proto, re.escape(site.wan)), line)
+        if m and any(new_ip + ":" in r for r in dnat_rules(lab, site, int(m.group(1)))):
+            port = int(m.group(1))
+            break
+        time.sleep(1)
+    if port is None:
+        failures.append("%s: no mapping to the new address %s within 45 s of the change: %r "
+                        "(%s)\n%s" % (proto, new_ip, line, a.tail(), lab.ruleset(site)))
+    else:
+        print("portmap %s: address %s -> %s: mapped again as %s:%d in %.1f s"
+              % (proto, old_ip, new_ip, site.wan, port, time.monotonic() - t0))
+        d2 = Node(lab, pub_dialer, binary, tmp, "%s-dialer2" % proto, PORT + 12,
+                  ["-bootstrap", "%s@%s:%d" % (a.id, site.wan, port)]).started()
+        if not has_edge(d2, a.id, 15):
+            failures.append("%s: a public node could not dial the new mapping %s:%d (%s)"
+                            % (proto, site.wan, port, d2.tail()))
+        d2.quit()
+    # 4. removed on exit
+    live = [(ip, p) for ip, p in ((old_ip, PORT), (new_ip, port)) if p]
     rc = a.quit()
     if rc != 0:
         failures.append("%s: the mapped node exited %d" % (proto, rc))
-    left = dnat_rules(lab, site, PORT)
+    ip, p = live[-1]
+    left = [r for r in dnat_rules(lab, site, p) if ip + ":" in r]
     if left:
         failures.append("%s: the mapping outlived the node: %s" % (proto, left))
     else:
-        print("portmap %s: mapping removed from the router on exit" % proto)
+        print("portmap %s: mapping %s:%d -> %s removed from the router on exit"
+              % (proto, site.wan, p, ip))
     for n in (c, d, dc):
         n.quit()
 
