@@ -25,13 +25,14 @@
 /* Command-line values. */
 struct args {
 	const char *addr, *bootstrap, *seed, *log_level, *contacts, *metrics, *portmap;
-	long pow, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip, max_in_edges_net;
+	long pow, portmap_life, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip,
+	    max_in_edges_net;
 	bool relay, console, json, metrics_remote, no_portmap;
 };
 
 enum { F_ADDR, F_BOOTSTRAP, F_SEED, F_POW, F_RELAY, F_MAXIN, F_MAXINIP, F_MAXEDGES, F_MAXEDGESIP,
        F_MAXEDGESNET, F_LOG, F_CONSOLE, F_JSON, F_CONTACTS, F_METRICS,
-       F_METRICS_REMOTE, F_PORTMAP, F_NO_PORTMAP, F_COUNT };
+       F_METRICS_REMOTE, F_PORTMAP, F_NO_PORTMAP, F_PORTMAP_LIFE, F_COUNT };
 
 static void make_flags(nn_flag f[F_COUNT], struct args *a)
 {
@@ -98,6 +99,10 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 			       false},
 		[F_NO_PORTMAP] = {"no-portmap", NN_FLAG_BOOL, &a->no_portmap, 0, 0,
 				  "no port mapping (the default; overrides -portmap)", false},
+		[F_PORTMAP_LIFE] = {"portmap-lifetime", NN_FLAG_INT, &a->portmap_life, 4, 604800,
+				    "lifetime in seconds asked of the gateway for the port mapping, "
+				    "renewed at half of it (default 3600)",
+				    false},
 	};
 	memcpy(f, def, sizeof def);
 }
@@ -516,6 +521,7 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 	o.pow = (int)a.pow;
 	o.relay = a.relay;
 	o.portmap = a.no_portmap ? 0 : portmap;
+	o.portmap_lifetime_s = (uint32_t)a.portmap_life;
 	o.max_inbound = (unsigned)a.max_inbound;
 	o.max_inbound_per_ip = (unsigned)a.max_inbound_per_ip;
 	o.max_inbound_edges = (unsigned)a.max_in_edges;

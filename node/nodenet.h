@@ -175,6 +175,7 @@ typedef struct nn_node_opts {
 	 * default for embedding and tests. The library calls block the loop briefly (about 0.1 s
 	 * per attempt with a gateway, 1.5 s without; attempts back off from 5 s to 15 min). */
 	unsigned portmap;
+	uint32_t portmap_lifetime_s;  /* the mapping lifetime asked for, in seconds [3600] */
 	/* Inbound admission (local policy; 0 takes the default in brackets). The node decides
 	 * whom to keep: its edge caps sit below the transport's connection caps, so a newcomer
 	 * always reaches the node, which admits it within the shares below, sheds the

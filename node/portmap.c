@@ -162,7 +162,7 @@ static int upnp_discover(struct nn_portmap_io *io)
 	return 0;
 }
 
-static int upnp_map(struct nn_portmap_io *io, bool renew, uint32_t *granted)
+static int upnp_map(struct nn_portmap_io *io, bool renew, uint32_t lifetime, uint32_t *granted)
 {
 	if (!io->have_igd || !renew) {
 		int rc = upnp_discover(io);
@@ -178,7 +178,7 @@ static int upnp_map(struct nn_portmap_io *io, bool renew, uint32_t *granted)
 	snprintf(io->ext_ip, sizeof io->ext_ip, "%s", ext);
 	char in[8], lease[16];
 	snprintf(in, sizeof in, "%u", (unsigned)io->internal);
-	snprintf(lease, sizeof lease, "%u", NN_PM_LIFETIME_S);
+	snprintf(lease, sizeof lease, "%u", (unsigned)lifetime);
 	/* external = internal first (a renewal keeps what it had); on a conflict (718) a few
 	 * other ports */
 	uint16_t tries[4] = {renew && io->external ? io->external : io->internal};
@@ -194,7 +194,7 @@ static int upnp_map(struct nn_portmap_io *io, bool renew, uint32_t *granted)
 					    io->lanaddr, NN_PM_DESC, "UDP", NULL, lease);
 		if (r == 0) {
 			io->external = tries[i];
-			*granted = NN_PM_LIFETIME_S;
+			*granted = lifetime;
 			return 0;
 		}
 		if (r == 725) { /* OnlyPermanentLeasesSupported */
@@ -343,15 +343,16 @@ static void pm_fire(nn_timer *t, void *arg)
 	n->stats.portmap_attempts++;
 	bool renew = act == NN_PM_RENEW;
 	uint32_t granted = 0;
+	uint32_t life = n->opts.portmap_lifetime_s ? n->opts.portmap_lifetime_s : NN_PM_LIFETIME_S;
 	int rc = NN_EUNREACH, proto = 0;
 	if ((n->opts.portmap & NN_PORTMAP_NATPMP) && (!renew || io->proto == NN_PORTMAP_NATPMP)) {
 		uint16_t want = renew && io->external ? io->external : io->internal;
-		rc = io->internal ? natpmp_map(io, want, NN_PM_LIFETIME_S, &granted, true) : NN_EADDR;
+		rc = io->internal ? natpmp_map(io, want, life, &granted, true) : NN_EADDR;
 		proto = NN_PORTMAP_NATPMP;
 	}
 	if (rc < 0 && (n->opts.portmap & NN_PORTMAP_UPNP) &&
 	    (!renew || io->proto == NN_PORTMAP_UPNP)) {
-		rc = io->internal ? upnp_map(io, renew, &granted) : NN_EADDR;
+		rc = io->internal ? upnp_map(io, renew, life, &granted) : NN_EADDR;
 		proto = NN_PORTMAP_UPNP;
 	}
 	now = nn_node_now(n);

@@ -13,9 +13,11 @@ Both join through a public bootstrap node. Asserted:
      has no overlay path, so nothing can punch for it) gets an edge to host 1 — while the same
      dial to the control's <wan>:4243 gets none (the port-restricted NAT drops it: this is what
      the test would see without port mapping);
-  3. host 1's address changes (deleted, another one added): within the node's 30 s check it
-     maps again, to the new address (a fresh public node dials the new mapping);
-  4. after `quit`, host 1's mapping is gone from the router's ruleset (removed on exit).
+  3. with a lifetime of 8 s (-portmap-lifetime), the mapping is renewed every 4 s and
+     survives three lifetimes (portmap_renewals >= 4, no failure);
+  4. host 1's address changes (deleted, another one added): at its next check the node maps
+     again, to the new address (a fresh public node dials the new mapping);
+  5. after `quit`, host 1's mapping is gone from the router's ruleset (removed on exit).
 
 miniupnpd and the lab's addresses: miniupnpd 2.3 refuses to forward when its external
 interface has a reserved address (the lab's 100.64.0.0/10 is one) unless STUN tells it that it
@@ -43,6 +45,7 @@ sys.path.insert(0, HERE)
 import natlab  # noqa: E402
 
 PORT, CONTROL_PORT, STUN_PORT = 4242, 4243, 3478
+LIFETIME = 8  # seconds asked of the gateway: renewals every 4 s
 MINIUPNPD = "/usr/sbin/miniupnpd"
 
 
@@ -236,7 +239,8 @@ def run_proto(lab, binary, tmp, proto, boot, stun_addr, pub_dialer, failures):
         lab.run(h, ["ip", "route", "add", "default", "via", site.lan_gw])
     bflag = "%s@%s:%d" % (boot.id, lab.publics[1].addr, PORT)
     a = Node(lab, site.hosts[0], binary, tmp, "%s-mapped" % proto, PORT,
-             ["-portmap", proto, "-bootstrap", bflag]).started()
+             ["-portmap", proto, "-portmap-lifetime", str(LIFETIME), "-bootstrap",
+              bflag]).started()
     c = Node(lab, site.hosts[1], binary, tmp, "%s-control" % proto, CONTROL_PORT,
              ["-bootstrap", bflag]).started()
     want = "%s:%d" % (site.wan, PORT)
@@ -260,6 +264,7 @@ def run_proto(lab, binary, tmp, proto, boot, stun_addr, pub_dialer, failures):
              ["-bootstrap", "%s@%s" % (a.id, want)]).started()
     dc = Node(lab, pub_dialer, binary, tmp, "%s-dialer-control" % proto, PORT + 11,
               ["-bootstrap", "%s@%s:%d" % (c.id, site.wan, CONTROL_PORT)]).started()
+    h0 = site.hosts[0]
     t0 = time.monotonic()
     if has_edge(d, a.id, 15):
         print("portmap %s: public node dialled %s directly: edge in %.1f s"
@@ -273,12 +278,21 @@ def run_proto(lab, binary, tmp, proto, boot, stun_addr, pub_dialer, failures):
                                                                         CONTROL_PORT))
     else:
         print("portmap %s: control without mapping: not dialable (as expected)" % proto)
-    for k in ("portmap_attempts", "portmap_ok", "portmap_failures"):
-        print("portmap %s: stat %s %s" % (proto, k, a.stat(k)))
-    if not a.stat("portmap_ok"):
-        failures.append("%s: stat portmap_ok is 0" % proto)
-    # 3. the host's address changes (a new DHCP lease): the node notices within its 30 s
-    # check and maps again, to the new address (the gateway picks another external port when
+    # renewals: a lifetime of 8 s is renewed every 4 s; after 3 lifetimes the mapping is still
+    # there and nothing failed
+    time.sleep(3 * LIFETIME)
+    stats = {k: a.stat(k) for k in ("portmap_attempts", "portmap_ok", "portmap_renewals",
+                                    "portmap_failures")}
+    print("portmap %s: after %d s: %s" % (proto, 3 * LIFETIME, stats))
+    line = a.cmd("nat", ("nat ",))
+    if stats["portmap_ok"] != 1 or stats["portmap_renewals"] < 4 or stats["portmap_failures"]:
+        failures.append("%s: want 1 mapping, >= 4 renewals, 0 failures in %d s: %s (%s)"
+                        % (proto, 3 * LIFETIME, stats, a.tail()))
+    if ("portmap=%s mapped=%s " % (proto, want)) not in line or not any(
+            h0.addr + ":" in r for r in dnat_rules(lab, site, PORT)):
+        failures.append("%s: the mapping did not survive its renewals: %r" % (proto, line))
+    # 3. the host's address changes (a new DHCP lease): the node notices at its next check
+    # (every renewal, at most 30 s apart) and maps again, to the new address (the gateway picks another external port when
     # the old mapping still holds 4242)
     h = site.hosts[0]
     old_ip, new_ip = h.addr, str(ipaddress.ip_address(h.addr) + 10)
@@ -308,7 +322,7 @@ def run_proto(lab, binary, tmp, proto, boot, stun_addr, pub_dialer, failures):
             failures.append("%s: a public node could not dial the new mapping %s:%d (%s)"
                             % (proto, site.wan, port, d2.tail()))
         d2.quit()
-    # 4. removed on exit
+    # 5. removed on exit
     live = [(ip, p) for ip, p in ((old_ip, PORT), (new_ip, port)) if p]
     rc = a.quit()
     if rc != 0:
