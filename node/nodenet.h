@@ -172,8 +172,9 @@ typedef struct nn_node_opts {
 	 * renews the mapping at half its lifetime, removes it on nn_node_stop / nn_node_free and
 	 * advertises the mapped address first (it becomes a public contact). UPnP discovery sends
 	 * SSDP multicast to 239.255.255.250 and NAT-PMP talks to the default gateway: off by
-	 * default for embedding and tests. The library calls block the loop briefly (about 0.1 s
-	 * per attempt with a gateway, 1.5 s without; attempts back off from 5 s to 15 min). */
+	 * default for embedding and tests. The library calls block the loop briefly: about 1 s for a
+	 * first UPnP mapping (SSDP discovery), 0.1 s for NAT-PMP and for renewals, 1 s per attempt
+	 * when no gateway answers (attempts back off from 5 s to 15 min). */
 	unsigned portmap;
 	uint32_t portmap_lifetime_s;  /* the mapping lifetime asked for, in seconds [3600] */
 	/* Inbound admission (local policy; 0 takes the default in brackets). The node decides

@@ -20,14 +20,18 @@
  * libnatpmp (20150609) speaks NAT-PMP only and libminiupnpc has no PCP client, so PCP is not
  * spoken (a PCP server answers NAT-PMP version 0 requests, RFC 6887 §9).
  *
- * Event loop: both libraries block. Every call here is bounded: a NAT-PMP request waits at most
- * NN_PM_NATPMP_WAIT_MS for its answer (libnatpmp's own 250 ms resend included), SSDP discovery
- * NN_PM_SSDP_MS, and miniupnpc's HTTP sockets carry its own 3 s send/receive timeouts (Debian
- * builds it with MINIUPNPC_SET_SOCKET_TIMEOUT). So the node's loop stalls for about 0.1 s per
- * attempt with a working gateway and about 1.5 s per attempt without one (then the back-off of
- * nat/portmap.h: 5 s doubling to 15 min), and up to that once when the node stops (the
- * removal). Nothing of this runs unless opts.portmap is set, and never on the in-memory
- * transport (nn_node_new_on): only nn_node_new starts it.
+ * Event loop: both libraries block; every call here is bounded, and the node's loop (QUIC
+ * included) stalls while one runs. A NAT-PMP request waits at most NN_PM_NATPMP_WAIT_MS for
+ * its answer (libnatpmp's own 250 ms resend included; a gateway that does not speak it mostly
+ * answers at once with ICMP port unreachable); SSDP discovery waits NN_PM_SSDP_MS (1 s, the
+ * least miniupnpc allows) for answers; miniupnpc's HTTP requests to the IGD carry its 3 s
+ * socket timeouts (Debian builds it with MINIUPNPC_SET_SOCKET_TIMEOUT). Measured in the NAT
+ * lab: a NAT-PMP mapping or any renewal takes milliseconds, a first UPnP mapping about 1 s
+ * (the discovery wait), an attempt with no gateway answering about 1 to 1.7 s (then the
+ * back-off of nat/portmap.h: 5 s doubling to 15 min). The removal at stop costs one request
+ * (milliseconds with a gateway). Each attempt's duration is in the log line it writes.
+ * Nothing of this runs unless opts.portmap is set, and never on the in-memory transport
+ * (nn_node_new_on): only nn_node_new starts it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +41,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <miniupnpc/miniupnpc.h>
@@ -47,7 +52,7 @@
 #include "node/node_impl.h"
 
 #define NN_PM_NATPMP_WAIT_MS 700
-#define NN_PM_SSDP_MS 500
+#define NN_PM_SSDP_MS 1000 /* miniupnpc's shortest: MX 1 s */
 #define NN_PM_DESC "libnodenet"
 #define NN_PM_ADDR_CHECK (30 * NN_SEC) /* while mapped: how often our local address is checked */
 
@@ -117,6 +122,8 @@ static int natpmp_map(struct nn_portmap_io *io, uint16_t external, uint32_t life
 		rc = natpmp_wait(&p, &resp);
 	if (rc == 0 && resp.type != NATPMP_RESPTYPE_UDPPORTMAPPING)
 		rc = NN_ECORRUPT;
+	if (rc == 0 && resp.pnu.newportmapping.privateport != io->internal)
+		rc = NN_ECORRUPT; /* an answer about some other mapping */
 	if (rc == 0 && lifetime) {
 		io->external = resp.pnu.newportmapping.mappedpublicport;
 		*granted = resp.pnu.newportmapping.lifetime;
@@ -139,8 +146,12 @@ static int upnp_discover(struct nn_portmap_io *io)
 {
 	upnp_forget(io);
 	int err = 0;
-	struct UPNPDev *devs = upnpDiscover(NN_PM_SSDP_MS, NULL, NULL, UPNP_LOCAL_PORT_ANY, 0, 2,
-					    &err);
+	/* one search type: an IGDv2 answers a search for v1 too (UPnP device architecture), and
+	 * each type searched costs a full wait */
+	static const char *const igd[] = {"urn:schemas-upnp-org:device:InternetGatewayDevice:1",
+					  NULL};
+	struct UPNPDev *devs = upnpDiscoverDevices(igd, NN_PM_SSDP_MS, NULL, NULL,
+						   UPNP_LOCAL_PORT_ANY, 0, 2, &err, 0);
 	if (!devs)
 		return NN_EUNREACH;
 	memset(&io->urls, 0, sizeof io->urls);
@@ -341,6 +352,8 @@ static void pm_fire(nn_timer *t, void *arg)
 	if (!io->internal)
 		io->internal = our_port(n);
 	n->stats.portmap_attempts++;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	bool renew = act == NN_PM_RENEW;
 	uint32_t granted = 0;
 	uint32_t life = n->opts.portmap_lifetime_s ? n->opts.portmap_lifetime_s : NN_PM_LIFETIME_S;
@@ -355,6 +368,8 @@ static void pm_fire(nn_timer *t, void *arg)
 		rc = io->internal ? upnp_map(io, renew, life, &granted) : NN_EADDR;
 		proto = NN_PORTMAP_UPNP;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long long took = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	now = nn_node_now(n);
 	nn_addr mapped;
 	char text[80] = "";
@@ -366,8 +381,9 @@ static void pm_fire(nn_timer *t, void *arg)
 		if (!nn_nat_portmap_valid(&n->pm, now) && n->pm_held)
 			advertise(n, NULL);
 		nn_node_log(n, n->pm.failures == 1 ? NN_LOG_INFO : NN_LOG_DEBUG,
-			    "portmap: %s failed (%s), next try in %lld s", renew ? "renewal" : "mapping",
-			    nn_errname(rc), (long long)((n->pm.next - now) / NN_SEC));
+			    "portmap: %s failed (%s) after %lld ms, next try in %lld s",
+			    renew ? "renewal" : "mapping", nn_errname(rc), took,
+			    (long long)((n->pm.next - now) / NN_SEC));
 		pm_arm(n);
 		return;
 	}
@@ -380,10 +396,10 @@ static void pm_fire(nn_timer *t, void *arg)
 		n->stats.portmap_ok++;
 	bool fresh = !n->pm_held || !nn_addr_eq(&n->pm_addr, &mapped);
 	advertise(n, &mapped);
-	if (fresh)
-		nn_node_log(n, NN_LOG_INFO, "portmap: %s mapped %s -> port %u, lifetime %u s",
-			    proto == NN_PORTMAP_UPNP ? "upnp" : "natpmp", text, (unsigned)io->internal,
-			    (unsigned)granted);
+	nn_node_log(n, fresh ? NN_LOG_INFO : NN_LOG_DEBUG,
+		    "portmap: %s %s %s -> port %u, lifetime %u s (%lld ms)",
+		    proto == NN_PORTMAP_UPNP ? "upnp" : "natpmp", renew ? "renewed" : "mapped", text,
+		    (unsigned)io->internal, (unsigned)granted, took);
 	pm_arm(n);
 }
 

@@ -334,6 +334,10 @@ def run_proto(lab, binary, tmp, proto, boot, stun_addr, pub_dialer, failures):
     else:
         print("portmap %s: mapping %s:%d -> %s removed from the router on exit"
               % (proto, site.wan, p, ip))
+    with open(a.errpath, "rb") as f:
+        lines = [l for l in f.read().decode("utf-8", "replace").splitlines() if "portmap:" in l]
+    for l in lines[:2] + ["..."] + lines[-3:]:
+        print("portmap %s: node log: %s" % (proto, l))
     for n in (c, d, dc):
         n.quit()
 
