@@ -49,9 +49,10 @@ DEB_PACKAGES="build-essential pkg-config meson ninja-build clang libclang-rt-14-
 # which runs it inside a router namespace with a config file of its own. That package is only
 # the binary and the nft helper scripts: it has no maintainer scripts (no postinst), no init
 # script and no systemd unit, so installing it starts nothing. The service (init script, unit,
-# debconf questions) is Debian's separate `miniupnpd` package, which we never install (it is
-# only a Depends of nothing here; --no-install-recommends). As a second guard, the install runs
-# under a policy-rc.d that forbids starting any service (unless the machine already has one).
+# debconf questions) is Debian's separate `miniupnpd` package, which we never install: nothing
+# in this list depends on it (miniupnpd-nftables depends only on libc6, libmnl0, libnftnl11)
+# and recommends are off. As a second guard, the install runs under a policy-rc.d that forbids
+# starting any service (unless the machine already has a policy-rc.d of its own).
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
