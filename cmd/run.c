@@ -428,7 +428,7 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 		BAD("invalid value \"%s\" for -log-level: want debug, info, warn or error", a.log_level);
 	unsigned portmap = 0;
 	if (a.portmap) {
-		if (!strcmp(a.portmap, "auto") || !strcmp(a.portmap, "on"))
+		if (!strcmp(a.portmap, "auto"))
 			portmap = NN_PORTMAP_ALL;
 		else if (!strcmp(a.portmap, "natpmp"))
 			portmap = NN_PORTMAP_NATPMP;

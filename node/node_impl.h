@@ -11,8 +11,8 @@
  * birthday; punchbacks; the maintenance dialer's cascades), nat.c (reflexive verdict,
  * coordinates, dial hygiene, Connect / ConnectAck, punch volleys, birthday sprays), box.c
  * (sealed boxes), persist.c (contacts across restarts), portmap.c (UPnP / NAT-PMP port
- * mapping on the gateway: the only file that talks to anything but peers), limit.c (per-originator limiter),
- * idmap.c (NodeID-keyed hash map), log.c (logging and stats).
+ * mapping on the gateway: the only file that talks to anything but peers), limit.c
+ * (per-originator limiter), idmap.c (NodeID-keyed hash map), log.c (logging and stats).
  *
  * Ownership: the node owns its nn_conn records (struct nconn, in conn->user) from on_conn (or
  * the dial) until on_closed / on_dial_failed; the transport owns the nn_conn itself. A live
