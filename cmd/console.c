@@ -547,13 +547,15 @@ static void cmd_stats(nn_console *c)
 	print_end(c);
 }
 
-/* What the node believes about its own NAT, and why:
+/* What the node believes about its own NAT, and why; its keepalive; the port mapping it holds:
  *   nat <type> <reflexive|-> <reporters> votes=<n> voters=<n> subnets=<n> filtering=<open|unknown>
- *       keepalive=<s> ka-survived=<s|-> ka-failed=<s|-> */
+ *       keepalive=<s> ka-survived=<s|-> ka-failed=<s|-> portmap=<off|none|natpmp|upnp>[ mapped=<addr> ttl=<s>] */
 static void cmd_nat(nn_console *c)
 {
 	nn_nat_info ni;
 	nn_node_nat_info(c->node, &ni);
+	nn_portmap_info pm;
+	nn_node_portmap_info(c->node, &pm);
 	const char *filt = ni.filtering_open ? "open" : "unknown";
 	if (c->json) {
 		begin_json(c, "nat");
@@ -565,6 +567,11 @@ static void cmd_nat(nn_console *c)
 		fprintf(c->out, ",\"keepalive_ms\":%lld,\"ka_survived_ms\":%lld,\"ka_failed_ms\":%lld",
 			(long long)ni.keepalive_ms, (long long)ni.ka_survived_ms,
 			(long long)ni.ka_failed_ms);
+		field(c, "portmap", pm.state);
+		if (pm.external[0]) {
+			field(c, "mapped", pm.external);
+			fprintf(c->out, ",\"ttl\":%lld", (long long)pm.ttl_s);
+		}
 		end_object(c);
 		return;
 	}
@@ -581,6 +588,12 @@ static void cmd_nat(nn_console *c)
 		fprintf(c->out, " ka-failed=%.1f", (double)ni.ka_failed_ms / 1000);
 	else
 		fputs(" ka-failed=-", c->out);
+	fprintf(c->out, " portmap=%s", pm.state);
+	if (pm.external[0]) {
+		fputs(" mapped=", c->out);
+		put_token(c->out, pm.external);
+		fprintf(c->out, " ttl=%lld", (long long)pm.ttl_s);
+	}
 	end_event(c);
 }
 

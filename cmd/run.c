@@ -24,14 +24,15 @@
 
 /* Command-line values. */
 struct args {
-	const char *addr, *bootstrap, *seed, *log_level, *contacts, *metrics;
-	long pow, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip, max_in_edges_net;
-	bool relay, console, json, metrics_remote, accept_calls;
+	const char *addr, *bootstrap, *seed, *log_level, *contacts, *metrics, *portmap;
+	long pow, portmap_life, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip,
+	    max_in_edges_net;
+	bool relay, console, json, metrics_remote, accept_calls, no_portmap;
 };
 
 enum { F_ADDR, F_BOOTSTRAP, F_SEED, F_POW, F_RELAY, F_MAXIN, F_MAXINIP, F_MAXEDGES, F_MAXEDGESIP,
        F_MAXEDGESNET, F_LOG, F_CONSOLE, F_JSON, F_CONTACTS, F_METRICS,
-       F_METRICS_REMOTE, F_ACCEPT_CALLS, F_COUNT };
+       F_METRICS_REMOTE, F_ACCEPT_CALLS, F_PORTMAP, F_NO_PORTMAP, F_PORTMAP_LIFE, F_COUNT };
 
 static void make_flags(nn_flag f[F_COUNT], struct args *a)
 {
@@ -94,6 +95,17 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 		[F_ACCEPT_CALLS] = {"accept-calls", NN_FLAG_BOOL, &a->accept_calls, 0, 0,
 				    "accept every inbound call (media session) that passes PoW and "
 				    "the caps (default: refuse all)",
+				    false},
+		[F_PORTMAP] = {"portmap", NN_FLAG_STRING, &a->portmap, 0, 0,
+			       "ask the home gateway to forward our UDP port: \"auto\" (NAT-PMP, then "
+			       "UPnP-IGD), \"natpmp\", \"upnp\" or \"off\" (default off: UPnP "
+			       "discovery multicasts on the LAN)",
+			       false},
+		[F_NO_PORTMAP] = {"no-portmap", NN_FLAG_BOOL, &a->no_portmap, 0, 0,
+				  "no port mapping (the default; overrides -portmap)", false},
+		[F_PORTMAP_LIFE] = {"portmap-lifetime", NN_FLAG_INT, &a->portmap_life, 4, 604800,
+				    "lifetime in seconds asked of the gateway for the port mapping, "
+				    "renewed at half of it (default 3600)",
 				    false},
 	};
 	memcpy(f, def, sizeof def);
@@ -467,6 +479,18 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 	int level = parse_level(a.log_level);
 	if (level < 0)
 		BAD("invalid value \"%s\" for -log-level: want debug, info, warn or error", a.log_level);
+	unsigned portmap = 0;
+	if (a.portmap) {
+		if (!strcmp(a.portmap, "auto"))
+			portmap = NN_PORTMAP_ALL;
+		else if (!strcmp(a.portmap, "natpmp"))
+			portmap = NN_PORTMAP_NATPMP;
+		else if (!strcmp(a.portmap, "upnp"))
+			portmap = NN_PORTMAP_UPNP;
+		else if (strcmp(a.portmap, "off"))
+			BAD("invalid value \"%s\" for -portmap: want auto, natpmp, upnp or off",
+			    a.portmap);
+	}
 	char listen[NN_CMD_HOST_MAX + 16] = "";
 	if (a.addr) {
 		nn_cmd_hostport hp;
@@ -550,6 +574,8 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 	o.listen = listen[0] ? listen : NULL;
 	o.pow = (int)a.pow;
 	o.relay = a.relay;
+	o.portmap = a.no_portmap ? 0 : portmap;
+	o.portmap_lifetime_s = (uint32_t)a.portmap_life;
 	o.max_inbound = (unsigned)a.max_inbound;
 	o.max_inbound_per_ip = (unsigned)a.max_inbound_per_ip;
 	o.max_inbound_edges = (unsigned)a.max_in_edges;

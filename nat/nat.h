@@ -12,6 +12,8 @@
  * - keepalive.h / keepalive.c: how long our NAT keeps an idle mapping, learned from silences
  *   that something outlived and from probes that failed; the keepalive interval follows it;
  * - kaframe.h / kaframe.c: the keepalive probe and echo frames (libnodenet additions).
+ * - portmap.h / portmap.c: the port-mapping policy (map, renew at half the lifetime, back off,
+ *   lapse) as a state machine on `now`; the UPnP / NAT-PMP calls are node/portmap.c's.
  * Tiers: the codecs are protocol (nodenet v1, docs/PROTOCOL.md); the hint byte, every voting
  * rule, threshold and bound here are local policy. Relay signalling follows with the relay
  * work.
@@ -22,6 +24,7 @@
 #include "nat/connect.h"
 #include "nat/kaframe.h"
 #include "nat/keepalive.h"
+#include "nat/portmap.h"
 #include "nat/reflex.h"
 
 #endif

@@ -404,6 +404,7 @@ int nn_node_new(nn_node **out, const nn_node_opts *o, struct ev_loop *loop)
 	ev_async_start(loop, &n->async);
 	ev_unref(loop); /* the async watcher alone does not keep the loop alive */
 	n->async_started = true;
+	nn_node_portmap_start(n);
 	*out = n;
 	return 0;
 }
@@ -419,6 +420,7 @@ int nn_node_free(nn_node *n)
 		return NN_ESTATE;
 	}
 	nn_node_maint_stop(n);
+	nn_node_portmap_stop(n); /* removes the mapping on the gateway */
 	nn_node_ops_free(n); /* pending calls complete with NN_ECANCELED */
 	if (n->tp) {
 		nn_tp_sink none = {0};
@@ -489,6 +491,7 @@ static void begin_stop(nn_node *n)
 	nn_node_ops_cancel_all(n);
 	nn_node_media_close_all(n);
 	nn_node_leave_all(n);
+	nn_node_portmap_stop(n); /* removes the mapping on the gateway (bounded, blocking) */
 	/* give the transport a moment to put the Leaves on the wire */
 	nn_timer_init(&n->leave_done, finish_stop, n);
 	nn_timer_start_in(n->clock, &n->leave_done, 200 * NN_MS);

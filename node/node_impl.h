@@ -10,8 +10,10 @@
  * terminals, verified keys), ops.c (asynchronous calls and the connect cascade: direct, punch,
  * birthday; punchbacks; the maintenance dialer's cascades), nat.c (reflexive verdict,
  * coordinates, dial hygiene, Connect / ConnectAck, punch volleys, birthday sprays), box.c
- * (sealed boxes), persist.c (contacts across restarts), media.c (media sessions: calls), limit.c (per-originator limiter),
- * idmap.c (NodeID-keyed hash map), log.c (logging and stats).
+ * (sealed boxes), persist.c (contacts across restarts), media.c (media sessions: calls),
+ * portmap.c (UPnP / NAT-PMP port mapping on the gateway: the only file that talks to anything
+ * but peers), limit.c (per-originator limiter), idmap.c (NodeID-keyed hash map), log.c
+ * (logging and stats).
  *
  * Ownership: the node owns its nn_conn records (struct nconn, in conn->user) from on_conn (or
  * the dial) until on_closed / on_dial_failed; the transport owns the nn_conn itself. A live
@@ -393,6 +395,14 @@ struct nn_node {
 		nn_time at;     /* 0 = empty */
 	} sent_ips[NN_NODE_SENT_IPS];
 	uint32_t sent_next;
+	/* port mapping on the gateway (portmap.c; policy in nat/portmap.h); only with
+	 * opts.portmap, only on nn_node_new's QUIC transport */
+	nn_nat_portmap pm;
+	nn_timer pm_timer;
+	struct nn_portmap_io *pm_io; /* NULL: off */
+	nn_addr pm_addr;             /* the mapped address while held */
+	bool pm_held;                /* pm_addr is a mapping we hold */
+	bool pm_inserted;            /* ... and we put it first in self_contact (it was not ours) */
 	/* application callbacks: opts.cb holds node.c's trampolines (user = the node), which count
 	 * how deep the application is on the stack (in_app) around every call into app; so does
 	 * every other call into the application (ops callbacks, nn_node_call functions).
@@ -586,6 +596,13 @@ void nn_node_punch_volley(nn_node *n, struct nn_op *op);
  * batch of up to count punches to random distinct ports of op->bday_to's IP. */
 int nn_node_bday_role(nn_node *n, const nn_nat_connect *m);
 void nn_node_bday_spray(nn_node *n, struct nn_op *op, unsigned count);
+
+/* ---- portmap.c ---- */
+/* Start port mapping (opts.portmap): the first attempt runs from the loop. */
+void nn_node_portmap_start(nn_node *n);
+/* Stop it: remove the mapping on the gateway (bounded, blocking) and stop advertising it.
+ * Idempotent. */
+void nn_node_portmap_stop(nn_node *n);
 
 /* ---- ops.c ---- */
 /* A ConnectAck for op's nonce arrived from its target with these addresses. */

@@ -185,6 +185,16 @@ typedef struct nn_node_opts {
 	const char *listen;           /* UDP "host:port", ":port" or "[::]:port"; NULL/"" = ":0" */
 	int pow;                      /* network PoW difficulty [0 = off] */
 	bool relay;                   /* volunteer as a relay (advertise CanRelay) [false] */
+	/* Port mapping on the gateway: NN_PORTMAP_* bits, the protocols to try (NAT-PMP first,
+	 * then UPnP-IGD); 0 = off [0]. When on, the node asks the gateway to forward its UDP port,
+	 * renews the mapping at half its lifetime, removes it on nn_node_stop / nn_node_free and
+	 * advertises the mapped address first (it becomes a public contact). UPnP discovery sends
+	 * SSDP multicast to 239.255.255.250 and NAT-PMP talks to the default gateway: off by
+	 * default for embedding and tests. The library calls block the loop briefly: about 1 s for a
+	 * first UPnP mapping (SSDP discovery), 0.1 s for NAT-PMP and for renewals, 1 s per attempt
+	 * when no gateway answers (attempts back off from 5 s to 15 min). */
+	unsigned portmap;
+	uint32_t portmap_lifetime_s;  /* the mapping lifetime asked for, in seconds [3600] */
 	/* Inbound admission (local policy; 0 takes the default in brackets). The node decides
 	 * whom to keep: its edge caps sit below the transport's connection caps, so a newcomer
 	 * always reaches the node, which admits it within the shares below, sheds the
@@ -444,6 +454,18 @@ typedef struct nn_nat_info {
 } nn_nat_info;
 void nn_node_nat_info(nn_node *n, nn_nat_info *out);
 
+/* Port-mapping state (nn_node_opts.portmap). */
+#define NN_PORTMAP_NATPMP 1u
+#define NN_PORTMAP_UPNP 2u
+#define NN_PORTMAP_ALL (NN_PORTMAP_NATPMP | NN_PORTMAP_UPNP)
+typedef struct nn_portmap_info {
+	const char *state;   /* "off" (not asked for), "none" (no mapping held: no gateway
+			      * answered, or it refused), "natpmp" or "upnp" (the mapping's protocol) */
+	char external[64];   /* the mapped public "host:port", or "" */
+	int64_t ttl_s;       /* seconds the mapping has left (-1: permanent), 0 without one */
+} nn_portmap_info;
+void nn_node_portmap_info(nn_node *n, nn_portmap_info *out);
+
 typedef struct nn_peer_info {
 	nn_id id;
 	char addr[64];   /* observed remote address */
@@ -569,6 +591,11 @@ const char *nn_node_phase(nn_node *n);
 	X(dropped_media_budget, "media frames shed by a session's receive budget")          \
 	X(dropped_media_reserved, "media frames empty, on a reserved channel, or oversized") \
 	X(dropped_media_queue, "media datagrams refused: the session's send ring was full") \
+	X(portmap_attempts, "port mapping: requests to the gateway (map or renew)")          \
+	X(portmap_ok, "port mapping: mappings obtained")                                     \
+	X(portmap_renewals, "port mapping: mappings renewed")                                \
+	X(portmap_failures, "port mapping: attempts that failed (no gateway, refused, timeout)")\
+	X(portmap_removed, "port mapping: mappings removed on the gateway at stop")          \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

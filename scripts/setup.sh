@@ -41,11 +41,21 @@ NGTCP2_FLAGS="--enable-lib-only --with-wolfssl --enable-static --disable-shared 
 
 DEB_PACKAGES="build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
  libsodium-dev libev-dev libb2-dev libcmocka-dev dpkg-dev autoconf automake libtool
- ca-certificates python3 iproute2 nftables conntrack groff-base systemd curl"
+ ca-certificates python3 iproute2 nftables conntrack groff-base systemd curl libminiupnpc-dev
+ libnatpmp-dev miniupnpd-nftables"
 # iproute2 and nftables: the NAT lab of the `nat` suite (tests/nat/natlab.py); conntrack: its
 # debugging helpers. groff-base: the `ops` suite lints the man pages (man/); systemd: it runs
 # `systemd-analyze verify` on the unit (dist/); dpkg-dev: dpkg-buildpackage for debian/; curl:
-# e2e-metrics scrapes the endpoint with it too.
+# e2e-metrics scrapes the endpoint with it too. libminiupnpc-dev, libnatpmp-dev: port mapping
+# (node/portmap.c).
+# miniupnpd-nftables: the gateway of the lab's port-mapping test (tests/nat/test_nat_portmap.py),
+# which runs it inside a router namespace with a config file of its own. That package is only
+# the binary and the nft helper scripts: it has no maintainer scripts (no postinst), no init
+# script and no systemd unit, so installing it starts nothing. The service (init script, unit,
+# debconf questions) is Debian's separate `miniupnpd` package, which we never install: nothing
+# in this list depends on it (miniupnpd-nftables depends only on libc6, libmnl0, libnftnl11)
+# and recommends are off. As a second guard, the install runs under a policy-rc.d that forbids
+# starting any service (unless the machine already has a policy-rc.d of its own).
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -61,7 +71,26 @@ install_debian_packages() {
     [ "$(id -u)" -eq 0 ] || die "missing Debian packages (${missing[*]}); run as root or install them"
     log "installing ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    local policy=/usr/sbin/policy-rc.d own_policy=0
+    if [ ! -e "$policy" ]; then
+        # invoke-rc.d / deb-systemd-invoke: exit 101 = "action forbidden", no service starts
+        printf '#!/bin/sh\n# libnodenet setup.sh: no service starts during this install\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        own_policy=1
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    local rc=0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+    if [ "$own_policy" = 1 ]; then
+        rm -f "$policy"
+        trap - EXIT
+    fi
+    [ "$rc" -eq 0 ] || die "apt-get install failed ($rc)"
+    # the lab's miniupnpd must never run as a service in the root namespace
+    if dpkg-query -W -f='${Status}' miniupnpd 2>/dev/null | grep -q 'install ok installed'; then
+        log "warning: Debian's miniupnpd service package is installed on this machine (not by us);"
+        log "         its service may run in the root namespace: systemctl disable --now miniupnpd"
+    fi
 }
 
 # ---------------------------------------------------------------- 2. QUIC stack

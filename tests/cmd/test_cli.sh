@@ -112,6 +112,8 @@ bad_run "want an integer 1..1000000" "$bin" -addr :0 -max-inbound-per-ip z
 bad_run "-log-level" "$bin" -addr :0 -log-level loud
 bad_run "unexpected argument" "$bin" -addr :0 extra
 bad_run "invalid boolean" "$bin" -addr :0 -relay=maybe
+bad_run "want auto, natpmp, upnp or off" "$bin" -addr :0 -portmap yes
+bad_run "want an integer 4..604800" "$bin" -addr :0 -portmap-lifetime 3
 [ -e "$tmp/never" ] && fail "bad flags minted a seed" || ok "bad flags mint nothing"
 bad_run "below the required -pow 2" "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" -pow 2
 bad_run "corrupt" "$bin" -addr 127.0.0.1:0 -seed "$tmp/bad.seed"
@@ -130,6 +132,14 @@ case "$(sed -n 2p "$tmp/out")" in "listening 127.0.0.1:"[1-9]*) ok "console list
     *) fail "console listening line: $(sed -n 2p "$tmp/out")";; esac
 grep -q '^stat edges 0$' "$tmp/out" && ok "console stats" || fail "console stats: $(cat "$tmp/out")"
 expect_eq "console stats end" "$(tail -1 "$tmp/out")" "end"
+# port mapping is off unless asked for (UPnP would multicast out of this machine), and
+# -no-portmap wins over -portmap: neither run sends anything to a gateway
+printf 'nat\nquit\n' | "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" >"$tmp/out" 2>/dev/null
+grep -q '^nat unknown - 0 .* portmap=off$' "$tmp/out" && ok "port mapping off by default" || fail "port mapping default: $(cat "$tmp/out")"
+printf 'nat\nquit\n' | "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" -portmap auto -no-portmap >"$tmp/out" 2>/dev/null
+grep -q ' portmap=off$' "$tmp/out" && ok "-no-portmap overrides -portmap" || fail "-no-portmap: $(cat "$tmp/out")"
+printf 'nat\nquit\n' | "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" -json >"$tmp/out" 2>/dev/null
+grep -q '"portmap":"off"}$' "$tmp/out" && ok "json nat portmap" || fail "json nat portmap: $(cat "$tmp/out")"
 # JSON events
 printf 'nope\nquit\n' | "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" -json >"$tmp/out" 2>/dev/null
 expect_eq "json id" "$(sed -n 1p "$tmp/out")" "{\"event\":\"id\",\"id\":\"$H\"}"

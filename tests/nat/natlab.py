@@ -136,8 +136,9 @@ class Site:
     wan: the router's public address (100.64.(100+i).2); lan: the LAN prefix (10.0.i.0/24 for
     NAT kinds, 100.96.i.0/24 for public, firewall and udp-out-only); hosts: Host objects."""
 
-    def __init__(self, lab, index, kind, router, udp_timeout, allow):
+    def __init__(self, lab, index, kind, router, udp_timeout, allow, accept_dnat=False):
         self.lab, self.index, self.kind, self.router = lab, index, kind, router
+        self.accept_dnat = accept_dnat
         self.name = "s%d" % index
         self.udp_timeout = udp_timeout
         self.allow = list(allow)
@@ -222,7 +223,8 @@ def router_rules(site):
         L.append('    iifname "lan" oifname "wan" meta l4proto udp ip daddr != @allow '
                  "counter name uoo_block drop")
     L.append('    iifname "lan" oifname "wan" accept')
-    if k in ("full", "addr"):
+    if k in ("full", "addr") or site.accept_dnat:
+        # full/addr: our own fcmap DNAT; accept_dnat: a port-mapping daemon's (miniupnpd's)
         L.append('    iifname "wan" ct status dnat accept')
     L += ["    counter name fwd_drop drop", "  }", "}"]
     return "\n".join(L) + "\n"
@@ -463,11 +465,14 @@ class Lab:
         self.publics.append(h)
         return h
 
-    def add_site(self, kind, hosts=1, udp_timeout=DEFAULT_UDP_TIMEOUT, allow=None):
+    def add_site(self, kind, hosts=1, udp_timeout=DEFAULT_UDP_TIMEOUT, allow=None,
+                 accept_dnat=False):
         """Build a site: a router of `kind` (see KINDS) and `hosts` hosts behind it.
         udp_timeout: the UDP mapping timeout in seconds (conntrack + nft map/set timeouts).
         allow: for udp-out-only, the addresses/prefixes UDP may go to (default: the public
-        hosts)."""
+        hosts). accept_dnat: the router forwards inbound packets that some other table's rule
+        DNATed (a port-mapping daemon in the router, e.g. miniupnpd); off, only established
+        flows (and, for full/addr, the NAT's own mappings) get in."""
         if self._torn:
             raise LabError("lab already torn down")
         if kind not in KINDS:
@@ -482,7 +487,7 @@ class Lab:
             if not ipaddress.ip_network(a, strict=False).subnet_of(LAB_NET):
                 raise ValueError("allowlist entry %s is outside the lab (100.64.0.0/10)" % a)
         i = len(self.sites) + 1
-        site = Site(self, i, kind, self._ns("s%dr" % i), int(udp_timeout), allow)
+        site = Site(self, i, kind, self._ns("s%dr" % i), int(udp_timeout), allow, accept_dnat)
         hns = [self._ns("s%dh%d" % (i, j)) for j in range(1, hosts + 1)]
         self._mkns([site.router] + hns)
         self._ns_config(site.router, {

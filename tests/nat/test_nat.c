@@ -443,6 +443,107 @@ static void test_keepalive_frames(void **state)
 	assert_int_equal(f.type, NN_T_KA_ECHO);
 	assert_int_equal(nn_nat_ka_echo_decode(f.payload, f.len, got), 0);
 	assert_int_equal(nn_nat_ka_echo_decode(f.payload, f.len - 1, got), NN_ETRUNC);
+/* ---- port-mapping policy (virtual clock: plain nanoseconds) ---- */
+static void test_portmap_renew_at_half_lifetime(void **state)
+{
+	(void)state;
+	nn_nat_portmap p;
+	nn_time t = 1000 * NN_SEC;
+	nn_nat_portmap_init(&p, t);
+	assert_false(nn_nat_portmap_valid(&p, t));
+	assert_int_equal(nn_nat_portmap_due(&p, t), NN_PM_MAP);
+	nn_nat_portmap_ok(&p, t, 3600);
+	assert_true(nn_nat_portmap_valid(&p, t));
+	/* nothing until half the lifetime, then a renewal */
+	assert_int_equal(nn_nat_portmap_due(&p, t + 1799 * NN_SEC), NN_PM_NOTHING);
+	assert_int_equal(nn_nat_portmap_due(&p, t + 1800 * NN_SEC), NN_PM_RENEW);
+	/* a renewal restarts the lifetime from its own time */
+	t += 1800 * NN_SEC;
+	nn_nat_portmap_ok(&p, t, 3600);
+	assert_true(nn_nat_portmap_valid(&p, t + 3599 * NN_SEC));
+	assert_false(nn_nat_portmap_valid(&p, t + 3600 * NN_SEC));
+	assert_int_equal(nn_nat_portmap_due(&p, t + 1799 * NN_SEC), NN_PM_NOTHING);
+	assert_int_equal(nn_nat_portmap_due(&p, t + 1800 * NN_SEC), NN_PM_RENEW);
+	/* a tiny lifetime is not renewed in a busy loop; a permanent one is refreshed */
+	nn_nat_portmap_ok(&p, t, 1);
+	assert_int_equal(nn_nat_portmap_due(&p, t + NN_PM_MIN_RENEW - 1), NN_PM_NOTHING);
+	assert_false(nn_nat_portmap_valid(&p, t + NN_SEC)); /* lapsed meanwhile: not advertised */
+	assert_int_equal(nn_nat_portmap_due(&p, t + NN_PM_MIN_RENEW), NN_PM_MAP);
+	nn_nat_portmap_ok(&p, t, 0);
+	assert_true(nn_nat_portmap_valid(&p, t + 100000 * NN_SEC));
+	assert_int_equal(nn_nat_portmap_due(&p, t + NN_PM_PERMANENT_RENEW - 1), NN_PM_NOTHING);
+	assert_int_equal(nn_nat_portmap_due(&p, t + NN_PM_PERMANENT_RENEW), NN_PM_RENEW);
+}
+
+static void test_portmap_backoff(void **state)
+{
+	(void)state;
+	nn_nat_portmap p;
+	nn_time t = 0;
+	nn_nat_portmap_init(&p, t);
+	/* no gateway: 5, 10, 20, ... s, capped at 15 min */
+	nn_time want = NN_PM_BACKOFF_BASE;
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(nn_nat_portmap_due(&p, t), NN_PM_MAP);
+		nn_nat_portmap_fail(&p, t);
+		assert_int_equal(p.failures, (unsigned)i + 1);
+		assert_int_equal(nn_nat_portmap_due(&p, t + want - 1), NN_PM_NOTHING);
+		t += want;
+		want = want * 2 > NN_PM_BACKOFF_MAX ? NN_PM_BACKOFF_MAX : want * 2;
+	}
+	assert_int_equal(want, NN_PM_BACKOFF_MAX);
+	/* success resets the back-off */
+	nn_nat_portmap_ok(&p, t, 3600);
+	assert_int_equal(p.failures, 0);
+	assert_int_equal(p.backoff, NN_PM_BACKOFF_BASE);
+}
+
+static void test_portmap_failed_renewal_and_lapse(void **state)
+{
+	(void)state;
+	nn_nat_portmap p;
+	nn_time t = 0;
+	nn_nat_portmap_init(&p, t);
+	nn_nat_portmap_ok(&p, t, 60); /* renew at 30 s, expires at 60 s */
+	t = 30 * NN_SEC;
+	assert_int_equal(nn_nat_portmap_due(&p, t), NN_PM_RENEW);
+	nn_nat_portmap_fail(&p, t); /* retried 5 s later; still advertised meanwhile */
+	assert_true(nn_nat_portmap_valid(&p, t));
+	assert_int_equal(nn_nat_portmap_due(&p, t + 5 * NN_SEC - 1), NN_PM_NOTHING);
+	t += 5 * NN_SEC;
+	assert_int_equal(nn_nat_portmap_due(&p, t), NN_PM_RENEW);
+	nn_nat_portmap_fail(&p, t); /* +10 s */
+	t += 10 * NN_SEC;
+	assert_int_equal(nn_nat_portmap_due(&p, t), NN_PM_RENEW);
+	nn_nat_portmap_fail(&p, t); /* +20 s would pass the expiry (60 s): the retry is at it */
+	assert_int_equal(p.next, 60 * NN_SEC);
+	assert_true(nn_nat_portmap_valid(&p, 60 * NN_SEC - 1));
+	/* lapsed: no longer advertised, and the next attempt maps afresh */
+	assert_false(nn_nat_portmap_valid(&p, 60 * NN_SEC));
+	assert_int_equal(nn_nat_portmap_due(&p, 60 * NN_SEC), NN_PM_MAP);
+	assert_int_equal(p.state, NN_PM_IDLE);
+}
+
+static void test_portmap_reset_and_stop(void **state)
+{
+	(void)state;
+	nn_nat_portmap p;
+	nn_nat_portmap_init(&p, 0);
+	nn_nat_portmap_ok(&p, 0, 3600);
+	/* the local address changed: map again at once, the old mapping is not advertised */
+	nn_nat_portmap_reset(&p, 10 * NN_SEC);
+	assert_false(nn_nat_portmap_valid(&p, 10 * NN_SEC));
+	assert_int_equal(nn_nat_portmap_due(&p, 10 * NN_SEC), NN_PM_MAP);
+	nn_nat_portmap_ok(&p, 10 * NN_SEC, 3600);
+	/* leaving: nothing is due any more, whatever comes back late */
+	nn_nat_portmap_stop(&p);
+	assert_false(nn_nat_portmap_valid(&p, 11 * NN_SEC));
+	assert_int_equal(nn_nat_portmap_due(&p, 100000 * NN_SEC), NN_PM_NOTHING);
+	nn_nat_portmap_ok(&p, 12 * NN_SEC, 3600);
+	nn_nat_portmap_fail(&p, 12 * NN_SEC);
+	nn_nat_portmap_reset(&p, 12 * NN_SEC);
+	assert_false(nn_nat_portmap_valid(&p, 12 * NN_SEC));
+	assert_int_equal(nn_nat_portmap_due(&p, 100000 * NN_SEC), NN_PM_NOTHING);
 }
 
 int main(void)
@@ -458,6 +559,10 @@ int main(void)
 		cmocka_unit_test(test_keepalive_learns_upward_and_stays_under_the_timeout),
 		cmocka_unit_test(test_keepalive_evidence_and_contradictions),
 		cmocka_unit_test(test_keepalive_frames),
+		cmocka_unit_test(test_portmap_renew_at_half_lifetime),
+		cmocka_unit_test(test_portmap_backoff),
+		cmocka_unit_test(test_portmap_failed_renewal_and_lapse),
+		cmocka_unit_test(test_portmap_reset_and_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
