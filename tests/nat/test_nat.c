@@ -443,6 +443,8 @@ static void test_keepalive_frames(void **state)
 	assert_int_equal(f.type, NN_T_KA_ECHO);
 	assert_int_equal(nn_nat_ka_echo_decode(f.payload, f.len, got), 0);
 	assert_int_equal(nn_nat_ka_echo_decode(f.payload, f.len - 1, got), NN_ETRUNC);
+}
+
 /* ---- port-mapping policy (virtual clock: plain nanoseconds) ---- */
 static void test_portmap_renew_at_half_lifetime(void **state)
 {
