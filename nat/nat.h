@@ -9,14 +9,16 @@
  * - connect.h / connect.c: Connect / ConnectAck payloads (routed types 10 / 11), strict, with
  *   the optional NAT hint byte (a libnodenet addition the reference ignores) and the birthday
  *   role table decided from our verdict and the other side's hint.
- * Tiers: the codecs are protocol (nodenet v1, docs/PROTOCOL.md); the hint byte, every voting
- * rule, threshold and bound here are local policy. Relay signalling follows with the relay
- * work.
+ * - relay.h / relay.c: the volunteer-relay frames (per-edge types 12-14, reference-compatible)
+ *   and libnodenet's RelayRefuse (62).
+ * Tiers: the codecs are protocol (nodenet v1, docs/PROTOCOL.md); the hint byte, the refusal
+ * frame, every voting rule, threshold and bound here are local policy.
  */
 #ifndef NN_NAT_H
 #define NN_NAT_H
 
 #include "nat/connect.h"
 #include "nat/reflex.h"
+#include "nat/relay.h"
 
 #endif

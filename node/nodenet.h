@@ -456,6 +456,25 @@ const char *nn_node_phase(nn_node *n);
 	X(maint_cascades_ok, "... of them that ended with an edge (punch, birthday or direct)") \
 	X(dropped_maint_cascade_busy, "maintenance cascades not started: 4 running")        \
 	X(dropped_birthday_busy, "birthday sprays not started: 2 running, or the pace (1 per 4 s)")\
+	X(relay_requests_rx, "RelayRequests received (as a relay)")                          \
+	X(relay_served, "RelayRequests served: session allocated, Grant and Bind sent")      \
+	X(relay_refusals_tx, "RelayRefuses sent (not a volunteer, no edge, busy, rate, bad)") \
+	X(dropped_relay_rate, "RelayRequests / Binds over the per-connection rate (refused)") \
+	X(relay_binds_rx, "RelayBinds received (as a callee)")                               \
+	X(dropped_relay_bind, "RelayBinds dropped: not from a CanRelay edge, or not dialable") \
+	X(relay_requests_tx, "RelayRequests sent (relay stage of a connect)")                \
+	X(relay_grants_rx, "RelayGrants that matched a request of ours")                    \
+	X(relay_refusals_rx, "RelayRefuses that matched a request of ours (next volunteer)") \
+	X(relay_timeouts, "RelayRequests unanswered within their wait (next volunteer)")      \
+	X(relay_no_volunteer, "relay stages with no CanRelay edge to ask")                   \
+	X(connects_relayed, "connect calls whose edge came through a relay")                 \
+	X(tp_relay_sessions, "transport: relay volunteer: sessions allocated")              \
+	X(tp_relay_refused, "transport: relay volunteer: allocations refused at the cap")   \
+	X(tp_relay_reaped, "transport: relay volunteer: sessions closed idle (30 s)")       \
+	X(tp_relay_shaped, "transport: relay volunteer: datagrams dropped by a shaper")     \
+	X(tp_relay_foreign, "transport: relay volunteer: datagrams from an unpinned host")  \
+	X(tp_relay_unpinned, "transport: relay volunteer: datagrams before the other side pinned") \
+	X(tp_relay_other_drops, "transport: relay volunteer: other drops (size, send failed)") \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

@@ -20,6 +20,7 @@ const char *nn_wire_type_name(uint8_t type)
 	case NN_T_RELAY_REQUEST: return "relay-request";
 	case NN_T_RELAY_GRANT: return "relay-grant";
 	case NN_T_RELAY_BIND: return "relay-bind";
+	case NN_T_RELAY_REFUSE: return "relay-refuse";
 	case NN_T_REFERRAL: return "referral";
 	case NN_T_APP: return "app";
 	default: return NULL;

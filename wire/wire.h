@@ -44,6 +44,7 @@ enum nn_wire_type {
 	NN_T_TEST = 15, /* unassigned; used by the transport contract suite */
 	/* libnodenet additions, numbered down from 63 (clear of the reference's sequential
 	 * assignments); reference peers ignore unknown types */
+	NN_T_RELAY_REFUSE = 62, /* per edge: a relay cannot serve a RelayRequest (nat/relay.h) */
 	NN_T_REFERRAL = 63, /* per edge: contacts for a newcomer refused at an inbound cap */
 	NN_T_APP = 64,
 };

@@ -54,6 +54,12 @@ typedef struct nn_quic_config {
 	double retry_rate;             /* new handshakes/s before Retry kicks in [100] */
 	double retry_burst;            /* [200] */
 	nn_time retry_token_lifetime;  /* [10 s] */
+	/* relay volunteer (relay.c; facts §7.5): sessions at once, idle close, shapers */
+	uint32_t relay_max_sessions;   /* [256] */
+	nn_time relay_idle;            /* close after this long without a forwarded datagram [30 s] */
+	double relay_rate, relay_burst; /* per session, bytes/s [250,000, burst 131,072] */
+	double relay_pkt_rate, relay_pkt_burst; /* per session, packets/s [1000, burst 256] */
+	double relay_agg_rate, relay_agg_burst; /* all sessions, bytes/s [2,000,000, 262,144] */
 	/* ---- test hooks (never set in production) ---- */
 	bool retry_always;             /* Retry every new handshake */
 	bool punch_allow_loopback;     /* let punches go to loopback (tests on one host) */
@@ -98,6 +104,18 @@ typedef struct nn_quic_stats {
 	uint64_t bday_gave_up;     /* attempts whose window passed without a winner */
 	uint64_t bday_refused;     /* attempts refused: too many running, or no socket at all */
 	uint64_t bday_rx_dropped;  /* datagrams on extra sockets that were not for them */
+	/* relay volunteer (relay.c) */
+	uint64_t relay_sessions;   /* sessions allocated */
+	uint64_t relay_refused;    /* allocations refused: session cap (NN_EBUSY) or no socket */
+	uint64_t relay_reaped;     /* sessions closed idle */
+	uint64_t relay_rx;         /* datagrams received on relay sockets */
+	uint64_t relay_fwd_pkts, relay_fwd_bytes; /* forwarded */
+	uint64_t relay_shaped;     /* dropped by a shaper (session bytes / packets, aggregate) */
+	uint64_t relay_foreign;    /* dropped: not from the side's pinned IP */
+	uint64_t relay_unpinned;   /* dropped: the other side has not pinned yet */
+	uint64_t relay_rebind;     /* pinned port changed (same IP): followed */
+	uint64_t relay_garbage;    /* dropped: empty or oversized */
+	uint64_t relay_tx_failed;  /* forwards the socket refused */
 } nn_quic_stats;
 
 /* Create an endpoint: binds the socket, makes a fresh TLS key and certificate for `id`.
@@ -124,6 +142,10 @@ int nn_quic_test_open_streams(nn_tp *tp, nn_conn *c, int n);
 /* Test hook: the local ports of the extra sockets of the running birthday attempts (newest
  * first); returns how many there are. */
 size_t nn_quic_test_birthday_ports(nn_tp *tp, uint16_t *out, size_t cap);
+/* Test hooks: relay sessions open; datagrams session `id` forwarded from side 0 (A, caller)
+ * or 1 (B, callee). */
+size_t nn_quic_test_relay_sessions(nn_tp *tp);
+uint64_t nn_quic_test_relay_forwarded(nn_tp *tp, uint64_t id, unsigned from_side);
 /* Test hook: send raw bytes as stream data on c's edge stream, bypassing the framing. */
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 
