@@ -82,6 +82,8 @@ static void on_dial_due(nn_timer *t, void *arg)
 		return;
 	}
 	free(d);
+	if (relay)
+		a->via = b->via = relay->serial;
 	mem_conn_pair(a, b);
 	/* The acceptor learns of the connection first, so a frame the dialler sends from its
 	 * on_conn always arrives on a connection the acceptor already knows. */

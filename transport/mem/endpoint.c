@@ -31,8 +31,8 @@ static size_t ep_local_addrs(nn_tp *tp, nn_addr *out, size_t cap)
  * Not a packet forwarder: a session only routes a dial. The callee side pins the first
  * endpoint that punches its address; a dial to the caller side then reaches that endpoint as
  * if through the relay (the link cuts and the callee's NAT model are checked against the relay,
- * not the caller: caller and callee may be cut from each other). Established relayed
- * connections are plain mem connections (freeing the session does not close them). */
+ * not the caller: caller and callee may be cut from each other). A relayed connection's frames
+ * travel both legs (conn.c); freeing the session does not close it. */
 static int relay_name(const mem_ep *ep, uint64_t id, char side, nn_addr *out)
 {
 	char name[NN_ADDR_EP_MAX + 2];
@@ -119,14 +119,17 @@ struct mem_relay *mem_relay_find(nn_mem_hub *h, const nn_addr *addr, mem_ep **re
 	return NULL;
 }
 
-mem_ep *mem_relay_callee(nn_mem_hub *h, const struct mem_relay *r)
+mem_ep *mem_hub_by_serial(nn_mem_hub *h, uint32_t serial)
 {
-	if (!r->pinned_b)
-		return NULL;
-	for (uint32_t i = 0; i < h->neps; i++)
-		if (h->eps[i] && h->eps[i]->serial == r->pinned_b)
+	for (uint32_t i = 0; serial && i < h->neps; i++)
+		if (h->eps[i] && h->eps[i]->serial == serial)
 			return h->eps[i];
 	return NULL;
+}
+
+mem_ep *mem_relay_callee(nn_mem_hub *h, const struct mem_relay *r)
+{
+	return mem_hub_by_serial(h, r->pinned_b);
 }
 
 static int ep_punch(nn_tp *tp, const nn_addr *to)

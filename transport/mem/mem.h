@@ -17,8 +17,9 @@
  * "mem/<name>:relay<id>:a" (caller) and ":b" (callee); the first endpoint that punches the b
  * address is pinned, and a dial to the a address then reaches it through the relay (cuts and
  * the callee's NAT model are checked on the caller-relay and relay-callee links, not between
- * caller and callee). No packet forwarding, no shaper: established relayed connections are
- * ordinary mem connections. At most 256 sessions (NN_EBUSY).
+ * caller and callee). A relayed connection's frames travel the caller-relay and relay-callee
+ * links (a cut on either, or the relay endpoint gone, black-holes them); no shaper, no idle
+ * reaping, freeing the session does not close it. At most 256 sessions (NN_EBUSY).
  *
  * Determinism: all randomness comes from the clock's seeded rand() and all events from its
  * timer heap, so one seed + one sequence of API calls = one run, bit for bit. Memory: an idle

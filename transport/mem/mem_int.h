@@ -19,6 +19,8 @@ typedef struct mem_conn {
 	nn_conn pub; /* first */
 	struct mem_ep *ep;
 	struct mem_conn *peer; /* other end, NULL once it is gone */
+	uint32_t via;          /* relayed: the relay endpoint's serial (its links carry the
+				* frames; gone = black hole), 0 = direct */
 	struct mem_conn *prev, *next; /* ep's list */
 	nn_timer timer;
 	/* arriving stream frames (sent by peer) */
@@ -120,6 +122,8 @@ struct nn_mem_hub {
 struct mem_relay *mem_relay_find(nn_mem_hub *h, const nn_addr *addr, mem_ep **relay, char *side);
 /* The endpoint pinned on the callee side of session r of relay, or NULL. */
 mem_ep *mem_relay_callee(nn_mem_hub *h, const struct mem_relay *r);
+/* The endpoint with this serial, or NULL. */
+mem_ep *mem_hub_by_serial(nn_mem_hub *h, uint32_t serial);
 
 /* hub.c */
 mem_ep *mem_hub_lookup(nn_mem_hub *h, const nn_addr *a);
