@@ -380,7 +380,8 @@ static void cmd_stats(nn_console *c)
 }
 
 /* What the node believes about its own NAT, and why:
- *   nat <type> <reflexive|-> <reporters> votes=<n> voters=<n> subnets=<n> filtering=<open|unknown> */
+ *   nat <type> <reflexive|-> <reporters> votes=<n> voters=<n> subnets=<n> filtering=<open|unknown>
+ *       relays=<n> [via=<relay allocation host:port>]... (the first four relayed edges) */
 static void cmd_nat(nn_console *c)
 {
 	nn_nat_info ni;
@@ -393,13 +394,24 @@ static void cmd_nat(nn_console *c)
 		fprintf(c->out, ",\"reporters\":%u,\"votes\":%u,\"voters\":%u,\"subnets\":%u",
 			ni.reporters, ni.votes, ni.voters, ni.subnets);
 		field(c, "filtering", filt);
+		fprintf(c->out, ",\"relays\":%u,\"via\":[", ni.relays);
+		for (unsigned i = 0; i < ni.relays && i < 4; i++) {
+			if (i)
+				fputc(',', c->out);
+			put_json_cstr(c->out, ni.relay[i]);
+		}
+		fputc(']', c->out);
 		end_object(c);
 		return;
 	}
 	fprintf(c->out, "nat %s ", ni.type);
 	put_token(c->out, ni.reflexive[0] ? ni.reflexive : "-");
-	fprintf(c->out, " %u votes=%u voters=%u subnets=%u filtering=%s", ni.reporters, ni.votes,
-		ni.voters, ni.subnets, filt);
+	fprintf(c->out, " %u votes=%u voters=%u subnets=%u filtering=%s relays=%u", ni.reporters,
+		ni.votes, ni.voters, ni.subnets, filt, ni.relays);
+	for (unsigned i = 0; i < ni.relays && i < 4; i++) {
+		fputs(" via=", c->out);
+		put_token(c->out, ni.relay[i]);
+	}
 	end_event(c);
 }
 

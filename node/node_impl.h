@@ -565,6 +565,12 @@ void nn_node_on_relay_bind(nn_node *n, nn_conn *c, const uint8_t *p, size_t len)
 void nn_node_on_relay_refuse(nn_node *n, nn_conn *c, const uint8_t *p, size_t len);
 int nn_node_send_relay_request(nn_node *n, nn_conn *relay, const nn_id *target,
 			       const uint8_t nonce[NN_NAT_RELAY_NONCE_LEN]);
+/* Relayed edges we took part in (a ring of NN_NODE_RELAYED): remember one (peer NULL on the
+ * callee's side: a Bind names no caller); is a one of them; the relays and allocation addresses
+ * of live edges that run through one (how many there are; up to cap copied). */
+void nn_node_relayed_note(nn_node *n, const nn_id *peer, const nn_id *relay, const nn_addr *a);
+bool nn_node_relayed_addr(nn_node *n, const nn_addr *a);
+size_t nn_node_relays_in_use(nn_node *n, nn_id *relays, nn_addr *addrs, size_t cap);
 /* An allocation address with an unspecified host ("0.0.0.0:p", "[::]:p") takes ref's host. */
 void nn_node_relay_fix_host(nn_addr *a, const nn_addr *ref);
 

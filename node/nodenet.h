@@ -344,6 +344,8 @@ typedef struct nn_nat_info {
 	unsigned votes;      /* voters naming the confirmed address */
 	unsigned subnets;    /* distinct subnets among those */
 	bool filtering_open; /* an unsolicited inbound connection was seen */
+	unsigned relays;     /* live edges that run through a volunteer relay (ours or theirs) */
+	char relay[4][64];   /* the first four: the relay's allocation address "host:port" */
 } nn_nat_info;
 void nn_node_nat_info(nn_node *n, nn_nat_info *out);
 

@@ -604,14 +604,12 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
 	snprintf(op->won_addr, sizeof op->won_addr, "%.*s", (int)c->remote_addr.ep_len,
 		 c->remote_addr.ep);
 	bool relayed = op->relay_dialled && nn_addr_eq(&c->remote_addr, &op->relay_addr);
+	if (relayed)
+		nn_node_relayed_note(n, &op->target, &op->relays[op->next_relay ? op->next_relay - 1 : 0],
+				     &op->relay_addr);
+	else
+		relayed = nn_node_relayed_addr(n, &c->remote_addr); /* an edge that exists already */
 	op->how = relayed ? "relay" : op->bday_started ? "birthday" : op->acked ? "punch" : "direct";
-	if (relayed) {
-		struct relayed *r = &n->relayed[n->relayed_next++ % NN_NODE_RELAYED];
-		r->peer = op->target;
-		r->relay = op->relays[op->next_relay ? op->next_relay - 1 : 0];
-		r->addr = op->relay_addr;
-		r->used = true;
-	}
 	if (!op->maint && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
 		if (relayed)
 			n->stats.connects_relayed++;

@@ -177,6 +177,50 @@ void nn_node_on_relay_bind(nn_node *n, nn_conn *c, const uint8_t *p, size_t len)
 	for (unsigned i = 0; i < NN_NODE_RELAY_PUNCHES; i++)
 		if (nn_tp_punch(n->tp, &a) == 0)
 			n->stats.punches_tx++;
+	nn_node_relayed_note(n, NULL, &c->remote_id, &a); /* the caller is not named in a Bind */
+}
+
+/* ---- relayed edges we took part in (console `nat`, connect's how) ---- */
+void nn_node_relayed_note(nn_node *n, const nn_id *peer, const nn_id *relay, const nn_addr *a)
+{
+	struct relayed *r = &n->relayed[n->relayed_next++ % NN_NODE_RELAYED];
+	memset(r, 0, sizeof *r);
+	if (peer)
+		r->peer = *peer;
+	r->relay = *relay;
+	r->addr = *a;
+	r->used = true;
+}
+
+bool nn_node_relayed_addr(nn_node *n, const nn_addr *a)
+{
+	for (unsigned i = 0; i < NN_NODE_RELAYED; i++)
+		if (n->relayed[i].used && nn_addr_eq(&n->relayed[i].addr, a))
+			return true;
+	return false;
+}
+
+size_t nn_node_relays_in_use(nn_node *n, nn_id *relays, nn_addr *addrs, size_t cap)
+{
+	size_t k = 0, ne = nn_routing_edges_len(n->edges);
+	for (size_t i = 0; i < ne; i++) {
+		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
+		const nn_conn *c = e ? e->conn : NULL;
+		if (!c)
+			continue;
+		for (unsigned j = 0; j < NN_NODE_RELAYED; j++) {
+			const struct relayed *r = &n->relayed[j];
+			if (!r->used || !nn_addr_eq(&r->addr, &c->remote_addr))
+				continue;
+			if (k < cap) {
+				relays[k] = r->relay;
+				addrs[k] = r->addr;
+			}
+			k++;
+			break;
+		}
+	}
+	return k;
 }
 
 /* ---- the requester's side: frames for ops.c ---- */

@@ -105,6 +105,22 @@ static void test_relayed_connect(void **state)
 	assert_int_equal(b.dropped_relay_bind, 0);
 	assert_non_null(nn_routing_edges_find(nn_node_edges(cl->nodes[B].node), &cl->nodes[A].id));
 	assert_non_null(nn_routing_edges_find(nn_node_edges(cl->nodes[A].node), &cl->nodes[B].id));
+	/* both sides list the relay in use (console `nat`) */
+	nn_nat_info ni;
+	nn_node_nat_info(cl->nodes[A].node, &ni);
+	assert_int_equal(ni.relays, 1);
+	assert_non_null(strstr(ni.relay[0], "n3:relay"));
+	assert_non_null(strstr(ni.relay[0], ":a"));
+	nn_node_nat_info(cl->nodes[B].node, &ni);
+	assert_int_equal(ni.relays, 1);
+	assert_non_null(strstr(ni.relay[0], ":b"));
+	/* a second connect finds the edge and still says how it runs */
+	struct done d2 = {.clk = cl->clk};
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 5000, on_conn, &d2),
+			 0);
+	cl_run(cl, 10 * NN_MS);
+	assert_int_equal(d2.status, 0);
+	assert_string_equal(d2.how, "relay");
 	/* frames flow over the relayed edge */
 	assert_int_equal(cl_send(cl, A, B, 0x7e1a7), 0);
 	cl_run(cl, NN_SEC);
