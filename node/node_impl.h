@@ -181,6 +181,7 @@ enum nn_op_stage {
  * that cannot serve stays silent), a Refuse moves to the next at once, and the whole stage
  * (dial through the relay included) ends NN_OP_RELAY_SPAN after it began. */
 #define NN_OP_RELAYS 4
+#define NN_OP_RDV_SPAN (3500 * NN_MS) /* connect: no Reply by then → the relay stage */
 #define NN_OP_RELAY_WAIT (1000 * NN_MS)
 #define NN_OP_RELAY_SPAN (5000 * NN_MS)
 /* relay.c: requests and Binds per connection (bucket), punches per Bind */
@@ -216,6 +217,7 @@ struct nn_op {
 	/* birthday sub-stage (enum nn_nat_bday_role) */
 	uint8_t bday_role;
 	bool bday_started;
+	bool bday_could;      /* the Ack's hint and our verdict allow birthday (maint: not tried) */
 	nn_time bday_at;      /* when it starts */
 	nn_addr bday_to;      /* spray: the symmetric side's address (its IP is what counts) */
 	unsigned probes;      /* spray: punches sent so far */

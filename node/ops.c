@@ -14,7 +14,9 @@
  * symmetric side and a cone / filtered one, birthday probing as its bounded sub-stage) → relay
  * (RelayRequest to volunteers among our edges, nearest the target first, next one on a Refuse
  * or an unanswered wait, a dial through the granted allocation; bounded by NN_OP_RELAY_SPAN)
- * → the most meaningful error. An edge
+ * → the most meaningful error. A rendezvous unanswered for NN_OP_RDV_SPAN goes straight to the
+ * relay stage (nothing to dial without the Reply's addresses). The maintenance dialer's
+ * cascades relay only where birthday probing could not help (they never probe). An edge
  * to the target that comes up by any route (we dialled, it dialled us, maintenance) completes
  * the call; later winners of the same race are closed by conn.c.
  */
@@ -68,6 +70,8 @@ static void op_arm(nn_node *n, struct nn_op *op)
 	} else if (op->stage == NN_STAGE_RENDEZVOUS) {
 		if (op->next_hello < at)
 			at = op->next_hello;
+		if (op->kind != NN_OP_RENDEZVOUS && op->stage_end && op->stage_end < at)
+			at = op->stage_end;
 	} else if (op->stage == NN_STAGE_DIRECT) {
 		if (op->next_cand < op->ncand && op->next_dial < at)
 			at = op->next_dial;
@@ -195,7 +199,9 @@ static void stage_next(nn_node *n, struct nn_op *op)
 		}
 		/* fall through */
 	case NN_STAGE_PUNCH:
-		if (op->kind != NN_OP_PUNCHBACK) {
+		/* a background cascade relays only pairs no direct path joins: where birthday
+		 * probing could open one, it leaves the pair to a call (which probes) */
+		if (op->kind != NN_OP_PUNCHBACK && !(op->maint && op->bday_could)) {
 			relay_start(n, op);
 			return;
 		}
@@ -288,7 +294,10 @@ static void punch_go(nn_node *n, struct nn_op *op, nn_time end)
  * stage (and a punchback's deadline) to NN_OP_BDAY_SPAN after its start. */
 static void bday_plan(nn_node *n, struct nn_op *op, const nn_nat_connect *m)
 {
-	op->bday_role = op->maint ? NN_NAT_BDAY_NONE : (uint8_t)nn_node_bday_role(n, m);
+	op->bday_role = (uint8_t)nn_node_bday_role(n, m);
+	op->bday_could = op->bday_role != NN_NAT_BDAY_NONE;
+	if (op->maint)
+		op->bday_role = NN_NAT_BDAY_NONE; /* calls only (see NN_OP_BDAY_SPRAYS) */
 	if (!op->bday_role || !op->ncand) {
 		op->bday_role = NN_NAT_BDAY_NONE;
 		return;
@@ -467,7 +476,8 @@ static void relay_next(nn_node *n, struct nn_op *op)
 		return;
 	}
 	if (op->dials_out == 0 || now >= op->stage_end) {
-		note_err(op, NN_EUNREACH);
+		if (op->nrelays)
+			note_err(op, NN_EUNREACH);
 		op_finish(n, op, op->last_err);
 		return;
 	}
@@ -643,6 +653,14 @@ static void op_timer(nn_timer *t, void *arg)
 		return;
 	}
 	if (op->stage == NN_STAGE_RENDEZVOUS) {
+		if (op->kind != NN_OP_RENDEZVOUS && op->stage_end && now >= op->stage_end) {
+			/* no Reply: no addresses to dial or punch (a target only volunteers' edges
+			 * reach, e.g. behind a firewall that lets UDP out to a few hosts, is not
+			 * routable for the Hello either) — a relay needs none */
+			n->stats.relay_after_rendezvous++;
+			relay_start(n, op);
+			return;
+		}
 		if (now >= op->next_hello) {
 			int rc = nn_node_send_hello(n, op);
 			op->hellos++;
@@ -785,6 +803,7 @@ static void cascade_start(nn_node *n, struct nn_op *op)
 	}
 	op->stage = NN_STAGE_RENDEZVOUS;
 	op->next_hello = nn_node_now(n);
+	op->stage_end = op->next_hello + NN_OP_RDV_SPAN;
 	op_arm(n, op);
 }
 
