@@ -15,7 +15,9 @@ one node each, every node bootstrapped through all three public nodes. Then:
 Expectations asserted: every pair connects (100%); directly (direct or punch) except the pairs
 no plain hole punch can open: port x sym and firewall x sym must connect by "birthday" probing
 (within 5 s); sym x sym and every pair with a udp-out-only node (its UDP reaches only the
-bootstrap nodes) must connect by "relay" — and no other pair may; punch p50 <= 1 s.
+bootstrap nodes) must connect by "relay" — and no other pair may, except as the fallback of
+a call whose rendezvous went unanswered (the fresh-node routing weakness; before the relay such
+a call failed; printed and listed on its own line); punch p50 <= 1 s.
   4. relay privacy: a packet capture in the relay's namespace (sniff.py, AF_PACKET) while the
      sym x sym pair exchanges a known payload over its relayed edge must show relayed
      datagrams and must not hold the payload's bytes.
@@ -125,6 +127,19 @@ class Node:
                 return ids
             ids.append(line.split()[1])
 
+    def stat(self, name):
+        """One counter of the console's `stats`."""
+        self.p.stdin.write(b"stats\n")
+        self.p.stdin.flush()
+        value = None
+        while True:
+            line = self.next_line(10, ("stat ", "end"))
+            if line == "end":
+                return value
+            f = line.split()
+            if f[1] == name:
+                value = int(f[2])
+
     def quit(self):
         """Ask the node to leave (console `quit`); the lab kills whatever is left."""
         try:
@@ -190,10 +205,12 @@ def main():
         # 2. every unordered pair of kinds
         results = []
         punch_ms = []
+        fallbacks = []  # relayed pairs that have a direct path: the rendezvous went unanswered
         for i, x in enumerate(KINDS):
             for y in KINDS[i:]:
                 a, b = nodes[(x, 1)], nodes[(y, 2 if x == y else 1)]
                 had = b.id in a.peer_ids()  # the maintenance dialer may have connected them
+                rdv_miss = a.stat("relay_after_rendezvous")
                 t0 = time.monotonic()
                 line = a.cmd("connect " + b.id, ("connected ", "error "), timeout=20)
                 ms = (time.monotonic() - t0) * 1000
@@ -209,6 +226,11 @@ def main():
                 elif relay:
                     if how != "relay":
                         failures.append("%s x %s: connected by %s, want relay" % (x, y, how))
+                elif how == "relay" and a.stat("relay_after_rendezvous") > rdv_miss:
+                    # the Hello found no route to a fresh node (the newcomer weakness the
+                    # birthday test retries around): before the relay this call failed
+                    note = " (fallback: rendezvous unanswered, the newcomer weakness)"
+                    fallbacks.append((x, y))
                 elif how == "relay":
                     failures.append("%s x %s: relayed, but a direct path exists" % (x, y))
                 elif frozenset((x, y)) in BIRTHDAY and not had:
@@ -230,6 +252,9 @@ def main():
                sum(r[2] == "birthday" for r in results), sum(r[2] == "relay" for r in results),
                sum(1 for r in results if needs_relay(r[0], r[1])), len(results) - ok, p50,
                len(punch_ms)))
+        if fallbacks:
+            print("nat relay fallbacks (a direct path exists, the rendezvous went unanswered): "
+                  + " ".join("%s x %s" % f for f in fallbacks))
         if punch_ms and p50 > 1000:
             failures.append("punch p50 %.0f ms > 1000 ms" % p50)
 
