@@ -189,7 +189,7 @@ enum nn_op_stage {
 #define NN_NODE_RELAY_BURST 8.0
 #define NN_NODE_RELAY_PUNCHES 3
 /* relayed edges remembered for the console's `nat` (ring) */
-#define NN_NODE_RELAYED 8
+#define NN_NODE_RELAYED 32
 
 struct nn_op {
 	uint8_t kind, stage;

@@ -470,6 +470,7 @@ const char *nn_node_phase(nn_node *n);
 	X(relay_timeouts, "RelayRequests unanswered within their wait (next volunteer)")      \
 	X(relay_no_volunteer, "relay stages with no CanRelay edge to ask")                   \
 	X(relay_after_rendezvous, "connects whose rendezvous went unanswered: straight to relay") \
+	X(relay_after_birthday, "relay stages begun after a birthday sub-stage without an edge") \
 	X(connects_relayed, "connect calls whose edge came through a relay")                 \
 	X(tp_relay_sessions, "transport: relay volunteer: sessions allocated")              \
 	X(tp_relay_refused, "transport: relay volunteer: allocations refused at the cap")   \

@@ -202,6 +202,8 @@ static void stage_next(nn_node *n, struct nn_op *op)
 		/* a background cascade relays only pairs no direct path joins: where birthday
 		 * probing could open one, it leaves the pair to a call (which probes) */
 		if (op->kind != NN_OP_PUNCHBACK && !(op->maint && op->bday_could)) {
+			if (op->bday_started)
+				n->stats.relay_after_birthday++; /* probing missed: the relay rescues */
 			relay_start(n, op);
 			return;
 		}

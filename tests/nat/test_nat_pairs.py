@@ -16,8 +16,9 @@ Expectations asserted: every pair connects (100%); directly (direct or punch) ex
 no plain hole punch can open: port x sym and firewall x sym must connect by "birthday" probing
 (within 5 s); sym x sym and every pair with a udp-out-only node (its UDP reaches only the
 bootstrap nodes) must connect by "relay" — and no other pair may, except as the fallback of
-a call whose rendezvous went unanswered (the fresh-node routing weakness; before the relay such
-a call failed; printed and listed on its own line); punch p50 <= 1 s.
+a call whose rendezvous went unanswered (the fresh-node routing weakness) or whose birthday
+probing missed (before the relay such calls failed; both printed and listed on a line of their
+own); punch p50 <= 1 s.
   4. relay privacy: a packet capture in the relay's namespace (sniff.py, AF_PACKET) while the
      sym x sym pair exchanges a known payload over its relayed edge must show relayed
      datagrams and must not hold the payload's bytes.
@@ -211,6 +212,7 @@ def main():
                 a, b = nodes[(x, 1)], nodes[(y, 2 if x == y else 1)]
                 had = b.id in a.peer_ids()  # the maintenance dialer may have connected them
                 rdv_miss = a.stat("relay_after_rendezvous")
+                bday_miss = a.stat("relay_after_birthday")
                 t0 = time.monotonic()
                 line = a.cmd("connect " + b.id, ("connected ", "error "), timeout=20)
                 ms = (time.monotonic() - t0) * 1000
@@ -230,6 +232,12 @@ def main():
                     # the Hello found no route to a fresh node (the newcomer weakness the
                     # birthday test retries around): before the relay this call failed
                     note = " (fallback: rendezvous unanswered, the newcomer weakness)"
+                    fallbacks.append((x, y))
+                elif (how == "relay" and frozenset((x, y)) in BIRTHDAY and
+                      a.stat("relay_after_birthday") > bday_miss):
+                    # birthday probing is probabilistic (nat-birthday asserts >= 95%): a miss
+                    # used to fail the call; now the relay carries it
+                    note = " (fallback: birthday probing missed)"
                     fallbacks.append((x, y))
                 elif how == "relay":
                     failures.append("%s x %s: relayed, but a direct path exists" % (x, y))
@@ -253,7 +261,8 @@ def main():
                sum(1 for r in results if needs_relay(r[0], r[1])), len(results) - ok, p50,
                len(punch_ms)))
         if fallbacks:
-            print("nat relay fallbacks (a direct path exists, the rendezvous went unanswered): "
+            print("nat relay fallbacks (a direct path exists; the rendezvous went unanswered or "
+                  "birthday probing missed): "
                   + " ".join("%s x %s" % f for f in fallbacks))
         if punch_ms and p50 > 1000:
             failures.append("punch p50 %.0f ms > 1000 ms" % p50)
