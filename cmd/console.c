@@ -547,9 +547,10 @@ static void cmd_stats(nn_console *c)
 	print_end(c);
 }
 
-/* What the node believes about its own NAT, and why; its keepalive; the port mapping it holds:
+/* What the node believes about its own NAT, and why; its keepalive; relays; port mapping:
  *   nat <type> <reflexive|-> <reporters> votes=<n> voters=<n> subnets=<n> filtering=<open|unknown>
- *       keepalive=<s> ka-survived=<s|-> ka-failed=<s|-> portmap=<off|none|natpmp|upnp>[ mapped=<addr> ttl=<s>] */
+ *       keepalive=<s> ka-survived=<s|-> ka-failed=<s|-> relays=<n> [via=<relay allocation>]...
+ *       portmap=<off|none|natpmp|upnp>[ mapped=<addr> ttl=<s>] */
 static void cmd_nat(nn_console *c)
 {
 	nn_nat_info ni;
@@ -567,6 +568,13 @@ static void cmd_nat(nn_console *c)
 		fprintf(c->out, ",\"keepalive_ms\":%lld,\"ka_survived_ms\":%lld,\"ka_failed_ms\":%lld",
 			(long long)ni.keepalive_ms, (long long)ni.ka_survived_ms,
 			(long long)ni.ka_failed_ms);
+		fprintf(c->out, ",\"relays\":%u,\"via\":[", ni.relays);
+		for (unsigned i = 0; i < ni.relays && i < 4; i++) {
+			if (i)
+				fputc(',', c->out);
+			put_json_cstr(c->out, ni.relay[i]);
+		}
+		fputc(']', c->out);
 		field(c, "portmap", pm.state);
 		if (pm.external[0]) {
 			field(c, "mapped", pm.external);
@@ -588,6 +596,11 @@ static void cmd_nat(nn_console *c)
 		fprintf(c->out, " ka-failed=%.1f", (double)ni.ka_failed_ms / 1000);
 	else
 		fputs(" ka-failed=-", c->out);
+	fprintf(c->out, " relays=%u", ni.relays);
+	for (unsigned i = 0; i < ni.relays && i < 4; i++) {
+		fputs(" via=", c->out);
+		put_token(c->out, ni.relay[i]);
+	}
 	fprintf(c->out, " portmap=%s", pm.state);
 	if (pm.external[0]) {
 		fputs(" mapped=", c->out);

@@ -11,12 +11,13 @@
  *   role table decided from our verdict and the other side's hint;
  * - keepalive.h / keepalive.c: how long our NAT keeps an idle mapping, learned from silences
  *   that something outlived and from probes that failed; the keepalive interval follows it;
- * - kaframe.h / kaframe.c: the keepalive probe and echo frames (libnodenet additions).
+ * - kaframe.h / kaframe.c: the keepalive probe and echo frames (libnodenet additions);
  * - portmap.h / portmap.c: the port-mapping policy (map, renew at half the lifetime, back off,
- *   lapse) as a state machine on `now`; the UPnP / NAT-PMP calls are node/portmap.c's.
- * Tiers: the codecs are protocol (nodenet v1, docs/PROTOCOL.md); the hint byte, every voting
- * rule, threshold and bound here are local policy. Relay signalling follows with the relay
- * work.
+ *   lapse) as a state machine on `now`; the UPnP / NAT-PMP calls are node/portmap.c's;
+ * - relay.h / relay.c: the volunteer-relay frames (per-edge types 12-14, reference-compatible)
+ *   and libnodenet's RelayRefuse (62).
+ * Tiers: the codecs are protocol (nodenet v1, docs/PROTOCOL.md); the hint byte, the refusal
+ * frame, every voting rule, threshold and bound here are local policy.
  */
 #ifndef NN_NAT_H
 #define NN_NAT_H
@@ -26,5 +27,6 @@
 #include "nat/keepalive.h"
 #include "nat/portmap.h"
 #include "nat/reflex.h"
+#include "nat/relay.h"
 
 #endif

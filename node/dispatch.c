@@ -1,7 +1,7 @@
 /* dispatch.c — one frame from an edge: parse, register or refresh the edge, dispatch by type.
  *
- * Per-edge control frames (Ping, Pong, Siblings, Leave), App frames and Referrals (admit.c)
- * are handled here; routed
+ * Per-edge control frames (Ping, Pong, Siblings, Leave), App frames, Referrals (admit.c) and
+ * the relay frames RelayRequest / Grant / Bind / Refuse (relay.c) are handled here; routed
  * types go to route.c. Rate limits (local policy): Ping and Siblings charge the edge's control
  * bucket (the reference never limits pings: DESIGN §5.9), App charges its forward bucket.
  * A malformed frame on an unregistered connection closes it; on a registered edge it is
@@ -148,6 +148,18 @@ void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
 		break;
 	case NN_T_KA_ECHO:
 		nn_node_on_ka_echo(n, c, &f, last_seen);
+		break;
+	case NN_T_RELAY_REQUEST:
+		nn_node_on_relay_request(n, c, f.payload, f.len);
+		break;
+	case NN_T_RELAY_GRANT:
+		nn_node_on_relay_grant(n, c, f.payload, f.len);
+		break;
+	case NN_T_RELAY_BIND:
+		nn_node_on_relay_bind(n, c, f.payload, f.len);
+		break;
+	case NN_T_RELAY_REFUSE:
+		nn_node_on_relay_refuse(n, c, f.payload, f.len);
 		break;
 	default:
 		n->stats.dropped_unknown_type++; /* ignored; the edge stays up */

@@ -331,4 +331,11 @@ void nn_node_nat_info(nn_node *n, nn_nat_info *out)
 	out->keepalive_ms = ka_fin / NN_MS;
 	out->ka_survived_ms = n->ka.survived / NN_MS;
 	out->ka_failed_ms = n->ka.failed / NN_MS;
+	nn_id ids[4];
+	nn_addr addrs[4];
+	size_t k = nn_node_relays_in_use(n, ids, addrs, 4);
+	out->relays = (unsigned)k;
+	for (size_t i = 0; i < k && i < 4; i++)
+		snprintf(out->relay[i], sizeof out->relay[i], "%.*s", (int)addrs[i].ep_len,
+			 addrs[i].ep);
 }

@@ -157,7 +157,8 @@ static void build_self_contact(nn_node *n)
 	s->id = n->ident.id;
 	memcpy(s->ed_pub, n->ident.ed_pub, sizeof s->ed_pub);
 	memcpy(s->x_pub, n->ident.x_pub, sizeof s->x_pub);
-	s->caps = n->opts.relay ? NN_ROUTING_CAP_RELAY : 0;
+	/* CanRelay only where the transport can relay (a volunteer without it would refuse all) */
+	s->caps = n->opts.relay && (n->tp->caps & NN_TP_CAP_RELAY) ? NN_ROUTING_CAP_RELAY : 0;
 	nn_addr local[NN_ROUTING_CONTACT_ADDRS];
 	size_t k = nn_tp_local_addrs(n->tp, local, NN_ROUTING_CONTACT_ADDRS);
 	if (k > NN_ROUTING_CONTACT_ADDRS)

@@ -89,6 +89,8 @@ struct nconn {
 	nn_time retire_at;    /* when a retired connection is closed */
 	nn_time answer_by;    /* outbound: nothing heard by then = a failed dial (0 = heard) */
 	bool referred;        /* outbound: a Referral was taken from it (one per connection) */
+	bool relay_limit_on;  /* relay.c: RelayRequests / Binds from this connection */
+	nn_tbucket relay_limit;
 	bool has_ip, has_subnet; /* inbound: source keys for the admission shares (admit.c) */
 	uint8_t ip[16], subnet[16];
 	/* keepalive.c: our last frame on it; a probe of ours in flight since ka_sent (!= 0) for
@@ -182,6 +184,22 @@ enum nn_op_stage {
 #define NN_OP_BDAY_PORT_BASE 1024u  /* the ports a NAT picks randomly from: 1024..65535 */
 #define NN_OP_BDAY_PORTS 64512u
 
+/* The relay stage (local policy): volunteers are live edges whose knowledge entry advertises
+ * CanRelay, nearest the target first, at most NN_OP_RELAYS of them; each request waits
+ * NN_OP_RELAY_WAIT for its Grant or Refuse (an answer is one edge round trip; a reference relay
+ * that cannot serve stays silent), a Refuse moves to the next at once, and the whole stage
+ * (dial through the relay included) ends NN_OP_RELAY_SPAN after it began. */
+#define NN_OP_RELAYS 4
+#define NN_OP_RDV_SPAN (3500 * NN_MS) /* connect: no Reply by then → the relay stage */
+#define NN_OP_RELAY_WAIT (1000 * NN_MS)
+#define NN_OP_RELAY_SPAN (5000 * NN_MS)
+/* relay.c: requests and Binds per connection (bucket), punches per Bind */
+#define NN_NODE_RELAY_RATE 2.0
+#define NN_NODE_RELAY_BURST 8.0
+#define NN_NODE_RELAY_PUNCHES 3
+/* relayed edges remembered for the console's `nat` (ring) */
+#define NN_NODE_RELAYED 32
+
 struct nn_op {
 	uint8_t kind, stage;
 	bool maint;           /* started by the maintenance dialer (no caller, no callback) */
@@ -208,12 +226,21 @@ struct nn_op {
 	/* birthday sub-stage (enum nn_nat_bday_role) */
 	uint8_t bday_role;
 	bool bday_started;
+	bool bday_could;      /* the Ack's hint and our verdict allow birthday (maint: not tried) */
 	nn_time bday_at;      /* when it starts */
 	nn_addr bday_to;      /* spray: the symmetric side's address (its IP is what counts) */
 	unsigned probes;      /* spray: punches sent so far */
 	uint32_t spray_start, spray_step; /* spray: port i = base + (start + i*step) mod ports */
 	nn_time next_probe;
-	const char *how;      /* "direct", "punch" or "birthday": the stage that produced the edge */
+	/* relay stage */
+	nn_id relays[NN_OP_RELAYS]; /* volunteers, nearest the target first */
+	uint8_t nrelays, next_relay;
+	bool relay_waiting;   /* a request is out to relays[next_relay - 1] */
+	bool relay_dialled;   /* its Grant arrived: a dial through the relay is in flight */
+	uint8_t relay_nonce[NN_NAT_RELAY_NONCE_LEN];
+	nn_time relay_wait_end;
+	nn_addr relay_addr;   /* the granted caller-facing allocation */
+	const char *how;      /* "direct", "punch", "birthday" or "relay": the stage that won */
 	char won_addr[64];
 	nn_peer_keys *keys;   /* NN_OP_RENDEZVOUS: the answer (allocated on completion) */
 	uint8_t *payload;     /* NN_OP_DIRECT: owned copy */
@@ -413,6 +440,13 @@ struct nn_node {
 	/* media sessions (media.c) */
 	struct nn_msess *msess;
 	uint64_t msess_next_sid;
+	/* relayed edges we made (console `nat`): peer, relay, allocation address */
+	struct relayed {
+		nn_id peer, relay;
+		nn_addr addr;
+		bool used;
+	} relayed[NN_NODE_RELAYED];
+	uint32_t relayed_next;
 
 	nn_node_stats stats;
 	uint8_t *tx; /* NN_WIRE_MAX_FRAME scratch for composing frames */
@@ -603,8 +637,28 @@ void nn_node_portmap_start(nn_node *n);
 /* Stop it: remove the mapping on the gateway (bounded, blocking) and stop advertising it.
  * Idempotent. */
 void nn_node_portmap_stop(nn_node *n);
+/* ---- relay.c ---- */
+/* Per-edge relay frames from c. */
+void nn_node_on_relay_request(nn_node *n, nn_conn *c, const uint8_t *p, size_t len);
+void nn_node_on_relay_grant(nn_node *n, nn_conn *c, const uint8_t *p, size_t len);
+void nn_node_on_relay_bind(nn_node *n, nn_conn *c, const uint8_t *p, size_t len);
+void nn_node_on_relay_refuse(nn_node *n, nn_conn *c, const uint8_t *p, size_t len);
+int nn_node_send_relay_request(nn_node *n, nn_conn *relay, const nn_id *target,
+			       const uint8_t nonce[NN_NAT_RELAY_NONCE_LEN]);
+/* Relayed edges we took part in (a ring of NN_NODE_RELAYED): remember one (peer NULL on the
+ * callee's side: a Bind names no caller); is a one of them; the relays and allocation addresses
+ * of live edges that run through one (how many there are; up to cap copied). */
+void nn_node_relayed_note(nn_node *n, const nn_id *peer, const nn_id *relay, const nn_addr *a);
+bool nn_node_relayed_addr(nn_node *n, const nn_addr *a);
+size_t nn_node_relays_in_use(nn_node *n, nn_id *relays, nn_addr *addrs, size_t cap);
+/* An allocation address with an unspecified host ("0.0.0.0:p", "[::]:p") takes ref's host. */
+void nn_node_relay_fix_host(nn_addr *a, const nn_addr *ref);
 
 /* ---- ops.c ---- */
+/* A Grant (addr) or a Refuse (addr NULL, reason) from relay for nonce: the op waiting on it
+ * dials through the relay or moves to the next volunteer. NN_ENONCE when no op waits on it. */
+int nn_node_ops_relay_answer(nn_node *n, const nn_id *relay, const uint8_t *nonce,
+			     const nn_addr *addr, uint8_t reason);
 /* A ConnectAck for op's nonce arrived from its target with these addresses. */
 void nn_node_ops_connect_ack(nn_node *n, const nn_id *origin, const nn_nat_connect *m);
 /* The maintenance dialer's direct dial to id failed with err: run the connect cascade for it

@@ -451,6 +451,8 @@ typedef struct nn_nat_info {
 	 * of edges that cross our NAT, the longest silence a mapping of ours outlived, the
 	 * shortest probed silence it did not (0 = none), in ms */
 	int64_t keepalive_ms, ka_survived_ms, ka_failed_ms;
+	unsigned relays;     /* live edges that run through a volunteer relay (ours or theirs) */
+	char relay[4][64];   /* the first four: the relay's allocation address "host:port" */
 } nn_nat_info;
 void nn_node_nat_info(nn_node *n, nn_nat_info *out);
 
@@ -596,6 +598,27 @@ const char *nn_node_phase(nn_node *n);
 	X(portmap_renewals, "port mapping: mappings renewed")                                \
 	X(portmap_failures, "port mapping: attempts that failed (no gateway, refused, timeout)")\
 	X(portmap_removed, "port mapping: mappings removed on the gateway at stop")          \
+	X(relay_requests_rx, "RelayRequests received (as a relay)")                          \
+	X(relay_served, "RelayRequests served: session allocated, Grant and Bind sent")      \
+	X(relay_refusals_tx, "RelayRefuses sent (not a volunteer, no edge, busy, rate, bad)") \
+	X(dropped_relay_rate, "RelayRequests / Binds over the per-connection rate (refused)") \
+	X(relay_binds_rx, "RelayBinds received (as a callee)")                               \
+	X(dropped_relay_bind, "RelayBinds dropped: not from a CanRelay edge, or not dialable") \
+	X(relay_requests_tx, "RelayRequests sent (relay stage of a connect)")                \
+	X(relay_grants_rx, "RelayGrants that matched a request of ours")                    \
+	X(relay_refusals_rx, "RelayRefuses that matched a request of ours (next volunteer)") \
+	X(relay_timeouts, "RelayRequests unanswered within their wait (next volunteer)")      \
+	X(relay_no_volunteer, "relay stages with no CanRelay edge to ask")                   \
+	X(relay_after_rendezvous, "connects whose rendezvous went unanswered: straight to relay") \
+	X(relay_after_birthday, "relay stages begun after a birthday sub-stage without an edge") \
+	X(connects_relayed, "connect calls whose edge came through a relay")                 \
+	X(tp_relay_sessions, "transport: relay volunteer: sessions allocated")              \
+	X(tp_relay_refused, "transport: relay volunteer: allocations refused at the cap")   \
+	X(tp_relay_reaped, "transport: relay volunteer: sessions closed idle (30 s)")       \
+	X(tp_relay_shaped, "transport: relay volunteer: datagrams dropped by a shaper")     \
+	X(tp_relay_foreign, "transport: relay volunteer: datagrams from an unpinned host")  \
+	X(tp_relay_unpinned, "transport: relay volunteer: datagrams before the other side pinned") \
+	X(tp_relay_other_drops, "transport: relay volunteer: other drops (size, send failed)") \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

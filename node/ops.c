@@ -12,7 +12,11 @@
  * attempt failed) → punch (Connect/ConnectAck over the overlay, volleys and dials from both
  * sides, nat.c; the Connect leaves with the first direct dial; each wait bounded; between a
  * symmetric side and a cone / filtered one, birthday probing as its bounded sub-stage) → relay
- * (not built yet) → the most meaningful error. An edge
+ * (RelayRequest to volunteers among our edges, nearest the target first, next one on a Refuse
+ * or an unanswered wait, a dial through the granted allocation; bounded by NN_OP_RELAY_SPAN)
+ * → the most meaningful error. A rendezvous unanswered for NN_OP_RDV_SPAN goes straight to the
+ * relay stage (nothing to dial without the Reply's addresses). The maintenance dialer's
+ * cascades relay only where birthday probing could not help (they never probe). An edge
  * to the target that comes up by any route (we dialled, it dialled us, maintenance) completes
  * the call; later winners of the same race are closed by conn.c.
  */
@@ -66,6 +70,8 @@ static void op_arm(nn_node *n, struct nn_op *op)
 	} else if (op->stage == NN_STAGE_RENDEZVOUS) {
 		if (op->next_hello < at)
 			at = op->next_hello;
+		if (op->kind != NN_OP_RENDEZVOUS && op->stage_end && op->stage_end < at)
+			at = op->stage_end;
 	} else if (op->stage == NN_STAGE_DIRECT) {
 		if (op->next_cand < op->ncand && op->next_dial < at)
 			at = op->next_dial;
@@ -79,6 +85,11 @@ static void op_arm(nn_node *n, struct nn_op *op)
 		if (op->bday_started && op->bday_role == NN_NAT_BDAY_SPRAY &&
 		    op->probes < NN_OP_BDAY_PROBES && op->next_probe < at)
 			at = op->next_probe;
+		if (op->stage_end < at)
+			at = op->stage_end;
+	} else if (op->stage == NN_STAGE_RELAY) {
+		if (op->relay_waiting && op->relay_wait_end < at)
+			at = op->relay_wait_end;
 		if (op->stage_end < at)
 			at = op->stage_end;
 	}
@@ -168,6 +179,7 @@ static void note_err(struct nn_op *op, int err)
 
 /* ---- the cascade ---- */
 static void punch_start(nn_node *n, struct nn_op *op);
+static void relay_start(nn_node *n, struct nn_op *op);
 
 static void stage_next(nn_node *n, struct nn_op *op)
 {
@@ -187,8 +199,14 @@ static void stage_next(nn_node *n, struct nn_op *op)
 		}
 		/* fall through */
 	case NN_STAGE_PUNCH:
-		/* relay: needs a volunteer relay (NAT traversal part 2), not built yet */
-		op->stage = NN_STAGE_RELAY;
+		/* a background cascade relays only pairs no direct path joins: where birthday
+		 * probing could open one, it leaves the pair to a call (which probes) */
+		if (op->kind != NN_OP_PUNCHBACK && !(op->maint && op->bday_could)) {
+			if (op->bday_started)
+				n->stats.relay_after_birthday++; /* probing missed: the relay rescues */
+			relay_start(n, op);
+			return;
+		}
 		/* fall through */
 	default:
 		op_finish(n, op, op->last_err);
@@ -278,7 +296,10 @@ static void punch_go(nn_node *n, struct nn_op *op, nn_time end)
  * stage (and a punchback's deadline) to NN_OP_BDAY_SPAN after its start. */
 static void bday_plan(nn_node *n, struct nn_op *op, const nn_nat_connect *m)
 {
-	op->bday_role = op->maint ? NN_NAT_BDAY_NONE : (uint8_t)nn_node_bday_role(n, m);
+	op->bday_role = (uint8_t)nn_node_bday_role(n, m);
+	op->bday_could = op->bday_role != NN_NAT_BDAY_NONE;
+	if (op->maint)
+		op->bday_role = NN_NAT_BDAY_NONE; /* calls only (see NN_OP_BDAY_SPRAYS) */
 	if (!op->bday_role || !op->ncand) {
 		op->bday_role = NN_NAT_BDAY_NONE;
 		return;
@@ -432,6 +453,128 @@ int nn_node_ops_punchback(nn_node *n, const nn_id *origin, const nn_nat_connect 
 	return 0;
 }
 
+/* ---- the relay stage ----
+ * Volunteers: live edges (not the target) whose knowledge entry advertises CanRelay, nearest
+ * the target first (the nearest is the likeliest to have an edge to it). One RelayRequest at a
+ * time; a Refuse or NN_OP_RELAY_WAIT without an answer moves to the next; a Grant starts a
+ * dial through the relay (its failure moves to the next too). Bounded by NN_OP_RELAY_SPAN. */
+static void relay_next(nn_node *n, struct nn_op *op)
+{
+	nn_time now = nn_node_now(n);
+	op->relay_waiting = false;
+	while (op->next_relay < op->nrelays && now < op->stage_end) {
+		const nn_id *r = &op->relays[op->next_relay++];
+		const nn_routing_edge *e = nn_routing_edges_find(n->edges, r);
+		if (!e || !e->conn)
+			continue; /* the edge went away meanwhile */
+		nn_node_rand_bytes(n, op->relay_nonce, sizeof op->relay_nonce);
+		if (nn_node_send_relay_request(n, e->conn, &op->target, op->relay_nonce) < 0)
+			continue;
+		op->relay_waiting = true;
+		op->relay_wait_end = now + NN_OP_RELAY_WAIT;
+		if (op->relay_wait_end > op->stage_end)
+			op->relay_wait_end = op->stage_end;
+		op_arm(n, op);
+		return;
+	}
+	if (op->dials_out == 0 || now >= op->stage_end) {
+		if (op->nrelays)
+			note_err(op, NN_EUNREACH);
+		op_finish(n, op, op->last_err);
+		return;
+	}
+	op_arm(n, op); /* earlier stages' dials are still out: they may yet win */
+}
+
+static void relay_start(nn_node *n, struct nn_op *op)
+{
+	op->stage = NN_STAGE_RELAY;
+	op->stage_end = nn_node_now(n) + NN_OP_RELAY_SPAN;
+	op->nrelays = op->next_relay = 0;
+	op->relay_waiting = op->relay_dialled = false;
+	size_t ne = nn_routing_edges_len(n->edges);
+	for (size_t i = 0; i < ne; i++) {
+		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
+		if (!e || !e->conn || nn_kad_id_eq(&e->id, &op->target))
+			continue;
+		const nn_routing_contact *k = nn_routing_kt_get(n->kt, &e->id, NULL);
+		if (!k || !(k->caps & NN_ROUTING_CAP_RELAY))
+			continue;
+		/* insertion into the nearest NN_OP_RELAYS, by distance to the target */
+		unsigned j = op->nrelays;
+		while (j > 0 && nn_kad_cmp_distance(&op->target, &e->id, &op->relays[j - 1]) < 0)
+			j--;
+		if (j >= NN_OP_RELAYS)
+			continue;
+		unsigned last = op->nrelays < NN_OP_RELAYS ? op->nrelays : NN_OP_RELAYS - 1;
+		memmove(&op->relays[j + 1], &op->relays[j], (last - j) * sizeof op->relays[0]);
+		op->relays[j] = e->id;
+		if (op->nrelays < NN_OP_RELAYS)
+			op->nrelays++;
+	}
+	if (!op->nrelays)
+		n->stats.relay_no_volunteer++;
+	relay_next(n, op);
+}
+
+static void relay_tick(nn_node *n, struct nn_op *op)
+{
+	nn_time now = nn_node_now(n);
+	if (now >= op->stage_end) {
+		if (op->relay_waiting)
+			n->stats.relay_timeouts++;
+		note_err(op, NN_ETIMEDOUT);
+		op_finish(n, op, op->last_err);
+		return;
+	}
+	if (op->relay_waiting && now >= op->relay_wait_end) {
+		n->stats.relay_timeouts++; /* a reference relay that cannot serve stays silent */
+		note_err(op, NN_ETIMEDOUT);
+		relay_next(n, op);
+		return;
+	}
+	op_arm(n, op);
+}
+
+int nn_node_ops_relay_answer(nn_node *n, const nn_id *relay, const uint8_t *nonce,
+			     const nn_addr *addr, uint8_t reason)
+{
+	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
+		struct nn_op *op = op_at(n, i);
+		if (op->kind == NN_OP_FREE || op->stage != NN_STAGE_RELAY || !op->relay_waiting ||
+		    !op->next_relay || !nn_kad_id_eq(&op->relays[op->next_relay - 1], relay) ||
+		    sodium_memcmp(op->relay_nonce, nonce, NN_NAT_RELAY_NONCE_LEN))
+			continue;
+		op->relay_waiting = false;
+		char hex[65];
+		if (!addr) {
+			n->stats.relay_refusals_rx++;
+			nn_node_log(n, NN_LOG_DEBUG, "relay %s refused (%s)",
+				    nn_node_hex(relay, hex), nn_nat_relay_reason_name(reason));
+			note_err(op, NN_EREFUSED);
+			relay_next(n, op);
+			return 0;
+		}
+		n->stats.relay_grants_rx++;
+		int rc = nn_node_addr_dialable(n, addr)
+				 ? nn_node_dial_for(n, &op->target, addr, i, op->serial)
+				 : NN_EADDR;
+		if (rc < 0) {
+			note_err(op, rc == NN_EADDR || rc == NN_EINVAL ? NN_EUNREACH : rc);
+			relay_next(n, op);
+			return 0;
+		}
+		op->dials_out++;
+		op->relay_dialled = true;
+		op->relay_addr = *addr;
+		nn_node_log(n, NN_LOG_DEBUG, "relay %s granted: dialling %s through it",
+			    nn_node_hex(relay, hex), nn_node_hex(&op->target, hex));
+		op_arm(n, op);
+		return 0;
+	}
+	return NN_ENONCE;
+}
+
 static void direct_check(nn_node *n, struct nn_op *op)
 {
 	if (op->next_cand >= op->ncand && (op->dials_out == 0 || nn_node_now(n) >= op->stage_end))
@@ -472,9 +615,17 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
 {
 	snprintf(op->won_addr, sizeof op->won_addr, "%.*s", (int)c->remote_addr.ep_len,
 		 c->remote_addr.ep);
-	op->how = op->bday_started ? "birthday" : op->acked ? "punch" : "direct";
+	bool relayed = op->relay_dialled && nn_addr_eq(&c->remote_addr, &op->relay_addr);
+	if (relayed)
+		nn_node_relayed_note(n, &op->target, &op->relays[op->next_relay ? op->next_relay - 1 : 0],
+				     &op->relay_addr);
+	else
+		relayed = nn_node_relayed_addr(n, &c->remote_addr); /* an edge that exists already */
+	op->how = relayed ? "relay" : op->bday_started ? "birthday" : op->acked ? "punch" : "direct";
 	if (!op->maint && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
-		if (op->bday_started)
+		if (relayed)
+			n->stats.connects_relayed++;
+		else if (op->bday_started)
 			n->stats.connects_birthday++;
 		else if (op->acked)
 			n->stats.connects_punched++;
@@ -504,6 +655,14 @@ static void op_timer(nn_timer *t, void *arg)
 		return;
 	}
 	if (op->stage == NN_STAGE_RENDEZVOUS) {
+		if (op->kind != NN_OP_RENDEZVOUS && op->stage_end && now >= op->stage_end) {
+			/* no Reply: no addresses to dial or punch (a target only volunteers' edges
+			 * reach, e.g. behind a firewall that lets UDP out to a few hosts, is not
+			 * routable for the Hello either) — a relay needs none */
+			n->stats.relay_after_rendezvous++;
+			relay_start(n, op);
+			return;
+		}
 		if (now >= op->next_hello) {
 			int rc = nn_node_send_hello(n, op);
 			op->hellos++;
@@ -522,6 +681,8 @@ static void op_timer(nn_timer *t, void *arg)
 		direct_check(n, op);
 	} else if (op->stage == NN_STAGE_PUNCH) {
 		punch_tick(n, op);
+	} else if (op->stage == NN_STAGE_RELAY) {
+		relay_tick(n, op);
 	}
 }
 
@@ -575,11 +736,19 @@ static struct nn_op *op_live(nn_node *n, unsigned i, uint32_t serial)
 void nn_node_ops_dial_failed(nn_node *n, unsigned i, uint32_t serial, int err)
 {
 	struct nn_op *op = op_live(n, i, serial);
-	if (!op || (op->stage != NN_STAGE_DIRECT && op->stage != NN_STAGE_PUNCH))
+	if (!op || (op->stage != NN_STAGE_DIRECT && op->stage != NN_STAGE_PUNCH &&
+		    op->stage != NN_STAGE_RELAY))
 		return;
 	if (op->dials_out)
 		op->dials_out--;
 	note_err(op, err);
+	if (op->stage == NN_STAGE_RELAY) {
+		/* the dial through the relay (or a late one of an earlier stage) failed: the next
+		 * volunteer, unless a request is out already */
+		if (!op->relay_waiting)
+			relay_next(n, op);
+		return;
+	}
 	if (op->stage == NN_STAGE_PUNCH) {
 		punch_tick(n, op);
 		return;
@@ -636,6 +805,7 @@ static void cascade_start(nn_node *n, struct nn_op *op)
 	}
 	op->stage = NN_STAGE_RENDEZVOUS;
 	op->next_hello = nn_node_now(n);
+	op->stage_end = op->next_hello + NN_OP_RDV_SPAN;
 	op_arm(n, op);
 }
 

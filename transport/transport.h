@@ -212,7 +212,14 @@ typedef struct nn_tp_stats {
 	X(birthday_sockets, "birthday probing: extra sockets opened")                        \
 	X(birthday_won, "birthday probing: a socket heard the peer and carried the dial")   \
 	X(birthday_gave_up, "birthday probing: attempts with no winner in their window")    \
-	X(birthday_refused, "birthday probing: attempts refused (too many running, no socket)")
+	X(birthday_refused, "birthday probing: attempts refused (too many running, no socket)") \
+	X(relay_sessions, "relay volunteer: sessions allocated")                             \
+	X(relay_refused, "relay volunteer: allocations refused (session cap, no socket)")    \
+	X(relay_reaped, "relay volunteer: sessions closed after 30 s without forwarding")    \
+	X(relay_shaped, "relay volunteer: datagrams dropped by a shaper (session, aggregate)") \
+	X(relay_foreign, "relay volunteer: datagrams dropped: not from the pinned host")     \
+	X(relay_unpinned, "relay volunteer: datagrams dropped: other side not pinned yet")    \
+	X(relay_other_drops, "relay volunteer: datagrams dropped: empty, oversized, send failed")
 
 struct nn_tp_guard {
 #define NN_TP_GUARD_FIELD_(name, desc) uint64_t name;

@@ -22,6 +22,7 @@ const char *nn_wire_type_name(uint8_t type)
 	case NN_T_RELAY_BIND: return "relay-bind";
 	case NN_T_KA_ECHO: return "ka-echo";
 	case NN_T_KA_PROBE: return "ka-probe";
+	case NN_T_RELAY_REFUSE: return "relay-refuse";
 	case NN_T_REFERRAL: return "referral";
 	case NN_T_APP: return "app";
 	default: return NULL;

@@ -46,6 +46,7 @@ enum nn_wire_type {
 	 * assignments); reference peers ignore unknown types */
 	NN_T_KA_ECHO = 60,  /* per edge: the answer to a keepalive probe, after its delay */
 	NN_T_KA_PROBE = 61, /* per edge: "echo this after N ms" (NAT mapping lifetime) */
+	NN_T_RELAY_REFUSE = 62, /* per edge: a relay cannot serve a RelayRequest (nat/relay.h) */
 	NN_T_REFERRAL = 63, /* per edge: contacts for a newcomer refused at an inbound cap */
 	NN_T_APP = 64,
 };

@@ -548,12 +548,87 @@ static void test_portmap_reset_and_stop(void **state)
 	assert_int_equal(nn_nat_portmap_due(&p, 100000 * NN_SEC), NN_PM_NOTHING);
 }
 
+/* ---- relay frames (12-14, 62) ---- */
+static void test_relay_codecs(void **state)
+{
+	(void)state;
+	uint8_t buf[128];
+	/* RelayRequest: nonce | target, 48 bytes; trailing bytes ignored (reference rule) */
+	nn_nat_relay_request rq = {.target = idn(0xab)}, rq2;
+	for (int i = 0; i < 16; i++)
+		rq.nonce[i] = (uint8_t)(0x10 + i);
+	int len = nn_nat_relay_request_encode(&rq, buf, sizeof buf);
+	assert_int_equal(len, 48);
+	assert_int_equal(buf[0], 0x10);
+	assert_int_equal(buf[16], 0xab);
+	assert_int_equal(nn_nat_relay_request_decode(&rq2, buf, 48), 0);
+	assert_memory_equal(&rq, &rq2, sizeof rq);
+	buf[48] = 0x99;
+	assert_int_equal(nn_nat_relay_request_decode(&rq2, buf, 49), 0);
+	assert_memory_equal(&rq, &rq2, sizeof rq);
+	for (size_t k = 0; k < 48; k++)
+		assert_int_equal(nn_nat_relay_request_decode(&rq2, buf, k), NN_ETRUNC);
+	assert_int_equal(nn_nat_relay_request_encode(&rq, buf, 47), NN_ENOSPC);
+
+	/* RelayGrant: nonce | addr; the exact bytes */
+	nn_nat_relay_grant g = {.addr = q("198.51.100.7:40000")}, g2;
+	memset(g.nonce, 0x42, 16);
+	len = nn_nat_relay_grant_encode(&g, buf, sizeof buf);
+	assert_int_equal(len, 16 + 1 + 4 + 1 + 18);
+	assert_int_equal(buf[16], 4);
+	assert_memory_equal(buf + 17, "quic", 4);
+	assert_int_equal(buf[21], 18);
+	assert_int_equal(nn_nat_relay_grant_decode(&g2, buf, (size_t)len), 0);
+	assert_true(nn_addr_eq(&g2.addr, &g.addr));
+	assert_memory_equal(g2.nonce, g.nonce, 16);
+	buf[len] = 0;
+	buf[len + 1] = 7;
+	assert_int_equal(nn_nat_relay_grant_decode(&g2, buf, (size_t)len + 2), 0);
+	assert_int_equal(nn_nat_relay_grant_decode(&g2, buf, (size_t)len - 1), NN_ETRUNC);
+	/* an address outside the grammar is refused and leaves nothing behind */
+	buf[22] = '\n';
+	assert_int_equal(nn_nat_relay_grant_decode(&g2, buf, (size_t)len), NN_EADDR);
+	assert_int_equal(g2.addr.ep_len, 0);
+	/* non-minimal length varint */
+	uint8_t nonmin[] = {0x80, 0x00};
+	assert_int_equal(nn_nat_relay_bind_decode(&g2.addr, nonmin, sizeof nonmin), NN_ENONMINIMAL);
+
+	/* RelayBind: one address */
+	nn_addr a = q("[2001:db8::5]:4000"), a2;
+	len = nn_nat_relay_bind_encode(&a, buf, sizeof buf);
+	assert_int_equal(len, 1 + 4 + 1 + 18);
+	assert_int_equal(nn_nat_relay_bind_decode(&a2, buf, (size_t)len), 0);
+	assert_true(nn_addr_eq(&a, &a2));
+	assert_int_equal(nn_nat_relay_bind_decode(&a2, buf, 3), NN_ETRUNC);
+	assert_int_equal(nn_nat_relay_bind_decode(&a2, NULL, 0), NN_ETRUNC);
+	nn_addr bad;
+	memset(&bad, 0, sizeof bad);
+	assert_int_equal(nn_nat_relay_bind_encode(&bad, buf, sizeof buf), NN_EINVAL);
+
+	/* RelayRefuse (libnodenet, type 62): nonce | reason */
+	nn_nat_relay_refuse f = {.reason = NN_NAT_RELAY_NO_EDGE}, f2;
+	memset(f.nonce, 0x5a, 16);
+	len = nn_nat_relay_refuse_encode(&f, buf, sizeof buf);
+	assert_int_equal(len, 17);
+	assert_int_equal(buf[16], 2);
+	assert_int_equal(nn_nat_relay_refuse_decode(&f2, buf, 17), 0);
+	assert_memory_equal(&f, &f2, sizeof f);
+	assert_int_equal(nn_nat_relay_refuse_decode(&f2, buf, 16), NN_ETRUNC);
+	buf[16] = 200; /* unknown reason: decodes as-is */
+	assert_int_equal(nn_nat_relay_refuse_decode(&f2, buf, 18), 0);
+	assert_int_equal(f2.reason, 200);
+	assert_string_equal(nn_nat_relay_reason_name(200), "unknown");
+	assert_string_equal(nn_nat_relay_reason_name(NN_NAT_RELAY_BUSY), "busy");
+	assert_int_equal(NN_T_RELAY_REFUSE, 62);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_roundtrip_and_strictness),
 		cmocka_unit_test(test_connect_nat_hint),
 		cmocka_unit_test(test_birthday_role),
+		cmocka_unit_test(test_relay_codecs),
 		cmocka_unit_test(test_confirmed_across_subnets),
 		cmocka_unit_test(test_private_reporters_do_not_vote),
 		cmocka_unit_test(test_symmetric_on_evidence_only),

@@ -172,7 +172,14 @@ static mem_conn *gate(nn_tp *tp, mem_conn *c, size_t len, const nn_mem_link **l,
 		return NULL;
 	}
 	*l = mem_hub_link(h, c->ep, r->ep);
-	if (mem_hub_cut(h, c->ep, r->ep)) {
+	bool cut;
+	if (c->via) { /* relayed: both legs must be up, and the relay still there */
+		mem_ep *v = mem_hub_by_serial(h, c->via);
+		cut = !v || mem_hub_cut(h, c->ep, v) || mem_hub_cut(h, v, r->ep);
+	} else {
+		cut = mem_hub_cut(h, c->ep, r->ep);
+	}
+	if (cut) {
 		tp->stats.tx_dropped++;
 		h->st.frames_blackholed++;
 		return NULL;

@@ -34,9 +34,27 @@ static void on_dial_due(nn_timer *t, void *arg)
 	nn_mem_hub *h = ep->hub;
 	unlink_dial(d);
 	mem_ep *target = mem_hub_lookup(h, &d->addr);
+	/* a relay's caller-facing allocation: the callee pinned on its other side, reached
+	 * through the relay (endpoint.c) */
+	mem_ep *relay = NULL;
+	nn_addr via_b;
+	if (!target) {
+		char side;
+		struct mem_relay *r = mem_relay_find(h, &d->addr, &relay, &side);
+		if (r && side == 'a') {
+			target = mem_relay_callee(h, r);
+			memcpy(&via_b, &d->addr, sizeof via_b);
+			via_b.ep[via_b.ep_len - 1] = 'b';
+		} else {
+			relay = NULL;
+		}
+	}
+	const mem_ep *hop = relay ? relay : ep; /* who the target's side sees sending */
 	int err = 0;
-	if (!target || target == ep || mem_hub_cut(h, ep, target) || mem_hub_cut(h, target, ep) ||
-	    !mem_ep_admits(target, ep, nn_clock_now(h->clk)))
+	if (!target || target == ep || (relay && (relay == ep || relay == target)) ||
+	    mem_hub_cut(h, ep, relay ? relay : target) ||
+	    mem_hub_cut(h, relay ? relay : target, ep) || mem_hub_cut(h, hop, target) ||
+	    mem_hub_cut(h, target, hop) || !mem_ep_admits(target, hop, nn_clock_now(h->clk)))
 		err = NN_EUNREACH;
 	else if (!nn_kad_id_eq(&target->tp.local_id, &d->want))
 		err = NN_EIDMISMATCH;
@@ -45,7 +63,8 @@ static void on_dial_due(nn_timer *t, void *arg)
 	mem_conn *a = NULL, *b = NULL;
 	if (!err) {
 		a = mem_conn_new(ep, &target->tp.local_id, &d->addr, true, d->kind, d->user);
-		b = mem_conn_new(target, &ep->tp.local_id, &ep->addr, false, d->kind, NULL);
+		b = mem_conn_new(target, &ep->tp.local_id, relay ? &via_b : &ep->addr, false, d->kind,
+				 NULL);
 		if (a)
 			memcpy(a->pub.remote_ed_pub, target->ed_pub, sizeof a->pub.remote_ed_pub);
 		if (b)
@@ -63,6 +82,8 @@ static void on_dial_due(nn_timer *t, void *arg)
 		return;
 	}
 	free(d);
+	if (relay)
+		a->via = b->via = relay->serial;
 	mem_conn_pair(a, b);
 	/* The acceptor learns of the connection first, so a frame the dialler sends from its
 	 * on_conn always arrives on a connection the acceptor already knows. */
@@ -93,8 +114,14 @@ int mem_dial_start(mem_ep *ep, const nn_id *want, const nn_addr *addr, void *use
 	/* one round trip on the profile of the dialled pair (or the default for unknown names) */
 	const mem_ep *t = mem_hub_lookup(h, addr);
 	const nn_mem_link *l = t ? mem_hub_link(h, ep, t) : &h->dflt;
-	if (t)
+	if (t) {
 		mem_ep_open(ep, t); /* our own packets open our NAT toward the peer */
+	} else {
+		mem_ep *relay;
+		char side;
+		if (mem_relay_find(h, addr, &relay, &side))
+			mem_ep_open(ep, relay); /* a relay allocation: toward the relay */
+	}
 	nn_time rtt = 2 * l->latency + mem_hub_jitter(h, l->jitter);
 	if (nn_timer_start(h->clk, &d->timer, nn_clock_now(h->clk) + rtt) != 0) {
 		free(d);

@@ -1,4 +1,5 @@
 /* endpoint.c — a mem endpoint as an nn_tp: the ops table, local address, punch, destroy. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,111 @@ static size_t ep_local_addrs(nn_tp *tp, nn_addr *out, size_t cap)
 	return 1;
 }
 
+/* ---- relay volunteer model (NN_TP_CAP_RELAY, opt-in for tests) ----
+ * Not a packet forwarder: a session only routes a dial. The callee side pins the first
+ * endpoint that punches its address; a dial to the caller side then reaches that endpoint as
+ * if through the relay (the link cuts and the callee's NAT model are checked against the relay,
+ * not the caller: caller and callee may be cut from each other). A relayed connection's frames
+ * travel both legs (conn.c); freeing the session does not close it. */
+static int relay_name(const mem_ep *ep, uint64_t id, char side, nn_addr *out)
+{
+	char name[NN_ADDR_EP_MAX + 2];
+	int n = snprintf(name, sizeof name, "%.*s:relay%llu:%c", (int)ep->addr.ep_len, ep->addr.ep,
+			 (unsigned long long)id, side);
+	if (n < 0 || n > NN_ADDR_EP_MAX)
+		return NN_ETOOBIG;
+	return nn_addr_set(out, "mem", name);
+}
+
+static int ep_relay_alloc(nn_tp *tp, nn_tp_relay *out)
+{
+	mem_ep *ep = (mem_ep *)tp;
+	if (!(tp->caps & NN_TP_CAP_RELAY))
+		return NN_EUNSUPPORTED;
+	if (!out)
+		return NN_EINVAL;
+	if (!ep->relays && !(ep->relays = calloc(MEM_RELAY_MAX, sizeof *ep->relays)))
+		return NN_ENOMEM;
+	if (ep->nrelays >= MEM_RELAY_MAX)
+		return NN_EBUSY;
+	for (uint32_t i = 0; i < MEM_RELAY_MAX; i++) {
+		if (ep->relays[i].id)
+			continue;
+		nn_tp_relay r = {.id = ++ep->relay_serial};
+		int rc = relay_name(ep, r.id, 'a', &r.a);
+		if (rc == 0)
+			rc = relay_name(ep, r.id, 'b', &r.b);
+		if (rc != 0)
+			return rc;
+		ep->relays[i] = (struct mem_relay){.id = r.id};
+		ep->nrelays++;
+		*out = r;
+		return 0;
+	}
+	return NN_EBUSY;
+}
+
+static int ep_relay_free(nn_tp *tp, uint64_t id)
+{
+	mem_ep *ep = (mem_ep *)tp;
+	if (!(tp->caps & NN_TP_CAP_RELAY))
+		return NN_EUNSUPPORTED;
+	for (uint32_t i = 0; ep->relays && i < MEM_RELAY_MAX; i++)
+		if (id && ep->relays[i].id == id) {
+			ep->relays[i] = (struct mem_relay){0};
+			ep->nrelays--;
+			return 0;
+		}
+	return NN_ENOENT;
+}
+
+struct mem_relay *mem_relay_find(nn_mem_hub *h, const nn_addr *addr, mem_ep **relay, char *side)
+{
+	if (addr->net_len != 3 || memcmp(addr->net, "mem", 3) || addr->ep_len < 9)
+		return NULL;
+	const char *e = addr->ep;
+	size_t len = addr->ep_len;
+	if (e[len - 2] != ':' || (e[len - 1] != 'a' && e[len - 1] != 'b'))
+		return NULL;
+	size_t i = len - 2; /* back over the digits of the id */
+	uint64_t id = 0, mul = 1;
+	while (i > 0 && e[i - 1] >= '0' && e[i - 1] <= '9' && mul <= 1000000000000ull) {
+		id += (uint64_t)(e[i - 1] - '0') * mul;
+		mul *= 10;
+		i--;
+	}
+	if (!id || i < 7 || memcmp(e + i - 6, ":relay", 6))
+		return NULL;
+	nn_addr name;
+	char buf[NN_ADDR_EP_MAX + 1];
+	snprintf(buf, sizeof buf, "%.*s", (int)(i - 6), e);
+	if (nn_addr_set(&name, "mem", buf) != 0)
+		return NULL;
+	mem_ep *r = mem_hub_lookup(h, &name);
+	if (!r || !(r->tp.caps & NN_TP_CAP_RELAY) || !r->relays)
+		return NULL;
+	for (uint32_t k = 0; k < MEM_RELAY_MAX; k++)
+		if (r->relays[k].id == id) {
+			*relay = r;
+			*side = e[len - 1];
+			return &r->relays[k];
+		}
+	return NULL;
+}
+
+mem_ep *mem_hub_by_serial(nn_mem_hub *h, uint32_t serial)
+{
+	for (uint32_t i = 0; serial && i < h->neps; i++)
+		if (h->eps[i] && h->eps[i]->serial == serial)
+			return h->eps[i];
+	return NULL;
+}
+
+mem_ep *mem_relay_callee(nn_mem_hub *h, const struct mem_relay *r)
+{
+	return mem_hub_by_serial(h, r->pinned_b);
+}
+
 static int ep_punch(nn_tp *tp, const nn_addr *to)
 {
 	mem_ep *ep = (mem_ep *)tp;
@@ -35,6 +141,18 @@ static int ep_punch(nn_tp *tp, const nn_addr *to)
 		return NN_EADDR;
 	tp->stats.punches_tx++;
 	mem_ep *t = mem_hub_lookup(ep->hub, to);
+	if (!t) {
+		/* a relay allocation: the punch pins its callee side (first puncher wins) */
+		mem_ep *relay;
+		char side;
+		struct mem_relay *r = mem_relay_find(ep->hub, to, &relay, &side);
+		if (r && relay != ep && !mem_hub_cut(ep->hub, ep, relay)) {
+			mem_ep_open(ep, relay);
+			if (side == 'b' && !r->pinned_b)
+				r->pinned_b = ep->serial;
+		}
+		return 0;
+	}
 	if (t)
 		mem_ep_open(ep, t);
 	if (!t || mem_hub_cut(ep->hub, ep, t) ||
@@ -104,6 +222,7 @@ static void ep_destroy(nn_tp *tp)
 		mem_conn_drop(ep->conns, NN_TP_REASON_POLICY);
 	mem_dial_free_all(ep);
 	mem_hub_remove(ep->hub, ep);
+	free(ep->relays);
 	free(ep);
 }
 
@@ -116,8 +235,8 @@ static const nn_tp_ops mem_ops = {
 	.queued = mem_conn_queued,
 	.destroy = ep_destroy,
 	.punch = ep_punch,
-	.relay_alloc = NULL,
-	.relay_free = NULL,
+	.relay_alloc = ep_relay_alloc,
+	.relay_free = ep_relay_free,
 	.dial_media = ep_dial_media,
 	.send_datagram = mem_conn_send_datagram,
 	.birthday = ep_birthday,
@@ -127,7 +246,8 @@ int nn_mem_endpoint_new(nn_mem_hub *h, const char *name, const nn_id *id, uint32
 			nn_tp **out)
 {
 	*out = NULL;
-	if (!name || !*name || !id || (caps & ~(uint32_t)(NN_TP_CAP_PUNCH | NN_TP_CAP_MEDIA | NN_TP_CAP_BIRTHDAY)))
+	if (!name || !*name || !id || (caps & ~(uint32_t)(NN_TP_CAP_PUNCH | NN_TP_CAP_MEDIA | NN_TP_CAP_BIRTHDAY |
+						  NN_TP_CAP_RELAY)))
 		return NN_EINVAL;
 	mem_ep *ep = calloc(1, sizeof *ep);
 	if (!ep)

@@ -14,8 +14,14 @@
  *   blackhole (frames vanish, dials fail).
  * Stream frames on one connection always arrive in order. Partitions put endpoints in groups;
  * across groups frames are black-holed and dials fail, until heal. An endpoint's capability
- * flags (NN_TP_CAP_PUNCH, NN_TP_CAP_MEDIA) choose which optional ops it supports; relay
- * allocation is not modelled (NN_EUNSUPPORTED).
+ * flags (NN_TP_CAP_PUNCH, NN_TP_CAP_MEDIA, NN_TP_CAP_BIRTHDAY, NN_TP_CAP_RELAY) choose which
+ * optional ops it supports. Relay model (NN_TP_CAP_RELAY): relay_alloc returns two addresses
+ * "mem/<name>:relay<id>:a" (caller) and ":b" (callee); the first endpoint that punches the b
+ * address is pinned, and a dial to the a address then reaches it through the relay (cuts and
+ * the callee's NAT model are checked on the caller-relay and relay-callee links, not between
+ * caller and callee). A relayed connection's frames travel the caller-relay and relay-callee
+ * links (a cut on either, or the relay endpoint gone, black-holes them); no shaper, no idle
+ * reaping, freeing the session does not close it. At most 256 sessions (NN_EBUSY).
  *
  * Determinism: all randomness comes from the clock's seeded rand() and all events from its
  * timer heap, so one seed + one sequence of API calls = one run, bit for bit. Memory: an idle
@@ -58,7 +64,8 @@ nn_mem_hub *nn_mem_hub_new(nn_clock *clk, nn_pool *pool, const nn_mem_link *dflt
 void nn_mem_hub_free(nn_mem_hub *h);
 
 /* A new endpoint "mem/<name>" (name 1..NN_ADDR_EP_MAX bytes, unique: NN_EEXIST) whose
- * authenticated identity is *id; caps is a subset of NN_TP_CAP_PUNCH | NN_TP_CAP_MEDIA. */
+ * authenticated identity is *id; caps is a subset of NN_TP_CAP_PUNCH | NN_TP_CAP_MEDIA |
+ * NN_TP_CAP_BIRTHDAY | NN_TP_CAP_RELAY. */
 int nn_mem_endpoint_new(nn_mem_hub *h, const char *name, const nn_id *id, uint32_t caps,
 			nn_tp **out);
 

@@ -19,6 +19,8 @@ typedef struct mem_conn {
 	nn_conn pub; /* first */
 	struct mem_ep *ep;
 	struct mem_conn *peer; /* other end, NULL once it is gone */
+	uint32_t via;          /* relayed: the relay endpoint's serial (its links carry the
+				* frames; gone = black hole), 0 = direct */
 	struct mem_conn *prev, *next; /* ep's list */
 	nn_timer timer;
 	/* arriving stream frames (sent by peer) */
@@ -53,6 +55,14 @@ typedef struct mem_dial {
 } mem_dial;
 
 #define MEM_NAT_OPENED 16
+#define MEM_RELAY_MAX 256
+
+/* A relay session on a volunteer endpoint: "<name>:relay<id>:a" faces the caller,
+ * "<name>:relay<id>:b" the callee, pinned to the first endpoint that punched it. */
+struct mem_relay {
+	uint64_t id; /* 0 = free */
+	uint32_t pinned_b; /* serial of the callee endpoint, 0 = not pinned */
+};
 
 typedef struct mem_ep {
 	nn_tp tp; /* first */
@@ -74,6 +84,10 @@ typedef struct mem_ep {
 		nn_time at;
 	} opened[MEM_NAT_OPENED];
 	uint32_t opened_next;
+	/* relay volunteer (opt-in, NN_TP_CAP_RELAY): sessions, allocated on first use */
+	struct mem_relay *relays; /* MEM_RELAY_MAX slots */
+	uint64_t relay_serial;
+	uint32_t nrelays;
 	/* birthday (opt-in, NN_TP_CAP_BIRTHDAY): not modelled; calls recorded */
 	uint32_t bday_calls;
 	nn_addr bday_first;
@@ -102,6 +116,14 @@ struct nn_mem_hub {
 	uint32_t nov, capov;
 	nn_mem_hub_stats st;
 };
+
+/* endpoint.c: a relay allocation address "<relay>:relay<id>:<side>": the relay endpoint and
+ * the session (NULL when addr is none or gone); *side = 'a' or 'b'. */
+struct mem_relay *mem_relay_find(nn_mem_hub *h, const nn_addr *addr, mem_ep **relay, char *side);
+/* The endpoint pinned on the callee side of session r of relay, or NULL. */
+mem_ep *mem_relay_callee(nn_mem_hub *h, const struct mem_relay *r);
+/* The endpoint with this serial, or NULL. */
+mem_ep *mem_hub_by_serial(nn_mem_hub *h, uint32_t serial);
 
 /* hub.c */
 mem_ep *mem_hub_lookup(nn_mem_hub *h, const nn_addr *a);

@@ -27,6 +27,14 @@ void nn_quic_config_default(nn_quic_config *c)
 	c->retry_token_lifetime = 10 * NN_SEC;
 	c->media_idle_timeout = NN_QUIC_MEDIA_IDLE;
 	c->media_keepalive = NN_QUIC_MEDIA_KEEPALIVE;
+	c->relay_max_sessions = 256;
+	c->relay_idle = 30 * NN_SEC;
+	c->relay_rate = 250000;
+	c->relay_burst = 131072;
+	c->relay_pkt_rate = 1000;
+	c->relay_pkt_burst = 256;
+	c->relay_agg_rate = 2000000;
+	c->relay_agg_burst = 262144;
 }
 
 static void fill_defaults(nn_quic_config *c)
@@ -48,6 +56,14 @@ static void fill_defaults(nn_quic_config *c)
 	DEF(retry_token_lifetime);
 	DEF(media_idle_timeout);
 	DEF(media_keepalive);
+	DEF(relay_max_sessions);
+	DEF(relay_idle);
+	DEF(relay_rate);
+	DEF(relay_burst);
+	DEF(relay_pkt_rate);
+	DEF(relay_pkt_burst);
+	DEF(relay_agg_rate);
+	DEF(relay_agg_burst);
 #undef DEF
 	if (c->send_queue_bytes < 2 * (NN_QUIC_FRAME_MAX + NN_QUIC_FRAME_HDR_MAX))
 		c->send_queue_bytes = 2 * (NN_QUIC_FRAME_MAX + NN_QUIC_FRAME_HDR_MAX);
@@ -328,6 +344,7 @@ static void op_destroy(nn_tp *tp)
 	while (ep->conns)
 		nn_quic_conn_free(ep->conns);
 	nn_quic_birthday_destroy(ep);
+	nn_quic_relay_destroy(ep);
 	if (ep->loop) {
 		ev_io_stop(ep->loop, &ep->rio);
 		ev_prepare_stop(ep->loop, &ep->prep);
@@ -450,6 +467,13 @@ static void op_guard_stats(nn_tp *tp, nn_tp_guard *g)
 	g->birthday_won = s->bday_won;
 	g->birthday_gave_up = s->bday_gave_up;
 	g->birthday_refused = s->bday_refused;
+	g->relay_sessions = s->relay_sessions;
+	g->relay_refused = s->relay_refused;
+	g->relay_reaped = s->relay_reaped;
+	g->relay_shaped = s->relay_shaped;
+	g->relay_foreign = s->relay_foreign;
+	g->relay_unpinned = s->relay_unpinned;
+	g->relay_other_drops = s->relay_garbage + s->relay_tx_failed;
 }
 
 static const nn_tp_ops quic_ops = {
@@ -465,6 +489,8 @@ static const nn_tp_ops quic_ops = {
 	.birthday = nn_quic_birthday,
 	.dial_media = op_dial_media,
 	.send_datagram = op_send_datagram,
+	.relay_alloc = nn_quic_relay_alloc,
+	.relay_free = nn_quic_relay_free,
 };
 
 int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *pool,
@@ -483,7 +509,8 @@ int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *po
 	ep->base.clock = clock;
 	ep->base.pool = pool;
 	ep->base.local_id = id->id;
-	ep->base.caps = NN_TP_CAP_PUNCH | NN_TP_CAP_IP_ADDRESSED | NN_TP_CAP_BIRTHDAY;
+	ep->base.caps =
+		NN_TP_CAP_PUNCH | NN_TP_CAP_IP_ADDRESSED | NN_TP_CAP_BIRTHDAY | NN_TP_CAP_RELAY;
 	if (cfg)
 		ep->cfg = *cfg;
 	if (!ep->cfg.no_media)
@@ -496,6 +523,7 @@ int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *po
 	nn_tbucket_init(&ep->hs_bucket, ep->cfg.retry_rate, ep->cfg.retry_burst);
 	nn_tbucket_init(&ep->stateless_bucket, 200, 200);
 	nn_quic_callbacks_init(ep);
+	nn_quic_relay_init(ep);
 	int rc = NN_ENOMEM;
 	ep->tbuf = malloc(NN_QUIC_GSO_MAX * NN_QUIC_TX_BUFSZ + NN_QUIC_TX_BUFSZ);
 	if (!ep->tbuf || nn_quic_cidmap_init(&ep->cids, key) != 0 ||

@@ -32,6 +32,7 @@ typedef struct nn_quic_conn nn_quic_conn;
 typedef struct nn_quic_xsock nn_quic_xsock;
 typedef struct nn_quic_bday nn_quic_bday;
 typedef struct nn_quic_media nn_quic_media;
+typedef struct nn_quic_relay nn_quic_relay;
 
 /* ---- birthday.c: extra sockets for birthday probing (bounds: local policy) ---- */
 #define NN_QUIC_BDAY_SOCKETS 256  /* extra sockets per attempt, at most */
@@ -185,6 +186,11 @@ struct nn_quic_ep {
 	nn_quic_conn *conns;
 	nn_quic_conn *dirty;
 	nn_quic_bday *bdays;      /* running birthday attempts (birthday.c) */
+	nn_quic_relay *relays;    /* relay sessions (relay.c) */
+	unsigned nrelays;
+	uint64_t relay_serial;
+	nn_tbucket relay_agg;     /* the relay shaper across all sessions */
+	nn_timer relay_reap;      /* idle sessions */
 	uint64_t serial;
 	bool destroying;
 	/* rx batch */
@@ -237,6 +243,13 @@ int nn_quic_birthday(nn_tp *tp, const nn_id *want, const nn_addr *peers, size_t 
 void nn_quic_xsock_close(nn_quic_xsock *xs);
 /* Endpoint teardown: every running attempt ends without a report. */
 void nn_quic_birthday_destroy(nn_quic_ep *ep);
+
+/* relay.c: the relay volunteer's sessions (ops.relay_alloc / relay_free) */
+int nn_quic_relay_alloc(nn_tp *tp, nn_tp_relay *out);
+int nn_quic_relay_free(nn_tp *tp, uint64_t id);
+void nn_quic_relay_init(nn_quic_ep *ep);
+/* Endpoint teardown: every session closes. */
+void nn_quic_relay_destroy(nn_quic_ep *ep);
 
 /* tls.c */
 int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id);

@@ -60,6 +60,12 @@ typedef struct nn_quic_config {
 	bool no_media;                 /* serve no media sessions: the listener offers only
 					* "nodenet/1", dial_media is NN_EUNSUPPORTED, no
 					* NN_TP_CAP_MEDIA (an endpoint of a peer without media) */
+	/* relay volunteer (relay.c; facts §7.5): sessions at once, idle close, shapers */
+	uint32_t relay_max_sessions;   /* [256] */
+	nn_time relay_idle;            /* close after this long without a forwarded datagram [30 s] */
+	double relay_rate, relay_burst; /* per session, bytes/s [250,000, burst 131,072] */
+	double relay_pkt_rate, relay_pkt_burst; /* per session, packets/s [1000, burst 256] */
+	double relay_agg_rate, relay_agg_burst; /* all sessions, bytes/s [2,000,000, 262,144] */
 	/* ---- test hooks (never set in production) ---- */
 	bool retry_always;             /* Retry every new handshake */
 	bool punch_allow_loopback;     /* let punches go to loopback (tests on one host) */
@@ -126,6 +132,18 @@ typedef struct nn_quic_stats {
 	uint64_t media_msg_rx_timeout;  /* streams not finished within the 5 s read deadline */
 	uint64_t media_msg_rx_no_slot;  /* streams stopped: all read slots busy, or no buffer */
 	uint64_t overlay_dgram_dropped; /* DATAGRAM frames on overlay edges (not ours): dropped */
+	/* relay volunteer (relay.c) */
+	uint64_t relay_sessions;   /* sessions allocated */
+	uint64_t relay_refused;    /* allocations refused: session cap (NN_EBUSY) or no socket */
+	uint64_t relay_reaped;     /* sessions closed idle */
+	uint64_t relay_rx;         /* datagrams received on relay sockets */
+	uint64_t relay_fwd_pkts, relay_fwd_bytes; /* forwarded */
+	uint64_t relay_shaped;     /* dropped by a shaper (session bytes / packets, aggregate) */
+	uint64_t relay_foreign;    /* dropped: not from the side's pinned IP */
+	uint64_t relay_unpinned;   /* dropped: the other side has not pinned yet */
+	uint64_t relay_rebind;     /* pinned port changed (same IP): followed */
+	uint64_t relay_garbage;    /* dropped: empty or oversized */
+	uint64_t relay_tx_failed;  /* forwards the socket refused */
 } nn_quic_stats;
 
 /* Create an endpoint: binds the socket, makes a fresh TLS key and certificate for `id`.
@@ -158,6 +176,10 @@ size_t nn_quic_test_birthday_ports(nn_tp *tp, uint16_t *out, size_t cap);
 int nn_quic_test_media_raw_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 /* Test hook: the same, but the stream never gets its FIN (a sender that stops mid-message). */
 int nn_quic_test_media_partial_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
+/* Test hooks: relay sessions open; datagrams session `id` forwarded from side 0 (A, caller)
+ * or 1 (B, callee). */
+size_t nn_quic_test_relay_sessions(nn_tp *tp);
+uint64_t nn_quic_test_relay_forwarded(nn_tp *tp, uint64_t id, unsigned from_side);
 /* Test hook: send raw bytes as stream data on c's edge stream, bypassing the framing. */
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 

@@ -1,0 +1,268 @@
+/* test_relay.c — volunteer relays at the node, on the in-memory transport's relay model in
+ * virtual time: a connect whose direct and punch stages cannot work (the link between the two
+ * sides is cut both ways) goes through a volunteer; a volunteer that cannot serve refuses at
+ * once and the next one serves; a non-volunteer refuses; requests are rate-limited per
+ * connection; a Bind from a neighbour that does not advertise CanRelay is dropped. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/node/cluster.h"
+
+struct done {
+	nn_clock *clk;
+	int calls, status;
+	char how[16], addr[64];
+	nn_time at;
+};
+
+static void on_conn(void *user, int status, const nn_id *target, const char *how,
+		    const char *addr)
+{
+	(void)target;
+	struct done *d = user;
+	d->calls++;
+	d->status = status;
+	d->at = nn_clock_now(d->clk);
+	snprintf(d->how, sizeof d->how, "%s", how ? how : "-");
+	snprintf(d->addr, sizeof d->addr, "%s", addr ? addr : "-");
+}
+
+static nn_node_stats st(cluster *cl, uint32_t i)
+{
+	nn_node_stats s;
+	nn_node_get_stats(cl->nodes[i].node, &s);
+	return s;
+}
+
+enum { HUB = 0, A = 1, B = 2, R1 = 3, R2 = 4 };
+
+/* 0 is a hub; A and B hang off it and cannot reach each other (both directions cut); R1 and
+ * R2 (volunteers when `volunteers` says so, bit 0 = R1, bit 1 = R2) have edges to A and B.
+ * No maintenance: the edges are exactly these. */
+static cluster *setup(uint64_t seed, unsigned volunteers)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	cluster *cl = cl_new(5, seed, 0, &o);
+	cl->caps = NN_TP_CAP_PUNCH | NN_TP_CAP_RELAY;
+	for (uint32_t i = 0; i < 5; i++) {
+		cl->base.relay = (i == R1 && (volunteers & 1)) || (i == R2 && (volunteers & 2));
+		assert_int_equal(cl_start(cl, i), 0);
+	}
+	cl->base.relay = false;
+	assert_int_equal(cl_bootstrap(cl, A, HUB), 0);
+	assert_int_equal(cl_bootstrap(cl, B, HUB), 0);
+	for (uint32_t r = R1; r <= R2; r++) {
+		assert_int_equal(cl_bootstrap(cl, A, r), 0);
+		assert_int_equal(cl_bootstrap(cl, B, r), 0);
+	}
+	cl_run(cl, 2 * NN_SEC);
+	nn_mem_link cut = nn_mem_link_default();
+	cut.blackhole = true;
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[A].tp, cl->nodes[B].tp, &cut), 0);
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[B].tp, cl->nodes[A].tp, &cut), 0);
+	return cl;
+}
+
+static bool caps_relay(cluster *cl, uint32_t at, uint32_t who)
+{
+	const nn_routing_contact *k =
+		nn_routing_kt_get(nn_node_knowledge(cl->nodes[at].node), &cl->nodes[who].id, NULL);
+	return k && (k->caps & NN_ROUTING_CAP_RELAY);
+}
+
+/* Direct and punch cannot work (A and B are cut from each other); the only volunteer serves:
+ * Grant to A, Bind to B (B punches the callee-facing allocation), A dials the caller-facing
+ * one and B accepts the edge. Without the relay stage the call fails (checked: the same run
+ * with no volunteer fails with the punch stage's error). */
+static void test_relayed_connect(void **state)
+{
+	(void)state;
+	cluster *cl = setup(71, 1);
+	assert_true(caps_relay(cl, A, R1));
+	assert_false(caps_relay(cl, A, R2));
+	struct done d = {.clk = cl->clk};
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 15000, on_conn, &d),
+			 0);
+	cl_run(cl, 15 * NN_SEC);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.status, 0);
+	assert_string_equal(d.how, "relay");
+	assert_non_null(strstr(d.addr, "n3:relay"));
+	nn_node_stats a = st(cl, A), b = st(cl, B), r = st(cl, R1);
+	assert_int_equal(a.relay_requests_tx, 1);
+	assert_int_equal(a.relay_grants_rx, 1);
+	assert_int_equal(a.connects_relayed, 1);
+	assert_int_equal(r.relay_requests_rx, 1);
+	assert_int_equal(r.relay_served, 1);
+	assert_int_equal(r.relay_refusals_tx, 0);
+	assert_int_equal(b.relay_binds_rx, 1);
+	assert_int_equal(b.dropped_relay_bind, 0);
+	assert_non_null(nn_routing_edges_find(nn_node_edges(cl->nodes[B].node), &cl->nodes[A].id));
+	assert_non_null(nn_routing_edges_find(nn_node_edges(cl->nodes[A].node), &cl->nodes[B].id));
+	/* both sides list the relay in use (console `nat`) */
+	nn_nat_info ni;
+	nn_node_nat_info(cl->nodes[A].node, &ni);
+	assert_int_equal(ni.relays, 1);
+	assert_non_null(strstr(ni.relay[0], "n3:relay"));
+	assert_non_null(strstr(ni.relay[0], ":a"));
+	nn_node_nat_info(cl->nodes[B].node, &ni);
+	assert_int_equal(ni.relays, 1);
+	assert_non_null(strstr(ni.relay[0], ":b"));
+	/* a second connect finds the edge and still says how it runs */
+	struct done d2 = {.clk = cl->clk};
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 5000, on_conn, &d2),
+			 0);
+	cl_run(cl, 10 * NN_MS);
+	assert_int_equal(d2.status, 0);
+	assert_string_equal(d2.how, "relay");
+	/* frames flow over the relayed edge */
+	assert_int_equal(cl_send(cl, A, B, 0x7e1a7), 0);
+	cl_run(cl, NN_SEC);
+	assert_int_equal(cl_count(cl, B, 0x7e1a7), 1);
+	cl_free(cl);
+
+	/* no volunteer at all: the stage ends at once, the call fails */
+	cl = setup(71, 0);
+	struct done e = {.clk = cl->clk};
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 15000, on_conn, &e),
+			 0);
+	cl_run(cl, 15 * NN_SEC);
+	assert_int_equal(e.calls, 1);
+	assert_true(e.status < 0);
+	assert_int_equal(st(cl, A).relay_no_volunteer, 1);
+	assert_int_equal(st(cl, A).relay_requests_tx, 0);
+	cl_free(cl);
+}
+
+/* Two volunteers; the one nearer to B has lost its edge to B. It refuses (no edge) within one
+ * round trip of the request — not after the request's wait — and the next one serves. */
+static void test_refusal_then_next_volunteer(void **state)
+{
+	(void)state;
+	cluster *cl = setup(72, 3);
+	const nn_id *bid = &cl->nodes[B].id;
+	uint32_t near = nn_kad_cmp_distance(bid, &cl->nodes[R1].id, &cl->nodes[R2].id) < 0 ? R1 : R2;
+	uint32_t far = near == R1 ? R2 : R1;
+	nn_node_drop_edge(cl->nodes[near].node, bid, NN_TP_REASON_NORMAL);
+	cl_run(cl, 100 * NN_MS);
+	assert_null(nn_routing_edges_find(nn_node_edges(cl->nodes[near].node), bid));
+	assert_true(caps_relay(cl, A, near) && caps_relay(cl, A, far));
+	struct done d = {.clk = cl->clk};
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, bid, 15000, on_conn, &d), 0);
+	/* step in 1 ms: the refusal arrives one round trip (2 x 1 ms latency) after the request */
+	nn_time t_req = 0, t_ref = 0;
+	for (int i = 0; i < 15000 && !t_ref; i++) {
+		cl_run(cl, NN_MS);
+		nn_node_stats a = st(cl, A);
+		if (!t_req && a.relay_requests_tx >= 1)
+			t_req = nn_clock_now(cl->clk);
+		if (a.relay_refusals_rx >= 1)
+			t_ref = nn_clock_now(cl->clk);
+	}
+	assert_true(t_req > 0 && t_ref > 0);
+	printf("# refusal after %.0f ms virtual (link latency 1 ms)\n",
+	       (double)(t_ref - t_req) / (double)NN_MS);
+	assert_true(t_ref - t_req <= 3 * NN_MS);
+	cl_run(cl, 5 * NN_SEC);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.status, 0);
+	assert_string_equal(d.how, "relay");
+	char want[32];
+	snprintf(want, sizeof want, "n%u:relay", far);
+	assert_non_null(strstr(d.addr, want));
+	nn_node_stats a = st(cl, A);
+	assert_int_equal(a.relay_requests_tx, 2);
+	assert_int_equal(a.relay_refusals_rx, 1);
+	assert_int_equal(a.relay_timeouts, 0);
+	assert_int_equal(st(cl, near).relay_refusals_tx, 1);
+	assert_int_equal(st(cl, near).relay_served, 0);
+	assert_int_equal(st(cl, far).relay_served, 1);
+	cl_free(cl);
+}
+
+static void send_frame(cluster *cl, uint32_t from, uint32_t to, uint8_t type, const uint8_t *p,
+		       size_t len)
+{
+	nn_node *n = cl->nodes[from].node;
+	const nn_routing_edge *e = nn_routing_edges_find(nn_node_edges(n), &cl->nodes[to].id);
+	assert_non_null(e);
+	uint8_t frame[256];
+	int flen = nn_wire_frame_encode(frame, sizeof frame, type, p, len);
+	assert_true(flen > 0);
+	assert_int_equal(nn_node_send_conn(n, e->conn, frame, (size_t)flen), 0);
+}
+
+/* A non-volunteer answers every request with a refusal (never silence); a volunteer refuses a
+ * request for a target it has no edge to and one naming the requester; requests over the
+ * per-connection rate are refused and counted; a Bind from a neighbour without CanRelay makes
+ * nobody punch. */
+static void test_refusals_and_limits(void **state)
+{
+	(void)state;
+	cluster *cl = setup(73, 1);
+	nn_node *a = cl->nodes[A].node;
+	const nn_routing_edge *eh = nn_routing_edges_find(nn_node_edges(a), &cl->nodes[HUB].id);
+	const nn_routing_edge *er = nn_routing_edges_find(nn_node_edges(a), &cl->nodes[R1].id);
+	assert_non_null(eh);
+	assert_non_null(er);
+	uint8_t nonce[16] = {1};
+	/* the hub does not volunteer */
+	assert_int_equal(nn_node_send_relay_request(a, eh->conn, &cl->nodes[B].id, nonce), 0);
+	/* R1 is not connected to HUB; and A asking for itself is a bad request */
+	assert_int_equal(nn_node_send_relay_request(a, er->conn, &cl->nodes[HUB].id, nonce), 0);
+	assert_int_equal(nn_node_send_relay_request(a, er->conn, &cl->nodes[A].id, nonce), 0);
+	cl_run(cl, 10 * NN_MS);
+	assert_int_equal(st(cl, HUB).relay_requests_rx, 1);
+	assert_int_equal(st(cl, HUB).relay_refusals_tx, 1);
+	assert_int_equal(st(cl, R1).relay_refusals_tx, 2);
+	assert_int_equal(st(cl, R1).relay_served, 0);
+	assert_int_equal(st(cl, A).dropped_unsolicited, 3); /* no op of A waits on them */
+
+	/* a burst of 20 requests within a millisecond: 8 (the burst, minus the 2 above) pass the
+	 * bucket, the rest are refused as rate-limited */
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(nn_node_send_relay_request(a, er->conn, &cl->nodes[HUB].id, nonce),
+				 0);
+	cl_run(cl, 10 * NN_MS);
+	nn_node_stats r = st(cl, R1);
+	assert_int_equal(r.relay_requests_rx, 22);
+	assert_int_equal(r.dropped_relay_rate, 22 - 8);
+	assert_int_equal(r.relay_refusals_tx, 22); /* every request got an answer */
+
+	/* a Bind from the hub (no CanRelay): dropped, no punch */
+	uint8_t bind[96];
+	nn_addr target;
+	nn_addr_set(&target, "mem", "n2");
+	int bl = nn_nat_relay_bind_encode(&target, bind, sizeof bind);
+	assert_true(bl > 0);
+	uint64_t punches = st(cl, A).punches_tx;
+	send_frame(cl, HUB, A, NN_T_RELAY_BIND, bind, (size_t)bl);
+	cl_run(cl, 10 * NN_MS);
+	assert_int_equal(st(cl, A).relay_binds_rx, 1);
+	assert_int_equal(st(cl, A).dropped_relay_bind, 1);
+	assert_int_equal(st(cl, A).punches_tx, punches);
+	/* a malformed Grant is counted, the edge stays */
+	uint8_t junk[3] = {0, 1, 2};
+	uint64_t mal = st(cl, A).dropped_malformed;
+	send_frame(cl, R1, A, NN_T_RELAY_GRANT, junk, sizeof junk);
+	cl_run(cl, 10 * NN_MS);
+	assert_int_equal(st(cl, A).dropped_malformed, mal + 1);
+	assert_non_null(nn_routing_edges_find(nn_node_edges(a), &cl->nodes[R1].id));
+	cl_free(cl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_relayed_connect),
+		cmocka_unit_test(test_refusal_then_next_volunteer),
+		cmocka_unit_test(test_refusals_and_limits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
