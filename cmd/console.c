@@ -501,11 +501,14 @@ void nn_console_peer(nn_console *c, const nn_peer_info *p)
 		field(c, "addr", addr);
 		field(c, "dir", dir);
 		field(c, "role", role);
+		field(c, "path", p->path ? p->path : "direct");
+		fprintf(c->out, ",\"rtt_us\":%lld", (long long)p->rtt_us);
 		end_object(c);
 	} else {
 		fprintf(c->out, "peer %s ", hex);
 		put_token(c->out, addr);
-		fprintf(c->out, " %s %s", dir, role);
+		fprintf(c->out, " %s %s %s rtt=%.1fms", dir, role, p->path ? p->path : "direct",
+			(double)p->rtt_us / 1000);
 		end_event(c);
 	}
 }
@@ -642,6 +645,7 @@ void nn_console_status_print(nn_console *c, const nn_console_status *st)
 		}
 		fputc(']', c->out);
 		field(c, "reflexive", rbuf);
+		field(c, "mapped", st->mapped ? st->mapped : "");
 		field(c, "nat", type);
 		fputs(",\"peers\":[", c->out);
 		for (size_t i = 0; i < st->npeers; i++) {
@@ -651,8 +655,9 @@ void nn_console_status_print(nn_console *c, const nn_console_status *st)
 			nn_id_format(hex, &p->id);
 			fprintf(c->out, "%s{\"id\":\"%s\",\"addr\":", i ? "," : "", hex);
 			put_json_cstr(c->out, a);
-			fprintf(c->out, ",\"dir\":\"%s\",\"role\":\"%s\"}", p->inbound ? "in" : "out",
-				p->sibling ? "sibling" : "finger");
+			fprintf(c->out, ",\"dir\":\"%s\",\"role\":\"%s\",\"path\":\"%s\",\"rtt_us\":%lld}",
+				p->inbound ? "in" : "out", p->sibling ? "sibling" : "finger",
+				p->path ? p->path : "direct", (long long)p->rtt_us);
 		}
 		fputc(']', c->out);
 		end_object(c);
@@ -676,6 +681,9 @@ void nn_console_status_print(nn_console *c, const nn_console_status *st)
 	fputs("status reflexive ", c->out);
 	put_token(c->out, rbuf[0] ? rbuf : "-");
 	end_event(c);
+	fputs("status mapped ", c->out);
+	put_token(c->out, st->mapped && st->mapped[0] ? st->mapped : "-");
+	end_event(c);
 	fputs("status nat ", c->out);
 	put_token(c->out, type);
 	end_event(c);
@@ -686,7 +694,9 @@ void nn_console_status_print(nn_console *c, const nn_console_status *st)
 		nn_id_format(hex, &p->id);
 		fprintf(c->out, "status edge %s ", hex);
 		put_token(c->out, a);
-		fprintf(c->out, " %s %s", p->inbound ? "in" : "out", p->sibling ? "sibling" : "finger");
+		fprintf(c->out, " %s %s %s rtt=%.1fms", p->inbound ? "in" : "out",
+			p->sibling ? "sibling" : "finger", p->path ? p->path : "direct",
+			(double)p->rtt_us / 1000);
 		end_event(c);
 	}
 	print_end(c);
@@ -704,6 +714,9 @@ static void cmd_status(nn_console *c)
 		st.naddrs = 16;
 	st.addrs = (const char(*)[64])addrs;
 	nn_node_nat_info(c->node, &st.nat);
+	nn_portmap_info pm;
+	nn_node_portmap_info(c->node, &pm);
+	st.mapped = pm.external;
 	nn_node_stats s;
 	nn_node_get_stats(c->node, &s);
 	st.known = s.knowledge;

@@ -130,6 +130,7 @@ typedef struct nn_console_status {
 	size_t naddrs;             /* local (advertised) addresses */
 	const char (*addrs)[64];
 	nn_nat_info nat;           /* type and confirmed reflexive address */
+	const char *mapped;        /* the port-mapped address on the gateway, "" or NULL = none */
 	uint64_t known;            /* contacts in the knowledge table */
 	size_t npeers;             /* live edges */
 	const nn_peer_info *peers;

@@ -24,6 +24,13 @@ void nn_node_get_stats(nn_node *n, nn_node_stats *out)
 	n->stats.edges = nn_routing_edges_len(n->edges);
 	n->stats.edges_out = nn_routing_edges_outgoing(n->edges);
 	n->stats.knowledge = nn_routing_kt_size(n->kt);
+	n->stats.edges_punched = n->stats.edges_relayed = 0;
+	for (size_t i = 0; i < n->stats.edges; i++) {
+		const char *p = nn_node_edge_path(n, nn_routing_edges_at(n->edges, i)->conn);
+		n->stats.edges_relayed += p[0] == 'r';
+		n->stats.edges_punched += p[0] == 'p' || p[0] == 'b';
+	}
+	n->stats.media_sessions = nn_node_media_list(n, NULL, 0);
 	nn_tp_guard g;
 	nn_tp_guard_stats(n->tp, &g); /* the transport's own refusals, zero on mem */
 #define NN_COPY_GUARD_(name, desc) n->stats.tp_##name = g.name;

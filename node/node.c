@@ -570,6 +570,15 @@ nn_routing_edges *nn_node_edges(nn_node *n) { return n->edges; }
 nn_routing_kt *nn_node_knowledge(nn_node *n) { return n->kt; }
 nn_tp *nn_node_transport(nn_node *n) { return n->tp; }
 
+const char *nn_node_edge_path(nn_node *n, const nn_conn *c)
+{
+	static const char *const names[] = {"direct", "punch", "birthday", "relay"};
+	const struct nconn *nc = c->user;
+	if (nn_node_relayed_addr(n, &c->remote_addr))
+		return names[NN_PATH_RELAY];
+	return names[nc && nc->path < 4 ? nc->path : 0];
+}
+
 size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap)
 {
 	size_t len = nn_routing_edges_len(n->edges);
@@ -581,6 +590,8 @@ size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap)
 			 c->remote_addr.ep);
 		out[i].inbound = !e->outgoing;
 		out[i].sibling = e->role == NN_ROUTING_ROLE_SIBLING;
+		out[i].path = nn_node_edge_path(n, c);
+		out[i].rtt_us = c->rtt / NN_US;
 	}
 	return len;
 }

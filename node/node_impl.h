@@ -98,6 +98,7 @@ struct nconn {
 	 * echo once the edge has been silent for echo_delay (!= 0) */
 	nn_time last_tx;
 	nn_time ka_sent, ka_gap, ka_deadline, echo_delay;
+	uint8_t path;         /* how the edge came up (enum nn_node_path; ops.c sets it) */
 	bool ka_late, ka_mute, ka_echoes;
 	uint8_t ka_nonce[NN_NAT_KA_NONCE_LEN], echo_nonce[NN_NAT_KA_NONCE_LEN];
 	struct nconn *prev, *next;
@@ -583,6 +584,12 @@ const struct vkey *nn_node_vkey(nn_node *n, const nn_id *id);
 void nn_node_rdv_free(nn_node *n);
 /* The sealed-box replay cache (created on first use). */
 int nn_node_box_replay(nn_node *n, nn_replay **out);
+
+/* How an edge came up (ops.c records punch / birthday / relay; the default is a plain dial or
+ * an inbound connection; an edge on a relay allocation is relayed whoever made it). */
+enum nn_node_path { NN_PATH_DIRECT = 0, NN_PATH_PUNCH, NN_PATH_BIRTHDAY, NN_PATH_RELAY };
+/* The path of the edge on c: "direct", "punch", "birthday" or "relay". */
+const char *nn_node_edge_path(nn_node *n, const nn_conn *c);
 
 /* ---- keepalive.c ---- */
 /* The keepalive and dead-edge timeouts in force (by our NAT class when adaptive). */

@@ -473,6 +473,9 @@ typedef struct nn_peer_info {
 	char addr[64];   /* observed remote address */
 	bool inbound;    /* the peer dialled us */
 	bool sibling;    /* one of the 16 closest edges to us (else a finger) */
+	const char *path; /* how it came up: "direct" (a dial, or inbound), "punch", "birthday",
+			   * or "relay" (through a volunteer relay); a static string */
+	int64_t rtt_us;  /* smoothed round-trip time the transport measured, 0 = none yet */
 } nn_peer_info;
 /* Live edges; returns how many there are, writes up to cap. */
 size_t nn_node_peers(nn_node *n, nn_peer_info *out, size_t cap);
@@ -621,7 +624,10 @@ const char *nn_node_phase(nn_node *n);
 	X(tp_relay_other_drops, "transport: relay volunteer: other drops (size, send failed)") \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
-	X(knowledge, "gauge: contacts in the knowledge table")
+	X(knowledge, "gauge: contacts in the knowledge table")                                \
+	X(edges_punched, "gauge: live edges that came up by hole punch or birthday probing")   \
+	X(edges_relayed, "gauge: live edges through a volunteer relay")                       \
+	X(media_sessions, "gauge: media sessions (calls) open, either direction")
 
 typedef struct nn_node_stats {
 #define NN_STATS_FIELD_(name, desc) uint64_t name;

@@ -622,6 +622,11 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
 	else
 		relayed = nn_node_relayed_addr(n, &c->remote_addr); /* an edge that exists already */
 	op->how = relayed ? "relay" : op->bday_started ? "birthday" : op->acked ? "punch" : "direct";
+	struct nconn *nc = c->user;
+	if (nc && nc->path == NN_PATH_DIRECT) /* an existing edge keeps how it came up */
+		nc->path = relayed ? NN_PATH_RELAY
+			 : op->bday_started ? NN_PATH_BIRTHDAY
+			 : op->acked ? NN_PATH_PUNCH : NN_PATH_DIRECT;
 	if (!op->maint && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
 		if (relayed)
 			n->stats.connects_relayed++;

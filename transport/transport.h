@@ -101,6 +101,7 @@ struct nn_conn {
 	uint8_t kind;         /* enum nn_conn_kind */
 	void *user;           /* node's slot; the dial's user pointer for outbound conns */
 	uint64_t serial;      /* 1, 2, ... per transport instance: stable in traces */
+	nn_time rtt;          /* smoothed round-trip time as the transport measures it, 0 = none yet */
 	/* counters (monotonic) */
 	uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes, tx_eagain;
 };

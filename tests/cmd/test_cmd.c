@@ -434,7 +434,7 @@ static void test_peer_strings_escaped(void **state)
 		"connected abababababababababababababababababababababababababababababababab direct "
 		"\\x1b[2J\\x1b[H1.2.3.4:1\n"
 		"peer cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd "
-		"127.0.0.1:1\\x0arecv\\x20forged in finger\n"
+		"127.0.0.1:1\\x0arecv\\x20forged in finger direct rtt=0.0ms\n"
 		"recv efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef "
 		"hex:1b5b324a6f6b0a656e64\n"
 		"recv efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef hex:6865783a3431\n"
@@ -453,6 +453,7 @@ static void test_peer_strings_escaped(void **state)
 				  "\"\\u001b[2J\\u001b[H1.2.3.4:1\",\"a b\",\"back\\\\slash\","
 				  "\"\\u00c2\\u009b31m\",\"\\u00ff\\u00fe\",\"\"]"));
 	assert_non_null(strstr(t, "\"addr\":\"\\u001b[2J\\u001b[H1.2.3.4:1\"}"));
+	assert_non_null(strstr(t, "\"path\":\"direct\",\"rtt_us\":0}"));
 	assert_non_null(strstr(t, "\"message\":\"x\\u000arecv forged\""));
 	mc_close(&m);
 }
@@ -471,6 +472,8 @@ static void test_status_escaped(void **state)
 	memset(p[1].id.b, 0x12, sizeof p[1].id.b);
 	snprintf(p[1].addr, sizeof p[1].addr, "%s", "\x1b[2J10.0.0.1:9");
 	p[1].sibling = true;
+	p[1].path = "relay";
+	p[1].rtt_us = 12345;
 	nn_console_status st;
 	memset(&st, 0, sizeof st);
 	memset(st.id.b, 0xab, sizeof st.id.b);
@@ -480,24 +483,26 @@ static void test_status_escaped(void **state)
 	st.nat.type = "cone";
 	snprintf(st.nat.reflexive, sizeof st.nat.reflexive, "%s", "1.2.3.4:5\r\nok");
 	st.known = 7;
+	st.mapped = "203.0.113.7:4242";
 	st.npeers = 2;
 	st.peers = p;
 	mem_console m;
 	mc_open(&m, false);
 	nn_console_status_print(&m.c, &st);
 	const char *t = mc_text(&m);
-	assert_clean_lines(t, 9);
+	assert_clean_lines(t, 10);
 	const char *want =
 		"status id abababababababababababababababababababababababababababababababab\n"
 		"status phase critical edges=2 out=1 in=1 siblings=1 fingers=1 known=7\n"
 		"status local 127.0.0.1:4242\n"
 		"status local [::1]:4242\n"
 		"status reflexive 1.2.3.4:5\\x0d\\x0aok\n"
+		"status mapped 203.0.113.7:4242\n"
 		"status nat cone\n"
 		"status edge cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd "
-		"127.0.0.1:1\\x0aend in finger\n"
+		"127.0.0.1:1\\x0aend in finger direct rtt=0.0ms\n"
 		"status edge 1212121212121212121212121212121212121212121212121212121212121212 "
-		"\\x1b[2J10.0.0.1:9 out sibling\n"
+		"\\x1b[2J10.0.0.1:9 out sibling relay rtt=12.3ms\n"
 		"end\n";
 	assert_string_equal(t, want);
 	mc_close(&m);
@@ -509,11 +514,14 @@ static void test_status_escaped(void **state)
 	want = "{\"event\":\"status\",\"id\":\"abababababababababababababababababababababababababababababababab\","
 	       "\"phase\":\"critical\",\"edges\":2,\"edges_out\":1,\"edges_in\":1,\"siblings\":1,"
 	       "\"fingers\":1,\"known\":7,\"local\":[\"127.0.0.1:4242\",\"[::1]:4242\"],"
-	       "\"reflexive\":\"1.2.3.4:5\\u000d\\u000aok\",\"nat\":\"cone\",\"peers\":["
+	       "\"reflexive\":\"1.2.3.4:5\\u000d\\u000aok\",\"mapped\":\"203.0.113.7:4242\","
+	       "\"nat\":\"cone\",\"peers\":["
 	       "{\"id\":\"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\","
-	       "\"addr\":\"127.0.0.1:1\\u000aend\",\"dir\":\"in\",\"role\":\"finger\"},"
+	       "\"addr\":\"127.0.0.1:1\\u000aend\",\"dir\":\"in\",\"role\":\"finger\","
+	       "\"path\":\"direct\",\"rtt_us\":0},"
 	       "{\"id\":\"1212121212121212121212121212121212121212121212121212121212121212\","
-	       "\"addr\":\"\\u001b[2J10.0.0.1:9\",\"dir\":\"out\",\"role\":\"sibling\"}]}\n";
+	       "\"addr\":\"\\u001b[2J10.0.0.1:9\",\"dir\":\"out\",\"role\":\"sibling\","
+	       "\"path\":\"relay\",\"rtt_us\":12345}]}\n";
 	assert_string_equal(t, want);
 	mc_close(&m);
 }
@@ -547,6 +555,7 @@ static void test_status_node(void **state)
 		 "status phase bootstrap edges=0 out=0 in=0 siblings=0 fingers=0 known=0\n"
 		 "status local %s\n"
 		 "status reflexive -\n"
+		 "status mapped -\n"
 		 "status nat unknown\n"
 		 "end\n"
 		 "error EINVAL status takes no arguments\n",

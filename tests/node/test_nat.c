@@ -56,6 +56,18 @@ static cluster *trio(uint64_t seed, bool a_nat, bool b_nat, uint32_t caps)
 	return cl;
 }
 
+/* The live edge to `to` as nn_node_peers reports it (path, RTT); fails the test if missing. */
+static nn_peer_info peer_of(nn_node *n, const nn_id *to)
+{
+	nn_peer_info p[64];
+	size_t k = nn_node_peers(n, p, 64);
+	for (size_t i = 0; i < k && i < 64; i++)
+		if (!memcmp(p[i].id.b, to->b, sizeof to->b))
+			return p[i];
+	fail_msg("no live edge to the peer");
+	return p[0];
+}
+
 /* B is behind a NAT: A's direct dial cannot get in, the punch stage does (B answers the
  * Connect once and dials back; A dials B after B's volleys opened its NAT). */
 static void test_punch_through_one_nat(void **state)
@@ -78,6 +90,12 @@ static void test_punch_through_one_nat(void **state)
 	assert_int_equal(b.connect_acks_tx, 1); /* one answer whatever the copies */
 	assert_true(b.punches_tx >= 1);
 	assert_non_null(nn_routing_edges_find(nn_node_edges(cl->nodes[2].node), &cl->nodes[1].id));
+	/* peers / status / metrics say how the edge came up, and its round trip (mem: 2 x 1 ms) */
+	nn_peer_info pi = peer_of(cl->nodes[1].node, &cl->nodes[2].id);
+	assert_string_equal(pi.path, "punch");
+	assert_int_equal(pi.rtt_us, 2000);
+	assert_int_equal(st(cl, 1).edges_punched, 1);
+	assert_int_equal(st(cl, 1).edges_relayed, 0);
 	cl_free(cl);
 }
 

@@ -80,6 +80,18 @@ static bool caps_relay(cluster *cl, uint32_t at, uint32_t who)
  * Grant to A, Bind to B (B punches the callee-facing allocation), A dials the caller-facing
  * one and B accepts the edge. Without the relay stage the call fails (checked: the same run
  * with no volunteer fails with the punch stage's error). */
+/* The live edge to `to` as nn_node_peers reports it (path, RTT); fails the test if missing. */
+static nn_peer_info peer_of(nn_node *n, const nn_id *to)
+{
+	nn_peer_info p[64];
+	size_t k = nn_node_peers(n, p, 64);
+	for (size_t i = 0; i < k && i < 64; i++)
+		if (!memcmp(p[i].id.b, to->b, sizeof to->b))
+			return p[i];
+	fail_msg("no live edge to the peer");
+	return p[0];
+}
+
 static void test_relayed_connect(void **state)
 {
 	(void)state;
@@ -125,6 +137,11 @@ static void test_relayed_connect(void **state)
 	assert_int_equal(cl_send(cl, A, B, 0x7e1a7), 0);
 	cl_run(cl, NN_SEC);
 	assert_int_equal(cl_count(cl, B, 0x7e1a7), 1);
+	/* peers / status / metrics: relayed on both sides (the callee's edge is inbound) */
+	assert_string_equal(peer_of(cl->nodes[A].node, &cl->nodes[B].id).path, "relay");
+	assert_string_equal(peer_of(cl->nodes[B].node, &cl->nodes[A].id).path, "relay");
+	assert_int_equal(st(cl, A).edges_relayed, 1);
+	assert_int_equal(st(cl, B).edges_relayed, 1);
 	cl_free(cl);
 
 	/* no volunteer at all: the stage ends at once, the call fails */

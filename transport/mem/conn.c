@@ -235,6 +235,7 @@ int mem_conn_send(nn_tp *tp, nn_conn *pc, const uint8_t *frame, size_t len)
 		if (l->bandwidth)
 			depart += (nn_time)((uint64_t)len * (uint64_t)NN_SEC / l->bandwidth);
 		r->busy_until = depart;
+		c->pub.rtt = 2 * l->latency; /* the model's round trip (no jitter, no queueing) */
 		nn_time at = depart + l->latency + mem_hub_jitter(h, l->jitter);
 		if (mem_hub_chance(h, l->loss_ppm)) {
 			at += 2 * l->latency; /* lost once, retransmitted */

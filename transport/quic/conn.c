@@ -541,6 +541,9 @@ void nn_quic_conn_read(nn_quic_conn *c, const uint8_t *d, size_t n, const struct
 	if (c->m)
 		c->m->last_rx = nn_quic_now(ep);
 	if (rv == 0) {
+		ngtcp2_conn_info ci;
+		ngtcp2_conn_get_conn_info(c->qc, &ci);
+		c->base.rtt = (nn_time)ci.smoothed_rtt; /* ns, as nn_time */
 		nn_quic_mark_dirty(c);
 		return;
 	}
