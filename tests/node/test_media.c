@@ -32,8 +32,11 @@ static struct tnode {
 	uint8_t seen[MAXSEQ]; /* message sequence numbers received (count) */
 	uint8_t dseen[MAXSEQ]; /* datagram sequence numbers received */
 	int64_t rx_ns[MAXSEQ];
+	int64_t cb_ns[MAXSEQ]; /* the virtual clock when on_media_datagram ran */
 	uint8_t last_ch;
 } T[MAXN];
+
+static nn_clock *g_clk; /* the running cluster's clock, for cb_ns */
 
 static uint32_t idx_of(void *user) { return ((cl_node *)user)->idx; }
 
@@ -80,6 +83,7 @@ static void t_dgram(void *user, uint64_t sid, uint8_t ch, const uint8_t *d, size
 	if (s < MAXSEQ) {
 		t->dseen[s]++;
 		t->rx_ns[s] = rx_ns;
+		t->cb_ns[s] = g_clk ? (int64_t)nn_clock_now(g_clk) : 0;
 	}
 }
 
@@ -111,6 +115,7 @@ static cluster *media_cluster(uint32_t n, uint64_t seed, int pow, uint32_t no_me
 	o.cb.on_media_message = t_msg;
 	o.cb.on_media_writable = t_writable;
 	cluster *cl = cl_new(n, seed, pow, &o);
+	g_clk = cl->clk;
 	for (uint32_t i = 0; i < n; i++) {
 		cl->caps = (no_media_mask >> i) & 1 ? 0 : NN_TP_CAP_MEDIA;
 		cl->base.cb.media_consent = T[i].consent_set ? t_consent : NULL;
@@ -826,6 +831,57 @@ static void test_link_bottleneck(void **state)
 	cl_free(cl);
 }
 
+/* The receive timestamp is the transport's (when the datagram arrived), not the node's clock
+ * when the callback runs: node 0 reads its "socket" 7 ms late (a busy loop), so every callback
+ * runs 7 ms after arrival, and rx_ns still says latency (1 ms) after the send. The transport's
+ * media counters reach the node's stats as tp_media_* on both ends. */
+static void test_rx_timestamp_and_tp_counters(void **state)
+{
+	(void)state;
+	reset();
+	T[0].consent_set = true;
+	T[0].accept = true;
+	cluster *cl = media_cluster(2, 115, 0, 0);
+	nn_node_stats b0 = stats_of(cl, 0), b1 = stats_of(cl, 1);
+	uint64_t sid = call(cl, 1, 0);
+	nn_mem_endpoint_set_read_delay(cl->nodes[0].tp, 7 * NN_MS);
+	uint8_t buf[160] = {0};
+	int64_t sent_at[50];
+	for (uint32_t k = 0; k < 50; k++) {
+		put_seq(buf, k);
+		sent_at[k] = (int64_t)nn_clock_now(cl->clk);
+		assert_int_equal(nn_node_media_send(cl->nodes[1].node, sid, 16, buf, sizeof buf), 0);
+		cl_run(cl, 20 * NN_MS);
+	}
+	assert_int_equal(nn_node_media_send_message(cl->nodes[1].node, sid, 17, buf, 8), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(T[0].dgrams, 50);
+	for (uint32_t k = 0; k < 50; k++) {
+		assert_int_equal(T[0].rx_ns[k] - sent_at[k], 1 * NN_MS); /* the link's latency */
+		assert_int_equal(T[0].cb_ns[k] - T[0].rx_ns[k], 7 * NN_MS); /* read late */
+	}
+	nn_node_stats s0 = stats_of(cl, 0), s1 = stats_of(cl, 1);
+	assert_int_equal(s1.tp_media_out - b1.tp_media_out, 1);
+	assert_int_equal(s0.tp_media_in - b0.tp_media_in, 1);
+	assert_int_equal(s1.tp_media_dgram_tx - b1.tp_media_dgram_tx, 50);
+	assert_int_equal(s0.tp_media_dgram_rx - b0.tp_media_dgram_rx, 50);
+	assert_int_equal(s1.tp_media_msg_tx - b1.tp_media_msg_tx, 1);
+	assert_int_equal(s0.tp_media_msg_rx - b0.tp_media_msg_rx, 1);
+	/* and by name, as `stats` and the metrics endpoint list them */
+	uint64_t v = 0;
+	const char *name;
+	bool found = false;
+	for (size_t i = 0; (name = nn_node_stat(&s0, i, &v)); i++)
+		if (!strcmp(name, "tp_media_dgram_rx")) {
+			found = true;
+			assert_int_equal(v, s0.tp_media_dgram_rx);
+		}
+	assert_true(found);
+	nn_mem_endpoint_set_read_delay(cl->nodes[0].tp, 0);
+	cl_free(cl);
+	g_clk = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -843,6 +899,7 @@ int main(void)
 		cmocka_unit_test(test_saturated_call_spares_routed_traffic),
 		cmocka_unit_test(test_link_model_audio_flow),
 		cmocka_unit_test(test_link_bottleneck),
+		cmocka_unit_test(test_rx_timestamp_and_tp_counters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

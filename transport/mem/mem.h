@@ -15,7 +15,10 @@
  * Stream frames on one connection always arrive in order. Partitions put endpoints in groups;
  * across groups frames are black-holed and dials fail, until heal. An endpoint's capability
  * flags (NN_TP_CAP_PUNCH, NN_TP_CAP_MEDIA) choose which optional ops it supports; relay
- * allocation is not modelled (NN_EUNSUPPORTED).
+ * allocation is not modelled (NN_EUNSUPPORTED). A delivered datagram's pkt->at is its arrival
+ * time. Counters: of nn_tp_guard the endpoint keeps the media ones it models (media_in/out,
+ * media_unsupported, media_dgram_tx/ring_full/send_failed/rx, media_msg_tx/tx_eagain/rx);
+ * the others (QUIC's refusals) read 0.
  *
  * Determinism: all randomness comes from the clock's seeded rand() and all events from its
  * timer heap, so one seed + one sequence of API calls = one run, bit for bit. Memory: an idle
@@ -71,6 +74,11 @@ void nn_mem_endpoint_set_key(nn_tp *tp, const uint8_t ed_pub[32]);
  * succeeds only from an endpoint it punched or dialled within `timeout` (0 = 30 s); the
  * endpoint's own dials work as before. Established connections are not affected. */
 void nn_mem_endpoint_set_nat(nn_tp *tp, bool on, nn_time timeout);
+
+/* A busy reader: frames and datagrams arriving at this endpoint are handed to its sink `d`
+ * after their arrival (0 = at once), as when a loop is late to read its socket. A datagram's
+ * pkt->at stays its arrival time (the receive timestamp, like a kernel's). */
+void nn_mem_endpoint_set_read_delay(nn_tp *tp, nn_time d);
 
 /* Birthday probing (caps NN_TP_CAP_BIRTHDAY, opt-in for tests) is not modelled: a call is
  * recorded and runs as a plain dial to its first address. How many calls, and the first address

@@ -77,6 +77,10 @@ typedef struct mem_ep {
 	/* birthday (opt-in, NN_TP_CAP_BIRTHDAY): not modelled; calls recorded */
 	uint32_t bday_calls;
 	nn_addr bday_first;
+	/* the media counters of nn_tp_guard this model keeps (the others stay 0) */
+	nn_tp_guard guard;
+	/* a busy reader (nn_mem_endpoint_set_read_delay): arrivals are handed over this late */
+	nn_time read_delay;
 } mem_ep;
 
 /* The NAT model: ep sent to peer (punch or dial), opening its filter toward it. */
