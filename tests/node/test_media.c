@@ -831,6 +831,79 @@ static void test_link_bottleneck(void **state)
 	cl_free(cl);
 }
 
+/* An edge that moves to another address (a relayed edge replaced by a direct one) does not
+ * move or end the call: node 0 is reached first at an alias ("mem/r0", standing for a relay),
+ * the call runs there; then the edge is dropped and dialled again at node 0's own address. The
+ * first session keeps its path and loses nothing; the application's make-before-break then
+ * opens a second session, which dials the new edge's address, switches to it and closes the
+ * first: every message arrives exactly once and every datagram arrives. */
+static void test_call_when_edge_moves(void **state)
+{
+	(void)state;
+	reset();
+	T[0].consent_set = true;
+	T[0].accept = true;
+	cluster *cl = media_cluster(3, 116, 0, 0);
+	nn_node *a = cl->nodes[1].node;
+	assert_int_equal(nn_mem_endpoint_set_alias(cl->nodes[0].tp, "r0"), 0);
+	nn_addr relay, direct;
+	nn_addr_set(&relay, "mem", "r0");
+	nn_addr_set(&direct, "mem", "n0");
+	nn_node_drop_edge(a, &cl->nodes[0].id, NN_TP_REASON_NORMAL);
+	nn_node_drop_edge(cl->nodes[0].node, &cl->nodes[1].id, NN_TP_REASON_NORMAL);
+	assert_int_equal(nn_node_bootstrap_addr(a, &cl->nodes[0].id, &relay), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_true(has_edge(cl, 1, 0));
+	uint64_t first = call(cl, 1, 0), second = 0;
+	nn_media_info info;
+	assert_int_equal(nn_node_media_info(a, first, &info), 0);
+	assert_string_equal(info.addr, "r0");
+	uint8_t buf[160] = {0};
+	uint32_t k = 0;
+	const uint32_t N = 300;
+	bool moved = false;
+	for (; k < N; k++) {
+		if (k == 100) { /* the upgrade: the edge goes, and comes back at the direct address */
+			nn_node_drop_edge(a, &cl->nodes[0].id, NN_TP_REASON_NORMAL);
+			nn_node_drop_edge(cl->nodes[0].node, &cl->nodes[1].id, NN_TP_REASON_NORMAL);
+			assert_int_equal(nn_node_bootstrap_addr(a, &cl->nodes[0].id, &direct), 0);
+		}
+		if (k == 150) { /* the first session still runs on its own path */
+			assert_true(has_edge(cl, 1, 0));
+			assert_int_equal(nn_node_media_info(a, first, &info), 0);
+			assert_true(info.up);
+			assert_string_equal(info.addr, "r0");
+			assert_int_equal(nn_node_media_open(a, &cl->nodes[0].id, 5000, &second), 0);
+		}
+		if (second && !moved) {
+			assert_int_equal(nn_node_media_info(a, second, &info), 0);
+			if (info.up) { /* make ... */
+				assert_string_equal(info.addr, "n0"); /* the new edge's address */
+				moved = true;
+				assert_int_equal(nn_node_media_close(a, first), 0); /* ... break */
+			}
+		}
+		uint64_t sid = moved ? second : first;
+		put_seq(buf, k);
+		assert_int_equal(nn_node_media_send(a, sid, 16, buf, sizeof buf), 0);
+		assert_int_equal(nn_node_media_send_message(a, sid, 17, buf, 8), 0);
+		cl_run(cl, 20 * NN_MS);
+	}
+	cl_run(cl, NN_SEC);
+	assert_true(moved);
+	assert_int_equal(T[0].msgs, N);
+	assert_int_equal(T[0].dgrams, N);
+	for (uint32_t j = 0; j < N; j++) {
+		assert_int_equal(T[0].seen[j], 1);
+		assert_int_equal(T[0].dseen[j], 1);
+	}
+	assert_int_equal(T[1].downs, 0);
+	assert_int_equal(T[0].downs, 1); /* the first session's end, after the switch */
+	assert_int_equal(nn_node_media_list(cl->nodes[0].node, NULL, 0), 1);
+	assert_int_equal(nn_mem_endpoint_set_alias(cl->nodes[0].tp, NULL), 0);
+	cl_free(cl);
+}
+
 /* The receive timestamp is the transport's (when the datagram arrived), not the node's clock
  * when the callback runs: node 0 reads its "socket" 7 ms late (a busy loop), so every callback
  * runs 7 ms after arrival, and rx_ns still says latency (1 ms) after the send. The transport's
@@ -900,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_link_model_audio_flow),
 		cmocka_unit_test(test_link_bottleneck),
 		cmocka_unit_test(test_rx_timestamp_and_tp_counters),
+		cmocka_unit_test(test_call_when_edge_moves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,11 @@ void nn_mem_endpoint_set_key(nn_tp *tp, const uint8_t ed_pub[32]);
  * endpoint's own dials work as before. Established connections are not affected. */
 void nn_mem_endpoint_set_nat(nn_tp *tp, bool on, nn_time timeout);
 
+/* A second name, "mem/<name>", that reaches this endpoint too (say, through a relay): dials to
+ * it connect to the endpoint (conn->remote_addr is the dialled name), nothing else changes.
+ * NULL removes it. NN_EEXIST when the name is taken; one alias per endpoint. */
+int nn_mem_endpoint_set_alias(nn_tp *tp, const char *name);
+
 /* A busy reader: frames and datagrams arriving at this endpoint are handed to its sink `d`
  * after their arrival (0 = at once), as when a loop is late to read its socket. A datagram's
  * pkt->at stays its arrival time (the receive timestamp, like a kernel's). */

@@ -81,6 +81,8 @@ typedef struct mem_ep {
 	nn_tp_guard guard;
 	/* a busy reader (nn_mem_endpoint_set_read_delay): arrivals are handed over this late */
 	nn_time read_delay;
+	/* a second name that reaches this endpoint (nn_mem_endpoint_set_alias); ep_len 0 = none */
+	nn_addr alias;
 } mem_ep;
 
 /* The NAT model: ep sent to peer (punch or dial), opening its filter toward it. */
@@ -105,6 +107,7 @@ struct nn_mem_hub {
 	mem_override *ov;
 	uint32_t nov, capov;
 	nn_mem_hub_stats st;
+	uint32_t naliases; /* endpoints with an alias: lookups that miss scan them */
 };
 
 /* hub.c */
