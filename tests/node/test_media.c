@@ -716,6 +716,92 @@ static void test_saturated_call_spares_routed_traffic(void **state)
 	cl_free(cl);
 }
 
+/* Routed messages 1 -> 2 every 50 ms during `steps` x 10 ms while the call 1 -> 2 sends
+ * `dgrams` full datagrams and tries `msgs` 16 KiB messages every 10 ms; returns how many of
+ * the routed ones were sent, adds how many arrived to *got and their worst one-way delay to
+ * *max_d (virtual time). */
+static size_t shared_phase(cluster *cl, uint64_t sid, int steps, int dgrams, int msgs,
+			   uint64_t *tag, size_t *got, nn_time *max_d, nn_time *sum_d)
+{
+	static uint8_t big[NN_NODE_MEDIA_MAX_DGRAM], msg[16384];
+	uint64_t first = *tag;
+	nn_time sent_at[64];
+	size_t n = 0;
+	for (int step = 0; step < steps; step++) {
+		for (int k = 0; k < dgrams; k++)
+			(void)nn_node_media_send(cl->nodes[1].node, sid, 16, big, sizeof big);
+		for (int k = 0; k < msgs; k++)
+			(void)nn_node_media_send_message(cl->nodes[1].node, sid, 17, msg, sizeof msg);
+		if (step % 5 == 0 && n < 64) {
+			sent_at[n++] = nn_clock_now(cl->clk);
+			assert_int_equal(cl_send(cl, 1, 2, (*tag)++), 0);
+		}
+		cl_run(cl, 10 * NN_MS);
+	}
+	cl_run(cl, NN_SEC);
+	for (size_t m = 0; m < cl->nmsgs; m++) {
+		const cl_msg *cm = &cl->msgs[m];
+		if (cm->to != 2 || cm->tag < first || cm->tag >= first + n)
+			continue;
+		nn_time d = cm->at - sent_at[cm->tag - first];
+		(*got)++;
+		*sum_d += d;
+		if (d > *max_d)
+			*max_d = d;
+	}
+	return n;
+}
+
+/* The saturated call over a SHARED bottleneck: the direction 1 -> 2 is one 1,000,000 B/s FIFO
+ * (queue 16 x 1252 bytes = 20 ms, 5 ms latency) carried by both the overlay edge and the call.
+ * Routed messages 1 -> 2 cross it alone, then while the call floods it with datagrams (10x the
+ * link), then with datagrams and 16 KiB messages. None is lost, ever. Datagrams are tail-dropped
+ * at the queue, so under them a routed message waits at most the queue (20 ms); reliable
+ * messages are not dropped, so under them it waits behind what the session may have queued
+ * (16 messages of 16 KiB = 262 ms at this rate): a FIFO shares the delay, not the loss. */
+static void test_saturated_call_shared_bottleneck(void **state)
+{
+	(void)state;
+	reset();
+	T[2].consent_set = true;
+	T[2].accept = true;
+	cluster *cl = media_cluster(4, 117, 0, 0);
+	assert_true(has_edge(cl, 1, 2));
+	nn_mem_link l = nn_mem_link_default();
+	l.latency = 5 * NN_MS;
+	l.bandwidth = 1000000;
+	l.queue_frames = 16;
+	l.shared = true;
+	nn_mem_link_set(cl->hub, cl->nodes[1].tp, cl->nodes[2].tp, &l);
+	uint64_t sid = call(cl, 1, 2);
+	uint64_t tag = 7000;
+	const char *name[3] = {"alone", "under datagrams", "under datagrams + messages"};
+	const int dg[3] = {0, 80, 80}, ms[3] = {0, 0, 4};
+	nn_time max_d[3] = {0}, sum_d[3] = {0};
+	size_t want[3], got[3] = {0};
+	for (int ph = 0; ph < 3; ph++) {
+		want[ph] = shared_phase(cl, sid, 200, dg[ph], ms[ph], &tag, &got[ph], &max_d[ph],
+					&sum_d[ph]);
+		printf("# shared bottleneck, routed 1 -> 2 %s: %zu/%zu, mean %.1f ms, max %.1f ms\n",
+		       name[ph], got[ph], want[ph],
+		       got[ph] ? (double)sum_d[ph] / (double)got[ph] / NN_MS : 0.0,
+		       (double)max_d[ph] / NN_MS);
+		assert_int_equal(got[ph], want[ph]);
+	}
+	nn_media_info info;
+	assert_int_equal(nn_node_media_info(cl->nodes[2].node, T[2].last_up_sid, &info), 0);
+	printf("# shared bottleneck: the call delivered %llu datagrams, %llu messages\n",
+	       (unsigned long long)info.stats.rx_datagrams,
+	       (unsigned long long)info.stats.rx_messages);
+	assert_true(info.stats.rx_datagrams > 0 && info.stats.rx_messages > 0);
+	assert_true(max_d[0] <= 5 * NN_MS + 1 * NN_MS);
+	assert_true(max_d[1] > max_d[0]);                    /* it is shared ... */
+	assert_true(max_d[1] <= 5 * NN_MS + 21 * NN_MS);     /* ... and bounded by the queue */
+	assert_true(max_d[2] <= 5 * NN_MS + 21 * NN_MS + 263 * NN_MS);
+	assert_true(T[1].downs + T[2].downs == 0);
+	cl_free(cl);
+}
+
 /* The mem link model under an audio-like flow (50 pkt/s of 160 bytes for 10 s): loss,
  * jitter and reordering show in what arrives (receive timestamps on every datagram), a
  * datagram over the path MTU is refused by the transport and counted, never closing the
@@ -974,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(test_link_bottleneck),
 		cmocka_unit_test(test_rx_timestamp_and_tp_counters),
 		cmocka_unit_test(test_call_when_edge_moves),
+		cmocka_unit_test(test_saturated_call_shared_bottleneck),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -228,10 +228,11 @@ int mem_conn_send(nn_tp *tp, nn_conn *pc, const uint8_t *frame, size_t len)
 		memcpy(k->data, frame, len);
 		k->len = (uint32_t)len;
 		nn_time now = nn_clock_now(h->clk);
-		nn_time depart = r->busy_until > now ? r->busy_until : now;
+		nn_time *busy = mem_hub_busy(h, c->ep, r->ep, &r->busy_until);
+		nn_time depart = *busy > now ? *busy : now;
 		if (l->bandwidth)
 			depart += (nn_time)((uint64_t)len * (uint64_t)NN_SEC / l->bandwidth);
-		r->busy_until = depart;
+		*busy = depart;
 		nn_time at = depart + l->latency + mem_hub_jitter(h, l->jitter);
 		if (mem_hub_chance(h, l->loss_ppm)) {
 			at += 2 * l->latency; /* lost once, retransmitted */
@@ -303,7 +304,8 @@ int mem_conn_send_datagram(nn_tp *tp, nn_conn *pc, const uint8_t *data, size_t l
 	if (l->bandwidth) {
 		/* the bottleneck: datagrams serialise with the connection's stream frames; one
 		 * that would wait longer than a full queue (queue_frames x MTU) is tail-dropped */
-		depart = r->busy_until > now ? r->busy_until : now;
+		nn_time *busy = mem_hub_busy(h, c->ep, r->ep, &r->busy_until);
+		depart = *busy > now ? *busy : now;
 		depart += (nn_time)((uint64_t)len * (uint64_t)NN_SEC / l->bandwidth);
 		nn_time qmax = (nn_time)((uint64_t)l->queue_frames * l->mtu * (uint64_t)NN_SEC /
 					 l->bandwidth);
@@ -313,7 +315,7 @@ int mem_conn_send_datagram(nn_tp *tp, nn_conn *pc, const uint8_t *data, size_t l
 			h->st.dgrams_lost++;
 			return 0;
 		}
-		r->busy_until = depart;
+		*busy = depart;
 	}
 	memcpy(k->data, data, len);
 	k->len = (uint32_t)len;

@@ -207,6 +207,17 @@ const nn_mem_link *mem_hub_link(const nn_mem_hub *h, const mem_ep *from, const m
 	return &h->dflt;
 }
 
+nn_time *mem_hub_busy(nn_mem_hub *h, const mem_ep *from, const mem_ep *to, nn_time *conn_busy)
+{
+	if (!h->nov)
+		return conn_busy;
+	uint64_t key = ov_key(from, to);
+	for (uint32_t i = ov_slot(key, h->capov); h->ov[i].key; i = (i + 1) & (h->capov - 1))
+		if (h->ov[i].key == key)
+			return h->ov[i].link.shared ? &h->ov[i].busy_until : conn_busy;
+	return conn_busy;
+}
+
 static int ov_grow(nn_mem_hub *h)
 {
 	uint32_t ncap = h->capov ? h->capov * 2 : 16;

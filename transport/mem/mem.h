@@ -6,7 +6,8 @@
  * Links are modelled per direction (from endpoint -> to endpoint) by an nn_mem_link profile:
  *   latency + uniform jitter; a bandwidth bottleneck (frames serialise at `bandwidth` bytes/s;
  *   media datagrams serialise with the connection's frames and are tail-dropped when they
- *   would wait longer than queue_frames x mtu bytes take to drain);
+ *   would wait longer than queue_frames x mtu bytes take to drain; per connection, or with
+ *   `shared` one FIFO for every connection of the direction);
  *   the per-connection send queue bound `queue_frames` (frames sent and not yet delivered:
  *   the bottleneck queue plus the wire; beyond it send returns NN_EAGAIN); loss (stream frames
  *   are reliable, a lost one costs a retransmission delay of 2 x latency; datagrams are dropped);
@@ -50,6 +51,9 @@ typedef struct nn_mem_link {
 	bool blackhole;        /* this direction is cut */
 	bool stall;            /* frames are accepted but never delivered (a peer that stopped
 				* reading): the queue fills and the stall deadline drops the edge */
+	bool shared;           /* the bottleneck belongs to the path, not to each connection:
+				* every connection from -> to (edges and media sessions) queues in
+				* one FIFO (an access link). Only in an override (nn_mem_link_set). */
 } nn_mem_link;
 
 /* latency 1 ms, no jitter/loss/reordering, unlimited bandwidth, queue 64, MTU 1252. */

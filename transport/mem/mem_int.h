@@ -93,6 +93,7 @@ bool mem_ep_admits(const mem_ep *ep, const mem_ep *peer, nn_time now);
 typedef struct mem_override {
 	uint64_t key; /* 0 = empty */
 	nn_mem_link link;
+	nn_time busy_until; /* link.shared: when the direction's bottleneck is free */
 } mem_override;
 
 struct nn_mem_hub {
@@ -113,6 +114,9 @@ struct nn_mem_hub {
 /* hub.c */
 mem_ep *mem_hub_lookup(nn_mem_hub *h, const nn_addr *a);
 const nn_mem_link *mem_hub_link(const nn_mem_hub *h, const mem_ep *from, const mem_ep *to);
+/* The bottleneck clock frames from -> to serialise on: the path's when its override is shared,
+ * else the receiving connection's (r->busy_until). */
+nn_time *mem_hub_busy(nn_mem_hub *h, const mem_ep *from, const mem_ep *to, nn_time *conn_busy);
 bool mem_hub_cut(const nn_mem_hub *h, const mem_ep *from, const mem_ep *to);
 int mem_hub_add(nn_mem_hub *h, mem_ep *ep);
 void mem_hub_remove(nn_mem_hub *h, mem_ep *ep);
