@@ -369,7 +369,10 @@ int nn_node_open(nn_node *n, const uint8_t *box, size_t len, uint8_t *out, size_
  * reserved: sending on one is NN_EINVAL; received frames on them are dropped and counted.
  * Sessions are named by a sid (1, 2, ... per node, never reused); a sid that is unknown or
  * closed is NN_ENOENT. Sessions never enter the edge tables nor count toward the floor; edge
- * churn never closes a session; several sessions to one peer may coexist (make-before-break).
+ * churn never closes a session, and a session keeps the path it was dialled on when its edge
+ * comes back at another address (moving it is the application's make-before-break: several
+ * sessions to one peer may coexist). Received datagrams and messages go to the callbacks as
+ * they are read: there is no receive queue (docs/API.md "Media sessions").
  * Inbound admission, in order (each refusal counted in the node stats): the caller's NodeID
  * meets the PoW difficulty (dropped_media_sub_pow), at most NN_NODE_MEDIA_MAX_IN inbound
  * sessions and NN_NODE_MEDIA_MAX_PER_PEER per peer NodeID (dropped_media_cap), the

@@ -275,8 +275,10 @@ int mem_conn_send_datagram(nn_tp *tp, nn_conn *pc, const uint8_t *data, size_t l
 		return NN_ETOOBIG;
 	mem_conn *r = gate(tp, c, len, &l, &rc);
 	if (!r) {
-		if (rc == 0)
+		if (rc == 0) { /* sent, and swallowed by the network */
 			tp->stats.dgram_tx++;
+			c->ep->guard.media_dgram_tx++;
+		}
 		return rc;
 	}
 	nn_mem_hub *h = c->ep->hub;
