@@ -2,8 +2,10 @@
  * PoW, caps), the receive budget, reserved channels, send backpressure, a peer without media
  * keeps its edge, a saturated call leaves routed traffic alone, calls survive edge churn,
  * make-before-break migration loses no message, and the mem link model (loss, jitter,
- * reordering, MTU, bottleneck) under a 50 pkt/s audio-like flow. In-memory transport, virtual
- * time. */
+ * reordering, MTU, bottleneck) under a 50 pkt/s audio-like flow; then a call over a bottleneck
+ * shared with the overlay edge, a call whose edge moves to another address, and the receive
+ * timestamp (the transport's, not the callback's) with the transport's tp_media_* counters.
+ * In-memory transport, virtual time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
