@@ -31,10 +31,11 @@ static bool only_blanks(const char *s, size_t len)
 	return true;
 }
 
-/* say <64-hex> <channel 16..255> <text> */
-static int parse_say(nn_console_cmd *out, const char *rest, size_t rlen, char *err, size_t errcap)
+/* say|tell <64-hex> <channel 16..255> <text> (say: one datagram; tell: one message) */
+static int parse_say(nn_console_cmd *out, bool tell, const char *rest, size_t rlen, char *err,
+		     size_t errcap)
 {
-	static const char usage[] = "usage: say <64-hex NodeID> <channel 16..255> <text>";
+	const char *name = tell ? "tell" : "say";
 	const char *f[2];
 	size_t flen[2];
 	for (int k = 0; k < 2; k++) {
@@ -46,7 +47,8 @@ static int parse_say(nn_console_cmd *out, const char *rest, size_t rlen, char *e
 		while (l < rlen && rest[l] != ' ' && rest[l] != '\t')
 			l++;
 		if (l == 0 || l == rlen) {
-			snprintf(err, errcap, "%s", usage);
+			snprintf(err, errcap, "usage: %s <64-hex NodeID> <channel 16..255> <text>",
+				 name);
 			return NN_EINVAL;
 		}
 		f[k] = rest;
@@ -55,7 +57,7 @@ static int parse_say(nn_console_cmd *out, const char *rest, size_t rlen, char *e
 		rlen -= l;
 	}
 	if (nn_id_parse(&out->target, f[0], flen[0]) < 0) {
-		snprintf(err, errcap, "say: the NodeID must be exactly 64 hex digits");
+		snprintf(err, errcap, "%s: the NodeID must be exactly 64 hex digits", name);
 		return NN_EINVAL;
 	}
 	unsigned ch = 0;
@@ -67,10 +69,11 @@ static int parse_say(nn_console_cmd *out, const char *rest, size_t rlen, char *e
 			ch = ch * 10 + (unsigned)(f[1][i] - '0');
 	}
 	if (!ok || ch < NN_NODE_MEDIA_CH_FIRST || ch > 255) {
-		snprintf(err, errcap, "say: the channel must be a number 16..255 (0-15 are reserved)");
+		snprintf(err, errcap, "%s: the channel must be a number 16..255 (0-15 are reserved)",
+			 name);
 		return NN_EINVAL;
 	}
-	out->op = NN_CON_SAY;
+	out->op = tell ? NN_CON_TELL : NN_CON_SAY;
 	out->channel = (uint8_t)ch;
 	out->text = rest + 1; /* one separator, as send's */
 	out->text_len = rlen - 1;
@@ -93,8 +96,8 @@ int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *er
 		wlen++;
 	const char *rest = w + wlen;
 	size_t rlen = len - i - wlen;
-	if (word_is(w, wlen, "say"))
-		return parse_say(out, rest, rlen, err, errcap);
+	if (word_is(w, wlen, "say") || word_is(w, wlen, "tell"))
+		return parse_say(out, word_is(w, wlen, "tell"), rest, rlen, err, errcap);
 	if (word_is(w, wlen, "call") || word_is(w, wlen, "hangup")) {
 		bool call = word_is(w, wlen, "call");
 		const char *name = call ? "call" : "hangup";
@@ -161,7 +164,7 @@ int nn_console_parse(nn_console_cmd *out, const char *line, size_t len, char *er
 	sanitize(q, sizeof q, w, wlen);
 	if (op == NN_CON_NONE) {
 		snprintf(err, errcap, "unknown command \"%s\" (commands: send, direct, rendezvous, "
-				 "connect, peers, stats, nat, status, call, hangup, say, quit)", q);
+				 "connect, peers, stats, nat, status, call, hangup, say, tell, quit)", q);
 		return NN_EINVAL;
 	}
 	if (!only_blanks(rest, rlen)) {
@@ -470,7 +473,10 @@ static void cmd_say(nn_console *c, const nn_console_cmd *cmd)
 		nn_console_error(c, NN_ENOENT, "no call with that node is up");
 		return;
 	}
-	int rc = nn_node_media_send(c->node, sid, cmd->channel, cmd->text, cmd->text_len);
+	int rc = cmd->op == NN_CON_TELL
+			 ? nn_node_media_send_message(c->node, sid, cmd->channel, cmd->text,
+						      cmd->text_len)
+			 : nn_node_media_send(c->node, sid, cmd->channel, cmd->text, cmd->text_len);
 	if (rc < 0)
 		nn_console_error(c, rc, NULL);
 	else
@@ -878,6 +884,7 @@ void nn_console_exec(nn_console *c, const char *line, size_t len)
 		cmd_hangup(c, &cmd.target);
 		break;
 	case NN_CON_SAY:
+	case NN_CON_TELL:
 		cmd_say(c, &cmd);
 		break;
 	case NN_CON_PEERS:

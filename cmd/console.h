@@ -77,14 +77,15 @@ enum nn_console_op {
 	NN_CON_CALL,
 	NN_CON_HANGUP,
 	NN_CON_SAY,
+	NN_CON_TELL,
 };
 
 typedef struct nn_console_cmd {
 	enum nn_console_op op;
-	nn_id target;            /* SEND, DIRECT, RENDEZVOUS, CONNECT, CALL, HANGUP, SAY */
-	const char *text;        /* SEND, DIRECT, SAY: points into the line */
+	nn_id target;            /* SEND, DIRECT, RENDEZVOUS, CONNECT, CALL, HANGUP, SAY, TELL */
+	const char *text;        /* SEND, DIRECT, SAY, TELL: points into the line */
 	size_t text_len;
-	uint8_t channel;         /* SAY: 16..255 */
+	uint8_t channel;         /* SAY, TELL: 16..255 */
 } nn_console_cmd;
 
 /* Parse one line (without its newline; a trailing '\r' is ignored). NN_CON_NONE for an empty

@@ -136,6 +136,7 @@ void nn_cmd_run_usage(void *file)
 		"  hangup <64-hex NodeID>        close every call with the node: \"call <hex> down\"... "
 		"\"ok\"\n"
 		"  say <64-hex> <channel> <text> one datagram on channel 16..255 of the call: \"ok\"\n"
+		"  tell <64-hex> <channel> <text> one message (reliable) on the call: \"ok\"\n"
 		"  quit                          leave gracefully and exit\n"
 		"Events: \"id <hex>\", \"listening <addr>\" at start, \"recv <from-hex> <text|hex:...>\",\n"
 		"\"call <hex> up|down [ERR]\", \"media <hex> <channel> <text|hex:...>\".\n"

@@ -346,7 +346,9 @@ void nn_node_media_on_datagram(nn_node *n, nn_conn *c, nn_pkt **pkt)
 	if (!n->app.on_media_datagram)
 		return;
 	n->in_app++;
-	n->app.on_media_datagram(n->app.user, s->sid, ch, p, plen, (int64_t)nn_node_now(n));
+	/* the transport's receive timestamp (when it read the datagram), not our clock now */
+	int64_t rx_ns = (int64_t)(k->at > 0 ? k->at : nn_node_now(n));
+	n->app.on_media_datagram(n->app.user, s->sid, ch, p, plen, rx_ns);
 	n->in_app--;
 }
 

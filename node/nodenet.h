@@ -170,7 +170,9 @@ typedef struct nn_node_callbacks {
 	 * sessions the application closed itself. */
 	void (*on_media_state)(void *user, uint64_t sid, const nn_id *peer, bool inbound,
 			       int status);
-	/* One datagram on channel ch (16-255); rx_ns: the node's monotonic clock at receipt. */
+	/* One datagram on channel ch (16-255); rx_ns: its receive timestamp, taken by the
+	 * transport when it read the datagram (QUIC: when the socket read returned it), on the
+	 * node's monotonic clock, so time spent before this call does not count. */
 	void (*on_media_datagram)(void *user, uint64_t sid, uint8_t ch, const uint8_t *data,
 				  size_t len, int64_t rx_ns);
 	/* One whole message on channel ch. */
@@ -367,7 +369,10 @@ int nn_node_open(nn_node *n, const uint8_t *box, size_t len, uint8_t *out, size_
  * reserved: sending on one is NN_EINVAL; received frames on them are dropped and counted.
  * Sessions are named by a sid (1, 2, ... per node, never reused); a sid that is unknown or
  * closed is NN_ENOENT. Sessions never enter the edge tables nor count toward the floor; edge
- * churn never closes a session; several sessions to one peer may coexist (make-before-break).
+ * churn never closes a session, and a session keeps the path it was dialled on when its edge
+ * comes back at another address (moving it is the application's make-before-break: several
+ * sessions to one peer may coexist). Received datagrams and messages go to the callbacks as
+ * they are read: there is no receive queue (docs/API.md "Media sessions").
  * Inbound admission, in order (each refusal counted in the node stats): the caller's NodeID
  * meets the PoW difficulty (dropped_media_sub_pow), at most NN_NODE_MEDIA_MAX_IN inbound
  * sessions and NN_NODE_MEDIA_MAX_PER_PEER per peer NodeID (dropped_media_cap), the
@@ -622,6 +627,24 @@ const char *nn_node_phase(nn_node *n);
 	X(tp_relay_foreign, "transport: relay volunteer: datagrams from an unpinned host")  \
 	X(tp_relay_unpinned, "transport: relay volunteer: datagrams before the other side pinned") \
 	X(tp_relay_other_drops, "transport: relay volunteer: other drops (size, send failed)") \
+	X(tp_media_in, "transport: media sessions accepted (reported to the node)")         \
+	X(tp_media_out, "transport: media sessions dialled that came up")                    \
+	X(tp_media_unsupported, "transport: media sessions refused: no media or DATAGRAM")    \
+	X(tp_media_idle_reaped, "transport: accepted media sessions closed idle (10 s)")     \
+	X(tp_media_dgram_tx, "transport: media datagrams handed to the network")             \
+	X(tp_media_dgram_ring_full, "transport: media datagram sends refused: ring full")    \
+	X(tp_media_dgram_send_failed, "transport: media datagrams dropped at send (too big)") \
+	X(tp_media_dgram_rx, "transport: media datagrams received")                          \
+	X(tp_media_dgram_rx_dropped, "transport: media datagrams dropped at receive")        \
+	X(tp_media_msg_tx, "transport: media messages fully written (FIN)")                  \
+	X(tp_media_msg_tx_stalled, "transport: media messages reset: write over 1 s")        \
+	X(tp_media_msg_tx_eagain, "transport: media message sends refused: slots busy")      \
+	X(tp_media_msg_rx, "transport: media messages received whole")                       \
+	X(tp_media_msg_rx_oversize, "transport: media messages stopped: over 65,537 bytes")  \
+	X(tp_media_msg_rx_truncated, "transport: media messages reset or empty at FIN")      \
+	X(tp_media_msg_rx_timeout, "transport: media messages past the 5 s read deadline")   \
+	X(tp_media_msg_rx_no_slot, "transport: media messages stopped: no read slot")        \
+	X(tp_overlay_dgram_dropped, "transport: datagrams on overlay edges, dropped")         \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")                                \

@@ -41,8 +41,9 @@
  *   wrappers return NN_EUNSUPPORTED for a missing op.
  * - Defensive counters (local policy): what a transport refused or dropped on its own, before
  *   the node saw anything (garbage datagrams, refused certificates, Retry, caps, oversized
- *   frames, ...), reported through the optional ops.guard_stats in transport-neutral names
- *   (nn_tp_guard); a transport without them (mem) reports zeros.
+ *   frames, ...), plus its media-session counters, reported through the optional
+ *   ops.guard_stats in transport-neutral names (nn_tp_guard); what a transport does not keep
+ *   reads zero (mem keeps only media counters).
  *
  * Threading: everything runs on the thread of the transport's clock loop (transport/clock.h);
  * no call here is thread-safe; callbacks must not block. Callbacks may call back into the
@@ -117,7 +118,9 @@ typedef struct nn_tp_sink {
 			       int err);
 	/* One whole frame (or media message). *pkt is lent for the call: see the rules above. */
 	void (*on_frame)(void *ctx, nn_conn *c, nn_pkt **pkt);
-	/* One media datagram (media conns only), same lending rules. */
+	/* One media datagram (media conns only), same lending rules. (*pkt)->at is its receive
+	 * timestamp on tp->clock: when the transport read it (QUIC: the socket read that returned
+	 * it; mem: its arrival), which may be earlier than now. */
 	void (*on_datagram)(void *ctx, nn_conn *c, nn_pkt **pkt);
 	/* The send queue drained to half after an NN_EAGAIN on c. */
 	void (*on_writable)(void *ctx, nn_conn *c);
@@ -182,8 +185,11 @@ typedef struct nn_tp_stats {
 	uint64_t dgram_tx, dgram_rx, dgram_dropped, punches_tx, punches_rx;
 } nn_tp_stats;
 
-/* Defensive counters (monotonic): X(name, description). The node copies each into its own
- * stats as tp_<name> (node/nodenet.h NN_NODE_STATS, same order). */
+/* Defensive and media counters (monotonic): X(name, description). The node copies each into
+ * its own stats as tp_<name> (node/nodenet.h NN_NODE_STATS, same relative order; the copy in node/log.c
+ * does not compile when a name is missing there). The media_* ones and overlay_dgram_dropped
+ * are the transport's view of media sessions (QUIC: nn_quic_stats; mem fills the ones it
+ * models); the node's own per-session view is nn_media_stats. */
 #define NN_TP_GUARD_STATS(X)                                                                 \
 	X(rx_garbage, "datagrams dropped unparsed: not QUIC, bad headers, short Initials")     \
 	X(rx_unknown_conn, "packets for no connection we have")                               \
@@ -220,7 +226,25 @@ typedef struct nn_tp_stats {
 	X(relay_shaped, "relay volunteer: datagrams dropped by a shaper (session, aggregate)") \
 	X(relay_foreign, "relay volunteer: datagrams dropped: not from the pinned host")     \
 	X(relay_unpinned, "relay volunteer: datagrams dropped: other side not pinned yet")    \
-	X(relay_other_drops, "relay volunteer: datagrams dropped: empty, oversized, send failed")
+	X(relay_other_drops, "relay volunteer: datagrams dropped: empty, oversized, send failed") \
+	X(media_in, "media sessions accepted by the transport (reported to the node)")       \
+	X(media_out, "media sessions dialled that came up")                                  \
+	X(media_unsupported, "media sessions refused: the peer has no media or no DATAGRAM")  \
+	X(media_idle_reaped, "accepted media sessions closed: nothing received for 10 s")    \
+	X(media_dgram_tx, "media datagrams handed to the network")                           \
+	X(media_dgram_ring_full, "media datagram sends refused: send ring full (NN_EAGAIN)") \
+	X(media_dgram_send_failed, "media datagrams dropped at send: too big for the path")  \
+	X(media_dgram_rx, "media datagrams received and handed to the node")                 \
+	X(media_dgram_rx_dropped, "media datagrams dropped at receive: empty, oversized, late") \
+	X(media_msg_tx, "media messages fully written (FIN)")                                \
+	X(media_msg_tx_stalled, "media messages reset: write not done within 1 s")           \
+	X(media_msg_tx_eagain, "media message sends refused: all send slots busy")           \
+	X(media_msg_rx, "media messages received whole and handed to the node")              \
+	X(media_msg_rx_oversize, "media messages stopped: over 65,537 bytes")                \
+	X(media_msg_rx_truncated, "media messages reset by the peer or empty at FIN")         \
+	X(media_msg_rx_timeout, "media messages not finished within the 5 s read deadline")   \
+	X(media_msg_rx_no_slot, "media messages stopped: all read slots busy, or no buffer")  \
+	X(overlay_dgram_dropped, "datagrams arriving on overlay edges (not media): dropped")
 
 struct nn_tp_guard {
 #define NN_TP_GUARD_FIELD_(name, desc) uint64_t name;

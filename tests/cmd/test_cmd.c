@@ -318,14 +318,14 @@ static void test_events(void **state)
 	       "{\"event\":\"recv\",\"from\":\"abababababababababababababababababababababababababababababababab\",\"hex\":\"00ff\"}\n"
 	       "{\"event\":\"ok\"}\n"
 	       "{\"event\":\"error\",\"name\":\"EUNROUTABLE\",\"message\":\"no live edge to route through\"}\n"
-	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, direct, rendezvous, connect, peers, stats, nat, status, call, hangup, say, quit)\"}\n";
+	       "{\"event\":\"error\",\"name\":\"EINVAL\",\"message\":\"unknown command \\\"x?\\\"\\\" (commands: send, direct, rendezvous, connect, peers, stats, nat, status, call, hangup, say, tell, quit)\"}\n";
 	assert_string_equal(mc_text(&m), want);
 	mc_close(&m);
 }
 
-/* Calls: call / hangup take one NodeID, say a NodeID, an application channel (16..255; the
- * reserved 0..15 are refused at parse) and text; call and media events escape what the peer
- * sent like recv does, in text and JSON. */
+/* Calls: call / hangup take one NodeID, say and tell a NodeID, an application channel
+ * (16..255; the reserved 0..15 are refused at parse) and text; call and media events escape
+ * what the peer sent like recv does, in text and JSON. */
 static void test_console_calls(void **state)
 {
 	(void)state;
@@ -342,10 +342,16 @@ static void test_console_calls(void **state)
 	assert_memory_equal(c.text, "hello there", 11);
 	assert_int_equal(parse(&c, "say " HEXA " 255 x"), 0);
 	assert_int_equal(c.channel, 255);
+	assert_int_equal(parse(&c, "tell " HEXA " 17 one message"), 0);
+	assert_int_equal(c.op, NN_CON_TELL);
+	assert_int_equal(c.channel, 17);
+	assert_int_equal(c.text_len, 11);
+	assert_memory_equal(c.text, "one message", 11);
 	const char *bad[] = {"call", "call " HEXA " x", "call 12", "hangup", "hangup " HEXA "0",
 			     "say " HEXA, "say " HEXA " 16", "say " HEXA " 15 hi", "say " HEXA " 0 hi",
 			     "say " HEXA " 256 hi", "say " HEXA " 1x hi", "say " HEXA " 0016 hi",
-			     "say xyz 16 hi", "say " HEXA " -1 hi"};
+			     "say xyz 16 hi", "say " HEXA " -1 hi", "tell " HEXA " 15 hi",
+			     "tell " HEXA " 16", "tell xyz 16 hi"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (parse(&c, bad[i]) != NN_EINVAL)
 			fail_msg("accepted \"%s\"", bad[i]);

@@ -65,18 +65,20 @@ class Fail(Exception):
 class Node:
     """A nodenet-node in a lab namespace, driven through its text console."""
 
-    def __init__(self, lab, host, binary, tmp, name, bootstrap=None, relay=False):
+    def __init__(self, lab, host, binary, tmp, name, bootstrap=None, relay=False, extra=()):
         self.name = name
         self.errpath = os.path.join(tmp, name + ".log")
         args = [binary, "-addr", "0.0.0.0:%d" % PORT, "-seed", os.path.join(tmp, name + ".seed"),
                 "-console", "-log-level", "info"] + (["-relay"] if relay else [])
         if bootstrap:
             args += ["-bootstrap", bootstrap]
+        args += list(extra)
         self.err = open(self.errpath, "wb")
         self.p = lab.popen(host, args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            stderr=self.err, bufsize=0)
         self.q = queue.Queue()
         self.recvs = []
+        self.media = []  # (time.monotonic() when read, "media <hex> <channel> <text>")
         self.lock = threading.Lock()
         self.id = None
         threading.Thread(target=self._read, daemon=True).start()
@@ -87,6 +89,9 @@ class Node:
             if line.startswith("recv "):
                 with self.lock:
                     self.recvs.append(line.split(" ", 2)[1:])
+            elif line.startswith("media "):
+                with self.lock:
+                    self.media.append((time.monotonic(), line))
             else:
                 self.q.put(line)
         self.q.put(None)

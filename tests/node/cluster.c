@@ -23,6 +23,7 @@ static void on_message(void *user, const nn_id *from, const uint8_t *data, size_
 	m->to = cn->idx;
 	m->from = *from;
 	m->len = len;
+	m->at = nn_clock_now(cl->clk);
 	if (len >= 8)
 		memcpy(&m->tag, data, 8);
 }

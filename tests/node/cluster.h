@@ -15,6 +15,7 @@ typedef struct cl_msg {
 	nn_id from;
 	uint64_t tag; /* first 8 payload bytes */
 	size_t len;
+	nn_time at; /* virtual time of delivery */
 } cl_msg;
 
 typedef struct cluster cluster;

@@ -332,7 +332,8 @@ static void test_stranded_node_retries_known_contacts(void **state)
 	cl_free(cl);
 }
 
-/* The mem transport keeps no defensive counters: the node's tp_* stats read 0. */
+/* The mem transport keeps no defensive counters (only media ones, and this cluster has no
+ * session): the node's tp_* stats read 0. */
 static void test_mem_transport_counters_are_zero(void **state)
 {
 	cluster *cl = cl_new(2, 46, 0, NULL);

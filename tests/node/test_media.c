@@ -2,8 +2,10 @@
  * PoW, caps), the receive budget, reserved channels, send backpressure, a peer without media
  * keeps its edge, a saturated call leaves routed traffic alone, calls survive edge churn,
  * make-before-break migration loses no message, and the mem link model (loss, jitter,
- * reordering, MTU, bottleneck) under a 50 pkt/s audio-like flow. In-memory transport, virtual
- * time. */
+ * reordering, MTU, bottleneck) under a 50 pkt/s audio-like flow; then a call over a bottleneck
+ * shared with the overlay edge, a call whose edge moves to another address, and the receive
+ * timestamp (the transport's, not the callback's) with the transport's tp_media_* counters.
+ * In-memory transport, virtual time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,8 +34,11 @@ static struct tnode {
 	uint8_t seen[MAXSEQ]; /* message sequence numbers received (count) */
 	uint8_t dseen[MAXSEQ]; /* datagram sequence numbers received */
 	int64_t rx_ns[MAXSEQ];
+	int64_t cb_ns[MAXSEQ]; /* the virtual clock when on_media_datagram ran */
 	uint8_t last_ch;
 } T[MAXN];
+
+static nn_clock *g_clk; /* the running cluster's clock, for cb_ns */
 
 static uint32_t idx_of(void *user) { return ((cl_node *)user)->idx; }
 
@@ -80,6 +85,7 @@ static void t_dgram(void *user, uint64_t sid, uint8_t ch, const uint8_t *d, size
 	if (s < MAXSEQ) {
 		t->dseen[s]++;
 		t->rx_ns[s] = rx_ns;
+		t->cb_ns[s] = g_clk ? (int64_t)nn_clock_now(g_clk) : 0;
 	}
 }
 
@@ -111,6 +117,7 @@ static cluster *media_cluster(uint32_t n, uint64_t seed, int pow, uint32_t no_me
 	o.cb.on_media_message = t_msg;
 	o.cb.on_media_writable = t_writable;
 	cluster *cl = cl_new(n, seed, pow, &o);
+	g_clk = cl->clk;
 	for (uint32_t i = 0; i < n; i++) {
 		cl->caps = (no_media_mask >> i) & 1 ? 0 : NN_TP_CAP_MEDIA;
 		cl->base.cb.media_consent = T[i].consent_set ? t_consent : NULL;
@@ -711,6 +718,92 @@ static void test_saturated_call_spares_routed_traffic(void **state)
 	cl_free(cl);
 }
 
+/* Routed messages 1 -> 2 every 50 ms during `steps` x 10 ms while the call 1 -> 2 sends
+ * `dgrams` full datagrams and tries `msgs` 16 KiB messages every 10 ms; returns how many of
+ * the routed ones were sent, adds how many arrived to *got and their worst one-way delay to
+ * *max_d (virtual time). */
+static size_t shared_phase(cluster *cl, uint64_t sid, int steps, int dgrams, int msgs,
+			   uint64_t *tag, size_t *got, nn_time *max_d, nn_time *sum_d)
+{
+	static uint8_t big[NN_NODE_MEDIA_MAX_DGRAM], msg[16384];
+	uint64_t first = *tag;
+	nn_time sent_at[64];
+	size_t n = 0;
+	for (int step = 0; step < steps; step++) {
+		for (int k = 0; k < dgrams; k++)
+			(void)nn_node_media_send(cl->nodes[1].node, sid, 16, big, sizeof big);
+		for (int k = 0; k < msgs; k++)
+			(void)nn_node_media_send_message(cl->nodes[1].node, sid, 17, msg, sizeof msg);
+		if (step % 5 == 0 && n < 64) {
+			sent_at[n++] = nn_clock_now(cl->clk);
+			assert_int_equal(cl_send(cl, 1, 2, (*tag)++), 0);
+		}
+		cl_run(cl, 10 * NN_MS);
+	}
+	cl_run(cl, NN_SEC);
+	for (size_t m = 0; m < cl->nmsgs; m++) {
+		const cl_msg *cm = &cl->msgs[m];
+		if (cm->to != 2 || cm->tag < first || cm->tag >= first + n)
+			continue;
+		nn_time d = cm->at - sent_at[cm->tag - first];
+		(*got)++;
+		*sum_d += d;
+		if (d > *max_d)
+			*max_d = d;
+	}
+	return n;
+}
+
+/* The saturated call over a SHARED bottleneck: the direction 1 -> 2 is one 1,000,000 B/s FIFO
+ * (queue 16 x 1252 bytes = 20 ms, 5 ms latency) carried by both the overlay edge and the call.
+ * Routed messages 1 -> 2 cross it alone, then while the call floods it with datagrams (10x the
+ * link), then with datagrams and 16 KiB messages. None is lost, ever. Datagrams are tail-dropped
+ * at the queue, so under them a routed message waits at most the queue (20 ms); reliable
+ * messages are not dropped, so under them it waits behind what the session may have queued
+ * (16 messages of 16 KiB = 262 ms at this rate): a FIFO shares the delay, not the loss. */
+static void test_saturated_call_shared_bottleneck(void **state)
+{
+	(void)state;
+	reset();
+	T[2].consent_set = true;
+	T[2].accept = true;
+	cluster *cl = media_cluster(4, 117, 0, 0);
+	assert_true(has_edge(cl, 1, 2));
+	nn_mem_link l = nn_mem_link_default();
+	l.latency = 5 * NN_MS;
+	l.bandwidth = 1000000;
+	l.queue_frames = 16;
+	l.shared = true;
+	nn_mem_link_set(cl->hub, cl->nodes[1].tp, cl->nodes[2].tp, &l);
+	uint64_t sid = call(cl, 1, 2);
+	uint64_t tag = 7000;
+	const char *name[3] = {"alone", "under datagrams", "under datagrams + messages"};
+	const int dg[3] = {0, 80, 80}, ms[3] = {0, 0, 4};
+	nn_time max_d[3] = {0}, sum_d[3] = {0};
+	size_t want[3], got[3] = {0};
+	for (int ph = 0; ph < 3; ph++) {
+		want[ph] = shared_phase(cl, sid, 200, dg[ph], ms[ph], &tag, &got[ph], &max_d[ph],
+					&sum_d[ph]);
+		printf("# shared bottleneck, routed 1 -> 2 %s: %zu/%zu, mean %.1f ms, max %.1f ms\n",
+		       name[ph], got[ph], want[ph],
+		       got[ph] ? (double)sum_d[ph] / (double)got[ph] / NN_MS : 0.0,
+		       (double)max_d[ph] / NN_MS);
+		assert_int_equal(got[ph], want[ph]);
+	}
+	nn_media_info info;
+	assert_int_equal(nn_node_media_info(cl->nodes[2].node, T[2].last_up_sid, &info), 0);
+	printf("# shared bottleneck: the call delivered %llu datagrams, %llu messages\n",
+	       (unsigned long long)info.stats.rx_datagrams,
+	       (unsigned long long)info.stats.rx_messages);
+	assert_true(info.stats.rx_datagrams > 0 && info.stats.rx_messages > 0);
+	assert_true(max_d[0] <= 5 * NN_MS + 1 * NN_MS);
+	assert_true(max_d[1] > max_d[0]);                    /* it is shared ... */
+	assert_true(max_d[1] <= 5 * NN_MS + 21 * NN_MS);     /* ... and bounded by the queue */
+	assert_true(max_d[2] <= 5 * NN_MS + 21 * NN_MS + 263 * NN_MS);
+	assert_true(T[1].downs + T[2].downs == 0);
+	cl_free(cl);
+}
+
 /* The mem link model under an audio-like flow (50 pkt/s of 160 bytes for 10 s): loss,
  * jitter and reordering show in what arrives (receive timestamps on every datagram), a
  * datagram over the path MTU is refused by the transport and counted, never closing the
@@ -826,6 +919,130 @@ static void test_link_bottleneck(void **state)
 	cl_free(cl);
 }
 
+/* An edge that moves to another address (a relayed edge replaced by a direct one) does not
+ * move or end the call: node 0 is reached first at an alias ("mem/r0", standing for a relay),
+ * the call runs there; then the edge is dropped and dialled again at node 0's own address. The
+ * first session keeps its path and loses nothing; the application's make-before-break then
+ * opens a second session, which dials the new edge's address, switches to it and closes the
+ * first: every message arrives exactly once and every datagram arrives. */
+static void test_call_when_edge_moves(void **state)
+{
+	(void)state;
+	reset();
+	T[0].consent_set = true;
+	T[0].accept = true;
+	cluster *cl = media_cluster(3, 116, 0, 0);
+	nn_node *a = cl->nodes[1].node;
+	assert_int_equal(nn_mem_endpoint_set_alias(cl->nodes[0].tp, "r0"), 0);
+	nn_addr relay, direct;
+	nn_addr_set(&relay, "mem", "r0");
+	nn_addr_set(&direct, "mem", "n0");
+	nn_node_drop_edge(a, &cl->nodes[0].id, NN_TP_REASON_NORMAL);
+	nn_node_drop_edge(cl->nodes[0].node, &cl->nodes[1].id, NN_TP_REASON_NORMAL);
+	assert_int_equal(nn_node_bootstrap_addr(a, &cl->nodes[0].id, &relay), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_true(has_edge(cl, 1, 0));
+	uint64_t first = call(cl, 1, 0), second = 0;
+	nn_media_info info;
+	assert_int_equal(nn_node_media_info(a, first, &info), 0);
+	assert_string_equal(info.addr, "r0");
+	uint8_t buf[160] = {0};
+	uint32_t k = 0;
+	const uint32_t N = 300;
+	bool moved = false;
+	for (; k < N; k++) {
+		if (k == 100) { /* the upgrade: the edge goes, and comes back at the direct address */
+			nn_node_drop_edge(a, &cl->nodes[0].id, NN_TP_REASON_NORMAL);
+			nn_node_drop_edge(cl->nodes[0].node, &cl->nodes[1].id, NN_TP_REASON_NORMAL);
+			assert_int_equal(nn_node_bootstrap_addr(a, &cl->nodes[0].id, &direct), 0);
+		}
+		if (k == 150) { /* the first session still runs on its own path */
+			assert_true(has_edge(cl, 1, 0));
+			assert_int_equal(nn_node_media_info(a, first, &info), 0);
+			assert_true(info.up);
+			assert_string_equal(info.addr, "r0");
+			assert_int_equal(nn_node_media_open(a, &cl->nodes[0].id, 5000, &second), 0);
+		}
+		if (second && !moved) {
+			assert_int_equal(nn_node_media_info(a, second, &info), 0);
+			if (info.up) { /* make ... */
+				assert_string_equal(info.addr, "n0"); /* the new edge's address */
+				moved = true;
+				assert_int_equal(nn_node_media_close(a, first), 0); /* ... break */
+			}
+		}
+		uint64_t sid = moved ? second : first;
+		put_seq(buf, k);
+		assert_int_equal(nn_node_media_send(a, sid, 16, buf, sizeof buf), 0);
+		assert_int_equal(nn_node_media_send_message(a, sid, 17, buf, 8), 0);
+		cl_run(cl, 20 * NN_MS);
+	}
+	cl_run(cl, NN_SEC);
+	assert_true(moved);
+	assert_int_equal(T[0].msgs, N);
+	assert_int_equal(T[0].dgrams, N);
+	for (uint32_t j = 0; j < N; j++) {
+		assert_int_equal(T[0].seen[j], 1);
+		assert_int_equal(T[0].dseen[j], 1);
+	}
+	assert_int_equal(T[1].downs, 0);
+	assert_int_equal(T[0].downs, 1); /* the first session's end, after the switch */
+	assert_int_equal(nn_node_media_list(cl->nodes[0].node, NULL, 0), 1);
+	assert_int_equal(nn_mem_endpoint_set_alias(cl->nodes[0].tp, NULL), 0);
+	cl_free(cl);
+}
+
+/* The receive timestamp is the transport's (when the datagram arrived), not the node's clock
+ * when the callback runs: node 0 reads its "socket" 7 ms late (a busy loop), so every callback
+ * runs 7 ms after arrival, and rx_ns still says latency (1 ms) after the send. The transport's
+ * media counters reach the node's stats as tp_media_* on both ends. */
+static void test_rx_timestamp_and_tp_counters(void **state)
+{
+	(void)state;
+	reset();
+	T[0].consent_set = true;
+	T[0].accept = true;
+	cluster *cl = media_cluster(2, 115, 0, 0);
+	nn_node_stats b0 = stats_of(cl, 0), b1 = stats_of(cl, 1);
+	uint64_t sid = call(cl, 1, 0);
+	nn_mem_endpoint_set_read_delay(cl->nodes[0].tp, 7 * NN_MS);
+	uint8_t buf[160] = {0};
+	int64_t sent_at[50];
+	for (uint32_t k = 0; k < 50; k++) {
+		put_seq(buf, k);
+		sent_at[k] = (int64_t)nn_clock_now(cl->clk);
+		assert_int_equal(nn_node_media_send(cl->nodes[1].node, sid, 16, buf, sizeof buf), 0);
+		cl_run(cl, 20 * NN_MS);
+	}
+	assert_int_equal(nn_node_media_send_message(cl->nodes[1].node, sid, 17, buf, 8), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(T[0].dgrams, 50);
+	for (uint32_t k = 0; k < 50; k++) {
+		assert_int_equal(T[0].rx_ns[k] - sent_at[k], 1 * NN_MS); /* the link's latency */
+		assert_int_equal(T[0].cb_ns[k] - T[0].rx_ns[k], 7 * NN_MS); /* read late */
+	}
+	nn_node_stats s0 = stats_of(cl, 0), s1 = stats_of(cl, 1);
+	assert_int_equal(s1.tp_media_out - b1.tp_media_out, 1);
+	assert_int_equal(s0.tp_media_in - b0.tp_media_in, 1);
+	assert_int_equal(s1.tp_media_dgram_tx - b1.tp_media_dgram_tx, 50);
+	assert_int_equal(s0.tp_media_dgram_rx - b0.tp_media_dgram_rx, 50);
+	assert_int_equal(s1.tp_media_msg_tx - b1.tp_media_msg_tx, 1);
+	assert_int_equal(s0.tp_media_msg_rx - b0.tp_media_msg_rx, 1);
+	/* and by name, as `stats` and the metrics endpoint list them */
+	uint64_t v = 0;
+	const char *name;
+	bool found = false;
+	for (size_t i = 0; (name = nn_node_stat(&s0, i, &v)); i++)
+		if (!strcmp(name, "tp_media_dgram_rx")) {
+			found = true;
+			assert_int_equal(v, s0.tp_media_dgram_rx);
+		}
+	assert_true(found);
+	nn_mem_endpoint_set_read_delay(cl->nodes[0].tp, 0);
+	cl_free(cl);
+	g_clk = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -843,6 +1060,9 @@ int main(void)
 		cmocka_unit_test(test_saturated_call_spares_routed_traffic),
 		cmocka_unit_test(test_link_model_audio_flow),
 		cmocka_unit_test(test_link_bottleneck),
+		cmocka_unit_test(test_rx_timestamp_and_tp_counters),
+		cmocka_unit_test(test_call_when_edge_moves),
+		cmocka_unit_test(test_saturated_call_shared_bottleneck),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

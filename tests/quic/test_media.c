@@ -4,7 +4,8 @@
  * NN_EUNSUPPORTED while the overlay edge keeps working, bidi streams on a session reset, a
  * quiet session kept alive by the dialler's keepalive, the acceptor's idle reaper, and a message
  * write stalled past 1 s reset while the session lives on. Channels are not checked at this
- * layer (the node drops reserved channels), so no case here. */
+ * layer (the node drops reserved channels), so no case here. Also: the receive timestamp is the
+ * socket read's, and the media counters reach the transport-neutral guard stats. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/quic/quic_factory.h"
 #include "wire/wire.h"
@@ -27,6 +29,9 @@ typedef struct rec {
 	uint8_t last_msg_head[4];
 	uint32_t last_msg_sum;
 	nn_time last_dgram_at;
+	/* receive timestamps vs the clock when on_datagram ran (test_rx_timestamp) */
+	nn_time dg_at[16], dg_cb[16];
+	nn_time stall_first; /* sleep this long in the first datagram's callback */
 	bool keep_msg;          /* take ownership of received messages (then release) */
 } rec;
 
@@ -75,6 +80,15 @@ static void s_dgram(void *a, nn_conn *c, nn_pkt **p)
 {
 	rec *r = a;
 	assert_int_equal(c->kind, NN_CONN_MEDIA);
+	if (r->rx_dgrams < 16) {
+		r->dg_at[r->rx_dgrams] = (*p)->at;
+		r->dg_cb[r->rx_dgrams] = nn_clock_now(r->tp->clock);
+	}
+	if (r->rx_dgrams == 0 && r->stall_first > 0) { /* a slow application callback */
+		struct timespec ts = {0, (long)r->stall_first};
+		while (nanosleep(&ts, &ts) != 0)
+			;
+	}
 	r->rx_dgrams++;
 	r->last_dgram_at = (*p)->at;
 }
@@ -225,6 +239,47 @@ static void test_datagrams_both_ways(void **st)
 	assert_int_equal(a.n_media_closed, 1);
 	assert_int_equal(a.n_closed + b.n_closed, 0);
 	frame_roundtrip(&a, a.edge, &b);
+	rm(&a);
+	rm(&b);
+}
+
+/* The receive timestamp is taken when the socket read returned the packets, not when the
+ * datagram reaches the sink: eight datagrams sent in one burst are read in one batch; the first
+ * one's callback sleeps 30 ms, so the later ones reach the sink 30 ms after they were read, and
+ * their pkt->at says so (before: pkt->at was the clock at delivery, so at == callback time). */
+static void test_rx_timestamp(void **st)
+{
+	rec a, b;
+	mk(&a, NULL);
+	mk(&b, NULL);
+	session_up(&a, &b);
+	spin(50 * NN_MS);
+	b.stall_first = 30 * NN_MS;
+	uint8_t d[64];
+	memset(d, 0x33, sizeof d);
+	d[0] = 16;
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(nn_tp_send_datagram(a.tp, a.media, d, sizeof d), 0);
+	assert_int_equal(wait_u64(&b.rx_dgrams, 8, 5 * NN_SEC), 0);
+	nn_time late = 0;
+	for (int i = 0; i < 8; i++) {
+		assert_true(b.dg_at[i] > 0);
+		assert_true(b.dg_at[i] <= b.dg_cb[i]);
+		if (b.dg_cb[i] - b.dg_at[i] > late)
+			late = b.dg_cb[i] - b.dg_at[i];
+	}
+	/* the datagrams after the slow callback were read before it slept */
+	assert_true(late >= 25 * NN_MS);
+	assert_true(b.dg_at[7] - b.dg_at[0] < 25 * NN_MS);
+	/* the media counters in their transport-neutral form (the node's tp_media_*) */
+	nn_tp_guard ga, gb;
+	nn_tp_guard_stats(a.tp, &ga);
+	nn_tp_guard_stats(b.tp, &gb);
+	assert_int_equal(ga.media_out, 1);
+	assert_int_equal(gb.media_in, 1);
+	assert_int_equal(ga.media_dgram_tx, 8);
+	assert_int_equal(gb.media_dgram_rx, 8);
+	assert_int_equal(gb.overlay_dgram_dropped, 0);
 	rm(&a);
 	rm(&b);
 }
@@ -541,6 +596,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_datagrams_both_ways),
 		cmocka_unit_test(test_max_datagram),
+		cmocka_unit_test(test_rx_timestamp),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_no_media_peer),
 		cmocka_unit_test(test_no_datagram_peer),

@@ -174,6 +174,9 @@ static void s_datagram(void *arg, nn_conn *c, nn_pkt **pkt)
 	r->dgram_rx++;
 	if (c->kind != NN_CONN_MEDIA || (*pkt)->len < 1 || (*pkt)->data[0] != 17)
 		r->media_bad++;
+	/* every datagram carries its receive timestamp: taken already, not in the future */
+	if ((*pkt)->at <= 0 || (*pkt)->at > nn_clock_now(r->tp->clock))
+		r->media_bad++;
 }
 
 static void s_writable(void *arg, nn_conn *c)

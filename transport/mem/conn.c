@@ -67,10 +67,11 @@ static void rearm(mem_conn *c)
 	if (c->state == MC_CLOSING)
 		when = nn_clock_now(clk);
 	else {
+		nn_time rd = c->ep->read_delay;
 		if (c->rx_head)
-			when = c->rx_head->at;
-		if (c->dg_head && c->dg_head->at < when)
-			when = c->dg_head->at;
+			when = c->rx_head->at == INT64_MAX ? INT64_MAX : c->rx_head->at + rd;
+		if (c->dg_head && c->dg_head->at + rd < when)
+			when = c->dg_head->at + rd;
 		if (c->close_pending && c->close_at < when)
 			when = c->close_at;
 	}
@@ -221,8 +222,11 @@ int mem_conn_send(nn_tp *tp, nn_conn *pc, const uint8_t *frame, size_t len)
 	mem_conn *r = gate(tp, c, len, &l, &rc);
 	if (r) {
 		nn_mem_hub *h = c->ep->hub;
-		if (r->rx_count >= l->queue_frames)
+		if (r->rx_count >= l->queue_frames) {
+			if (pc->kind == NN_CONN_MEDIA)
+				c->ep->guard.media_msg_tx_eagain++;
 			return backpressure(tp, c, r);
+		}
 		nn_pkt *k = nn_pool_get(h->pool, len);
 		if (!k) { /* the hub's buffers are exhausted: not this queue's backpressure */
 			tp->stats.tx_dropped++;
@@ -231,10 +235,11 @@ int mem_conn_send(nn_tp *tp, nn_conn *pc, const uint8_t *frame, size_t len)
 		memcpy(k->data, frame, len);
 		k->len = (uint32_t)len;
 		nn_time now = nn_clock_now(h->clk);
-		nn_time depart = r->busy_until > now ? r->busy_until : now;
+		nn_time *busy = mem_hub_busy(h, c->ep, r->ep, &r->busy_until);
+		nn_time depart = *busy > now ? *busy : now;
 		if (l->bandwidth)
 			depart += (nn_time)((uint64_t)len * (uint64_t)NN_SEC / l->bandwidth);
-		r->busy_until = depart;
+		*busy = depart;
 		c->pub.rtt = 2 * l->latency; /* the model's round trip (no jitter, no queueing) */
 		nn_time at = depart + l->latency + mem_hub_jitter(h, l->jitter);
 		if (mem_hub_chance(h, l->loss_ppm)) {
@@ -260,6 +265,8 @@ int mem_conn_send(nn_tp *tp, nn_conn *pc, const uint8_t *frame, size_t len)
 	}
 	c->pub.tx_frames++;
 	c->pub.tx_bytes += len;
+	if (pc->kind == NN_CONN_MEDIA)
+		c->ep->guard.media_msg_tx++;
 	tp->stats.tx_frames++;
 	tp->stats.tx_bytes += len;
 	return 0;
@@ -276,16 +283,23 @@ int mem_conn_send_datagram(nn_tp *tp, nn_conn *pc, const uint8_t *data, size_t l
 		return NN_ETOOBIG;
 	mem_conn *r = gate(tp, c, len, &l, &rc);
 	if (!r) {
-		if (rc == 0)
+		if (rc == 0) { /* sent, and swallowed by the network */
 			tp->stats.dgram_tx++;
+			c->ep->guard.media_dgram_tx++;
+		}
 		return rc;
 	}
 	nn_mem_hub *h = c->ep->hub;
-	if (len > l->mtu)
+	if (len > l->mtu) {
+		c->ep->guard.media_dgram_send_failed++;
 		return NN_ETOOBIG;
-	if (r->dg_count >= MEM_DGRAM_RING)
+	}
+	if (r->dg_count >= MEM_DGRAM_RING) {
+		c->ep->guard.media_dgram_ring_full++;
 		return backpressure(tp, c, NULL);
+	}
 	tp->stats.dgram_tx++;
+	c->ep->guard.media_dgram_tx++;
 	if (mem_hub_chance(h, l->loss_ppm)) {
 		tp->stats.dgram_dropped++;
 		h->st.dgrams_lost++;
@@ -300,7 +314,8 @@ int mem_conn_send_datagram(nn_tp *tp, nn_conn *pc, const uint8_t *data, size_t l
 	if (l->bandwidth) {
 		/* the bottleneck: datagrams serialise with the connection's stream frames; one
 		 * that would wait longer than a full queue (queue_frames x MTU) is tail-dropped */
-		depart = r->busy_until > now ? r->busy_until : now;
+		nn_time *busy = mem_hub_busy(h, c->ep, r->ep, &r->busy_until);
+		depart = *busy > now ? *busy : now;
 		depart += (nn_time)((uint64_t)len * (uint64_t)NN_SEC / l->bandwidth);
 		nn_time qmax = (nn_time)((uint64_t)l->queue_frames * l->mtu * (uint64_t)NN_SEC /
 					 l->bandwidth);
@@ -310,7 +325,7 @@ int mem_conn_send_datagram(nn_tp *tp, nn_conn *pc, const uint8_t *data, size_t l
 			h->st.dgrams_lost++;
 			return 0;
 		}
-		r->busy_until = depart;
+		*busy = depart;
 	}
 	memcpy(k->data, data, len);
 	k->len = (uint32_t)len;
@@ -350,9 +365,9 @@ static void on_conn_timer(nn_timer *t, void *arg)
 	mem_conn *c = arg;
 	nn_tp *tp = &c->ep->tp;
 	nn_mem_hub *h = c->ep->hub;
-	nn_time now = nn_clock_now(h->clk);
+	nn_time now = nn_clock_now(h->clk), rd = c->ep->read_delay;
 	while (c->state == MC_OPEN) {
-		if (c->rx_head && c->rx_head->at <= now) {
+		if (c->rx_head && c->rx_head->at <= now - rd) {
 			nn_pkt *k = c->rx_head;
 			c->rx_head = k->next;
 			if (!c->rx_head)
@@ -361,13 +376,16 @@ static void on_conn_timer(nn_timer *t, void *arg)
 			c->rx_delivered++;
 			k->next = NULL;
 			h->st.frames_delivered++;
+			if (c->pub.kind == NN_CONN_MEDIA)
+				c->ep->guard.media_msg_rx++;
 			nn_tp_deliver_frame(tp, &c->pub, k);
 			maybe_writable(c);
-		} else if (c->dg_head && c->dg_head->at <= now) {
+		} else if (c->dg_head && c->dg_head->at <= now - rd) {
 			nn_pkt *k = c->dg_head;
 			c->dg_head = k->next;
 			c->dg_count--;
 			k->next = NULL;
+			c->ep->guard.media_dgram_rx++;
 			nn_tp_deliver_datagram(tp, &c->pub, k);
 			maybe_writable(c);
 		} else if (c->close_pending && c->close_at <= now && !c->rx_head) {

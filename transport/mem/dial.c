@@ -77,6 +77,8 @@ static void on_dial_due(nn_timer *t, void *arg)
 		}
 	}
 	if (err) {
+		if (err == NN_EUNSUPPORTED)
+			ep->guard.media_unsupported++;
 		fail(d, err);
 		free(d);
 		return;
@@ -88,6 +90,10 @@ static void on_dial_due(nn_timer *t, void *arg)
 	/* The acceptor learns of the connection first, so a frame the dialler sends from its
 	 * on_conn always arrives on a connection the acceptor already knows. */
 	target->tp.stats.conns_in++;
+	if (a->pub.kind == NN_CONN_MEDIA) {
+		target->guard.media_in++;
+		ep->guard.media_out++;
+	}
 	if (target->tp.sink.on_conn)
 		target->tp.sink.on_conn(target->tp.sink.ctx, &b->pub);
 	ep->tp.stats.conns_out++;

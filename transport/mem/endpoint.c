@@ -226,6 +226,13 @@ static void ep_destroy(nn_tp *tp)
 	free(ep);
 }
 
+void nn_mem_endpoint_set_read_delay(nn_tp *tp, nn_time d)
+{
+	((mem_ep *)tp)->read_delay = d > 0 ? d : 0;
+}
+
+static void ep_guard_stats(nn_tp *tp, nn_tp_guard *out) { *out = ((mem_ep *)tp)->guard; }
+
 static const nn_tp_ops mem_ops = {
 	.name = "mem",
 	.dial = ep_dial,
@@ -240,6 +247,7 @@ static const nn_tp_ops mem_ops = {
 	.dial_media = ep_dial_media,
 	.send_datagram = mem_conn_send_datagram,
 	.birthday = ep_birthday,
+	.guard_stats = ep_guard_stats,
 };
 
 int nn_mem_endpoint_new(nn_mem_hub *h, const char *name, const nn_id *id, uint32_t caps,

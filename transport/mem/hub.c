@@ -100,12 +100,40 @@ mem_ep *mem_hub_lookup(nn_mem_hub *h, const nn_addr *a)
 {
 	if (a->net_len != 3 || memcmp(a->net, "mem", 3))
 		return NULL;
-	return names_find(h, a->ep, a->ep_len, NULL);
+	mem_ep *e = names_find(h, a->ep, a->ep_len, NULL);
+	for (uint32_t i = 0; !e && h->naliases && i < h->neps; i++) {
+		const nn_addr *al = &h->eps[i]->alias;
+		if (al->ep_len && al->ep_len == a->ep_len && !memcmp(al->ep, a->ep, a->ep_len))
+			e = h->eps[i];
+	}
+	return e;
+}
+
+int nn_mem_endpoint_set_alias(nn_tp *tp, const char *name)
+{
+	mem_ep *ep = (mem_ep *)tp;
+	nn_mem_hub *h = ep->hub;
+	if (!name) {
+		if (ep->alias.ep_len)
+			h->naliases--;
+		memset(&ep->alias, 0, sizeof ep->alias);
+		return 0;
+	}
+	nn_addr a;
+	int rc = nn_addr_set(&a, "mem", name);
+	if (rc < 0)
+		return rc;
+	if (mem_hub_lookup(h, &a))
+		return NN_EEXIST;
+	if (!ep->alias.ep_len)
+		h->naliases++;
+	ep->alias = a;
+	return 0;
 }
 
 int mem_hub_add(nn_mem_hub *h, mem_ep *ep)
 {
-	if (names_find(h, ep->addr.ep, ep->addr.ep_len, NULL))
+	if (mem_hub_lookup(h, &ep->addr)) /* a name or an alias */
 		return NN_EEXIST;
 	if ((h->neps + 1) * 2 > h->capnames && names_grow(h) != 0)
 		return NN_ENOMEM;
@@ -145,6 +173,8 @@ void mem_hub_remove(nn_mem_hub *h, mem_ep *ep)
 			i = j;
 		}
 	}
+	if (ep->alias.ep_len)
+		h->naliases--;
 	mem_ep *last = h->eps[--h->neps];
 	h->eps[ep->index] = last;
 	last->index = ep->index;
@@ -175,6 +205,17 @@ const nn_mem_link *mem_hub_link(const nn_mem_hub *h, const mem_ep *from, const m
 		if (h->ov[i].key == key)
 			return &h->ov[i].link;
 	return &h->dflt;
+}
+
+nn_time *mem_hub_busy(nn_mem_hub *h, const mem_ep *from, const mem_ep *to, nn_time *conn_busy)
+{
+	if (!h->nov)
+		return conn_busy;
+	uint64_t key = ov_key(from, to);
+	for (uint32_t i = ov_slot(key, h->capov); h->ov[i].key; i = (i + 1) & (h->capov - 1))
+		if (h->ov[i].key == key)
+			return h->ov[i].link.shared ? &h->ov[i].busy_until : conn_busy;
+	return conn_busy;
 }
 
 static int ov_grow(nn_mem_hub *h)

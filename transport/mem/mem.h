@@ -6,7 +6,8 @@
  * Links are modelled per direction (from endpoint -> to endpoint) by an nn_mem_link profile:
  *   latency + uniform jitter; a bandwidth bottleneck (frames serialise at `bandwidth` bytes/s;
  *   media datagrams serialise with the connection's frames and are tail-dropped when they
- *   would wait longer than queue_frames x mtu bytes take to drain);
+ *   would wait longer than queue_frames x mtu bytes take to drain; per connection, or with
+ *   `shared` one FIFO for every connection of the direction);
  *   the per-connection send queue bound `queue_frames` (frames sent and not yet delivered:
  *   the bottleneck queue plus the wire; beyond it send returns NN_EAGAIN); loss (stream frames
  *   are reliable, a lost one costs a retransmission delay of 2 x latency; datagrams are dropped);
@@ -22,6 +23,10 @@
  * caller and callee). A relayed connection's frames travel the caller-relay and relay-callee
  * links (a cut on either, or the relay endpoint gone, black-holes them); no shaper, no idle
  * reaping, freeing the session does not close it. At most 256 sessions (NN_EBUSY).
+ * A delivered datagram's pkt->at is its arrival time. Counters: of nn_tp_guard the endpoint
+ * keeps the media ones it models (media_in/out, media_unsupported,
+ * media_dgram_tx/ring_full/send_failed/rx, media_msg_tx/tx_eagain/rx); the others (QUIC's
+ * refusals, the relay volunteer's) read 0.
  *
  * Determinism: all randomness comes from the clock's seeded rand() and all events from its
  * timer heap, so one seed + one sequence of API calls = one run, bit for bit. Memory: an idle
@@ -53,6 +58,9 @@ typedef struct nn_mem_link {
 	bool blackhole;        /* this direction is cut */
 	bool stall;            /* frames are accepted but never delivered (a peer that stopped
 				* reading): the queue fills and the stall deadline drops the edge */
+	bool shared;           /* the bottleneck belongs to the path, not to each connection:
+				* every connection from -> to (edges and media sessions) queues in
+				* one FIFO (an access link). Only in an override (nn_mem_link_set). */
 } nn_mem_link;
 
 /* latency 1 ms, no jitter/loss/reordering, unlimited bandwidth, queue 64, MTU 1252. */
@@ -78,6 +86,16 @@ void nn_mem_endpoint_set_key(nn_tp *tp, const uint8_t ed_pub[32]);
  * succeeds only from an endpoint it punched or dialled within `timeout` (0 = 30 s); the
  * endpoint's own dials work as before. Established connections are not affected. */
 void nn_mem_endpoint_set_nat(nn_tp *tp, bool on, nn_time timeout);
+
+/* A second name, "mem/<name>", that reaches this endpoint too (say, through a relay): dials to
+ * it connect to the endpoint (conn->remote_addr is the dialled name), nothing else changes.
+ * NULL removes it. NN_EEXIST when the name is taken; one alias per endpoint. */
+int nn_mem_endpoint_set_alias(nn_tp *tp, const char *name);
+
+/* A busy reader: frames and datagrams arriving at this endpoint are handed to its sink `d`
+ * after their arrival (0 = at once), as when a loop is late to read its socket. A datagram's
+ * pkt->at stays its arrival time (the receive timestamp, like a kernel's). */
+void nn_mem_endpoint_set_read_delay(nn_tp *tp, nn_time d);
 
 /* Birthday probing (caps NN_TP_CAP_BIRTHDAY, opt-in for tests) is not modelled: a call is
  * recorded and runs as a plain dial to its first address. How many calls, and the first address

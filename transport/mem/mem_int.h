@@ -91,6 +91,12 @@ typedef struct mem_ep {
 	/* birthday (opt-in, NN_TP_CAP_BIRTHDAY): not modelled; calls recorded */
 	uint32_t bday_calls;
 	nn_addr bday_first;
+	/* the media counters of nn_tp_guard this model keeps (the others stay 0) */
+	nn_tp_guard guard;
+	/* a busy reader (nn_mem_endpoint_set_read_delay): arrivals are handed over this late */
+	nn_time read_delay;
+	/* a second name that reaches this endpoint (nn_mem_endpoint_set_alias); ep_len 0 = none */
+	nn_addr alias;
 } mem_ep;
 
 /* The NAT model: ep sent to peer (punch or dial), opening its filter toward it. */
@@ -101,6 +107,7 @@ bool mem_ep_admits(const mem_ep *ep, const mem_ep *peer, nn_time now);
 typedef struct mem_override {
 	uint64_t key; /* 0 = empty */
 	nn_mem_link link;
+	nn_time busy_until; /* link.shared: when the direction's bottleneck is free */
 } mem_override;
 
 struct nn_mem_hub {
@@ -115,6 +122,7 @@ struct nn_mem_hub {
 	mem_override *ov;
 	uint32_t nov, capov;
 	nn_mem_hub_stats st;
+	uint32_t naliases; /* endpoints with an alias: lookups that miss scan them */
 };
 
 /* endpoint.c: a relay allocation address "<relay>:relay<id>:<side>": the relay endpoint and
@@ -128,6 +136,9 @@ mem_ep *mem_hub_by_serial(nn_mem_hub *h, uint32_t serial);
 /* hub.c */
 mem_ep *mem_hub_lookup(nn_mem_hub *h, const nn_addr *a);
 const nn_mem_link *mem_hub_link(const nn_mem_hub *h, const mem_ep *from, const mem_ep *to);
+/* The bottleneck clock frames from -> to serialise on: the path's when its override is shared,
+ * else the receiving connection's (r->busy_until). */
+nn_time *mem_hub_busy(nn_mem_hub *h, const mem_ep *from, const mem_ep *to, nn_time *conn_busy);
 bool mem_hub_cut(const nn_mem_hub *h, const mem_ep *from, const mem_ep *to);
 int mem_hub_add(nn_mem_hub *h, mem_ep *ep);
 void mem_hub_remove(nn_mem_hub *h, mem_ep *ep);

@@ -190,6 +190,7 @@ static void xs_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				     (struct sockaddr *)&src, &srclen);
 		if (n < 0)
 			break;
+		ep->rx_at = nn_quic_now(ep);
 		ep->st.rx_datagrams++;
 		ep->st.rx_bytes_udp += (uint64_t)n;
 		if ((size_t)n > sizeof buf) {
@@ -225,6 +226,7 @@ static void xs_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (c->state >= NN_QS_CLOSING)
 			break; /* may be reaped (and this socket closed) by the flush below */
 	}
+	ep->rx_at = 0;
 	nn_quic_flush(ep);
 }
 

@@ -474,6 +474,26 @@ static void op_guard_stats(nn_tp *tp, nn_tp_guard *g)
 	g->relay_foreign = s->relay_foreign;
 	g->relay_unpinned = s->relay_unpinned;
 	g->relay_other_drops = s->relay_garbage + s->relay_tx_failed;
+#define NN_QUIC_GUARD_SAME_(name) g->name = s->name;
+	NN_QUIC_GUARD_SAME_(media_in)
+	NN_QUIC_GUARD_SAME_(media_out)
+	NN_QUIC_GUARD_SAME_(media_unsupported)
+	NN_QUIC_GUARD_SAME_(media_idle_reaped)
+	NN_QUIC_GUARD_SAME_(media_dgram_tx)
+	NN_QUIC_GUARD_SAME_(media_dgram_ring_full)
+	NN_QUIC_GUARD_SAME_(media_dgram_send_failed)
+	NN_QUIC_GUARD_SAME_(media_dgram_rx)
+	NN_QUIC_GUARD_SAME_(media_dgram_rx_dropped)
+	NN_QUIC_GUARD_SAME_(media_msg_tx)
+	NN_QUIC_GUARD_SAME_(media_msg_tx_stalled)
+	NN_QUIC_GUARD_SAME_(media_msg_tx_eagain)
+	NN_QUIC_GUARD_SAME_(media_msg_rx)
+	NN_QUIC_GUARD_SAME_(media_msg_rx_oversize)
+	NN_QUIC_GUARD_SAME_(media_msg_rx_truncated)
+	NN_QUIC_GUARD_SAME_(media_msg_rx_timeout)
+	NN_QUIC_GUARD_SAME_(media_msg_rx_no_slot)
+	NN_QUIC_GUARD_SAME_(overlay_dgram_dropped)
+#undef NN_QUIC_GUARD_SAME_
 }
 
 static const nn_tp_ops quic_ops = {

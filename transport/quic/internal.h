@@ -199,6 +199,8 @@ struct nn_quic_ep {
 	struct sockaddr_storage rsrc[NN_QUIC_RX_BATCH];
 	uint8_t *rbuf;            /* rx_n buffers of rx_sz bytes */
 	size_t rx_n, rx_sz;
+	nn_time rx_at;            /* when the batch being processed was read (0 = none): media
+				   * datagrams carry it as their receive timestamp */
 	bool gro;
 	_Alignas(struct cmsghdr) char rctl[NN_QUIC_RX_BATCH][CMSG_SPACE(sizeof(int))];
 	/* tx: one GSO buffer (or a batch of datagrams without GSO) */

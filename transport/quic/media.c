@@ -6,7 +6,8 @@
  * returns; a full ring is NN_EAGAIN (backpressure, counted). The write path (conn.c) drains the
  * ring ahead of stream data, one DATAGRAM frame per media frame; a frame the path or the peer
  * cannot carry is dropped and counted, never closing the session. Received DATAGRAM frames go to
- * the sink's on_datagram in a pooled, lent buffer with pkt->at = the receive time.
+ * the sink's on_datagram in a pooled, lent buffer with pkt->at = the receive time (when the
+ * socket read that returned the packet finished: one clock reading per recvmmsg batch).
  * Messages: nn_tp_send on a media conn = one new uni stream carrying the bytes then FIN. At most
  * NN_QUIC_MEDIA_TX_MSGS are in flight (then NN_EAGAIN, on_writable when a slot frees); a write
  * not finished (all bytes + FIN handed to QUIC) within 1 s is reset with stream error 1 and
@@ -167,7 +168,9 @@ void nn_quic_media_recv_datagram(nn_quic_conn *c, const uint8_t *d, size_t n)
 	}
 	memcpy(p->data, d, n);
 	p->len = (uint32_t)n;
-	p->at = nn_quic_now(ep); /* the receive timestamp */
+	/* the receive timestamp: when the socket read returned the packet, not now (a batch is
+	 * decrypted and handed to the node one datagram after another) */
+	p->at = ep->rx_at > 0 ? ep->rx_at : nn_quic_now(ep);
 	ep->st.media_dgram_rx++;
 	c->base.rx_bytes += n;
 	nn_tp_deliver_datagram(&ep->base, &c->base, p);

@@ -214,6 +214,8 @@ void nn_quic_socket_read(nn_quic_ep *ep)
 		ep->st.rx_syscalls++;
 		if (n <= 0)
 			break;
+		/* one reading per batch: every datagram in it was in the socket buffer by now */
+		ep->rx_at = nn_quic_now(ep);
 		for (int i = 0; i < n && !ep->destroying; i++) {
 			struct msghdr *mh = &ep->rmsg[i].msg_hdr;
 			size_t len = ep->rmsg[i].msg_len, seg = len;
@@ -252,6 +254,7 @@ void nn_quic_socket_read(nn_quic_ep *ep)
 						    mh->msg_namelen);
 			}
 		}
+		ep->rx_at = 0;
 		nn_quic_flush(ep);
 		if ((size_t)n < ep->rx_n)
 			break;
