@@ -17,9 +17,9 @@ One line per pair: how the edge came up, the path, datagrams through and lost ea
 p50/p99/max, messages. Asserted: the call comes up, loss <= 5 % each way, both messages arrive,
 the hang-up reaches the callee.
 
-The relayed path needs the volunteer relays (branch h-relay, not merged yet): once they are,
-adding a sym x sym pair is one line in PAIRS, `("sym", "sym", ("relay",))`, with nothing else
-to change here (the session dials the edge's observed address, which is then the relay's).
+The second public node volunteers as a relay (`-relay`): the sym x sym pair has no direct path,
+its edge comes up through the relay, and the call rides the relay's allocation (the session
+dials the edge's observed address, which is then the relay's).
 Without root / ip netns / nft it fails loudly. Every namespace is deleted afterwards.
 """
 import os
@@ -39,7 +39,7 @@ from test_nat_pairs import Fail, Node, PORT  # noqa: E402
 PAIRS = [
     ("full", "port", ("punch",)),
     ("port", "port", ("punch",)),
-    # ("sym", "sym", ("relay",)),  # the relayed path: add this line once h-relay is merged
+    ("sym", "sym", ("relay",)),  # no direct path: the call rides the relay's allocation
 ]
 DGRAMS_OUT, DGRAMS_BACK = 100, 50
 INTERVAL = 0.020  # 50 pkt/s, audio-like
@@ -207,7 +207,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp, natlab.Lab(publics=2) as lab:
         pubs = [Node(lab, lab.publics[0], binary, tmp, "pub1").started()]
         boot0 = "%s@%s:%d" % (pubs[0].id, lab.publics[0].addr, PORT)
-        pubs.append(Node(lab, lab.publics[1], binary, tmp, "pub2", boot0).started())
+        pubs.append(Node(lab, lab.publics[1], binary, tmp, "pub2", boot0, relay=True).started())
         boot = ",".join("%s@%s:%d" % (p.id, h.addr, PORT) for p, h in zip(pubs, lab.publics))
         for x, y, ways in PAIRS:
             try:

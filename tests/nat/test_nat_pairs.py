@@ -65,7 +65,7 @@ class Fail(Exception):
 class Node:
     """A nodenet-node in a lab namespace, driven through its text console."""
 
-    def __init__(self, lab, host, binary, tmp, name, bootstrap=None, relay=False, extra=()):
+    def __init__(self, lab, host, binary, tmp, name, bootstrap=None, extra=(), relay=False):
         self.name = name
         self.errpath = os.path.join(tmp, name + ".log")
         args = [binary, "-addr", "0.0.0.0:%d" % PORT, "-seed", os.path.join(tmp, name + ".seed"),
