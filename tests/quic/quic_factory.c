@@ -84,3 +84,25 @@ const struct nn_contract_factory nn_quic_factory = {
 	.step_timeout = 10 * NN_SEC,
 	.reports_keys = true,
 };
+
+struct qwait {
+	const int *a;
+	int va;
+	const uint64_t *u;
+	uint64_t vu;
+};
+static bool qwait_done(void *arg)
+{
+	struct qwait *w = arg;
+	return (!w->a || *w->a >= w->va) && (!w->u || *w->u >= w->vu);
+}
+int nn_qenv_wait_int(void *env, const int *a, int v, nn_time timeout)
+{
+	struct qwait w = {.a = a, .va = v};
+	return nn_qenv_run(env, qwait_done, &w, timeout);
+}
+int nn_qenv_wait_u64(void *env, const uint64_t *u, uint64_t v, nn_time timeout)
+{
+	struct qwait w = {.u = u, .vu = v};
+	return nn_qenv_run(env, qwait_done, &w, timeout);
+}

@@ -24,5 +24,8 @@ void nn_qenv_teardown(void *env);
 int nn_qenv_endpoint(nn_qenv *e, const uint8_t seed[32], const nn_quic_config *cfg, nn_tp **out,
 		     nn_addr *addr);
 int nn_qenv_run(void *env, bool (*pred)(void *), void *parg, nn_time timeout);
+/* Run the loop until *a >= v (or *u >= v), or timeout; what nn_qenv_run returns. */
+int nn_qenv_wait_int(void *env, const int *a, int v, nn_time timeout);
+int nn_qenv_wait_u64(void *env, const uint64_t *u, uint64_t v, nn_time timeout);
 
 #endif

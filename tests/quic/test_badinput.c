@@ -85,27 +85,8 @@ static void rm(rec *r)
 	r->tp = NULL;
 }
 
-typedef struct wait {
-	const int *a;
-	int va;
-	const uint64_t *u;
-	uint64_t vu;
-} wait;
-static bool pred(void *arg)
-{
-	wait *w = arg;
-	return (!w->a || *w->a >= w->va) && (!w->u || *w->u >= w->vu);
-}
-static int wait_int(const int *a, int v, nn_time t)
-{
-	wait w = {.a = a, .va = v};
-	return nn_qenv_run(env, pred, &w, t);
-}
-static int wait_u64(const uint64_t *u, uint64_t v, nn_time t)
-{
-	wait w = {.u = u, .vu = v};
-	return nn_qenv_run(env, pred, &w, t);
-}
+static int wait_int(const int *a, int v, nn_time t) { return nn_qenv_wait_int(env, a, v, t); }
+static int wait_u64(const uint64_t *u, uint64_t v, nn_time t) { return nn_qenv_wait_u64(env, u, v, t); }
 static void spin(nn_time t) { nn_qenv_run(env, NULL, NULL, t); }
 
 static int setup(void **st)
