@@ -98,7 +98,8 @@ def event(line, json_mode):
         "listening": rf"listening ({token})",
         "recv": rf"recv ({hexid}) (.*)",
         "error": r"error ([A-Z]+) ([\x20-\x7e]*)",
-        "peer": rf"peer ({hexid}) ({token}) (in|out) (sibling|finger)",
+        "peer": rf"peer ({hexid}) ({token}) (in|out) (sibling|finger) "
+                r"(direct|punch|birthday|relay) rtt=[0-9]+\.[0-9]ms",
         "stat": r"stat ([a-z_]+) ([0-9]+)",
         "keys": rf"keys ({hexid}) .*",
         "ok": r"ok",

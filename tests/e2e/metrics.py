@@ -8,7 +8,8 @@ port), B joined through A. Checks:
     TYPE before each family's samples, names [a-z0-9_] with prefix nodenet_, label values
     quoted, integer values, no line twice;
   - the documented names are there: every stat the console's `stats` lists (a counter as
-    nodenet_<name>_total; nodenet_edges, _edges_out, _knowledge are gauges), and only counters
+    nodenet_<name>_total; nodenet_edges, _edges_out, _knowledge, _edges_punched, _edges_relayed,
+    _media_sessions are gauges), and only counters
     end in _total (Prometheus naming); nodenet_edges_by_direction{direction=in|out},
     nodenet_edges_by_role, nodenet_nat_type (exactly one 1), nodenet_phase, nodenet_info;
     the numbers agree with the console (edges >= 1 once B joined);
@@ -180,7 +181,7 @@ def run(binary, tmp):
         raise Fail("Content-Length does not match the body")
     fams = parse_text(body)
     stats = a.stats()
-    gauges = ("edges", "edges_out", "knowledge")
+    gauges = ("edges", "edges_out", "knowledge", "edges_punched", "edges_relayed", "media_sessions")
     names = {s: "nodenet_" + s + ("" if s in gauges else "_total") for s in stats}
     for name, value in stats.items():
         fam = fams.get(names[name])
