@@ -619,6 +619,10 @@ const char *nn_node_phase(nn_node *n);
 	X(tp_relay_foreign, "transport: relay volunteer: datagrams from an unpinned host")  \
 	X(tp_relay_unpinned, "transport: relay volunteer: datagrams before the other side pinned") \
 	X(tp_relay_other_drops, "transport: relay volunteer: other drops (size, send failed)") \
+	X(upgrades_tried, "relay->direct upgrade cascades started for relayed edges")        \
+	X(upgrades_ok, "relay->direct upgrade cascades that found a direct connection")      \
+	X(upgrades_moved, "relayed edges moved to a direct connection (make-before-break)")  \
+	X(upgrades_gave_up, "relayed edges left relayed after the last upgrade attempt")     \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")
