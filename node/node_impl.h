@@ -199,13 +199,17 @@ enum nn_op_stage {
 #define NN_NODE_RELAY_PUNCHES 3
 /* relayed edges remembered for the console's `nat` (ring) */
 #define NN_NODE_RELAYED 32
-/* relay -> direct upgrade (upgrade.c, local policy): relayed peers tracked at once, first
- * attempt after NN_NODE_UPGRADE_FIRST, doubling to NN_NODE_UPGRADE_MAX, at most
- * NN_NODE_UPGRADE_TRIES attempts per relayed edge */
+/* relay -> direct upgrade (upgrade.c, local policy): relayed peers tracked at once; the first
+ * attempt NN_NODE_UPGRADE_FIRST after the edge went relayed, then one every
+ * NN_NODE_UPGRADE_STEADY for NN_NODE_UPGRADE_EAGER attempts (a path that opens within the first
+ * minute is found within seconds), then doubling up to NN_NODE_UPGRADE_MAX; at most
+ * NN_NODE_UPGRADE_TRIES attempts per relayed edge (about 16 minutes in all) */
 #define NN_NODE_UPGRADES 16
 #define NN_NODE_UPGRADE_FIRST (2 * NN_SEC)
+#define NN_NODE_UPGRADE_STEADY (4 * NN_SEC)
+#define NN_NODE_UPGRADE_EAGER 15
 #define NN_NODE_UPGRADE_MAX (128 * NN_SEC)
-#define NN_NODE_UPGRADE_TRIES 12
+#define NN_NODE_UPGRADE_TRIES 24
 
 struct nn_op {
 	uint8_t kind, stage;

@@ -4,9 +4,10 @@
  *
  * Rules (local policy): one timer for the node. For every edge whose connection is relayed
  * (relay.c's ring knows the allocation addresses) an entry holds its back-off: the first
- * attempt NN_NODE_UPGRADE_FIRST after the edge is seen relayed, then doubling up to
+ * attempt NN_NODE_UPGRADE_FIRST after the edge is seen relayed, then one every
+ * NN_NODE_UPGRADE_STEADY for the first NN_NODE_UPGRADE_EAGER attempts, then doubling up to
  * NN_NODE_UPGRADE_MAX, at most NN_NODE_UPGRADE_TRIES attempts (counted: upgrades_tried,
- * upgrades_gave_up). An attempt is ops.c's cascade without its relay stage
+ * upgrades_gave_up). An attempt still running when the next is due is not doubled. An attempt is ops.c's cascade without its relay stage
  * (nn_node_ops_upgrade): rendezvous, direct, punch and birthday as the NAT types call for.
  * When a direct connection to the peer authenticates, conn.c registers it in place of the
  * relayed one (make-before-break: the relayed connection is retired, still read for the
@@ -75,7 +76,9 @@ static void upgrade_tick(nn_timer *t, void *arg)
 		if (!u || u->tries >= NN_NODE_UPGRADE_TRIES)
 			continue;
 		if (now >= u->next) {
-			nn_time gap = NN_NODE_UPGRADE_FIRST << (u->tries < 7 ? u->tries + 1 : 7);
+			unsigned late = u->tries + 1 > NN_NODE_UPGRADE_EAGER
+						? u->tries + 1 - NN_NODE_UPGRADE_EAGER : 0;
+			nn_time gap = NN_NODE_UPGRADE_STEADY << (late < 6 ? late : 6);
 			if (gap > NN_NODE_UPGRADE_MAX)
 				gap = NN_NODE_UPGRADE_MAX;
 			int rc = nn_node_ops_upgrade(n, &e->id);
