@@ -596,6 +596,12 @@ const char *nn_node_phase(nn_node *n);
 	X(portmap_renewals, "port mapping: mappings renewed")                                \
 	X(portmap_failures, "port mapping: attempts that failed (no gateway, refused, timeout)")\
 	X(portmap_removed, "port mapping: mappings removed on the gateway at stop")          \
+	X(siblings_tx, "Siblings requests sent (sibling exchange, joining)")                  \
+	X(neighbors_tx, "Neighbors answers sent (to lookups and Siblings requests)")           \
+	X(tp_udp_tx, "transport: UDP datagrams sent (all traffic)")                          \
+	X(tp_udp_tx_bytes, "transport: UDP payload bytes sent")                              \
+	X(tp_udp_rx, "transport: UDP datagrams received")                                    \
+	X(tp_udp_rx_bytes, "transport: UDP payload bytes received")                          \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")

@@ -212,7 +212,11 @@ typedef struct nn_tp_stats {
 	X(birthday_sockets, "birthday probing: extra sockets opened")                        \
 	X(birthday_won, "birthday probing: a socket heard the peer and carried the dial")   \
 	X(birthday_gave_up, "birthday probing: attempts with no winner in their window")    \
-	X(birthday_refused, "birthday probing: attempts refused (too many running, no socket)")
+	X(birthday_refused, "birthday probing: attempts refused (too many running, no socket)") \
+	X(udp_tx, "UDP datagrams sent (all traffic: the idle-cost benchmark reads it)")         \
+	X(udp_tx_bytes, "UDP payload bytes sent")                                            \
+	X(udp_rx, "UDP datagrams received")                                                  \
+	X(udp_rx_bytes, "UDP payload bytes received")
 
 struct nn_tp_guard {
 #define NN_TP_GUARD_FIELD_(name, desc) uint64_t name;
