@@ -3,8 +3,9 @@
  *
  * Pace (local policy; the reference runs each task at its fixed period, and faster while
  * filling). In every phase a task runs at its floor while its rounds bring news and backs off
- * exponentially (floor, 2 floor, 4 floor, ...) while they bring none, up to its quiet period,
- * NN_NODE_QUIET_FACTOR times its configured period: a stable overlay goes quiet. The floor is
+ * exponentially (floor, 2 floor, 4 floor, ...; four times per round once past its configured
+ * period) while they bring none, up to its quiet period, NN_NODE_QUIET_FACTOR times its
+ * configured period: a stable overlay goes quiet. The floor is
  * the tick below Normal (joining, or an overlay too small to ever reach Normal) and the
  * configured period in Normal. News is anything that changes what discovery would find: a
  * contact we did not know, a live edge lost, a join. News resets every task to its floor and
@@ -68,7 +69,7 @@ static nn_time next_period(const nn_node *n, const struct nn_pace *p, int64_t ev
 	int64_t cap = every_ms * NN_NODE_QUIET_FACTOR;
 	int64_t d = floor_ms(n, every_ms);
 	for (unsigned i = 0; i < p->level && d < cap; i++)
-		d *= 2;
+		d *= d > every_ms ? 4 : 2; /* past the period: quiet, on to the cap in two rounds */
 	return nn_node_ms(d < cap ? d : cap);
 }
 
