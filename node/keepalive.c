@@ -3,10 +3,11 @@
  *
  * Classes (local policy; only when the application left the keepalive options at 0):
  * - open: no NAT (verdict public) and an unsolicited inbound edge arrived (no stateful filter
- *   either): pings only after NN_NODE_KA_OPEN_SIBLING / _FINGER (120 s / 150 s) of silence,
- *   under QUIC's 5-minute idle timeout (issue 16: at 60 s / 90 s the pings of 19 idle edges
- *   alone cost a node ~0.5 datagrams/s); an edge whose remote address is loopback or private
- *   crosses no NAT of ours and is kept the same way whatever our class
+ *   either): pings only after NN_NODE_KA_OPEN_SIBLING / _FINGER (150 s / 180 s) of silence,
+ *   under QUIC's 5-minute idle timeout; a silently dead peer's edge lives 330 s / 390 s
+ *   (issue 16: a ping costs ~4 datagrams, so at 60 s / 90 s the pings of 19 idle edges alone
+ *   cost a node ~0.5 datagrams/s, at 120 s / 150 s 0.32); an edge whose remote address is
+ *   loopback or private crosses no NAT of ours and is kept the same way whatever our class
  *   (nn_node_ka_edge_due);
  * - behind something (cone, symmetric, or public with filtering not seen open: a stateful
  *   firewall times out UDP like a NAT): the learned interval (25 s until evidence says more),
@@ -32,8 +33,8 @@
 
 #include "node/node_impl.h"
 
-#define NN_NODE_KA_OPEN_SIBLING (120 * NN_SEC)
-#define NN_NODE_KA_OPEN_FINGER (150 * NN_SEC)
+#define NN_NODE_KA_OPEN_SIBLING (150 * NN_SEC)
+#define NN_NODE_KA_OPEN_FINGER (180 * NN_SEC)
 #define NN_NODE_KA_LATE (20 * NN_SEC) /* how long a late echo still counts as a failure */
 #define NN_NODE_KA_PROBE_MAX (5 * 60 * NN_SEC) /* a probe the edge's traffic never let finish */
 
