@@ -200,6 +200,13 @@ static size_t rss_bytes(void)
 	return (size_t)res * 4096u;
 }
 
+/* heap bytes in use (glibc: arena + mmapped blocks, touched or not); 0 under ASan */
+static size_t heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
+
 static void mix(struct sim *S, uint64_t v)
 {
 	S->digest ^= v + 0x9e3779b97f4a7c15ull + (S->digest << 6) + (S->digest >> 2);
@@ -367,8 +374,8 @@ static size_t deliver(struct sim *S, const uint32_t *src, const uint32_t *dst, s
 static double sample(struct sim *S, size_t pairs, bool (*dst_ok)(struct sim *, uint32_t),
 		     size_t *sent_out)
 {
-	uint32_t *a = malloc(pairs * sizeof *a), *b = malloc(pairs * sizeof *b);
-	uint8_t *ok = malloc(pairs);
+	uint32_t *a = calloc(pairs + 1, sizeof *a), *b = calloc(pairs + 1, sizeof *b);
+	uint8_t *ok = calloc(pairs + 1, 1);
 	size_t k = 0, tries = 0;
 	while (k < pairs && tries++ < pairs * 1000) {
 		uint32_t x = random_live(S, true), y = random_live(S, true);
@@ -744,6 +751,49 @@ static void run_partition(struct sim *S)
 	mix(S, (uint64_t)took);
 }
 
+/* Where a node's creation-time bytes go: the same tables nn_node_new_on allocates, with its
+ * capacities (node/node.c), measured one by one (glibc heap; nothing under ASan). */
+static void footprint_rows(void)
+{
+	nn_id self;
+	memset(&self, 0x11, sizeof self);
+	uint8_t key[16] = {1};
+	size_t h = heap_bytes();
+	if (!h)
+		return;
+	nn_routing_kt *kt = NULL;
+	nn_routing_kt_opts ko = {.pow_difficulty = 0, .capacity = 4096};
+	(void)nn_routing_kt_new(&kt, &self, &ko);
+	size_t kt_b = heap_bytes() - h;
+	h = heap_bytes();
+	nn_routing_edges *e = NULL;
+	(void)nn_routing_edges_new(&e, &self, NULL);
+	size_t e_b = heap_bytes() - h;
+	h = heap_bytes();
+	nn_routing_dedup d;
+	(void)nn_routing_dedup_init(&d, 4096, 0, key);
+	size_t d_b = heap_bytes() - h;
+	h = heap_bytes();
+	nn_olimit ol;
+	(void)nn_olimit_init(&ol, 4096, key);
+	size_t ol_b = heap_bytes() - h;
+	h = heap_bytes();
+	nn_idmap dm;
+	(void)nn_idmap_init(&dm, 4096, sizeof(struct dialstate), key);
+	size_t dm_b = heap_bytes() - h;
+	row("fp_kt", "  of which knowledge table (4096 contacts)", -1, NULL, "%.1f KiB", (double)kt_b / 1024);
+	row("fp_edges", "  edge table (default caps)", -1, NULL, "%.1f KiB", (double)e_b / 1024);
+	row("fp_dedup", "  dedup tables: terminal + transit (4096 each)", -1, NULL, "2 x %.1f KiB",
+	    (double)d_b / 1024);
+	row("fp_olimit", "  per-originator limiter (4096)", -1, NULL, "%.1f KiB", (double)ol_b / 1024);
+	row("fp_dials", "  dial states (4096)", -1, NULL, "%.1f KiB", (double)dm_b / 1024);
+	nn_routing_kt_free(kt);
+	nn_routing_edges_free(e);
+	nn_routing_dedup_free(&d);
+	nn_olimit_fini(&ol);
+	nn_idmap_fini(&dm);
+}
+
 int main(int argc, char **argv)
 {
 	struct sim S;
@@ -787,12 +837,18 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	size_t rss0 = rss_bytes();
+	size_t rss0 = rss_bytes(), heap0 = heap_bytes();
 	double t0 = wall();
 	nn_node_opts base;
 	nn_node_opts_init(&base);
 	S.cl = cl_new(S.cap, sc->seed, sc->pow, &base); /* mints every slot's PoW identity */
 	double t_mint = wall() - t0;
+	/* one node on its own: what a node allocates before it has any edge */
+	size_t h0 = heap_bytes();
+	if (start(&S, 0) < 0)
+		return 1;
+	size_t node_alloc = heap_bytes() - h0;
+	cl_kill(S.cl, 0, false);
 	t0 = wall();
 	if (join_range(&S, 0, sc->nodes) < 0) {
 		fprintf(stderr, "sim: join failed\n");
@@ -800,7 +856,13 @@ int main(int argc, char **argv)
 	}
 	cl_run(S.cl, (nn_time)sc->settle_s * NN_SEC);
 	double t_join = wall() - t0;
-	size_t rss1 = rss_bytes();
+	size_t rss1 = rss_bytes(), heap1 = heap_bytes();
+	size_t edges_total = 0, kt_total = 0;
+	for (uint32_t i = 0; i < S.next; i++)
+		if (S.cl->nodes[i].up) {
+			edges_total += cl_edges(S.cl, i);
+			kt_total += nn_routing_kt_size(nn_node_knowledge(S.cl->nodes[i].node));
+		}
 	printf("# sim %s: kind %s, %u nodes, seed %llu, pow %d, join every %u ms, settle %u s\n",
 	       sc->name, sc->kind, sc->nodes, (unsigned long long)sc->seed, sc->pow, sc->join_ms,
 	       sc->settle_s);
@@ -830,8 +892,16 @@ int main(int argc, char **argv)
 	double per_node = (double)(rss1 > rss0 ? rss1 - rss0 : 0) / (double)sc->nodes;
 	row("rss_per_node", "RSS growth after join+settle / N", per_node <= 65536, "<= 64 KiB", "%.1f KiB",
 	    per_node / 1024);
-	row("struct_node", "sizeof(nn_node) + mem endpoint", -1, NULL, "%zu + %zu B",
-	    sizeof(nn_node), nn_mem_endpoint_footprint());
+	row("heap_per_node", "heap allocated after join+settle / N (touched or not)", -1, NULL, "%.1f KiB",
+	    (double)(heap1 - heap0) / sc->nodes / 1024);
+	row("node_alloc", "allocated by one new node before any edge", -1, NULL, "%.1f KiB",
+	    (double)node_alloc / 1024);
+	footprint_rows();
+	row("struct_node", "sizeof(nn_node) + mem endpoint + mem conn", -1, NULL, "%zu + %zu + %zu B",
+	    sizeof(nn_node), nn_mem_endpoint_footprint(), nn_mem_conn_footprint());
+	row("kt_mean", "knowledge entries per node (mean) x sizeof(contact)", -1, NULL, "%.0f x %zu B",
+	    (double)kt_total / sc->nodes, sizeof(nn_routing_contact));
+	row("edge_ends", "edge ends per node (mean)", -1, NULL, "%.1f", (double)edges_total / sc->nodes);
 	row("wall", "wall: mint / join+settle / scenario", -1, NULL, "%.1f / %.1f / %.1f s", t_mint, t_join,
 	    t_run);
 	row("wall_per_node", "wall per node per virtual s (join+settle)", -1, NULL, "%.1f us",
