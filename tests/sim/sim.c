@@ -18,6 +18,7 @@
  *     synthetic IPv4 address: honest node i has its own /24, the attackers share 10.250.0.0/24);
  *   - the flooder is an honest-code node whose application calls nn_node_send at a high rate.
  */
+#include <sodium.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +33,33 @@
 #include "routing/control.h"
 #include "tests/node/cluster.h"
 #include "wire/wire.h"
+
+/* ---- seeded randomness for the whole process (simulation only) ----
+ * The node draws nonces, table keys, lookup targets and some choices from libsodium's
+ * randombytes; the virtual clock draws its jitter from its own seeded generator. For one seed
+ * to give one run, the simulator replaces libsodium's generator, before sodium_init, by a
+ * seeded splitmix64 stream. Never do this outside a simulation. */
+static uint64_t g_rb_state;
+static uint64_t rb_next(void)
+{
+	uint64_t z = (g_rb_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+static const char *rb_name(void) { return "nn-sim-seeded"; }
+static uint32_t rb_random(void) { return (uint32_t)(rb_next() >> 32); }
+static void rb_buf(void *const buf, const size_t size)
+{
+	uint8_t *p = buf;
+	for (size_t i = 0; i < size; i += 8) {
+		uint64_t v = rb_next();
+		memcpy(p + i, &v, size - i < 8 ? size - i : 8);
+	}
+}
+static randombytes_implementation rb_impl = {
+	.implementation_name = rb_name, .random = rb_random, .stir = NULL, .uniform = NULL,
+	.buf = rb_buf, .close = NULL};
 
 /* ---- scenario ---- */
 struct scen {
@@ -818,6 +846,11 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	struct scen *sc = &S.sc;
+	g_rb_state = sc->seed ^ 0x5eed5eed5eed5eedull;
+	if (randombytes_set_implementation(&rb_impl) != 0 || sodium_init() < 0) {
+		fprintf(stderr, "sim: cannot seed libsodium\n");
+		return 2;
+	}
 	bool churn = !strcmp(sc->kind, "churn"), eclipse = !strcmp(sc->kind, "eclipse");
 	S.nhonest = sc->nodes;
 	S.cap = sc->nodes + (churn ? sc->rounds * (sc->nodes * sc->churn_pct / 100 + 1) : 0) +
