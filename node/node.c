@@ -246,6 +246,19 @@ void nn_node_rand_bytes(nn_node *n, uint8_t *out, size_t len)
 	randombytes_buf(out, len);
 }
 
+/* The subnet key of an address for the knowledge table and the edge table (their per-/24 caps):
+ * the node's source-key hook, so the routing tables and admission agree on what a subnet is
+ * (the default hook reads IP addresses, as nn_routing_default_subnet does; a simulator's hook
+ * gives mem endpoints synthetic ones). */
+static int node_subnet(void *user, const nn_addr *a, uint8_t key[16])
+{
+	nn_node *n = user;
+	uint8_t ip[16];
+	if (!n->source_fn)
+		return nn_routing_default_subnet(NULL, a, key);
+	return (n->source_fn(n->source_user, a, ip, key) & NN_NODE_HAS_SUBNET) ? 0 : NN_EINVAL;
+}
+
 int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *clock,
 		   uint8_t *scratch)
 {
@@ -271,11 +284,13 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 	if (rc == 0 && !nn_kad_id_eq(&n->ident.id, &tp->local_id))
 		rc = NN_EINVAL; /* the transport must speak for this identity */
 	if (rc == 0) {
-		nn_routing_kt_opts ko = {.pow_difficulty = n->pow, .capacity = 4096};
+		nn_routing_kt_opts ko = {.pow_difficulty = n->pow, .capacity = 4096,
+					 .subnet = node_subnet, .subnet_user = n};
 		rc = nn_routing_kt_new(&n->kt, &n->ident.id, &ko);
 	}
 	if (rc == 0) {
-		nn_routing_edges_opts eo = {.inbound_cap = o->max_inbound_edges};
+		nn_routing_edges_opts eo = {.inbound_cap = o->max_inbound_edges,
+					    .subnet = node_subnet, .subnet_user = n};
 		rc = nn_routing_edges_new(&n->edges, &n->ident.id, &eo);
 	}
 	uint8_t key[16];

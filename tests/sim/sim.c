@@ -1,0 +1,977 @@
+/* sim.c — survival at scale: the unmodified node runtime (node/ through nn_node_new_on) on the
+ * in-memory transport in virtual time, with signatures, PoW, rate limits, maintenance and
+ * discovery all on, under churn and attack. Seeded and deterministic: one scenario file + one
+ * seed = one run, bit for bit (the last line prints a digest of the run to compare).
+ *
+ *   sim SCENARIO.txt [nodes=N] [seed=S] [key=value ...]    (arguments override the file)
+ *
+ * A scenario file is "key value" lines ('#' comments); keys and defaults in `struct scen`. One
+ * markdown table per run: metric, value, goal, met. Exit status 1 when a metric named by a
+ * `must` line misses its goal (the CI configurations name only what holds today; the table
+ * shows every goal).
+ *
+ * Attackers run the same node code; the harness only bends their transport sink:
+ *   - a silent dropper discards every Route frame (application data) not addressed to itself,
+ *     and otherwise behaves (answers pings and lookups, keeps edges);
+ *   - eclipse attackers are droppers too, minted near a victim (PoW + a shared prefix), all
+ *     with source addresses in one /24 (the node's source-key hook gives every mem endpoint a
+ *     synthetic IPv4 address: honest node i has its own /24, the attackers share 10.250.0.0/24);
+ *   - the flooder is an honest-code node whose application calls nn_node_send at a high rate.
+ */
+#include <sodium.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pow/pow.h"
+#include "routing/control.h"
+#include "tests/node/cluster.h"
+#include "wire/wire.h"
+
+/* ---- seeded randomness for the whole process (simulation only) ----
+ * The node draws nonces, table keys, lookup targets and some choices from libsodium's
+ * randombytes; the virtual clock draws its jitter from its own seeded generator. For one seed
+ * to give one run, the simulator replaces libsodium's generator, before sodium_init, by a
+ * seeded splitmix64 stream. Never do this outside a simulation. */
+static uint64_t g_rb_state;
+static uint64_t rb_next(void)
+{
+	uint64_t z = (g_rb_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+static const char *rb_name(void) { return "nn-sim-seeded"; }
+static uint32_t rb_random(void) { return (uint32_t)(rb_next() >> 32); }
+static void rb_buf(void *const buf, const size_t size)
+{
+	uint8_t *p = buf;
+	for (size_t i = 0; i < size; i += 8) {
+		uint64_t v = rb_next();
+		memcpy(p + i, &v, size - i < 8 ? size - i : 8);
+	}
+}
+static randombytes_implementation rb_impl = {
+	.implementation_name = rb_name, .random = rb_random, .stir = NULL, .uniform = NULL,
+	.buf = rb_buf, .close = NULL};
+
+/* ---- scenario ---- */
+struct scen {
+	char name[64];
+	char kind[32];       /* baseline | churn | droppers | eclipse | flood | partition */
+	uint32_t nodes;      /* live nodes after the join [300] */
+	uint64_t seed;       /* [1] */
+	int pow;             /* PoW difficulty (leading zero bits) [4] */
+	uint32_t join_ms;    /* virtual ms between two joins [20] */
+	uint32_t settle_s;   /* virtual s after the last join [120] */
+	uint32_t pairs;      /* random pairs per delivery sample [500] */
+	uint32_t churn_pct;  /* % of live nodes replaced per round [10] */
+	uint32_t rounds;     /* churn rounds of round_s [5] */
+	uint32_t round_s;    /* [60] */
+	uint32_t droppers_pct; /* [20] */
+	uint32_t attackers;  /* eclipse identities [256] */
+	uint32_t near_bits;  /* eclipse: shared prefix with the victim beyond the PoW bits [6] */
+	uint32_t flood_rate; /* flood frames per virtual second [100000] */
+	uint32_t flood_ms;   /* flood duration [1000] */
+	uint32_t part_s;     /* partition duration [60] */
+	uint32_t heal_max_s; /* give up reconverging after [300] */
+	uint32_t held_goal;  /* eclipse: most victim edges the attackers may hold [2] */
+	uint32_t in_per_subnet; /* nn_node_opts.max_inbound_edges_per_subnet [0: the default, 32] */
+	char must[16][32];   /* metric keys whose goal must hold */
+	size_t nmust;
+};
+
+static void scen_defaults(struct scen *s)
+{
+	memset(s, 0, sizeof *s);
+	snprintf(s->name, sizeof s->name, "unnamed");
+	snprintf(s->kind, sizeof s->kind, "baseline");
+	s->nodes = 300;
+	s->seed = 1;
+	s->pow = 4;
+	s->join_ms = 20;
+	s->settle_s = 120;
+	s->pairs = 500;
+	s->churn_pct = 10;
+	s->rounds = 5;
+	s->round_s = 60;
+	s->droppers_pct = 20;
+	s->attackers = 256;
+	s->near_bits = 6;
+	s->flood_rate = 100000;
+	s->flood_ms = 1000;
+	s->part_s = 60;
+	s->heal_max_s = 300;
+	s->held_goal = 2;
+}
+
+static int scen_set(struct scen *s, const char *k, const char *v)
+{
+#define U(f)                                                                                       \
+	if (!strcmp(k, #f)) {                                                                      \
+		s->f = (uint32_t)strtoul(v, NULL, 10);                                             \
+		return 0;                                                                          \
+	}
+	U(nodes) U(join_ms) U(settle_s) U(pairs) U(churn_pct) U(rounds) U(round_s)
+	U(droppers_pct) U(attackers) U(near_bits) U(flood_rate) U(flood_ms) U(part_s) U(heal_max_s) U(in_per_subnet) U(held_goal)
+#undef U
+	if (!strcmp(k, "seed")) {
+		s->seed = strtoull(v, NULL, 10);
+		return 0;
+	}
+	if (!strcmp(k, "pow")) {
+		s->pow = atoi(v);
+		return 0;
+	}
+	if (!strcmp(k, "name")) {
+		snprintf(s->name, sizeof s->name, "%s", v);
+		return 0;
+	}
+	if (!strcmp(k, "kind")) {
+		snprintf(s->kind, sizeof s->kind, "%s", v);
+		return 0;
+	}
+	if (!strcmp(k, "must") && s->nmust < 16) {
+		snprintf(s->must[s->nmust++], sizeof s->must[0], "%s", v);
+		return 0;
+	}
+	fprintf(stderr, "sim: unknown key '%s'\n", k);
+	return -1;
+}
+
+static int scen_load(struct scen *s, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	char line[256];
+	int rc = 0;
+	while (fgets(line, sizeof line, f)) {
+		char *h = strchr(line, '#');
+		if (h)
+			*h = 0;
+		char k[64], v[128];
+		if (sscanf(line, "%63s %127s", k, v) == 2 && scen_set(s, k, v) < 0)
+			rc = -1;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* ---- the table ---- */
+struct row {
+	char key[32], what[96], value[48], goal[32];
+	int met; /* 1 yes, 0 no, -1 no goal */
+};
+static struct row rows[96];
+static size_t nrows;
+
+static void row(const char *key, const char *what, int met, const char *goal, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void row(const char *key, const char *what, int met, const char *goal, const char *fmt, ...)
+{
+	if (nrows == sizeof rows / sizeof rows[0])
+		return;
+	struct row *r = &rows[nrows++];
+	snprintf(r->key, sizeof r->key, "%s", key);
+	snprintf(r->what, sizeof r->what, "%s", what);
+	snprintf(r->goal, sizeof r->goal, "%s", goal ? goal : "");
+	r->met = goal ? met : -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->value, sizeof r->value, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the harness state ---- */
+struct wrap {
+	nn_tp_sink orig;
+	nn_id self;
+	uint64_t dropped;
+};
+
+struct sim {
+	struct scen sc;
+	cluster *cl;
+	uint32_t cap;       /* nodes allocated (joins + churn + attackers) */
+	uint32_t nhonest;   /* [0, nhonest) are the initial honest population slots */
+	uint32_t next;      /* next unused slot */
+	uint8_t *bad;       /* per slot: 0 honest, 1 dropper, 2 eclipse attacker */
+	nn_time *joined;    /* per slot: virtual time of its start */
+	struct wrap *w;     /* per slot */
+	nn_test_rng rng;
+	uint64_t tag;
+	uint64_t digest;
+};
+
+static double wall(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static size_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, res = 0;
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return (size_t)res * 4096u;
+}
+
+/* heap bytes in use (glibc: arena + mmapped blocks, touched or not); 0 under ASan */
+static size_t heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
+
+static void mix(struct sim *S, uint64_t v)
+{
+	S->digest ^= v + 0x9e3779b97f4a7c15ull + (S->digest << 6) + (S->digest >> 2);
+}
+
+/* synthetic source keys: "n<i>" -> 10.x.y.1 (own /24) or 10.250.0.k for an eclipse attacker */
+static unsigned src_of(void *user, const nn_addr *a, uint8_t ip[16], uint8_t subnet[16])
+{
+	const struct sim *S = user;
+	if (a->ep_len < 2 || a->ep[0] != 'n')
+		return 0;
+	unsigned idx = (unsigned)strtoul(a->ep + 1, NULL, 10);
+	if (idx >= S->cap)
+		return 0;
+	uint32_t v;
+	if (S->bad[idx] == 2)
+		v = (10u << 24) | (250u << 16) | (idx & 0xff);
+	else
+		v = (10u << 24) + ((idx + 1) << 8) + 1; /* distinct /24 per slot (< 65,535 slots
+							 * stay in 10/8; beyond, 11/8 ...) */
+	memset(ip, 0, 16);
+	ip[10] = ip[11] = 0xff;
+	ip[12] = (uint8_t)(v >> 24);
+	ip[13] = (uint8_t)(v >> 16);
+	ip[14] = (uint8_t)(v >> 8);
+	ip[15] = (uint8_t)v;
+	memcpy(subnet, ip, 16);
+	subnet[15] = 0;
+	return NN_NODE_HAS_IP | NN_NODE_HAS_SUBNET;
+}
+
+/* ---- the dropper's sink: pass everything through but Route frames for someone else ---- */
+static void w_on_conn(void *ctx, nn_conn *c)
+{
+	struct wrap *w = ctx;
+	w->orig.on_conn(w->orig.ctx, c);
+}
+static void w_on_dial_failed(void *ctx, void *user, const nn_id *want, const nn_addr *addr, int err)
+{
+	struct wrap *w = ctx;
+	w->orig.on_dial_failed(w->orig.ctx, user, want, addr, err);
+}
+static void w_on_frame(void *ctx, nn_conn *c, nn_pkt **p)
+{
+	struct wrap *w = ctx;
+	const uint8_t *d = (*p)->data;
+	size_t len = (*p)->len;
+	if (len > 2 && d[1] == NN_T_ROUTE) {
+		uint64_t plen;
+		int h = nn_uvarint_get(d + 2, len - 2, &plen);
+		if (h > 0 && len >= 2 + (size_t)h + NN_ID_LEN &&
+		    memcmp(d + 2 + h, w->self.b, NN_ID_LEN) != 0) {
+			w->dropped++;
+			return; /* lent packet: the transport takes it back */
+		}
+	}
+	w->orig.on_frame(w->orig.ctx, c, p);
+}
+static void w_on_datagram(void *ctx, nn_conn *c, nn_pkt **p)
+{
+	struct wrap *w = ctx;
+	w->orig.on_datagram(w->orig.ctx, c, p);
+}
+static void w_on_writable(void *ctx, nn_conn *c)
+{
+	struct wrap *w = ctx;
+	w->orig.on_writable(w->orig.ctx, c);
+}
+static void w_on_closed(void *ctx, nn_conn *c, int err, uint64_t reason)
+{
+	struct wrap *w = ctx;
+	w->orig.on_closed(w->orig.ctx, c, err, reason);
+}
+
+static int start(struct sim *S, uint32_t i)
+{
+	int rc = cl_start(S->cl, i);
+	if (rc < 0)
+		return rc;
+	cl_node *cn = &S->cl->nodes[i];
+	nn_node_set_source_fn(cn->node, src_of, S);
+	S->joined[i] = nn_clock_now(S->cl->clk);
+	if (S->bad[i]) {
+		struct wrap *w = &S->w[i];
+		w->orig = cn->tp->sink;
+		w->self = cn->id;
+		nn_tp_sink s = {.ctx = w, .on_conn = w->orig.on_conn ? w_on_conn : NULL,
+				.on_dial_failed = w->orig.on_dial_failed ? w_on_dial_failed : NULL,
+				.on_frame = w_on_frame,
+				.on_datagram = w->orig.on_datagram ? w_on_datagram : NULL,
+				.on_writable = w->orig.on_writable ? w_on_writable : NULL,
+				.on_closed = w->orig.on_closed ? w_on_closed : NULL};
+		nn_tp_set_sink(cn->tp, &s);
+	}
+	return 0;
+}
+
+static uint32_t rnd(struct sim *S, uint32_t n) { return (uint32_t)(nn_test_rng_next(&S->rng) % n); }
+
+static uint32_t random_live(struct sim *S, bool honest_only)
+{
+	for (;;) {
+		uint32_t v = rnd(S, S->next);
+		if (S->cl->nodes[v].up && (!honest_only || !S->bad[v]))
+			return v;
+	}
+}
+
+/* Start slots [from, to): each bootstraps from a random node already up, join_ms apart. */
+static int join_range(struct sim *S, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; i < to; i++) {
+		int rc = start(S, i);
+		if (rc < 0)
+			return rc;
+		if (S->next <= i)
+			S->next = i + 1;
+		if (i == 0)
+			continue;
+		uint32_t via;
+		do
+			via = rnd(S, i);
+		while (!S->cl->nodes[via].up || S->bad[via]);
+		rc = cl_bootstrap(S->cl, i, via);
+		if (rc < 0)
+			return rc;
+		cl_run(S->cl, (nn_time)S->sc.join_ms * NN_MS);
+	}
+	return 0;
+}
+
+/* Send one message each from src[k] to dst[k], run `wait`, count copies at dst. */
+static size_t deliver(struct sim *S, const uint32_t *src, const uint32_t *dst, size_t k, nn_time wait,
+		      uint8_t *ok)
+{
+	cluster *cl = S->cl;
+	size_t m0 = cl->nmsgs;
+	uint64_t tag0 = S->tag;
+	S->tag += k;
+	for (size_t i = 0; i < k; i++) {
+		(void)cl_send(cl, src[i], dst[i], tag0 + i);
+		if (i % 64 == 63)
+			cl_run(cl, 10 * NN_MS);
+	}
+	cl_run(cl, wait);
+	uint32_t *cnt = calloc(k ? k : 1, sizeof *cnt);
+	for (size_t i = m0; i < cl->nmsgs; i++) {
+		uint64_t t = cl->msgs[i].tag;
+		if (t >= tag0 && t < tag0 + k && cl->msgs[i].to == dst[t - tag0])
+			cnt[t - tag0]++;
+	}
+	size_t once = 0;
+	for (size_t i = 0; i < k; i++) {
+		ok[i] = cnt[i] >= 1;
+		once += cnt[i] == 1;
+		mix(S, cnt[i]);
+	}
+	free(cnt);
+	/* the record only grows: forget what was counted */
+	cl->nmsgs = m0;
+	return once;
+}
+
+/* A sample of `pairs` random honest live pairs (dst filter optional). */
+static double sample(struct sim *S, size_t pairs, bool (*dst_ok)(struct sim *, uint32_t),
+		     size_t *sent_out)
+{
+	uint32_t *a = calloc(pairs + 1, sizeof *a), *b = calloc(pairs + 1, sizeof *b);
+	uint8_t *ok = calloc(pairs + 1, 1);
+	size_t k = 0, tries = 0;
+	while (k < pairs && tries++ < pairs * 1000) {
+		uint32_t x = random_live(S, true), y = random_live(S, true);
+		if (x == y || (dst_ok && !dst_ok(S, y)))
+			continue;
+		a[k] = x;
+		b[k] = y;
+		k++;
+	}
+	size_t once = deliver(S, a, b, k, 2 * NN_SEC, ok);
+	free(a);
+	free(b);
+	free(ok);
+	if (sent_out)
+		*sent_out = k;
+	return k ? 100.0 * (double)once / (double)k : 100.0;
+}
+
+static void edge_rows(struct sim *S)
+{
+	size_t below = 0, total = 0, live = 0;
+	for (uint32_t i = 0; i < S->next; i++) {
+		if (!S->cl->nodes[i].up || S->bad[i])
+			continue;
+		size_t e = cl_edges(S->cl, i);
+		total += e;
+		below += e < NN_ROUTING_KMIN;
+		live++;
+	}
+	mix(S, total);
+	row("edges_mean", "live edges per honest node (mean)", -1, NULL, "%.1f",
+	    live ? (double)total / (double)live : 0.0);
+	char g[32];
+	snprintf(g, sizeof g, "0");
+	row("below_kmin", "honest nodes below KMin edges", below == 0, g, "%zu", below);
+}
+
+static uint64_t stat_sum(struct sim *S, const char *name)
+{
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < S->next; i++) {
+		if (!S->cl->nodes[i].up)
+			continue;
+		nn_node_stats st;
+		nn_node_get_stats(S->cl->nodes[i].node, &st);
+		uint64_t v;
+		const char *nm;
+		for (size_t k = 0; (nm = nn_node_stat(&st, k, &v)); k++)
+			if (!strcmp(nm, name))
+				sum += v;
+	}
+	return sum;
+}
+
+static void pct_row(const char *key, const char *what, double v, double goal)
+{
+	char g[32];
+	if (goal > 0)
+		snprintf(g, sizeof g, ">= %.0f%%", goal);
+	row(key, what, goal > 0 ? v >= goal : -1, goal > 0 ? g : NULL, "%.2f%%", v);
+}
+
+/* ---- scenarios ---- */
+static void run_baseline(struct sim *S)
+{
+	size_t k;
+	double d = sample(S, S->sc.pairs, NULL, &k);
+	char what[96];
+	snprintf(what, sizeof what, "delivered exactly once, %zu random pairs", k);
+	pct_row("delivery", what, d, 99);
+}
+
+static nn_time g_recent_since;
+static bool joined_recently(struct sim *S, uint32_t i) { return S->joined[i] >= g_recent_since && i >= S->nhonest; }
+
+static void run_churn(struct sim *S)
+{
+	uint32_t live = S->sc.nodes, per = live * S->sc.churn_pct / 100;
+	double worst = 100, worst_new = 100, sum = 0;
+	for (uint32_t r = 0; r < S->sc.rounds; r++) {
+		nn_time t0 = nn_clock_now(S->cl->clk);
+		for (uint32_t k = 0; k < per; k++) {
+			uint32_t v = random_live(S, true);
+			cl_kill(S->cl, v, false);
+		}
+		/* the fresh nodes arrive spread over the round */
+		nn_time step = (nn_time)S->sc.round_s * NN_SEC / (per + 1);
+		for (uint32_t k = 0; k < per && S->next < S->cap; k++) {
+			uint32_t i = S->next++;
+			if (start(S, i) < 0)
+				continue;
+			(void)cl_bootstrap(S->cl, i, random_live(S, true));
+			cl_run(S->cl, step);
+		}
+		cl_run(S->cl, t0 + (nn_time)S->sc.round_s * NN_SEC - nn_clock_now(S->cl->clk));
+		g_recent_since = t0;
+		size_t kn = 0, ka = 0;
+		double dn = sample(S, S->sc.pairs / 4 + 1, joined_recently, &kn);
+		double d = sample(S, S->sc.pairs, NULL, &ka);
+		char key[32], what[96];
+		snprintf(key, sizeof key, "round%u", r);
+		snprintf(what, sizeof what, "round %u: delivery, %zu random pairs", r, ka);
+		pct_row(key, what, d, 99);
+		snprintf(key, sizeof key, "round%u_new", r);
+		snprintf(what, sizeof what, "round %u: to nodes joined this round (%zu pairs)", r, kn);
+		pct_row(key, what, dn, 99);
+		worst = d < worst ? d : worst;
+		worst_new = dn < worst_new ? dn : worst_new;
+		sum += d;
+	}
+	pct_row("worst", "worst round (random pairs)", worst, 99);
+	pct_row("worst_new", "worst round (to nodes joined that round)", worst_new, 99);
+	pct_row("mean", "mean over rounds", sum / S->sc.rounds, 0);
+}
+
+static void run_droppers(struct sim *S)
+{
+	size_t pairs = S->sc.pairs;
+	uint32_t *a = malloc(pairs * sizeof *a), *b = malloc(pairs * sizeof *b);
+	uint8_t *ok = malloc(pairs), *ok2 = malloc(pairs);
+	size_t k = 0;
+	while (k < pairs) {
+		uint32_t x = random_live(S, true), y = random_live(S, true);
+		if (x == y)
+			continue;
+		a[k] = x;
+		b[k] = y;
+		k++;
+	}
+	size_t once = deliver(S, a, b, k, 2 * NN_SEC, ok);
+	size_t got = 0;
+	for (size_t i = 0; i < k; i++)
+		got += ok[i];
+	/* the application resends what was not acknowledged (the harness is the oracle for the
+	 * ack), twice; nn_node_send picks its first hops itself, so a resend is a fresh envelope
+	 * over the same first hops whenever the edges did not change */
+	size_t after = got;
+	for (int retry = 0; retry < 2; retry++) {
+		size_t m = 0;
+		uint32_t *ra = malloc(k * sizeof *ra), *rb = malloc(k * sizeof *rb);
+		size_t *idx = malloc(k * sizeof *idx);
+		for (size_t i = 0; i < k; i++)
+			if (!ok[i]) {
+				ra[m] = a[i];
+				rb[m] = b[i];
+				idx[m++] = i;
+			}
+		deliver(S, ra, rb, m, 2 * NN_SEC, ok2);
+		for (size_t i = 0; i < m; i++)
+			if (ok2[i]) {
+				ok[idx[i]] = 1;
+				after++;
+			}
+		free(ra);
+		free(rb);
+		free(idx);
+	}
+	uint64_t dropped = 0;
+	uint32_t nd = 0;
+	for (uint32_t i = 0; i < S->next; i++)
+		if (S->bad[i]) {
+			dropped += S->w[i].dropped;
+			nd++;
+		}
+	char what[96];
+	snprintf(what, sizeof what, "one launch, %zu honest pairs, %u%% droppers (%u)", k,
+		 S->sc.droppers_pct, nd);
+	pct_row("one_launch", what, 100.0 * (double)once / (double)k, 0);
+	pct_row("with_retries", "+ 2 application resends of unacknowledged sends", 100.0 * (double)after / (double)k, 99);
+	row("dropped", "Route frames the droppers swallowed", -1, NULL, "%llu", (unsigned long long)dropped);
+	free(a);
+	free(b);
+	free(ok);
+	free(ok2);
+}
+
+/* Mint an identity with the PoW that shares `bits` leading bits with `near`. */
+static void mint_near(struct sim *S, uint8_t seed[32], const nn_id *near, unsigned bits)
+{
+	for (;;) {
+		nn_test_rng_fill(&S->cl->rng, seed, 32);
+		nn_id id;
+		nn_identity_id_from_seed(&id, NULL, seed);
+		if (nn_pow_ok(&id, S->sc.pow) && nn_kad_cpl(&id, near) >= bits)
+			return;
+	}
+}
+
+static void run_eclipse(struct sim *S)
+{
+	cluster *cl = S->cl;
+	uint32_t victim = random_live(S, true);
+	const nn_id *vid = &cl->nodes[victim].id;
+	unsigned bits = (unsigned)(S->sc.pow > 0 ? S->sc.pow : 0) + S->sc.near_bits;
+	size_t honest_near = 0;
+	for (uint32_t i = 0; i < S->next; i++)
+		honest_near += i != victim && cl->nodes[i].up && nn_kad_cpl(&cl->nodes[i].id, vid) >= bits;
+	double t0 = wall();
+	uint32_t a0 = S->next, na = S->sc.attackers;
+	for (uint32_t k = 0; k < na; k++) {
+		uint32_t i = a0 + k;
+		mint_near(S, cl->nodes[i].seed, vid, bits);
+		nn_identity_id_from_seed(&cl->nodes[i].id, NULL, cl->nodes[i].seed);
+		S->bad[i] = 2;
+	}
+	double mint_s = wall() - t0;
+	/* every attacker dials the victim itself, then lives on as a member of the overlay */
+	for (uint32_t k = 0; k < na; k++) {
+		uint32_t i = a0 + k;
+		if (start(S, i) < 0)
+			continue;
+		S->next = i + 1;
+		(void)cl_bootstrap(cl, i, victim);
+		cl_run(cl, 10 * NN_MS);
+	}
+	cl_run(cl, (nn_time)S->sc.round_s * NN_SEC * 3);
+	nn_routing_edges *e = nn_node_edges(cl->nodes[victim].node);
+	size_t len = nn_routing_edges_len(e), held = 0, held_out = 0;
+	for (size_t q = 0; q < len; q++) {
+		const nn_routing_edge *ed = nn_routing_edges_at(e, q);
+		for (uint32_t k = 0; k < na; k++)
+			if (nn_kad_id_eq(&ed->id, &cl->nodes[a0 + k].id)) {
+				held++;
+				held_out += ed->outgoing;
+			}
+	}
+	mix(S, held);
+	char what[96];
+	snprintf(what, sizeof what, "attackers: %u in one /24, sharing %u bits with the victim", na, bits);
+	row("attackers", what, -1, NULL, "%u (minted in %.1f s)", na, mint_s);
+	row("honest_near", "honest nodes sharing those bits", -1, NULL, "%zu", honest_near);
+	row("victim_edges", "victim's live edges", -1, NULL, "%zu", len);
+	char hg[32];
+	snprintf(hg, sizeof hg, "<= %u", S->sc.held_goal);
+	row("held", "of them held by attackers (dialled by victim)", held <= S->sc.held_goal, hg,
+	    "%zu (%zu)", held, held_out);
+	/* routed delivery to the victim from random honest nodes */
+	size_t pairs = S->sc.pairs;
+	uint32_t *a = malloc(pairs * sizeof *a), *b = malloc(pairs * sizeof *b);
+	uint8_t *ok = malloc(pairs);
+	size_t k = 0;
+	while (k < pairs) {
+		uint32_t x = random_live(S, true);
+		if (x == victim)
+			continue;
+		a[k] = x;
+		b[k++] = victim;
+	}
+	size_t once = deliver(S, a, b, k, 2 * NN_SEC, ok);
+	snprintf(what, sizeof what, "routed delivery to the victim, %zu honest senders", k);
+	pct_row("to_victim", what, 100.0 * (double)once / (double)k, 99);
+	uint64_t dropped = 0;
+	for (uint32_t q = 0; q < na; q++)
+		dropped += S->w[a0 + q].dropped;
+	row("dropped", "Route frames the attackers swallowed", -1, NULL, "%llu", (unsigned long long)dropped);
+	double other = sample(S, S->sc.pairs, NULL, &k);
+	pct_row("others", "delivery between other honest pairs", other, 99);
+	free(a);
+	free(b);
+	free(ok);
+}
+
+static void run_flood(struct sim *S)
+{
+	cluster *cl = S->cl;
+	uint32_t f = random_live(S, true);
+	uint64_t f0 = cl->nodes[f].tp->stats.tx_frames;
+	uint64_t rl0 = stat_sum(S, "dropped_rate_limited");
+	uint64_t fw0 = stat_sum(S, "forwarded");
+	size_t pairs = S->sc.pairs;
+	uint32_t *a = malloc(pairs * sizeof *a), *b = malloc(pairs * sizeof *b);
+	uint8_t *ok = malloc(pairs);
+	size_t k = 0;
+	while (k < pairs) {
+		uint32_t x = random_live(S, true), y = random_live(S, true);
+		if (x == y || x == f || y == f)
+			continue;
+		a[k] = x;
+		b[k++] = y;
+	}
+	/* the flood: flood_rate sends per virtual second, in 1 ms steps, to random targets; the
+	 * honest sample goes out spread over the same interval */
+	uint64_t per_ms = S->sc.flood_rate / 1000, accepted = 0, refused = 0;
+	uint64_t ftag0 = S->tag;
+	S->tag += per_ms * S->sc.flood_ms;
+	size_t m0 = cl->nmsgs, hk = 0;
+	uint64_t htag0 = S->tag;
+	S->tag += k;
+	double t0 = wall();
+	for (uint32_t ms = 0; ms < S->sc.flood_ms; ms++) {
+		for (uint64_t q = 0; q < per_ms; q++) {
+			uint32_t y = rnd(S, S->next);
+			if (!cl->nodes[y].up || y == f)
+				continue;
+			int rc = cl_send(cl, f, y, ftag0 + ms * per_ms + q);
+			if (rc == 0)
+				accepted++;
+			else
+				refused++;
+		}
+		size_t until = (size_t)((uint64_t)k * (ms + 1) / S->sc.flood_ms);
+		for (; hk < until; hk++)
+			(void)cl_send(cl, a[hk], b[hk], htag0 + hk);
+		cl_run(cl, NN_MS);
+	}
+	double flood_wall = wall() - t0;
+	cl_run(cl, 2 * NN_SEC);
+	size_t fdel = 0, once = 0;
+	uint32_t *cnt = calloc(k, sizeof *cnt);
+	for (size_t i = m0; i < cl->nmsgs; i++) {
+		uint64_t t = cl->msgs[i].tag;
+		if (t >= ftag0 && t < htag0)
+			fdel++;
+		else if (t >= htag0 && t < htag0 + k && cl->msgs[i].to == b[t - htag0])
+			cnt[t - htag0]++;
+	}
+	for (size_t i = 0; i < k; i++)
+		once += cnt[i] == 1;
+	cl->nmsgs = m0;
+	uint64_t f1 = cl->nodes[f].tp->stats.tx_frames;
+	uint64_t rl = stat_sum(S, "dropped_rate_limited") - rl0;
+	uint64_t fw = stat_sum(S, "forwarded") - fw0;
+	mix(S, fdel);
+	mix(S, once);
+	char what[96];
+	snprintf(what, sizeof what, "flood sends accepted by the flooder's node (%u/s for %u ms)",
+		 S->sc.flood_rate, S->sc.flood_ms);
+	row("flood_sent", what, -1, NULL, "%llu (refused %llu)", (unsigned long long)accepted,
+	    (unsigned long long)refused);
+	row("flood_frames", "frames the flooder put on its edges", -1, NULL, "%llu",
+	    (unsigned long long)(f1 - f0));
+	row("shed", "frames shed by rate limits (all nodes)", -1, NULL, "%llu", (unsigned long long)rl);
+	row("forwarded", "frames forwarded by all nodes meanwhile", -1, NULL, "%llu", (unsigned long long)fw);
+	row("flood_delivered", "flood messages delivered", -1, NULL, "%zu", fdel);
+	snprintf(what, sizeof what, "honest delivery during the flood (%zu pairs)", k);
+	pct_row("honest", what, 100.0 * (double)once / (double)k, 99);
+	row("flood_wall", "wall time of the flood interval", -1, NULL, "%.1f s", flood_wall);
+	free(cnt);
+	free(a);
+	free(b);
+	free(ok);
+}
+
+static void run_partition(struct sim *S)
+{
+	cluster *cl = S->cl;
+	/* two halves by slot parity: each half is spread over the whole ID space */
+	for (uint32_t i = 0; i < S->next; i++)
+		if (cl->nodes[i].up)
+			nn_mem_partition(cl->nodes[i].tp, i & 1);
+	cl_run(cl, (nn_time)S->sc.part_s * NN_SEC);
+	size_t k;
+	double during = sample(S, S->sc.pairs, NULL, &k);
+	char what[96];
+	snprintf(what, sizeof what, "delivery after %u s of partition (all pairs)", S->sc.part_s);
+	pct_row("during", what, during, 0);
+	nn_mem_heal(cl->hub);
+	nn_time t0 = nn_clock_now(cl->clk);
+	double d = 0;
+	nn_time took = -1;
+	while (nn_clock_now(cl->clk) - t0 < (nn_time)S->sc.heal_max_s * NN_SEC) {
+		cl_run(cl, 10 * NN_SEC - 2 * NN_SEC);
+		d = sample(S, S->sc.pairs, NULL, &k);
+		if (d >= 99.0) {
+			took = nn_clock_now(cl->clk) - t0;
+			break;
+		}
+	}
+	if (took >= 0)
+		row("heal", "virtual time from heal to >= 99% delivery", took <= 120 * NN_SEC, "<= 120 s",
+		    "%.0f s", (double)took / NN_SEC);
+	else
+		row("heal", "virtual time from heal to >= 99% delivery", 0, "<= 120 s", "> %u s (%.2f%%)",
+		    S->sc.heal_max_s, d);
+	mix(S, (uint64_t)took);
+}
+
+/* Where a node's creation-time bytes go: the same tables nn_node_new_on allocates, with its
+ * capacities (node/node.c), measured one by one (glibc heap; nothing under ASan). */
+static void footprint_rows(void)
+{
+	nn_id self;
+	memset(&self, 0x11, sizeof self);
+	uint8_t key[16] = {1};
+	size_t h = heap_bytes();
+	if (!h)
+		return;
+	nn_routing_kt *kt = NULL;
+	nn_routing_kt_opts ko = {.pow_difficulty = 0, .capacity = 4096};
+	(void)nn_routing_kt_new(&kt, &self, &ko);
+	size_t kt_b = heap_bytes() - h;
+	h = heap_bytes();
+	nn_routing_edges *e = NULL;
+	(void)nn_routing_edges_new(&e, &self, NULL);
+	size_t e_b = heap_bytes() - h;
+	h = heap_bytes();
+	nn_routing_dedup d;
+	(void)nn_routing_dedup_init(&d, 4096, 0, key);
+	size_t d_b = heap_bytes() - h;
+	h = heap_bytes();
+	nn_olimit ol;
+	(void)nn_olimit_init(&ol, 4096, key);
+	size_t ol_b = heap_bytes() - h;
+	h = heap_bytes();
+	nn_idmap dm;
+	(void)nn_idmap_init(&dm, 4096, sizeof(struct dialstate), key);
+	size_t dm_b = heap_bytes() - h;
+	row("fp_kt", "  of which knowledge table (4096 contacts)", -1, NULL, "%.1f KiB", (double)kt_b / 1024);
+	row("fp_edges", "  edge table (default caps)", -1, NULL, "%.1f KiB", (double)e_b / 1024);
+	row("fp_dedup", "  dedup tables: terminal + transit (4096 each)", -1, NULL, "2 x %.1f KiB",
+	    (double)d_b / 1024);
+	row("fp_olimit", "  per-originator limiter (4096)", -1, NULL, "%.1f KiB", (double)ol_b / 1024);
+	row("fp_dials", "  dial states (4096)", -1, NULL, "%.1f KiB", (double)dm_b / 1024);
+	nn_routing_kt_free(kt);
+	nn_routing_edges_free(e);
+	nn_routing_dedup_free(&d);
+	nn_olimit_fini(&ol);
+	nn_idmap_fini(&dm);
+}
+
+int main(int argc, char **argv)
+{
+	struct sim S;
+	memset(&S, 0, sizeof S);
+	scen_defaults(&S.sc);
+	if (argc < 2) {
+		fprintf(stderr, "usage: sim SCENARIO.txt [key=value ...]\n");
+		return 2;
+	}
+	if (scen_load(&S.sc, argv[1]) < 0)
+		return 2;
+	for (int i = 2; i < argc; i++) {
+		char k[64];
+		const char *eq = strchr(argv[i], '=');
+		if (!eq || (size_t)(eq - argv[i]) >= sizeof k) {
+			fprintf(stderr, "sim: bad argument '%s'\n", argv[i]);
+			return 2;
+		}
+		memcpy(k, argv[i], (size_t)(eq - argv[i]));
+		k[eq - argv[i]] = 0;
+		if (scen_set(&S.sc, k, eq + 1) < 0)
+			return 2;
+	}
+	struct scen *sc = &S.sc;
+	g_rb_state = sc->seed ^ 0x5eed5eed5eed5eedull;
+	if (randombytes_set_implementation(&rb_impl) != 0 || sodium_init() < 0) {
+		fprintf(stderr, "sim: cannot seed libsodium\n");
+		return 2;
+	}
+	bool churn = !strcmp(sc->kind, "churn"), eclipse = !strcmp(sc->kind, "eclipse");
+	S.nhonest = sc->nodes;
+	S.cap = sc->nodes + (churn ? sc->rounds * (sc->nodes * sc->churn_pct / 100 + 1) : 0) +
+		(eclipse ? sc->attackers : 0);
+	S.bad = calloc(S.cap, 1);
+	S.joined = calloc(S.cap, sizeof *S.joined);
+	S.w = calloc(S.cap, sizeof *S.w);
+	S.rng.s = sc->seed * 0x2545f4914f6cdd1dull + 17;
+	S.tag = 1u << 20;
+	if (!strcmp(sc->kind, "droppers")) {
+		uint32_t nd = sc->nodes * sc->droppers_pct / 100;
+		for (uint32_t k = 0; k < nd;) {
+			uint32_t v = 1 + rnd(&S, sc->nodes - 1);
+			if (!S.bad[v]) {
+				S.bad[v] = 1;
+				k++;
+			}
+		}
+	}
+	size_t rss0 = rss_bytes(), heap0 = heap_bytes();
+	double t0 = wall();
+	nn_node_opts base;
+	nn_node_opts_init(&base);
+	base.max_inbound_edges_per_subnet = sc->in_per_subnet;
+	S.cl = cl_new(S.cap, sc->seed, sc->pow, &base); /* mints every slot's PoW identity */
+	double t_mint = wall() - t0;
+	/* one node on its own: what a node allocates before it has any edge */
+	size_t h0 = heap_bytes();
+	if (start(&S, 0) < 0)
+		return 1;
+	size_t node_alloc = heap_bytes() - h0;
+	cl_kill(S.cl, 0, false);
+	t0 = wall();
+	if (join_range(&S, 0, sc->nodes) < 0) {
+		fprintf(stderr, "sim: join failed\n");
+		return 1;
+	}
+	cl_run(S.cl, (nn_time)sc->settle_s * NN_SEC);
+	double t_join = wall() - t0;
+	size_t rss1 = rss_bytes(), heap1 = heap_bytes();
+	size_t edges_total = 0, kt_total = 0;
+	for (uint32_t i = 0; i < S.next; i++)
+		if (S.cl->nodes[i].up) {
+			edges_total += cl_edges(S.cl, i);
+			kt_total += nn_routing_kt_size(nn_node_knowledge(S.cl->nodes[i].node));
+		}
+	printf("# sim %s: kind %s, %u nodes, seed %llu, pow %d, join every %u ms, settle %u s, "
+	       "inbound edges per /24 %u\n",
+	       sc->name, sc->kind, sc->nodes, (unsigned long long)sc->seed, sc->pow, sc->join_ms,
+	       sc->settle_s, sc->in_per_subnet ? sc->in_per_subnet : 32);
+	edge_rows(&S);
+	t0 = wall();
+	if (!strcmp(sc->kind, "baseline"))
+		run_baseline(&S);
+	else if (churn)
+		run_churn(&S);
+	else if (!strcmp(sc->kind, "droppers"))
+		run_droppers(&S);
+	else if (eclipse)
+		run_eclipse(&S);
+	else if (!strcmp(sc->kind, "flood"))
+		run_flood(&S);
+	else if (!strcmp(sc->kind, "partition"))
+		run_partition(&S);
+	else {
+		fprintf(stderr, "sim: unknown kind '%s'\n", sc->kind);
+		return 2;
+	}
+	double t_run = wall() - t0;
+	uint64_t bad_sig = stat_sum(&S, "dropped_bad_sig"), sub_pow = stat_sum(&S, "dropped_sub_pow");
+	row("bad_sig", "frames with a bad signature (honest run: 0)", -1, NULL, "%llu",
+	    (unsigned long long)bad_sig);
+	(void)sub_pow;
+	double per_node = (double)(rss1 > rss0 ? rss1 - rss0 : 0) / (double)sc->nodes;
+	row("rss_per_node", "RSS growth after join+settle / N", per_node <= 65536, "<= 64 KiB", "%.1f KiB",
+	    per_node / 1024);
+	row("heap_per_node", "heap allocated after join+settle / N (touched or not)", -1, NULL, "%.1f KiB",
+	    (double)(heap1 - heap0) / sc->nodes / 1024);
+	row("node_alloc", "allocated by one new node before any edge", -1, NULL, "%.1f KiB",
+	    (double)node_alloc / 1024);
+	footprint_rows();
+	row("struct_node", "sizeof(nn_node) + mem endpoint + mem conn", -1, NULL, "%zu + %zu + %zu B",
+	    sizeof(nn_node), nn_mem_endpoint_footprint(), nn_mem_conn_footprint());
+	row("kt_mean", "knowledge entries per node (mean) x sizeof(contact)", -1, NULL, "%.0f x %zu B",
+	    (double)kt_total / sc->nodes, sizeof(nn_routing_contact));
+	row("edge_ends", "edge ends per node (mean)", -1, NULL, "%.1f", (double)edges_total / sc->nodes);
+	row("wall", "wall: mint / join+settle / scenario", -1, NULL, "%.1f / %.1f / %.1f s", t_mint, t_join,
+	    t_run);
+	row("wall_per_node", "wall per node per virtual s (join+settle)", -1, NULL, "%.1f us",
+	    1e6 * t_join / sc->nodes /
+		    ((double)sc->nodes * sc->join_ms / 1000.0 + sc->settle_s));
+	printf("\n| metric | value | goal | met |\n|---|---|---|---|\n");
+	int fail = 0;
+	for (size_t i = 0; i < nrows; i++) {
+		const struct row *r = &rows[i];
+		bool must = false;
+		for (size_t m = 0; m < sc->nmust; m++)
+			must |= !strcmp(sc->must[m], r->key);
+		printf("| %s | %s | %s | %s%s |\n", r->what, r->value, r->goal,
+		       r->met < 0 ? "" : r->met ? "yes" : "**no**", must ? " (must)" : "");
+		if (must && r->met == 0)
+			fail = 1;
+	}
+	for (size_t m = 0; m < sc->nmust; m++) {
+		bool found = false;
+		for (size_t i = 0; i < nrows; i++)
+			found |= !strcmp(sc->must[m], rows[i].key);
+		if (!found) {
+			fprintf(stderr, "sim: must '%s' names no metric\n", sc->must[m]);
+			fail = 1;
+		}
+	}
+	printf("\n# digest %016llx\n", (unsigned long long)S.digest);
+	cl_free(S.cl);
+	free(S.bad);
+	free(S.joined);
+	free(S.w);
+	return fail;
+}
