@@ -78,7 +78,12 @@ def main():
                 for k in nats)))
         ok = alive
         for k, n in nats.items():
-            up = all(p.id in n.peer_ids() and n.id in p.peer_ids() for p in pubs)
+            sides = [(p.name, p.id in n.peer_ids(), n.id in p.peer_ids()) for p in pubs]
+            up = all(a and b for _, a, b in sides)
+            if not up:
+                print("# edges: " + ", ".join("%s: %s->%s %s, back %s" % (
+                    name, k, name, "up" if a else "DOWN", "up" if b else "DOWN")
+                    for name, a, b in sides))
             down = stat(n, "edges_down") - down0[k]
             pings, probes = stat(n, "pings_tx"), stat(n, "ka_probes_tx")
             survived, failed = stat(n, "ka_probes_survived"), stat(n, "ka_probes_failed")
