@@ -51,6 +51,16 @@ int nn_nat_relay_refuse_encode(const nn_nat_relay_refuse *m, uint8_t *buf, size_
 	return w.err ? w.err : (int)w.off;
 }
 
+/* Every decoder: check the arguments, zero the output, start the reader. */
+static int rd_open(nn_rd *r, void *m, size_t size, const uint8_t *buf, size_t len)
+{
+	if (!m || (!buf && len))
+		return NN_EINVAL;
+	memset(m, 0, size);
+	nn_rd_init(r, buf, len);
+	return 0;
+}
+
 /* The reader's error, trailing bytes allowed (the reference's rule for relay frames). */
 static int rd_done(nn_rd *r, void *m, size_t size)
 {
@@ -61,11 +71,10 @@ static int rd_done(nn_rd *r, void *m, size_t size)
 
 int nn_nat_relay_request_decode(nn_nat_relay_request *m, const uint8_t *buf, size_t len)
 {
-	if (!m || (!buf && len))
-		return NN_EINVAL;
-	memset(m, 0, sizeof *m);
 	nn_rd r;
-	nn_rd_init(&r, buf, len);
+	int rc = rd_open(&r, m, sizeof *m, buf, len);
+	if (rc)
+		return rc;
 	nn_rd_copy(&r, m->nonce, NN_NAT_RELAY_NONCE_LEN);
 	nn_rd_id(&r, &m->target);
 	return rd_done(&r, m, sizeof *m);
@@ -73,11 +82,10 @@ int nn_nat_relay_request_decode(nn_nat_relay_request *m, const uint8_t *buf, siz
 
 int nn_nat_relay_grant_decode(nn_nat_relay_grant *m, const uint8_t *buf, size_t len)
 {
-	if (!m || (!buf && len))
-		return NN_EINVAL;
-	memset(m, 0, sizeof *m);
 	nn_rd r;
-	nn_rd_init(&r, buf, len);
+	int rc = rd_open(&r, m, sizeof *m, buf, len);
+	if (rc)
+		return rc;
 	nn_rd_copy(&r, m->nonce, NN_NAT_RELAY_NONCE_LEN);
 	nn_addr_read(&r, &m->addr);
 	return rd_done(&r, m, sizeof *m);
@@ -85,22 +93,20 @@ int nn_nat_relay_grant_decode(nn_nat_relay_grant *m, const uint8_t *buf, size_t 
 
 int nn_nat_relay_bind_decode(nn_addr *a, const uint8_t *buf, size_t len)
 {
-	if (!a || (!buf && len))
-		return NN_EINVAL;
-	memset(a, 0, sizeof *a);
 	nn_rd r;
-	nn_rd_init(&r, buf, len);
+	int rc = rd_open(&r, a, sizeof *a, buf, len);
+	if (rc)
+		return rc;
 	nn_addr_read(&r, a);
 	return rd_done(&r, a, sizeof *a);
 }
 
 int nn_nat_relay_refuse_decode(nn_nat_relay_refuse *m, const uint8_t *buf, size_t len)
 {
-	if (!m || (!buf && len))
-		return NN_EINVAL;
-	memset(m, 0, sizeof *m);
 	nn_rd r;
-	nn_rd_init(&r, buf, len);
+	int rc = rd_open(&r, m, sizeof *m, buf, len);
+	if (rc)
+		return rc;
 	nn_rd_copy(&r, m->nonce, NN_NAT_RELAY_NONCE_LEN);
 	m->reason = nn_rd_u8(&r);
 	return rd_done(&r, m, sizeof *m);

@@ -38,15 +38,8 @@ static void on_ping(nn_node *n, nn_conn *c, const nn_frame *f)
 static void on_pong(nn_node *n, nn_conn *c, const nn_frame *f)
 {
 	nn_addr observed;
-	int rc = nn_routing_pong_decode(f->payload, f->len, &observed);
-	if (rc == NN_EADDR) {
-		n->stats.dropped_bad_addr++;
+	if (nn_node_decoded(n, nn_routing_pong_decode(f->payload, f->len, &observed)) < 0)
 		return;
-	}
-	if (rc < 0) {
-		n->stats.dropped_malformed++;
-		return;
-	}
 	/* the Pong already refreshed the edge's liveness; what it saw of us feeds the NAT
 	 * verdict (nat.c) */
 	nn_node_nat_pong(n, c, &observed);

@@ -224,16 +224,9 @@ int nn_node_send_connect(nn_node *n, struct nn_op *op)
 
 static int decode_signal(nn_node *n, const nn_routing_env *env, nn_nat_connect *m)
 {
-	int rc = nn_nat_connect_decode(m, env->payload, env->plen);
-	if (rc == NN_EADDR) {
-		n->stats.dropped_bad_addr++; /* signed as a whole: one bad address sinks it */
-		return rc;
-	}
-	if (rc < 0) {
-		n->stats.dropped_malformed++;
-		return NN_ECORRUPT;
-	}
-	return 0;
+	/* signed as a whole: one bad address sinks it */
+	int rc = nn_node_decoded(n, nn_nat_connect_decode(m, env->payload, env->plen));
+	return rc == NN_EADDR ? rc : rc < 0 ? NN_ECORRUPT : 0;
 }
 
 void nn_node_on_connect(nn_node *n, const nn_id *origin, const nn_routing_env *env)

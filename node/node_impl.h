@@ -591,6 +591,17 @@ enum nn_node_path { NN_PATH_DIRECT = 0, NN_PATH_PUNCH, NN_PATH_BIRTHDAY, NN_PATH
 /* The path of the edge on c: "direct", "punch", "birthday" or "relay". */
 const char *nn_node_edge_path(nn_node *n, const nn_conn *c);
 
+/* A decoder's verdict on peer bytes, counted: NN_EADDR (an address outside the grammar) in
+ * dropped_bad_addr, any other error in dropped_malformed. Returns rc unchanged. */
+static inline int nn_node_decoded(nn_node *n, int rc)
+{
+	if (rc == NN_EADDR)
+		n->stats.dropped_bad_addr++;
+	else if (rc < 0)
+		n->stats.dropped_malformed++;
+	return rc;
+}
+
 /* ---- keepalive.c ---- */
 /* The keepalive and dead-edge timeouts in force (by our NAT class when adaptive). */
 void nn_node_ka_timeouts(nn_node *n, nn_time *ka_sib, nn_time *ka_fin, nn_time *dead_sib,

@@ -149,15 +149,8 @@ void nn_node_on_relay_request(nn_node *n, nn_conn *c, const uint8_t *p, size_t l
 void nn_node_on_relay_bind(nn_node *n, nn_conn *c, const uint8_t *p, size_t len)
 {
 	nn_addr a;
-	int rc = nn_nat_relay_bind_decode(&a, p, len);
-	if (rc == NN_EADDR) {
-		n->stats.dropped_bad_addr++;
+	if (nn_node_decoded(n, nn_nat_relay_bind_decode(&a, p, len)) < 0)
 		return;
-	}
-	if (rc < 0) {
-		n->stats.dropped_malformed++;
-		return;
-	}
 	n->stats.relay_binds_rx++;
 	const nn_routing_contact *k = nn_routing_kt_get(n->kt, &c->remote_id, NULL);
 	if (!k || !(k->caps & NN_ROUTING_CAP_RELAY)) {
@@ -243,15 +236,8 @@ int nn_node_send_relay_request(nn_node *n, nn_conn *relay, const nn_id *target,
 void nn_node_on_relay_grant(nn_node *n, nn_conn *c, const uint8_t *p, size_t len)
 {
 	nn_nat_relay_grant m;
-	int rc = nn_nat_relay_grant_decode(&m, p, len);
-	if (rc == NN_EADDR) {
-		n->stats.dropped_bad_addr++;
+	if (nn_node_decoded(n, nn_nat_relay_grant_decode(&m, p, len)) < 0)
 		return;
-	}
-	if (rc < 0) {
-		n->stats.dropped_malformed++;
-		return;
-	}
 	nn_node_relay_fix_host(&m.addr, &c->remote_addr);
 	if (nn_node_ops_relay_answer(n, &c->remote_id, m.nonce, &m.addr, 0) < 0)
 		n->stats.dropped_unsolicited++;

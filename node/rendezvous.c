@@ -167,15 +167,9 @@ void nn_node_on_reply(nn_node *n, const nn_id *origin, const nn_routing_env *env
 		n->stats.dropped_unsolicited++;
 		return;
 	}
-	int drc = nn_rdv_reply_decode(&r, env->payload, env->plen);
-	if (drc == NN_EADDR) { /* signed as sent: one bad address sinks the whole message */
-		n->stats.dropped_bad_addr++;
+	/* signed as sent: one bad address sinks the whole message */
+	if (nn_node_decoded(n, nn_rdv_reply_decode(&r, env->payload, env->plen)) < 0)
 		return;
-	}
-	if (drc < 0) {
-		n->stats.dropped_malformed++;
-		return;
-	}
 	nn_id target;
 	int rc = nn_rdv_pending_match(&n->pending, &r, nn_node_now(n), &target);
 	switch (rc) {
@@ -212,15 +206,9 @@ void nn_node_on_hello(nn_node *n, const nn_id *origin, const nn_routing_env *env
 		return;
 	}
 	nn_rdv_hello h;
-	int drc = nn_rdv_hello_decode(&h, env->payload, env->plen);
-	if (drc == NN_EADDR) { /* signed as sent: one bad address sinks the whole message */
-		n->stats.dropped_bad_addr++;
+	/* signed as sent: one bad address sinks the whole message */
+	if (nn_node_decoded(n, nn_rdv_hello_decode(&h, env->payload, env->plen)) < 0)
 		return;
-	}
-	if (drc < 0) {
-		n->stats.dropped_malformed++;
-		return;
-	}
 	if (nn_rdv_hello_verify(&h, &n->ident.id, env->ed_pub) < 0) {
 		n->stats.dropped_bad_sig++;
 		return;
