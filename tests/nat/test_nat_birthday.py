@@ -21,7 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import natlab  # noqa: E402
-from test_nat_pairs import Node, PORT  # noqa: E402
+from natnode import Node, PORT  # noqa: E402
 
 GOAL_MS = 5000
 GOAL_RATE = 0.95
@@ -36,32 +36,10 @@ WATCH = ("dropped", "hellos", "replies", "rendezvous_ok", "connects_tx", "connec
          "tp_birthday", "punches_tx", "dial_failures")
 
 
-def counter(n, name):
-    """One counter of the console's `stats`."""
-    n.p.stdin.write(b"stats\n")
-    n.p.stdin.flush()
-    v = None
-    while True:
-        line = n.next_line(10, ("stat ", "end"))
-        if line == "end":
-            return v
-        f = line.split()
-        if f[1] == name:
-            v = int(f[2])
-
-
 def stats(n):
     """The counters of interest (console `stats`), as 'name=value' text."""
-    n.p.stdin.write(b"stats\n")
-    n.p.stdin.flush()
-    out = []
-    while True:
-        line = n.next_line(10, ("stat ", "end"))
-        if line == "end":
-            return " ".join(out)
-        f = line.split()
-        if f[1].startswith(WATCH) and f[2] != "0":
-            out.append("%s=%s" % (f[1], f[2]))
+    return " ".join("%s=%d" % (k, v) for k, v in n.stats().items()
+                    if k.startswith(WATCH) and v)
 
 
 def pct(xs, q):
@@ -121,13 +99,13 @@ def main():
         for r in range(rounds):
             a, b = ports[r % PORTS], syms[r]
             for attempt in (1, 2):
-                started = counter(a, "birthday_started")
+                started = a.stat("birthday_started")
                 t0 = time.monotonic()
                 line = a.cmd("connect " + b.id, ("connected ", "error "), timeout=20)
                 ms = (time.monotonic() - t0) * 1000
                 f = line.split()
                 how = f[2] if f[0] == "connected" else "FAIL"
-                reached = counter(a, "birthday_started") > started
+                reached = a.stat("birthday_started") > started
                 if how != "FAIL" or reached or attempt == 2:
                     break
                 # The call failed before birthday: its rendezvous did not reach the fresh node

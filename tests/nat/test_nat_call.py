@@ -31,7 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import natlab  # noqa: E402
-from test_nat_pairs import Fail, Node, PORT  # noqa: E402
+from natnode import Fail, Node, PORT, lab_binary  # noqa: E402
 
 # (caller's site kind, callee's site kind, the ways `connect` may bring the edge up).
 # A full cone lets the port-restricted node's direct dial in, but the port-restricted side
@@ -44,32 +44,6 @@ PAIRS = [
 DGRAMS_OUT, DGRAMS_BACK = 100, 50
 INTERVAL = 0.020  # 50 pkt/s, audio-like
 MAX_LOSS = 0.05
-
-
-def stats(node, names):
-    node.p.stdin.write(b"stats\n")
-    node.p.stdin.flush()
-    out = {}
-    while True:
-        line = node.next_line(10, ("stat ", "end"))
-        if line == "end":
-            return out
-        f = line.split()
-        if f[1] in names:
-            out[f[1]] = int(f[2])
-
-
-def edge_addr(node, peer_id):
-    node.p.stdin.write(b"peers\n")
-    node.p.stdin.flush()
-    addr = None
-    while True:
-        line = node.next_line(10, ("peer ", "end"))
-        if line == "end":
-            return addr
-        f = line.split()
-        if f[1] == peer_id:
-            addr = f[2]
 
 
 def wait_media(node, text, timeout):
@@ -139,7 +113,7 @@ def run_pair(lab, binary, tmp, boot, x, y, ways, failures):
     if how == "FAIL" or (how not in ways and not had):
         failures.append("%s x %s: connect: %s (want %s)" % (x, y, line, "/".join(ways)))
         return
-    path = edge_addr(a, b.id)
+    path = a.edge_addr(b.id)
     t0 = time.monotonic()
     r = a.cmd("call " + b.id, ("ok", "error "))
     if not r.startswith("ok"):
@@ -163,8 +137,7 @@ def run_pair(lab, binary, tmp, boot, x, y, ways, failures):
             msgs += 1
         else:
             failures.append("%s x %s: message %s: %s" % (x, y, text, r))
-    st_a = stats(a, ("tp_media_out", "tp_media_dgram_tx", "tp_media_dgram_rx"))
-    st_b = stats(b, ("tp_media_in", "tp_media_dgram_tx", "tp_media_dgram_rx"))
+    st_a, st_b = a.stats(), b.stats()
     loss_out, txt_out = summary(s_out, g_out)
     loss_back, txt_back = summary(s_back, g_back)
     print("nat call %-4s x %-4s: edge %s%s in %.0f ms, path %s, call up in %.0f ms" %
@@ -192,16 +165,9 @@ def run_pair(lab, binary, tmp, boot, x, y, ways, failures):
 
 
 def main():
-    if len(sys.argv) < 2:
-        print("usage: test_nat_call.py NODENET_NODE", file=sys.stderr)
-        return 2
-    binary = os.path.abspath(sys.argv[1])
-    try:
-        natlab.check_environment()
-    except natlab.LabUnavailable as e:
-        print("#" * 72 + "\n# FAIL: %s\n# the nat suite needs root, iproute2 and nftables\n" % e +
-              "#" * 72)
-        return 1
+    binary, rc = lab_binary(sys.argv, "test_nat_call.py")
+    if binary is None:
+        return rc
     t_start = time.monotonic()
     failures = []
     with tempfile.TemporaryDirectory() as tmp, natlab.Lab(publics=2) as lab:

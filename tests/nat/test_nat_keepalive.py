@@ -20,33 +20,17 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import natlab  # noqa: E402
-from test_nat_pairs import Fail, Node, PORT  # noqa: E402
+from natnode import Fail, Node, PORT, lab_binary  # noqa: E402
 
 
 TICK = 5.0  # the node's maintenance tick (default)
 
 
-def stat(node, name):
-    node.p.stdin.write(b"stats\n")
-    node.p.stdin.flush()
-    value = None
-    while True:
-        line = node.next_line(10, ("stat ", "end"))
-        if line == "end":
-            return value
-        f = line.split()
-        if f[1] == name:
-            value = int(f[2])
-
-
 def main():
-    binary = os.path.abspath(sys.argv[1])
+    binary, rc = lab_binary(sys.argv, "test_nat_keepalive.py")
+    if binary is None:
+        return rc
     idle = float(sys.argv[2]) if len(sys.argv) > 2 else 300.0
-    try:
-        natlab.check_environment()
-    except natlab.LabUnavailable as e:
-        print("#" * 72 + "\n# FAIL: %s\n" % e + "#" * 72)
-        return 1
     with tempfile.TemporaryDirectory() as tmp, natlab.Lab(publics=2) as lab:
         pubs = [Node(lab, lab.publics[0], binary, tmp, "pub0").started()]
         boot = "%s@%s:%d" % (pubs[0].id, lab.publics[0].addr, PORT)
@@ -61,7 +45,7 @@ def main():
             if time.monotonic() > deadline:
                 raise Fail("the edges to the public nodes did not come up")
             time.sleep(0.2)
-        down0 = {k: stat(n, "edges_down") for k, n in nats.items()}
+        down0 = {k: n.stat("edges_down") for k, n in nats.items()}
         for p in pubs + list(nats.values()):
             print("# %-5s %s" % (p.name, p.cmd("nat", ("nat ",))))
         print("# edges up behind a port-restricted NAT with a 30 s UDP mapping timeout; idle for "
@@ -84,9 +68,9 @@ def main():
                 print("# edges: " + ", ".join("%s: %s->%s %s, back %s" % (
                     name, k, name, "up" if a else "DOWN", "up" if b else "DOWN")
                     for name, a, b in sides))
-            down = stat(n, "edges_down") - down0[k]
-            pings, probes = stat(n, "pings_tx"), stat(n, "ka_probes_tx")
-            survived, failed = stat(n, "ka_probes_survived"), stat(n, "ka_probes_failed")
+            down = n.stat("edges_down") - down0[k]
+            pings, probes = n.stat("pings_tx"), n.stat("ka_probes_tx")
+            survived, failed = n.stat("ka_probes_survived"), n.stat("ka_probes_failed")
             f = dict(kv.split("=", 1) for kv in n.cmd("nat", ("nat ",)).split() if "=" in kv)
             ka = float(f["keepalive"])
             sent = time.monotonic()

@@ -25,18 +25,17 @@ own); punch p50 <= 1 s.
 Without root / ip netns / nft it fails loudly. Every namespace is deleted afterwards.
 """
 import os
-import queue
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import natlab  # noqa: E402
 import sniff as natlab_sniff  # noqa: E402
+from natnode import Node, PORT, lab_binary  # noqa: E402
 
 KINDS = ("public", "full", "addr", "port", "sym", "firewall", "udp-out-only")
 VERDICT = {"public": "public", "firewall": "public", "full": "cone", "addr": "cone",
@@ -54,125 +53,13 @@ def needs_relay(x, y):
 
 PAYLOAD = "relay-privacy-check-7f3a9c51e2"
 BIRTHDAY_MS = 5000
-PORT = 4242
 SETTLE = 30  # seconds from the nodes' start to the overlay phase (see phase 3)
 
 
-class Fail(Exception):
-    pass
-
-
-class Node:
-    """A nodenet-node in a lab namespace, driven through its text console."""
-
-    def __init__(self, lab, host, binary, tmp, name, bootstrap=None, extra=(), relay=False):
-        self.name = name
-        self.errpath = os.path.join(tmp, name + ".log")
-        args = [binary, "-addr", "0.0.0.0:%d" % PORT, "-seed", os.path.join(tmp, name + ".seed"),
-                "-console", "-log-level", "info"] + (["-relay"] if relay else [])
-        if bootstrap:
-            args += ["-bootstrap", bootstrap]
-        args += list(extra)
-        self.err = open(self.errpath, "wb")
-        self.p = lab.popen(host, args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                           stderr=self.err, bufsize=0)
-        self.q = queue.Queue()
-        self.recvs = []
-        self.media = []  # (time.monotonic() when read, "media <hex> <channel> <text>")
-        self.lock = threading.Lock()
-        self.id = None
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for raw in self.p.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if line.startswith("recv "):
-                with self.lock:
-                    self.recvs.append(line.split(" ", 2)[1:])
-            elif line.startswith("media "):
-                with self.lock:
-                    self.media.append((time.monotonic(), line))
-            else:
-                self.q.put(line)
-        self.q.put(None)
-
-    def next_line(self, timeout, want=None):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Fail("%s: nothing %s in %.0f s (%s)" % (self.name, want or "", timeout,
-                                                              self.tail()))
-            try:
-                line = self.q.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise Fail("%s exited (%s)" % (self.name, self.tail()))
-            if want is None or any(line.startswith(w) for w in want):
-                return line
-
-    def started(self):
-        line = self.next_line(20, ("id ",))
-        self.id = line.split()[1]
-        return self
-
-    def cmd(self, line, want, timeout=10):
-        self.p.stdin.write((line + "\n").encode())
-        self.p.stdin.flush()
-        return self.next_line(timeout, want)
-
-    def peer_ids(self):
-        """IDs of the live edges (console `peers`)."""
-        self.p.stdin.write(b"peers\n")
-        self.p.stdin.flush()
-        ids = []
-        while True:
-            line = self.next_line(10, ("peer ", "end"))
-            if line == "end":
-                return ids
-            ids.append(line.split()[1])
-
-    def stat(self, name):
-        """One counter of the console's `stats`."""
-        self.p.stdin.write(b"stats\n")
-        self.p.stdin.flush()
-        value = None
-        while True:
-            line = self.next_line(10, ("stat ", "end"))
-            if line == "end":
-                return value
-            f = line.split()
-            if f[1] == name:
-                value = int(f[2])
-
-    def quit(self):
-        """Ask the node to leave (console `quit`); the lab kills whatever is left."""
-        try:
-            self.p.stdin.write(b"quit\n")
-            self.p.stdin.flush()
-        except OSError:
-            pass
-
-    def tail(self, n=4):
-        try:
-            with open(self.errpath, "rb") as f:
-                return " | ".join(f.read().decode("utf-8", "replace").splitlines()[-n:])
-        except OSError:
-            return ""
-
-
 def main():
-    if len(sys.argv) < 2:
-        print("usage: test_nat_pairs.py NODENET_NODE", file=sys.stderr)
-        return 2
-    binary = os.path.abspath(sys.argv[1])
-    try:
-        natlab.check_environment()
-    except natlab.LabUnavailable as e:
-        print("#" * 72 + "\n# FAIL: %s\n# the nat suite needs root, iproute2 and nftables\n" % e +
-              "#" * 72)
-        return 1
+    binary, rc = lab_binary(sys.argv, "test_nat_pairs.py")
+    if binary is None:
+        return rc
     t_start = time.monotonic()
     failures = []
     with tempfile.TemporaryDirectory() as tmp, natlab.Lab(publics=3) as lab:
@@ -233,6 +120,11 @@ def main():
                 elif relay:
                     if how != "relay":
                         failures.append("%s x %s: connected by %s, want relay" % (x, y, how))
+                        for who, other in ((a, b), (b, a)):  # what each side believes
+                            print("# %s: %s" % (who.name, who.cmd("nat", ("nat ",))))
+                            for pl in who.peer_lines():
+                                if other.id in pl:
+                                    print("# %s: %s" % (who.name, pl))
                 elif how == "relay" and a.stat("relay_after_rendezvous") > rdv_miss:
                     # the Hello found no route to a fresh node (the newcomer weakness the
                     # birthday test retries around): before the relay this call failed

@@ -28,7 +28,6 @@ Without root / ip netns / nft / miniupnpd it fails loudly.
 """
 import ipaddress
 import os
-import queue
 import re
 import shutil
 import socket
@@ -36,21 +35,18 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import natlab  # noqa: E402
+import natnode  # noqa: E402
+from natnode import Fail  # noqa: E402
 
 PORT, CONTROL_PORT, STUN_PORT = 4242, 4243, 3478
 LIFETIME = 8  # seconds asked of the gateway: renewals every 4 s
 MINIUPNPD = "/usr/sbin/miniupnpd"
-
-
-class Fail(Exception):
-    pass
 
 
 def stun_server(addr, port):
@@ -68,89 +64,10 @@ def stun_server(addr, port):
         s.sendto(struct.pack("!HH", 0x0101, len(attr)) + data[4:20] + attr, (ip, sport))
 
 
-class Node:
-    """A nodenet-node in a lab namespace, driven through its text console."""
-
-    def __init__(self, lab, host, binary, tmp, name, port, extra=()):
-        self.name = name
-        self.errpath = os.path.join(tmp, name + ".log")
-        args = [binary, "-addr", "0.0.0.0:%d" % port, "-seed", os.path.join(tmp, name + ".seed"),
-                "-contacts", "off", "-console", "-log-level", "debug"] + list(extra)
-        self.err = open(self.errpath, "wb")
-        self.p = lab.popen(host, args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                           stderr=self.err, bufsize=0)
-        self.q = queue.Queue()
-        self.id = None
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for raw in self.p.stdout:
-            self.q.put(raw.decode("utf-8", "replace").rstrip("\n"))
-        self.q.put(None)
-
-    def next_line(self, timeout, want):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Fail("%s: no %s in %.0f s (%s)" % (self.name, want, timeout, self.tail()))
-            try:
-                line = self.q.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise Fail("%s exited (%s)" % (self.name, self.tail()))
-            if any(line.startswith(w) for w in want):
-                return line
-
-    def started(self):
-        self.id = self.next_line(20, ("id ",)).split()[1]
-        return self
-
-    def cmd(self, line, want, timeout=10):
-        self.p.stdin.write((line + "\n").encode())
-        self.p.stdin.flush()
-        return self.next_line(timeout, want)
-
-    def peer_ids(self):
-        self.p.stdin.write(b"peers\n")
-        self.p.stdin.flush()
-        ids = []
-        while True:
-            line = self.next_line(10, ("peer ", "end"))
-            if line == "end":
-                return ids
-            ids.append(line.split()[1])
-
-    def stat(self, name):
-        self.p.stdin.write(b"stats\n")
-        self.p.stdin.flush()
-        value = None
-        while True:
-            line = self.next_line(10, ("stat ", "end"))
-            if line == "end":
-                return value
-            _, k, v = line.split()
-            if k == name:
-                value = int(v)
-
-    def quit(self, timeout=10):
-        try:
-            self.p.stdin.write(b"quit\n")
-            self.p.stdin.flush()
-        except OSError:
-            pass
-        try:
-            return self.p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise Fail("%s did not exit within %d s of quit" % (self.name, timeout))
-
-    def tail(self, n=6):
-        try:
-            with open(self.errpath, "rb") as f:
-                return " | ".join(f.read().decode("utf-8", "replace").splitlines()[-n:])
-        except OSError:
-            return ""
+def Node(lab, host, binary, tmp, name, port, extra=()):
+    """A lab node on its own port, no contacts file, debug logs (natnode.Node)."""
+    return natnode.Node(lab, host, binary, tmp, name, extra=["-contacts", "off"] + list(extra),
+                        port=port, log_level="debug")
 
 
 MINIUPNPD_NFT = """table inet miniupnpd {
@@ -324,7 +241,7 @@ def run_proto(lab, binary, tmp, proto, boot, stun_addr, pub_dialer, failures):
         d2.quit()
     # 5. removed on exit
     live = [(ip, p) for ip, p in ((old_ip, PORT), (new_ip, port)) if p]
-    rc = a.quit()
+    rc = a.quit(timeout=10)
     if rc != 0:
         failures.append("%s: the mapped node exited %d" % (proto, rc))
     ip, p = live[-1]
