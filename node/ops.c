@@ -567,6 +567,9 @@ int nn_node_ops_relay_answer(nn_node *n, const nn_id *relay, const uint8_t *nonc
 		op->dials_out++;
 		op->relay_dialled = true;
 		op->relay_addr = *addr;
+		/* noted now, not when this op sees the edge: another op for the same target (the
+		 * user's connect beside the maintenance dialer's cascade) may see it first */
+		nn_node_relayed_note(n, &op->target, relay, addr);
 		nn_node_log(n, NN_LOG_DEBUG, "relay %s granted: dialling %s through it",
 			    nn_node_hex(relay, hex), nn_node_hex(&op->target, hex));
 		op_arm(n, op);
@@ -615,12 +618,10 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
 {
 	snprintf(op->won_addr, sizeof op->won_addr, "%.*s", (int)c->remote_addr.ep_len,
 		 c->remote_addr.ep);
-	bool relayed = op->relay_dialled && nn_addr_eq(&c->remote_addr, &op->relay_addr);
-	if (relayed)
-		nn_node_relayed_note(n, &op->target, &op->relays[op->next_relay ? op->next_relay - 1 : 0],
-				     &op->relay_addr);
-	else
-		relayed = nn_node_relayed_addr(n, &c->remote_addr); /* an edge that exists already */
+	/* the ring holds every relay allocation we dialled (noted at the Grant) or were bound
+	 * to (a Bind): an edge on one of them is relayed whichever op dialled it */
+	bool relayed = (op->relay_dialled && nn_addr_eq(&c->remote_addr, &op->relay_addr)) ||
+		       nn_node_relayed_addr(n, &c->remote_addr);
 	op->how = relayed ? "relay" : op->bday_started ? "birthday" : op->acked ? "punch" : "direct";
 	struct nconn *nc = c->user;
 	if (nc && nc->path == NN_PATH_DIRECT) /* an existing edge keeps how it came up */

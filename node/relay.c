@@ -176,7 +176,12 @@ void nn_node_on_relay_bind(nn_node *n, nn_conn *c, const uint8_t *p, size_t len)
 /* ---- relayed edges we took part in (console `nat`, connect's how) ---- */
 void nn_node_relayed_note(nn_node *n, const nn_id *peer, const nn_id *relay, const nn_addr *a)
 {
-	struct relayed *r = &n->relayed[n->relayed_next++ % NN_NODE_RELAYED];
+	struct relayed *r = NULL;
+	for (unsigned i = 0; i < NN_NODE_RELAYED && !r; i++)
+		if (n->relayed[i].used && nn_addr_eq(&n->relayed[i].addr, a))
+			r = &n->relayed[i]; /* the same allocation again: one slot */
+	if (!r)
+		r = &n->relayed[n->relayed_next++ % NN_NODE_RELAYED];
 	memset(r, 0, sizeof *r);
 	if (peer)
 		r->peer = *peer;
