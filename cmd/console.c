@@ -559,7 +559,7 @@ static void cmd_stats(nn_console *c)
 /* What the node believes about its own NAT, and why; its keepalive; relays; port mapping:
  *   nat <type> <reflexive|-> <reporters> votes=<n> voters=<n> subnets=<n> filtering=<open|unknown>
  *       keepalive=<s> ka-survived=<s|-> ka-failed=<s|-> relays=<n> [via=<relay allocation>]...
- *       portmap=<off|none|natpmp|upnp>[ mapped=<addr> ttl=<s>] */
+ *       portmap=<off|none|pcp|natpmp|upnp>[ mapped=<addr> ttl=<s>] */
 static void cmd_nat(nn_console *c)
 {
 	nn_nat_info ni;

@@ -97,9 +97,9 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 				    "the caps (default: refuse all)",
 				    false},
 		[F_PORTMAP] = {"portmap", NN_FLAG_STRING, &a->portmap, 0, 0,
-			       "ask the home gateway to forward our UDP port: \"auto\" (NAT-PMP, then "
-			       "UPnP-IGD), \"natpmp\", \"upnp\" or \"off\" (default off: UPnP "
-			       "discovery multicasts on the LAN)",
+			       "ask the home gateway to forward our UDP port: \"auto\" (PCP, NAT-PMP, "
+			       "then UPnP-IGD), \"pcp\", \"natpmp\", \"upnp\" or \"off\" (default "
+			       "off: UPnP discovery multicasts on the LAN)",
 			       false},
 		[F_NO_PORTMAP] = {"no-portmap", NN_FLAG_BOOL, &a->no_portmap, 0, 0,
 				  "no port mapping (the default; overrides -portmap)", false},
@@ -488,8 +488,10 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 			portmap = NN_PORTMAP_NATPMP;
 		else if (!strcmp(a.portmap, "upnp"))
 			portmap = NN_PORTMAP_UPNP;
+		else if (!strcmp(a.portmap, "pcp"))
+			portmap = NN_PORTMAP_PCP;
 		else if (strcmp(a.portmap, "off"))
-			BAD("invalid value \"%s\" for -portmap: want auto, natpmp, upnp or off",
+			BAD("invalid value \"%s\" for -portmap: want auto, pcp, natpmp, upnp or off",
 			    a.portmap);
 	}
 	char listen[NN_CMD_HOST_MAX + 16] = "";

@@ -25,6 +25,7 @@
 #include "nat/connect.h"
 #include "nat/kaframe.h"
 #include "nat/keepalive.h"
+#include "nat/pcp.h"
 #include "nat/portmap.h"
 #include "nat/reflex.h"
 #include "nat/relay.h"

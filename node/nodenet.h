@@ -187,13 +187,13 @@ typedef struct nn_node_opts {
 	const char *listen;           /* UDP "host:port", ":port" or "[::]:port"; NULL/"" = ":0" */
 	int pow;                      /* network PoW difficulty [0 = off] */
 	bool relay;                   /* volunteer as a relay (advertise CanRelay) [false] */
-	/* Port mapping on the gateway: NN_PORTMAP_* bits, the protocols to try (NAT-PMP first,
-	 * then UPnP-IGD); 0 = off [0]. When on, the node asks the gateway to forward its UDP port,
+	/* Port mapping on the gateway: NN_PORTMAP_* bits, the protocols to try (PCP first, then
+	 * NAT-PMP, then UPnP-IGD); 0 = off [0]. When on, the node asks the gateway to forward its UDP port,
 	 * renews the mapping at half its lifetime, removes it on nn_node_stop / nn_node_free and
 	 * advertises the mapped address first (it becomes a public contact). UPnP discovery sends
-	 * SSDP multicast to 239.255.255.250 and NAT-PMP talks to the default gateway: off by
-	 * default for embedding and tests. The library calls block the loop briefly: about 1 s for a
-	 * first UPnP mapping (SSDP discovery), 0.1 s for NAT-PMP and for renewals, 1 s per attempt
+	 * SSDP multicast to 239.255.255.250 and PCP / NAT-PMP talk to the default gateway: off by
+	 * default for embedding and tests. The protocol calls block the loop briefly: about 1 s for
+	 * a first UPnP mapping (SSDP discovery), milliseconds for PCP, NAT-PMP and renewals, 1 s per attempt
 	 * when no gateway answers (attempts back off from 5 s to 15 min). */
 	unsigned portmap;
 	uint32_t portmap_lifetime_s;  /* the mapping lifetime asked for, in seconds [3600] */
@@ -464,10 +464,11 @@ void nn_node_nat_info(nn_node *n, nn_nat_info *out);
 /* Port-mapping state (nn_node_opts.portmap). */
 #define NN_PORTMAP_NATPMP 1u
 #define NN_PORTMAP_UPNP 2u
-#define NN_PORTMAP_ALL (NN_PORTMAP_NATPMP | NN_PORTMAP_UPNP)
+#define NN_PORTMAP_PCP 4u /* RFC 6887 MAP */
+#define NN_PORTMAP_ALL (NN_PORTMAP_NATPMP | NN_PORTMAP_UPNP | NN_PORTMAP_PCP)
 typedef struct nn_portmap_info {
 	const char *state;   /* "off" (not asked for), "none" (no mapping held: no gateway
-			      * answered, or it refused), "natpmp" or "upnp" (the mapping's protocol) */
+			      * answered, or it refused), "pcp", "natpmp" or "upnp" (the mapping's protocol) */
 	char external[64];   /* the mapped public "host:port", or "" */
 	int64_t ttl_s;       /* seconds the mapping has left (-1: permanent), 0 without one */
 } nn_portmap_info;
@@ -606,6 +607,7 @@ const char *nn_node_phase(nn_node *n);
 	X(portmap_renewals, "port mapping: mappings renewed")                                \
 	X(portmap_failures, "port mapping: attempts that failed (no gateway, refused, timeout)")\
 	X(portmap_removed, "port mapping: mappings removed on the gateway at stop")          \
+	X(portmap_bad_answers, "port mapping: PCP answers dropped (malformed, another mapping)")\
 	X(relay_requests_rx, "RelayRequests received (as a relay)")                          \
 	X(relay_served, "RelayRequests served: session allocated, Grant and Bind sent")      \
 	X(relay_refusals_tx, "RelayRefuses sent (not a volunteer, no edge, busy, rate, bad)") \

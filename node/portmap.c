@@ -1,4 +1,5 @@
-/* portmap.c — port mapping on the home gateway: NAT-PMP (libnatpmp) and UPnP-IGD (libminiupnpc).
+/* portmap.c — port mapping on the home gateway: PCP (nat/pcp.h), NAT-PMP (libnatpmp) and
+ * UPnP-IGD (libminiupnpc).
  *
  * When opts.portmap asks for it (off by default), the node asks the gateway to forward its UDP
  * port (external port = internal port preferred), learns the external address, renews the
@@ -15,10 +16,15 @@
  * protocol allows it from the new address (UPnP, best effort), else it expires on the gateway.
  * The node's own advertised interface addresses are not re-read (nothing in the node does yet).
  *
- * Order: NAT-PMP first (one unicast request to the default gateway, RFC 6886), then UPnP-IGD
- * (SSDP multicast discovery on the LAN, then SOAP over HTTP to the IGD). PCP: Debian 12's
- * libnatpmp (20150609) speaks NAT-PMP only and libminiupnpc has no PCP client, so PCP is not
- * spoken (a PCP server answers NAT-PMP version 0 requests, RFC 6887 §9).
+ * Order: PCP first (RFC 6887: one MAP request to the default gateway's UDP port 5351; our own
+ * client on the pure codec nat/pcp.h, since Debian 12's libnatpmp speaks NAT-PMP only and
+ * libminiupnpc has no PCP client), then NAT-PMP (the same port, RFC 6886: a gateway that knows
+ * only NAT-PMP answers PCP with its version-0 "unsupported version" at once), then UPnP-IGD
+ * (SSDP multicast discovery on the LAN, then SOAP over HTTP to the IGD). A renewal asks the
+ * protocol that made the mapping. PCP renewals and the delete at stop repeat the mapping's
+ * nonce (RFC 6887 §11.2); a new mapping (after a reset or a lapse) takes a fresh one from the
+ * CSPRNG. The server's epoch is not tracked: a gateway that restarted and lost the mapping is
+ * found at the next renewal (half the lifetime), which maps again.
  *
  * Event loop: both libraries block; every call here is bounded, and the node's loop (QUIC
  * included) stalls while one runs. A NAT-PMP request waits at most NN_PM_NATPMP_WAIT_MS for
@@ -26,7 +32,7 @@
  * answers at once with ICMP port unreachable); SSDP discovery waits NN_PM_SSDP_MS (1 s, the
  * least miniupnpc allows) for answers; miniupnpc's HTTP requests to the IGD carry its 3 s
  * socket timeouts (Debian builds it with MINIUPNPC_SET_SOCKET_TIMEOUT). Measured in the NAT
- * lab: a NAT-PMP mapping or any renewal takes milliseconds, a first UPnP mapping about 1 s
+ * lab: a PCP or NAT-PMP mapping or any renewal takes milliseconds, a first UPnP mapping about 1 s
  * (the discovery wait), an attempt with no gateway answering about 1 to 1.7 s (then the
  * back-off of nat/portmap.h: 5 s doubling to 15 min). The removal at stop costs one request
  * (milliseconds with a gateway). Each attempt's duration is in the log line it writes.
@@ -49,6 +55,7 @@
 #include <natpmp.h>
 #include <sodium.h>
 
+#include "nat/pcp.h"
 #include "node/node_impl.h"
 
 #define NN_PM_NATPMP_WAIT_MS 700
@@ -57,7 +64,8 @@
 #define NN_PM_ADDR_CHECK (30 * NN_SEC) /* while mapped: how often our local address is checked */
 
 struct nn_portmap_io {
-	int proto;            /* NN_PORTMAP_NATPMP or NN_PORTMAP_UPNP: the mapping held */
+	int proto;            /* NN_PORTMAP_PCP, _NATPMP or _UPNP: the mapping held */
+	uint8_t pcp_nonce[NN_PCP_NONCE_LEN]; /* PCP: the mapping's nonce (renewals, delete) */
 	uint16_t internal;    /* our UDP port */
 	uint16_t external;    /* the mapped external port */
 	char ext_ip[48];      /* the gateway's external IPv4 address */
@@ -68,6 +76,104 @@ struct nn_portmap_io {
 	char lanaddr[64];
 	char local_ip[48];    /* our address toward the default gateway when the mapping was made */
 };
+
+/* ---- PCP (RFC 6887) ---- */
+#define NN_PM_PCP_RESEND_MS 250 /* first resend; doubles (RFC 6887 §8.1.1 starts at 3 s: we
+				 * give up sooner and fall through to NAT-PMP / UPnP) */
+
+/* One MAP exchange with the default gateway: `lifetime` 0 deletes. 0 or NN_E*: NN_EUNSUPPORTED
+ * when the gateway speaks only NAT-PMP, NN_EREFUSED when it answered with an error. */
+static int pcp_map(nn_node *n, struct nn_portmap_io *io, uint16_t external, uint32_t lifetime,
+		   uint32_t *granted)
+{
+	natpmp_t pmp;
+	if (initnatpmp(&pmp, 0, 0) < 0)
+		return NN_EUNREACH; /* no default gateway (libnatpmp reads the routing table) */
+	struct sockaddr_in gw = {.sin_family = AF_INET, .sin_port = htons(NN_PCP_PORT)};
+	gw.sin_addr.s_addr = pmp.gateway;
+	closenatpmp(&pmp);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return NN_EIO;
+	struct sockaddr_in me;
+	socklen_t mlen = sizeof me;
+	int rc = 0;
+	if (connect(fd, (struct sockaddr *)&gw, sizeof gw) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&me, &mlen) < 0)
+		rc = NN_EUNREACH;
+	nn_pcp_map m = {.protocol = NN_PCP_PROTO_UDP, .internal_port = io->internal,
+			.external_port = external};
+	memcpy(m.nonce, io->pcp_nonce, sizeof m.nonce);
+	uint8_t req[NN_PCP_MAP_LEN];
+	if (rc == 0 && nn_nat_pcp_map_encode(req, sizeof req, (const uint8_t *)&me.sin_addr, &m,
+					     lifetime) != NN_PCP_MAP_LEN)
+		rc = NN_EINTERNAL;
+	struct timespec start, t;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	long resend_at = 0, gap = NN_PM_PCP_RESEND_MS;
+	while (rc == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long spent = (t.tv_sec - start.tv_sec) * 1000 + (t.tv_nsec - start.tv_nsec) / 1000000;
+		if (spent >= NN_PM_NATPMP_WAIT_MS) {
+			rc = NN_ETIMEDOUT;
+			break;
+		}
+		if (spent >= resend_at) {
+			if (send(fd, req, sizeof req, 0) < 0 && errno != EAGAIN) {
+				rc = errno == ECONNREFUSED ? NN_EUNREACH : NN_EIO;
+				break;
+			}
+			resend_at = spent + gap;
+			gap *= 2;
+		}
+		long wait = resend_at - spent;
+		if (wait > NN_PM_NATPMP_WAIT_MS - spent)
+			wait = NN_PM_NATPMP_WAIT_MS - spent;
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, (int)(wait > 0 ? wait : 1)) <= 0)
+			continue;
+		uint8_t buf[1100];
+		ssize_t len = recv(fd, buf, sizeof buf, 0);
+		if (len < 0) {
+			if (errno == ECONNREFUSED) /* ICMP port unreachable: nothing listens on 5351 */
+				rc = NN_EUNREACH;
+			continue;
+		}
+		nn_pcp_answer a;
+		int d = nn_nat_pcp_answer_decode(&a, buf, (size_t)len);
+		if (d == NN_EBADVERSION) {
+			rc = NN_EUNSUPPORTED; /* NAT-PMP only: the caller asks that way */
+			break;
+		}
+		if (d < 0 || a.opcode != NN_PCP_OP_MAP) {
+			n->stats.portmap_bad_answers++; /* malformed, or not an answer to a MAP */
+			continue;
+		}
+		if (a.result != NN_PCP_SUCCESS) {
+			nn_node_log(n, NN_LOG_DEBUG, "portmap: pcp: the gateway answered %s",
+				    nn_nat_pcp_result_name(a.result));
+			rc = a.result == NN_PCP_UNSUPP_VERSION ? NN_EUNSUPPORTED : NN_EREFUSED;
+			break;
+		}
+		if (sodium_memcmp(a.map.nonce, m.nonce, sizeof m.nonce) ||
+		    a.map.protocol != NN_PCP_PROTO_UDP || a.map.internal_port != io->internal) {
+			n->stats.portmap_bad_answers++; /* an answer about some other mapping */
+			continue;
+		}
+		if (lifetime) {
+			if (!a.lifetime_s || !a.map.external_port) {
+				rc = NN_EREFUSED;
+				break;
+			}
+			io->external = a.map.external_port;
+			inet_ntop(AF_INET, a.map.external_ip, io->ext_ip, sizeof io->ext_ip);
+			*granted = a.lifetime_s;
+		}
+		break;
+	}
+	close(fd);
+	return rc;
+}
 
 /* ---- NAT-PMP ---- */
 /* Send the pending request and wait (bounded) for its answer. 0 or NN_E*. */
@@ -225,6 +331,11 @@ static int upnp_map(struct nn_portmap_io *io, bool renew, uint32_t lifetime, uin
 }
 
 /* ---- the node's side ---- */
+static const char *proto_name(int proto)
+{
+	return proto == NN_PORTMAP_PCP ? "pcp" : proto == NN_PORTMAP_UPNP ? "upnp" : "natpmp";
+}
+
 static uint16_t our_port(nn_node *n)
 {
 	nn_addr local[NN_ROUTING_CONTACT_ADDRS];
@@ -358,7 +469,15 @@ static void pm_fire(nn_timer *t, void *arg)
 	uint32_t granted = 0;
 	uint32_t life = n->opts.portmap_lifetime_s ? n->opts.portmap_lifetime_s : NN_PM_LIFETIME_S;
 	int rc = NN_EUNREACH, proto = 0;
-	if ((n->opts.portmap & NN_PORTMAP_NATPMP) && (!renew || io->proto == NN_PORTMAP_NATPMP)) {
+	if ((n->opts.portmap & NN_PORTMAP_PCP) && (!renew || io->proto == NN_PORTMAP_PCP)) {
+		uint16_t want = renew && io->external ? io->external : io->internal;
+		if (!renew) /* a new mapping: a new nonce (a renewal repeats it) */
+			randombytes_buf(io->pcp_nonce, sizeof io->pcp_nonce);
+		rc = io->internal ? pcp_map(n, io, want, life, &granted) : NN_EADDR;
+		proto = NN_PORTMAP_PCP;
+	}
+	if (rc < 0 && (n->opts.portmap & NN_PORTMAP_NATPMP) &&
+	    (!renew || io->proto == NN_PORTMAP_NATPMP)) {
 		uint16_t want = renew && io->external ? io->external : io->internal;
 		rc = io->internal ? natpmp_map(io, want, life, &granted, true) : NN_EADDR;
 		proto = NN_PORTMAP_NATPMP;
@@ -398,7 +517,7 @@ static void pm_fire(nn_timer *t, void *arg)
 	advertise(n, &mapped);
 	nn_node_log(n, fresh ? NN_LOG_INFO : NN_LOG_DEBUG,
 		    "portmap: %s %s %s -> port %u, lifetime %u s (%lld ms)",
-		    proto == NN_PORTMAP_UPNP ? "upnp" : "natpmp", renew ? "renewed" : "mapped", text,
+		    proto_name(proto), renew ? "renewed" : "mapped", text,
 		    (unsigned)io->internal, (unsigned)granted, took);
 	pm_arm(n);
 }
@@ -426,7 +545,12 @@ void nn_node_portmap_stop(nn_node *n)
 	bool held = n->pm.state == NN_PM_MAPPED;
 	nn_nat_portmap_stop(&n->pm);
 	advertise(n, NULL);
-	if (held && io->proto == NN_PORTMAP_NATPMP) {
+	if (held && io->proto == NN_PORTMAP_PCP) {
+		uint32_t g;
+		/* RFC 6887 §15: the same nonce with lifetime 0 deletes the mapping */
+		if (pcp_map(n, io, 0, 0, &g) == 0)
+			n->stats.portmap_removed++;
+	} else if (held && io->proto == NN_PORTMAP_NATPMP) {
 		uint32_t g;
 		/* RFC 6886 §3.4: lifetime 0 and external port 0 delete our mapping */
 		if (natpmp_map(io, 0, 0, &g, false) == 0)
@@ -455,7 +579,7 @@ void nn_node_portmap_info(nn_node *n, nn_portmap_info *out)
 	nn_time now = nn_node_now(n);
 	if (!n->pm_io || !nn_nat_portmap_valid(&n->pm, now) || !n->pm_held)
 		return;
-	out->state = n->pm_io->proto == NN_PORTMAP_UPNP ? "upnp" : "natpmp";
+	out->state = proto_name(n->pm_io->proto);
 	snprintf(out->external, sizeof out->external, "%.*s", (int)n->pm_addr.ep_len,
 		 n->pm_addr.ep);
 	out->ttl_s = n->pm.expires == INT64_MAX ? -1 : (int64_t)((n->pm.expires - now) / NN_SEC);

@@ -622,6 +622,73 @@ static void test_relay_codecs(void **state)
 	assert_int_equal(NN_T_RELAY_REFUSE, 62);
 }
 
+/* PCP MAP (RFC 6887): the request's bytes, a real answer, errors, NAT-PMP's reply, junk. */
+static void test_pcp_codec(void **state)
+{
+	(void)state;
+	nn_pcp_map m = {.protocol = NN_PCP_PROTO_UDP, .internal_port = 4242, .external_port = 4242};
+	for (int i = 0; i < NN_PCP_NONCE_LEN; i++)
+		m.nonce[i] = (uint8_t)(0xa0 + i);
+	const uint8_t me[4] = {192, 168, 1, 20};
+	uint8_t req[NN_PCP_MAP_LEN];
+	assert_int_equal(nn_nat_pcp_map_encode(req, sizeof req - 1, me, &m, 3600), NN_ENOSPC);
+	assert_int_equal(nn_nat_pcp_map_encode(req, sizeof req, me, &m, 3600), NN_PCP_MAP_LEN);
+	static const uint8_t want_hdr[24] = {2, 1, 0, 0, 0, 0, 0x0e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0,
+					     0, 0, 0xff, 0xff, 192, 168, 1, 20};
+	assert_memory_equal(req, want_hdr, sizeof want_hdr);
+	assert_memory_equal(req + 24, m.nonce, NN_PCP_NONCE_LEN);
+	assert_int_equal(req[36], 17);
+	assert_int_equal(req[40] << 8 | req[41], 4242);
+	assert_int_equal(req[42] << 8 | req[43], 4242);
+	assert_int_equal(req[54], 0xff); /* suggested external: ::ffff:0.0.0.0 */
+	assert_int_equal(req[56] | req[57] | req[58] | req[59], 0);
+
+	/* the answer a gateway builds from it: R bit, result, lifetime, epoch, assigned address */
+	uint8_t ans[NN_PCP_MAP_LEN];
+	memcpy(ans, req, sizeof ans);
+	ans[1] = 0x80 | NN_PCP_OP_MAP;
+	ans[3] = NN_PCP_SUCCESS;
+	ans[4] = 0, ans[5] = 0, ans[6] = 0x07, ans[7] = 0x08; /* 1800 s */
+	ans[8] = 0, ans[9] = 0, ans[10] = 0, ans[11] = 99;     /* epoch 99 */
+	memset(ans + 12, 0, 12);
+	ans[42] = 0x30, ans[43] = 0x39; /* 12345 */
+	ans[56] = 100, ans[57] = 64, ans[58] = 7, ans[59] = 2;
+	nn_pcp_answer a;
+	assert_int_equal(nn_nat_pcp_answer_decode(&a, ans, sizeof ans), 0);
+	assert_int_equal(a.result, NN_PCP_SUCCESS);
+	assert_int_equal(a.opcode, NN_PCP_OP_MAP);
+	assert_int_equal(a.lifetime_s, 1800);
+	assert_int_equal(a.epoch_s, 99);
+	assert_memory_equal(a.map.nonce, m.nonce, NN_PCP_NONCE_LEN);
+	assert_int_equal(a.map.internal_port, 4242);
+	assert_int_equal(a.map.external_port, 12345);
+	static const uint8_t ext[4] = {100, 64, 7, 2};
+	assert_memory_equal(a.map.external_ip, ext, 4);
+
+	/* strictness: truncated, a request (no R bit), not IPv4-mapped, odd length */
+	assert_int_equal(nn_nat_pcp_answer_decode(&a, ans, NN_PCP_MAP_LEN - 4), NN_ECORRUPT);
+	assert_int_equal(nn_nat_pcp_answer_decode(&a, ans, 1), NN_ECORRUPT);
+	assert_int_equal(nn_nat_pcp_answer_decode(&a, req, sizeof req), NN_ECORRUPT);
+	ans[45] = 1;
+	assert_int_equal(nn_nat_pcp_answer_decode(&a, ans, sizeof ans), NN_ECORRUPT);
+	ans[45] = 0;
+	uint8_t longer[NN_PCP_MAP_LEN + 2];
+	memcpy(longer, ans, sizeof ans);
+	longer[NN_PCP_MAP_LEN] = longer[NN_PCP_MAP_LEN + 1] = 0;
+	assert_int_equal(nn_nat_pcp_answer_decode(&a, longer, sizeof longer), NN_ECORRUPT);
+
+	/* an error answer is the header alone, and says why */
+	uint8_t err[24] = {2, 0x81, 0, NN_PCP_NOT_AUTHORIZED, 0, 0, 0, 30};
+	assert_int_equal(nn_nat_pcp_answer_decode(&a, err, sizeof err), 0);
+	assert_int_equal(a.result, NN_PCP_NOT_AUTHORIZED);
+	assert_string_equal(nn_nat_pcp_result_name(a.result), "NOT_AUTHORIZED");
+	assert_string_equal(nn_nat_pcp_result_name(200), "UNKNOWN");
+
+	/* a NAT-PMP-only gateway: its version-0 "unsupported version" answer (RFC 6886 §3.5) */
+	uint8_t pmp[8] = {0, 0x81, 0, 1, 0, 0, 0, 5};
+	assert_int_equal(nn_nat_pcp_answer_decode(&a, pmp, sizeof pmp), NN_EBADVERSION);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -629,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_connect_nat_hint),
 		cmocka_unit_test(test_birthday_role),
 		cmocka_unit_test(test_relay_codecs),
+		cmocka_unit_test(test_pcp_codec),
 		cmocka_unit_test(test_confirmed_across_subnets),
 		cmocka_unit_test(test_private_reporters_do_not_vote),
 		cmocka_unit_test(test_symmetric_on_evidence_only),

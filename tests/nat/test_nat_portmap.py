@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_nat_portmap.py NODENET_NODE — port mapping against Debian's miniupnpd-nftables.
 
-For each protocol (upnp, natpmp) the NAT lab (natlab.py) gets a port-restricted site whose
+For each protocol (upnp, natpmp, pcp) the NAT lab (natlab.py) gets a port-restricted site whose
 router runs miniupnpd (config written here: listening on the router's inside interface `lan`
 only, its rules in an nftables table of its own, `inet miniupnpd`). Behind it:
   - host 1: nodenet-node -portmap <proto> on UDP 4242;
@@ -104,6 +104,8 @@ def start_miniupnpd(lab, site, tmp, stun_addr):
         f.write("\n".join([
             "ext_ifname=wan", "listening_ip=lan", "http_port=0",
             "enable_natpmp=yes", "enable_upnp=yes",
+            # PCP grants at least min_lifetime (default 120 s): the lab asks for 8 s
+            "min_lifetime=4",
             "ext_perform_stun=yes", "ext_stun_host=%s" % stun_addr,
             "ext_stun_port=%d" % STUN_PORT,
             "secure_mode=yes", "system_uptime=yes", "notify_interval=60",
@@ -288,7 +290,7 @@ def main():
             if not natlab._readline(sp.stdout, 5).startswith("ready"):
                 raise Fail("the STUN responder did not start")
             boot = Node(lab, lab.publics[1], binary, tmp, "boot", PORT).started()
-            for proto in ("upnp", "natpmp"):
+            for proto in ("upnp", "natpmp", "pcp"):
                 run_proto(lab, binary, tmp, proto, boot, stun.addr, lab.publics[2], failures)
             boot.quit()
         ok = not failures
