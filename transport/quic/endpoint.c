@@ -620,3 +620,31 @@ int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len
 {
 	return nn_quic_stream_send(QC(c), data, len, true);
 }
+
+bool nn_quic_test_has_tls(nn_tp *tp, nn_conn *c)
+{
+	(void)tp;
+	return QC(c)->ssl != NULL;
+}
+
+int nn_quic_test_key_update(nn_tp *tp, nn_conn *c)
+{
+	nn_quic_ep *ep = (nn_quic_ep *)tp;
+	nn_quic_conn *qc = QC(c);
+	if (qc->state != NN_QS_OPEN)
+		return NN_ECLOSED;
+	if (ngtcp2_conn_initiate_key_update(qc->qc, (ngtcp2_tstamp)nn_quic_now(ep)) != 0)
+		return NN_EAGAIN;
+	nn_quic_mark_dirty(qc);
+	nn_quic_flush(ep);
+	return 0;
+}
+
+size_t nn_quic_test_tls_live(nn_tp *tp)
+{
+	nn_quic_ep *ep = (nn_quic_ep *)tp;
+	size_t n = 0;
+	for (nn_quic_conn *c = ep->conns; c; c = c->next)
+		n += c->ssl != NULL;
+	return n;
+}

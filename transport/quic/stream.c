@@ -7,7 +7,7 @@
  * send_queue_frames; on_writable follows when both are back under half. A refusal arms the
  * stall deadline (guard timer), restarted by every acknowledgement: a queue that stays full
  * with no progress past it closes the edge (NN_TP_REASON_STALLED; a send that meets it
- * returns NN_ETIMEDOUT). An exhausted packet pool is NN_ELIMIT (frame dropped and counted in
+ * returns NN_ETIMEDOUT). The frame ring grows on demand (sendq_grow). An exhausted packet pool is NN_ELIMIT (frame dropped and counted in
  * tx_dropped, no on_writable). Steady state allocates nothing: buffers come from the pool. */
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +17,24 @@
 
 void nn_quic_sendq_init(nn_quic_sendq *q) { memset(q, 0, sizeof *q); }
 
-int nn_quic_sendq_alloc(nn_quic_sendq *q, uint32_t frames)
+/* The frame ring starts at NN_QUIC_SENDQ_FRAMES0 slots and doubles when full, up to the
+ * configured send_queue_frames: an edge that never queues much never holds 1,024 slots, and one
+ * that did keeps its ring (steady state allocates nothing). */
+static int sendq_grow(nn_quic_sendq *q, uint32_t max)
 {
-	q->frame_ends = calloc(frames, sizeof *q->frame_ends);
-	q->fr_cap = frames;
-	return q->frame_ends ? 0 : NN_ENOMEM;
+	uint32_t cap = q->fr_cap ? q->fr_cap * 2 : NN_QUIC_SENDQ_FRAMES0;
+	if (cap > max)
+		cap = max;
+	uint32_t *r = malloc((size_t)cap * sizeof *r);
+	if (!r)
+		return NN_ENOMEM;
+	for (uint32_t i = 0; i < q->fr_n; i++)
+		r[i] = q->frame_ends[(q->fr_head + i) % q->fr_cap];
+	free(q->frame_ends);
+	q->frame_ends = r;
+	q->fr_head = 0;
+	q->fr_cap = cap;
+	return 0;
 }
 
 void nn_quic_sendq_fini(nn_quic_sendq *q)
@@ -40,7 +53,7 @@ static bool over_half(const nn_quic_conn *c)
 {
 	const nn_quic_sendq *q = &c->q;
 	return (q->end_off - q->ack_off) * 2 > c->ep->cfg.send_queue_bytes ||
-	       q->fr_n * 2 > q->fr_cap;
+	       q->fr_n * 2 > c->ep->cfg.send_queue_frames;
 }
 
 /* Append bytes to the queue tail, taking pool buffers as needed. */
@@ -86,8 +99,6 @@ int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool 
 		return c->close_reason == NN_TP_REASON_STALLED && c->close_err == NN_ETIMEDOUT
 			       ? NN_ETIMEDOUT
 			       : NN_ECLOSED;
-	if (!q->frame_ends && nn_quic_sendq_alloc(q, ep->cfg.send_queue_frames) != 0)
-		return NN_ENOMEM;
 	uint8_t hdr[NN_QUIC_FRAME_HDR_MAX];
 	int h = 0;
 	if (!raw) {
@@ -96,7 +107,7 @@ int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool 
 			return h;
 	}
 	if (q->end_off - q->ack_off + len + (size_t)h > ep->cfg.send_queue_bytes ||
-	    q->fr_n >= q->fr_cap) {
+	    q->fr_n >= ep->cfg.send_queue_frames) {
 		nn_time now = nn_quic_now(ep);
 		if (q->eagain && ep->cfg.send_deadline > 0 &&
 		    now - q->stall_since >= ep->cfg.send_deadline) {
@@ -116,6 +127,8 @@ int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool 
 		ep->base.stats.tx_eagain++;
 		return NN_EAGAIN;
 	}
+	if (q->fr_n == q->fr_cap && sendq_grow(q, ep->cfg.send_queue_frames) != 0)
+		return NN_ENOMEM;
 	uint64_t end0 = q->end_off;
 	int rc = append(c, hdr, (size_t)h);
 	if (!rc)

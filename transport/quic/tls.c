@@ -178,3 +178,17 @@ int nn_quic_tls_check(nn_quic_conn *c)
 	}
 	return 0;
 }
+
+void nn_quic_tls_release(nn_quic_conn *c)
+{
+	if (!c->ssl)
+		return;
+	/* everything the connection needs from TLS was taken during the handshake: the peer's
+	 * NodeID and Ed25519 key (verify_cb), the ALPN (nn_quic_tls_check), the 1-RTT keys and
+	 * the AEAD/HKDF choice (ngtcp2's crypto context, which key updates derive from) */
+	ngtcp2_conn_set_tls_native_handle(c->qc, NULL);
+	wolfSSL_free(c->ssl);
+	c->ssl = NULL;
+	c->tls_release = false;
+	c->ep->st.tls_released++;
+}
