@@ -872,8 +872,7 @@ void nn_quic_conn_free(nn_quic_conn *c)
 		nn_quic_caps_release(&ep->caps, c->ipkey);
 	if (c->qc)
 		ngtcp2_conn_del(c->qc);
-	if (c->ssl)
-		wolfSSL_free(c->ssl);
+	nn_quic_tls_free(c);
 	if (c->rx_pkt)
 		nn_pkt_release(c->rx_pkt);
 	nn_quic_media_detach(c);

@@ -544,6 +544,7 @@ int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *po
 	nn_tbucket_init(&ep->stateless_bucket, 200, 200);
 	nn_quic_callbacks_init(ep);
 	nn_quic_relay_init(ep);
+	nn_quic_tls_timer_init(ep);
 	int rc = NN_ENOMEM;
 	ep->tbuf = malloc(NN_QUIC_GSO_MAX * NN_QUIC_TX_BUFSZ + NN_QUIC_TX_BUFSZ);
 	if (!ep->tbuf || nn_quic_cidmap_init(&ep->cids, key) != 0 ||

@@ -195,6 +195,8 @@ struct nn_quic_ep {
 	nn_tbucket relay_agg;     /* the relay shaper across all sessions */
 	nn_timer relay_reap;      /* idle sessions */
 	uint64_t serial;
+	uint32_t tls_live;        /* WOLFSSL objects alive (connections in their handshake) */
+	nn_timer trim;            /* tls.c: hand freed handshake memory back to the system */
 	bool destroying;
 	/* rx batch */
 	struct mmsghdr rmsg[NN_QUIC_RX_BATCH];
@@ -257,6 +259,7 @@ void nn_quic_relay_init(nn_quic_ep *ep);
 void nn_quic_relay_destroy(nn_quic_ep *ep);
 
 /* tls.c */
+void nn_quic_tls_timer_init(nn_quic_ep *ep); /* first thing: nn_quic_tls_fini stops it */
 int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id);
 void nn_quic_tls_fini(nn_quic_ep *ep);
 WOLFSSL *nn_quic_tls_new(nn_quic_ep *ep, nn_quic_conn *c, bool client);
@@ -265,6 +268,8 @@ int nn_quic_tls_check(nn_quic_conn *c);
 /* Once the handshake is confirmed and checked: free the WOLFSSL object (its buffers, the
  * peer's certificate chain, the key schedule). Called outside any ngtcp2 call. */
 void nn_quic_tls_release(nn_quic_conn *c);
+/* Free c's TLS object whatever the state (connection teardown). */
+void nn_quic_tls_free(nn_quic_conn *c);
 
 /* conn.c */
 void nn_quic_callbacks_init(nn_quic_ep *ep);

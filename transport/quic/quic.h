@@ -95,6 +95,8 @@ typedef struct nn_quic_stats {
 	uint64_t tls_released;     /* TLS objects freed once their handshake was confirmed */
 	uint64_t tls_post_hs_dropped; /* CRYPTO data after that (e.g. a NewSessionTicket we never
 				    * asked for): acknowledged by QUIC, ignored */
+	uint64_t heap_trims;       /* freed handshake memory handed back (malloc_trim), 200 ms
+				    * after the last handshake in progress ended */
 	uint64_t tls_alerts_rx;    /* handshakes the peer aborted with a TLS alert */
 	uint64_t cert_refused[NN_QUIC_CERT_VERDICTS]; /* by verdict ([0] unused) */
 	uint64_t no_peer_cert, alpn_mismatch, id_mismatch;

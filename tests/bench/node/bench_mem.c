@@ -19,6 +19,7 @@
  * Two runs, each with a fresh hub: "one" adds edges one at a time (next dial once the previous
  * edge is up at both ends); "burst" dials 20, then 44 more, all at once.
  * Per-edge figures: (private without text at k edges - at 0 edges) / k.
+ * NN_BENCH_MEM_WRAP=<program> runs the hub under it (heaptrack, valgrind: analysis only).
  * --quick: 4 and 8 edges, short settle (the `bench` suite's smoke run: prints, asserts only
  * that the hub ran and the edges came up).
  */
@@ -32,7 +33,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "node/nodenet.h"
+#include "node/node_impl.h"
+#include "transport/pool.h"
+#include "transport/quic/quic.h"
 #include "tests/support/bench.h"
 
 #define MAX_PEERS 64
@@ -65,8 +68,13 @@ static void hub_cmd(struct ev_loop *loop, ev_io *w, int revents)
 		h->n -= used;
 		if (c == 'q') {
 			struct mallinfo2 mi = mallinfo2();
-			printf("edges %zu heap %zu\n", nn_node_peers(h->node, NULL, 0),
-			       (size_t)mi.uordblks);
+			nn_tp *tp = nn_node_transport(h->node);
+			const nn_quic_stats *qs = nn_quic_stats_of(tp);
+			printf("edges %zu heap %zu tls %zu hs %llu pool %u+%u\n",
+			       nn_node_peers(h->node, NULL, 0), (size_t)mi.uordblks,
+			       nn_quic_test_tls_live(tp), (unsigned long long)qs->handshakes_ok,
+			       nn_pool_stats_of(h->node->pool, NN_POOL_DGRAM)->allocated,
+			       nn_pool_stats_of(h->node->pool, NN_POOL_FRAME)->allocated);
 			fflush(stdout);
 		} else if (c == 'x') {
 			ev_break(loop, EVBREAK_ALL);
@@ -116,6 +124,7 @@ typedef struct bench {
 	char hub_addr[64];
 	nn_id hub_id;
 	double settle;
+	char extra[96]; /* the hub's last diagnostics: TLS objects live, handshakes, pool buffers */
 } bench;
 
 typedef struct mem {
@@ -136,10 +145,17 @@ static bool hub_query(bench *b, long *edges, long *heap)
 {
 	fprintf(b->to, "q\n");
 	fflush(b->to);
-	char line[128];
+	char line[256];
 	size_t e, hp;
-	if (!fgets(line, sizeof line, b->from) || sscanf(line, "edges %zu heap %zu", &e, &hp) != 2)
-		return false;
+	do /* lines that are not ours: a wrapper's (NN_BENCH_MEM_WRAP) */
+		if (!fgets(line, sizeof line, b->from))
+			return false;
+	while (sscanf(line, "edges %zu heap %zu", &e, &hp) != 2);
+	char *extra = strstr(line, " tls ");
+	if (extra) {
+		extra[strcspn(extra, "\n")] = 0;
+		snprintf(b->extra, sizeof b->extra, "%s", extra + 1);
+	}
 	*edges = (long)e;
 	*heap = (long)(hp / 1024);
 	return true;
@@ -187,7 +203,11 @@ static bool hub_start(bench *b, const char *self)
 		close(in[1]);
 		close(out[0]);
 		close(out[1]);
-		execl(self, self, "--hub", (char *)NULL);
+		const char *wrap = getenv("NN_BENCH_MEM_WRAP"); /* e.g. heaptrack, for analysis */
+		if (wrap && *wrap)
+			execlp(wrap, wrap, self, "--hub", (char *)NULL);
+		else
+			execl(self, self, "--hub", (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -196,9 +216,11 @@ static bool hub_start(bench *b, const char *self)
 	b->to = fdopen(in[1], "w");
 	b->from = fdopen(out[0], "r");
 	char line[256], hex[80];
-	if (!fgets(line, sizeof line, b->from) ||
-	    sscanf(line, "hub %63s %79s", b->hub_addr, hex) != 2 ||
-	    nn_id_parse(&b->hub_id, hex, strlen(hex)) != 0)
+	do
+		if (!fgets(line, sizeof line, b->from))
+			return false;
+	while (sscanf(line, "hub %63s %79s", b->hub_addr, hex) != 2);
+	if (nn_id_parse(&b->hub_id, hex, strlen(hex)) != 0)
 		return false;
 	return true;
 }
@@ -260,7 +282,7 @@ static bool add_edges(bench *b, size_t k, long want)
 	return false;
 }
 
-static void print_mem(const char *mode, size_t edges, const mem *m, const mem *m0)
+static void print_mem(const bench *b, const char *mode, size_t edges, const mem *m, const mem *m0)
 {
 	long net = m->anon_kib, net0 = m0->anon_kib;
 	printf("bench mem-%s: %zu edges (hub counts %ld): private without text %ld KiB "
@@ -269,7 +291,7 @@ static void print_mem(const char *mode, size_t edges, const mem *m, const mem *m
 	if (edges)
 		printf(", per edge %.1f KiB (heap %.1f KiB)", (double)(net - net0) / (double)edges,
 		       (double)(m->heap_kib - m0->heap_kib) / (double)edges);
-	printf("\n");
+	printf(" [hub: %s]\n", b->extra);
 	fflush(stdout);
 }
 
@@ -288,7 +310,7 @@ static int run(const char *self, const char *mode, bool burst, const size_t *ste
 		hub_stop(&b);
 		return 1;
 	}
-	print_mem(mode, 0, &m0, &m0);
+	print_mem(&b, mode, 0, &m0, &m0);
 	int rc = 0;
 	for (size_t s = 0; s < nsteps && !rc; s++) {
 		size_t k = steps[s] - b.n;
@@ -310,7 +332,7 @@ static int run(const char *self, const char *mode, bool burst, const size_t *ste
 			rc = 1;
 			break;
 		}
-		print_mem(mode, steps[s], &m, &m0);
+		print_mem(&b, mode, steps[s], &m, &m0);
 	}
 	hub_stop(&b);
 	for (size_t i = 0; i < b.n; i++)
