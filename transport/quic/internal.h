@@ -93,6 +93,7 @@ void nn_quic_ip_key(const struct sockaddr *sa, uint8_t ip[16]);
 
 /* ---- send queue (stream.c) ---- */
 #define NN_QUIC_SENDQ_FRAMES0 16 /* first size of the frame ring; doubles up to send_queue_frames */
+#define NN_QUIC_SENDQ_SMALL 8192 /* frames up to this size are queued in datagram-class buffers */
 typedef struct nn_quic_sendq {
 	nn_pkt *head, *tail;   /* pkt->tag = stream offset of its first byte */
 	nn_pkt *wr;            /* first pkt with unsent bytes */

@@ -63,7 +63,12 @@ static int append(nn_quic_conn *c, const uint8_t *d, size_t n)
 	while (n) {
 		nn_pkt *t = q->tail;
 		if (!t || t->len == t->cap) {
-			nn_pkt *p = nn_pool_get(c->ep->base.pool, n);
+			/* frames of a few KiB (control traffic) go into a chain of datagram-sized
+			 * buffers: a 64 KiB buffer per queue for them would pile up in the pool when
+			 * many edges send at once (a burst of new edges) */
+			nn_pkt *p = n <= NN_QUIC_SENDQ_SMALL
+					    ? nn_pool_get_class(c->ep->base.pool, NN_POOL_DGRAM)
+					    : nn_pool_get(c->ep->base.pool, n);
 			if (!p)
 				p = nn_pool_get_class(c->ep->base.pool, NN_POOL_DGRAM);
 			if (!p)
@@ -267,8 +272,16 @@ void nn_quic_stream_recv(nn_quic_conn *c, const uint8_t *d, size_t n, bool fin)
 {
 	nn_quic_ep *ep = c->ep;
 	while (n && c->state == NN_QS_OPEN) {
-		if (!c->rx_pkt) {
-			c->rx_pkt = nn_pool_get_class(ep->base.pool, NN_POOL_FRAME);
+		/* the assembly buffer is taken only for a split frame, sized to it */
+		c->framer.buf = c->rx_pkt ? c->rx_pkt->data : NULL;
+		size_t used;
+		const uint8_t *fr;
+		size_t fl;
+		int rc = nn_quic_framer_feed(&c->framer, d, n, &used, &fr, &fl);
+		d += used;
+		n -= used;
+		if (rc == NN_QUIC_FRAMER_NEED_BUF) {
+			c->rx_pkt = nn_pool_get(ep->base.pool, c->framer.need ? c->framer.need : 1);
 			if (!c->rx_pkt) {
 				/* no buffer: the edge cannot make progress; close it */
 				ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_POLICY,
@@ -276,14 +289,8 @@ void nn_quic_stream_recv(nn_quic_conn *c, const uint8_t *d, size_t n, bool fin)
 				nn_quic_conn_fail(c, NN_ENOMEM, NN_TP_REASON_POLICY, true);
 				return;
 			}
+			continue;
 		}
-		c->framer.buf = c->rx_pkt->data;
-		size_t used;
-		const uint8_t *fr;
-		size_t fl;
-		int rc = nn_quic_framer_feed(&c->framer, d, n, &used, &fr, &fl);
-		d += used;
-		n -= used;
 		if (rc < 0) {
 			ep->st.frame_too_big++;
 			ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_POLICY, NULL, 0);
@@ -293,7 +300,7 @@ void nn_quic_stream_recv(nn_quic_conn *c, const uint8_t *d, size_t n, bool fin)
 		if (rc == 0)
 			break;
 		nn_pkt *p;
-		if (fr == c->rx_pkt->data) {
+		if (c->rx_pkt && fr == c->rx_pkt->data) {
 			p = c->rx_pkt;
 			c->rx_pkt = NULL;
 		} else {
@@ -309,7 +316,7 @@ void nn_quic_stream_recv(nn_quic_conn *c, const uint8_t *d, size_t n, bool fin)
 		p->len = (uint32_t)fl;
 		deliver(c, p);
 	}
-	/* hold the 64 KiB assembly buffer only while a frame body is split */
+	/* hold the assembly buffer only while a frame body is split */
 	if (c->rx_pkt && !(c->framer.in_body && c->framer.got)) {
 		nn_pkt_release(c->rx_pkt);
 		c->rx_pkt = NULL;

@@ -66,7 +66,9 @@ static void hub_cmd(struct ev_loop *loop, ev_io *w, int revents)
 		size_t used = (size_t)(nl - h->line) + 1;
 		memmove(h->line, h->line + used, h->n - used);
 		h->n -= used;
-		if (c == 'q') {
+		if (c == 't') {
+			(void)malloc_trim(0); /* analysis: what a trim right now would give back */
+		} else if (c == 'q') {
 			struct mallinfo2 mi = mallinfo2();
 			nn_tp *tp = nn_node_transport(h->node);
 			const nn_quic_stats *qs = nn_quic_stats_of(tp);
@@ -128,7 +130,7 @@ typedef struct bench {
 } bench;
 
 typedef struct mem {
-	long priv_kib, anon_kib, heap_kib, edges;
+	long priv_kib, anon_kib, brk_kib, heap_kib, edges;
 } mem;
 
 static void pump(bench *b, double seconds)
@@ -143,7 +145,7 @@ static void pump(bench *b, double seconds)
 
 static bool hub_query(bench *b, long *edges, long *heap)
 {
-	fprintf(b->to, "q\n");
+	fprintf(b->to, getenv("NN_BENCH_MEM_TRIM") ? "t\nq\n" : "q\n");
 	fflush(b->to);
 	char line[256];
 	size_t e, hp;
@@ -165,27 +167,36 @@ static bool measure(bench *b, mem *m)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/smaps", (int)b->pid);
+	if (!hub_query(b, &m->edges, &m->heap_kib))
+		return false;
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return false;
 	char line[512];
-	long priv = 0, anon = 0;
+	long priv = 0, anon = 0, heap = 0;
+	bool in_heap = false;
 	while (fgets(line, sizeof line, f)) {
 		unsigned long lo, hi, off, inode;
 		char perms[8], dev[16];
-		if (sscanf(line, "%lx-%lx %7s %lx %15s %lu", &lo, &hi, perms, &off, dev, &inode) == 6)
+		if (sscanf(line, "%lx-%lx %7s %lx %15s %lu", &lo, &hi, perms, &off, dev, &inode) == 6) {
+			in_heap = strstr(line, "[heap]") != NULL;
 			continue;
+		}
 		long kb;
 		if (sscanf(line, "Private_Dirty: %ld kB", &kb) == 1 ||
 		    sscanf(line, "Private_Clean: %ld kB", &kb) == 1)
 			priv += kb;
-		else if (sscanf(line, "Anonymous: %ld kB", &kb) == 1)
+		else if (sscanf(line, "Anonymous: %ld kB", &kb) == 1) {
 			anon += kb;
+			if (in_heap)
+				heap += kb;
+		}
 	}
 	fclose(f);
 	m->priv_kib = priv;
 	m->anon_kib = anon;
-	return hub_query(b, &m->edges, &m->heap_kib);
+	m->brk_kib = heap;
+	return true;
 }
 
 static bool hub_start(bench *b, const char *self)
@@ -291,7 +302,7 @@ static void print_mem(const bench *b, const char *mode, size_t edges, const mem 
 	if (edges)
 		printf(", per edge %.1f KiB (heap %.1f KiB)", (double)(net - net0) / (double)edges,
 		       (double)(m->heap_kib - m0->heap_kib) / (double)edges);
-	printf(" [hub: %s]\n", b->extra);
+	printf(" [hub: brk heap resident %ld KiB, %s]\n", m->brk_kib, b->extra);
 	fflush(stdout);
 }
 
