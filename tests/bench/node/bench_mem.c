@@ -21,7 +21,8 @@
  * Per-edge figures: (private without text at k edges - at 0 edges) / k.
  * NN_BENCH_MEM_WRAP=<program> runs the hub under it (heaptrack, valgrind: analysis only).
  * --quick: 4 and 8 edges, short settle (the `bench` suite's smoke run: prints, asserts only
- * that the hub ran and the edges came up).
+ * that the hub ran and the edges came up; under ASan the figures mean nothing, its allocator
+ * replaces malloc). Figures: release build (`make bench`).
  */
 #include <ev.h>
 #include <fcntl.h>
