@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "kad/nn_err.h"
@@ -29,11 +30,13 @@ static size_t build(nn_test_rng *r, const size_t *lens, size_t n)
 	return off;
 }
 
-/* Feed stream[0..len) in chunks of `chunk`, check frames come back in order. */
-static void replay(const size_t *lens, size_t n, size_t len, size_t chunk)
+/* Feed stream[0..len) in chunks of `chunk`, check frames come back in order. lazy: no buffer
+ * until the reader asks for one (NN_QUIC_FRAMER_NEED_BUF, only for a frame split across
+ * chunks, with need = its length), dropped again after each frame (as stream.c does). */
+static void replay(const size_t *lens, size_t n, size_t len, size_t chunk, bool lazy)
 {
 	nn_quic_framer f;
-	nn_quic_framer_init(&f, fbuf);
+	nn_quic_framer_init(&f, lazy ? NULL : fbuf);
 	size_t off = 0, got = 0, pos = 0;
 	while (off < len) {
 		size_t c = len - off < chunk ? len - off : chunk;
@@ -45,7 +48,19 @@ static void replay(const size_t *lens, size_t n, size_t len, size_t chunk)
 			int rc = nn_quic_framer_feed(&f, stream + off + done, c - done, &used, &fr, &fl);
 			assert_true(rc >= 0);
 			done += used;
+			if (rc == NN_QUIC_FRAMER_NEED_BUF) {
+				assert_true(lazy);
+				assert_null(f.buf);
+				assert_true(got < n);
+				assert_int_equal(f.need, lens[got]);
+				/* asked only when the body does not lie whole in what is left */
+				assert_true(c - done < lens[got] && c - done > 0);
+				f.buf = fbuf;
+				continue;
+			}
 			if (rc == 1) {
+				if (lazy)
+					f.buf = NULL;
 				assert_true(got < n);
 				pos += (size_t)nn_quic_framer_prefix((uint8_t[3]){0}, lens[got]);
 				assert_int_equal(fl, lens[got]);
@@ -68,8 +83,10 @@ static void test_splits(void **st)
 	const size_t lens[] = {0, 1, 127, 128, 16383, 16384, 65536, 2, 300};
 	size_t len = build(&r, lens, 9);
 	const size_t chunks[] = {1, 2, 3, 7, 1200, 1452, 65535, 65536, 65539, len};
-	for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++)
-		replay(lens, 9, len, chunks[i]);
+	for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+		replay(lens, 9, len, chunks[i], false);
+		replay(lens, 9, len, chunks[i], true);
+	}
 }
 
 static void test_limits(void **st)

@@ -1,6 +1,7 @@
 /* test_parts.c — the QUIC transport's small data structures against oracles: the DCID map
  * (random insert/lookup/delete churn vs a flat array) and the inbound caps (many source IPs,
- * IPv4-mapped IPv6 unmapped to the same key). */
+ * IPv4-mapped IPv6 unmapped to the same key), and the send queue's growing frame ring (random
+ * sends and partial writes vs a list of frame ends). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "kad/nn_err.h"
+#include "tests/support/alloc_count.h"
 #include "tests/support/testutil.h"
 #include "transport/quic/internal.h"
 
@@ -109,12 +111,90 @@ static void test_ip_key_unmaps_v4(void **st)
 	assert_memory_not_equal(a, b, 16);
 }
 
+/* The send queue's frame ring (stream.c) against an oracle: it starts small, grows by doubling
+ * while frames are queued and partly written (so growth happens with the ring wrapped), never
+ * beyond send_queue_frames (a send past it is NN_EAGAIN), and counts unsent frames exactly as
+ * the oracle of frame end offsets does after every write. Allocations: none once grown. */
+static void test_sendq_ring_vs_oracle(void **st)
+{
+	enum { MAXF = 100 }; /* not a power of two: the last growth stops at the cap */
+	static nn_quic_ep ep;
+	static nn_quic_conn c;
+	static nn_pool pool;
+	static uint64_t ends[4096];
+	memset(&ep, 0, sizeof ep);
+	memset(&c, 0, sizeof c);
+	nn_pool_opts po = {.prealloc = {[NN_POOL_DGRAM] = 512}, .debug = -1};
+	assert_int_equal(nn_pool_init(&pool, &po), 0); /* warm: any later allocation is the ring's */
+	ep.base.pool = &pool;
+	ep.base.clock = nn_vclock_new(1, 0, 0);
+	ep.cfg.send_queue_bytes = 1u << 30;
+	ep.cfg.send_queue_frames = MAXF;
+	ep.cfg.send_deadline = 0;
+	c.ep = &ep;
+	c.state = NN_QS_OPEN;
+	nn_timer_init(&c.guard, NULL, NULL);
+	nn_timer_init(&c.qtimer, NULL, NULL);
+	nn_quic_sendq_init(&c.q);
+	nn_test_rng r = {5};
+	uint8_t frame[3000];
+	memset(frame, 0x42, sizeof frame);
+	size_t head = 0, tail = 0; /* oracle: ends[head..tail) not yet fully written */
+	uint32_t caps_seen = 0;
+	uint64_t allocs_grown = 0;
+	bool full_seen = false;
+	for (int round = 0; round < 400; round++) {
+		unsigned k = (unsigned)(nn_test_rng_next(&r) % 40);
+		for (unsigned i = 0; i < k; i++) {
+			size_t len = 1 + (size_t)(nn_test_rng_next(&r) % sizeof frame);
+			uint32_t cap0 = c.q.fr_cap;
+			int rc = nn_quic_stream_send(&c, frame, len, false);
+			if (tail - head == MAXF) {
+				assert_int_equal(rc, NN_EAGAIN);
+				full_seen = true;
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			ends[tail++ % 4096] = c.q.end_off;
+			if (c.q.fr_cap != cap0) {
+				/* grown only when full, doubling from 16, capped */
+				assert_int_equal(tail - head - 1, cap0);
+				assert_int_equal(c.q.fr_cap, cap0 ? (cap0 * 2 > MAXF ? MAXF : cap0 * 2)
+								: 16);
+				caps_seen++;
+			}
+		}
+		assert_true(c.q.fr_cap <= MAXF);
+		/* hand part of the unsent bytes to "QUIC", then acknowledge what was written */
+		uint64_t unsent = c.q.end_off - c.q.wr_off;
+		uint64_t w = nn_test_rng_next(&r) % (unsent / 3 + 1);
+		if (round % 50 == 49)
+			w = unsent; /* now and then everything */
+		nn_quic_sendq_wrote(&c, (size_t)w);
+		while (head < tail && ends[head % 4096] <= c.q.wr_off)
+			head++;
+		assert_int_equal(nn_quic_sendq_unsent_frames(&c.q), tail - head);
+		nn_quic_sendq_acked(&c, 0, c.q.wr_off);
+		if (c.q.fr_cap == MAXF && !allocs_grown)
+			allocs_grown = nn_test_allocs();
+	}
+	assert_true(full_seen);
+	assert_int_equal(c.q.fr_cap, MAXF);
+	assert_int_equal(caps_seen, 4); /* 16, 32, 64, 100 */
+	/* the grown ring allocates nothing more */
+	assert_int_equal(nn_test_allocs(), allocs_grown);
+	nn_quic_sendq_fini(&c.q);
+	nn_pool_fini(&pool);
+	nn_clock_destroy(ep.base.clock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cidmap_vs_oracle),
 		cmocka_unit_test(test_caps_many_ips),
 		cmocka_unit_test(test_ip_key_unmaps_v4),
+		cmocka_unit_test(test_sendq_ring_vs_oracle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

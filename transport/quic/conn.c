@@ -103,8 +103,25 @@ static int confirmed_cb(ngtcp2_conn *qc, void *user)
 			return 0;
 		}
 	}
+	/* TLS is done: free it at the next write, outside ngtcp2 (nn_quic_tls_release) */
+	c->tls_release = true;
+	nn_quic_mark_dirty(c);
 	report_open(c);
 	return 0;
+}
+
+/* CRYPTO data: TLS while it runs; after the TLS object was released, nothing TLS 1.3 may send
+ * over QUIC needs an answer (no tickets are issued or wanted, KeyUpdate and post-handshake
+ * authentication do not exist in QUIC): ngtcp2 has acknowledged it, we count and drop it. */
+static int recv_crypto_cb(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t off,
+			  const uint8_t *data, size_t len, void *user)
+{
+	nn_quic_conn *c = user;
+	if (!c->ssl) {
+		c->ep->st.tls_post_hs_dropped++;
+		return 0;
+	}
+	return ngtcp2_crypto_recv_crypto_data_cb(qc, level, off, data, len, user);
 }
 
 static int stream_open_cb(ngtcp2_conn *qc, int64_t sid, void *user)
@@ -210,7 +227,7 @@ static int extend_stream_cb(ngtcp2_conn *qc, int64_t sid, uint64_t max, void *us
 void nn_quic_callbacks_init(nn_quic_ep *ep)
 {
 	ngtcp2_callbacks cb = {
-		.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+		.recv_crypto_data = recv_crypto_cb,
 		.encrypt = ngtcp2_crypto_encrypt_cb,
 		.decrypt = ngtcp2_crypto_decrypt_cb,
 		.hp_mask = ngtcp2_crypto_hp_mask_cb,
@@ -567,7 +584,7 @@ void nn_quic_conn_read(nn_quic_conn *c, const uint8_t *d, size_t n, const struct
 		} else if (c->verdict != NN_QUIC_CERT_OK) {
 			ep->st.cert_refused[c->verdict]++;
 		} else {
-			int e = wolfSSL_get_error(c->ssl, -1);
+			int e = c->ssl ? wolfSSL_get_error(c->ssl, -1) : 0;
 			if (e == NO_PEER_CERT)
 				ep->st.no_peer_cert++;
 			else if (e == UNKNOWN_ALPN_PROTOCOL_NAME_E)
@@ -793,6 +810,8 @@ void nn_quic_conn_write(nn_quic_conn *c)
 		nn_timer_stop(ep->base.clock, &c->guard);
 		return;
 	}
+	if (c->tls_release)
+		nn_quic_tls_release(c);
 	write_pkts(c, c->state == NN_QS_OPEN);
 }
 
@@ -853,8 +872,7 @@ void nn_quic_conn_free(nn_quic_conn *c)
 		nn_quic_caps_release(&ep->caps, c->ipkey);
 	if (c->qc)
 		ngtcp2_conn_del(c->qc);
-	if (c->ssl)
-		wolfSSL_free(c->ssl);
+	nn_quic_tls_free(c);
 	if (c->rx_pkt)
 		nn_pkt_release(c->rx_pkt);
 	nn_quic_media_detach(c);

@@ -544,6 +544,7 @@ int nn_quic_new(nn_tp **out, const nn_identity *id, nn_clock *clock, nn_pool *po
 	nn_tbucket_init(&ep->stateless_bucket, 200, 200);
 	nn_quic_callbacks_init(ep);
 	nn_quic_relay_init(ep);
+	nn_quic_tls_timer_init(ep);
 	int rc = NN_ENOMEM;
 	ep->tbuf = malloc(NN_QUIC_GSO_MAX * NN_QUIC_TX_BUFSZ + NN_QUIC_TX_BUFSZ);
 	if (!ep->tbuf || nn_quic_cidmap_init(&ep->cids, key) != 0 ||
@@ -619,4 +620,32 @@ int nn_quic_test_media_partial_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, s
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len)
 {
 	return nn_quic_stream_send(QC(c), data, len, true);
+}
+
+bool nn_quic_test_has_tls(nn_tp *tp, nn_conn *c)
+{
+	(void)tp;
+	return QC(c)->ssl != NULL;
+}
+
+int nn_quic_test_key_update(nn_tp *tp, nn_conn *c)
+{
+	nn_quic_ep *ep = (nn_quic_ep *)tp;
+	nn_quic_conn *qc = QC(c);
+	if (qc->state != NN_QS_OPEN)
+		return NN_ECLOSED;
+	if (ngtcp2_conn_initiate_key_update(qc->qc, (ngtcp2_tstamp)nn_quic_now(ep)) != 0)
+		return NN_EAGAIN;
+	nn_quic_mark_dirty(qc);
+	nn_quic_flush(ep);
+	return 0;
+}
+
+size_t nn_quic_test_tls_live(nn_tp *tp)
+{
+	nn_quic_ep *ep = (nn_quic_ep *)tp;
+	size_t n = 0;
+	for (nn_quic_conn *c = ep->conns; c; c = c->next)
+		n += c->ssl != NULL;
+	return n;
 }

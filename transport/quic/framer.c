@@ -59,6 +59,14 @@ int nn_quic_framer_feed(nn_quic_framer *f, const uint8_t *data, size_t len, size
 	}
 	size_t left = len - off;
 	size_t want = f->need - f->got;
+	if (!f->buf && left == 0) {
+		*used = off; /* the body starts in a later chunk */
+		return 0;
+	}
+	if (!f->buf && !(f->got == 0 && left >= want)) {
+		*used = off; /* split: the caller supplies a buffer for f->need bytes first */
+		return NN_QUIC_FRAMER_NEED_BUF;
+	}
 	if (f->got == 0 && left >= want) {
 		/* the whole body is in this chunk: hand out a view */
 		*frame = data + off;

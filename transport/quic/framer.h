@@ -18,7 +18,8 @@
 #define NN_QUIC_FRAME_HDR_MAX 3 /* uvarint(65536) */
 
 typedef struct nn_quic_framer {
-	uint8_t *buf;     /* NN_QUIC_FRAME_MAX bytes, owned by the caller */
+	uint8_t *buf;     /* NN_QUIC_FRAME_MAX bytes (or NULL: see NN_QUIC_FRAMER_NEED_BUF), owned
+			   * by the caller */
 	uint32_t need;    /* body length of the frame being read */
 	uint32_t got;     /* body bytes buffered so far */
 	uint8_t hdr[NN_QUIC_FRAME_HDR_MAX];
@@ -32,7 +33,10 @@ void nn_quic_framer_init(nn_quic_framer *f, uint8_t *buf);
 /* Consume bytes from data[0..len). Returns 1 when a frame is complete (*frame / *frame_len set;
  * the view is valid until the next call), 0 when all input was consumed without completing a
  * frame, or NN_ETOOBIG / NN_ENONMINIMAL (sticky). *used receives how many input bytes were
- * consumed; call again with the rest. */
+ * consumed; call again with the rest. With buf NULL, a frame that must be assembled returns
+ * NN_QUIC_FRAMER_NEED_BUF instead (need = its body length): set buf to at least need bytes and
+ * call again with the rest (so the caller sizes the buffer to the frame). */
+#define NN_QUIC_FRAMER_NEED_BUF 2
 int nn_quic_framer_feed(nn_quic_framer *f, const uint8_t *data, size_t len, size_t *used,
 			const uint8_t **frame, size_t *frame_len);
 

@@ -92,6 +92,8 @@ void nn_quic_caps_release(nn_quic_caps *c, const uint8_t ip[16]);
 void nn_quic_ip_key(const struct sockaddr *sa, uint8_t ip[16]);
 
 /* ---- send queue (stream.c) ---- */
+#define NN_QUIC_SENDQ_FRAMES0 16 /* first size of the frame ring; doubles up to send_queue_frames */
+#define NN_QUIC_SENDQ_SMALL 8192 /* frames up to this size are queued in datagram-class buffers */
 typedef struct nn_quic_sendq {
 	nn_pkt *head, *tail;   /* pkt->tag = stream offset of its first byte */
 	nn_pkt *wr;            /* first pkt with unsent bytes */
@@ -130,6 +132,8 @@ struct nn_quic_conn {
 	bool in_read;          /* inside ngtcp2_conn_read_pkt: defer closes */
 	bool first_frame_seen;
 	bool stream_blocked;
+	bool tls_release;      /* handshake confirmed and checked: free ssl at the next write
+				* (outside ngtcp2); ngtcp2 does key updates without it */
 	bool flush_on_close;   /* close() by the sink: queued frames go out before the close */
 	bool lingering;        /* closed by the sink with frames unacknowledged: still sending
 				* them (nothing is delivered any more) until they are acked or
@@ -192,6 +196,8 @@ struct nn_quic_ep {
 	nn_tbucket relay_agg;     /* the relay shaper across all sessions */
 	nn_timer relay_reap;      /* idle sessions */
 	uint64_t serial;
+	uint32_t tls_live;        /* WOLFSSL objects alive (connections in their handshake) */
+	nn_timer trim;            /* tls.c: hand freed handshake memory back to the system */
 	bool destroying;
 	/* rx batch */
 	struct mmsghdr rmsg[NN_QUIC_RX_BATCH];
@@ -254,11 +260,17 @@ void nn_quic_relay_init(nn_quic_ep *ep);
 void nn_quic_relay_destroy(nn_quic_ep *ep);
 
 /* tls.c */
+void nn_quic_tls_timer_init(nn_quic_ep *ep); /* first thing: nn_quic_tls_fini stops it */
 int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id);
 void nn_quic_tls_fini(nn_quic_ep *ep);
 WOLFSSL *nn_quic_tls_new(nn_quic_ep *ep, nn_quic_conn *c, bool client);
 /* After the handshake: 0 if ALPN and certificate are fine. */
 int nn_quic_tls_check(nn_quic_conn *c);
+/* Once the handshake is confirmed and checked: free the WOLFSSL object (its buffers, the
+ * peer's certificate chain, the key schedule). Called outside any ngtcp2 call. */
+void nn_quic_tls_release(nn_quic_conn *c);
+/* Free c's TLS object whatever the state (connection teardown). */
+void nn_quic_tls_free(nn_quic_conn *c);
 
 /* conn.c */
 void nn_quic_callbacks_init(nn_quic_ep *ep);
@@ -296,7 +308,6 @@ void nn_quic_send_stateless_reset(nn_quic_ep *ep, const uint8_t *dcid, size_t dc
 
 /* stream.c */
 void nn_quic_sendq_init(nn_quic_sendq *q);
-int nn_quic_sendq_alloc(nn_quic_sendq *q, uint32_t frames);
 void nn_quic_sendq_fini(nn_quic_sendq *q);
 int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool raw);
 /* Up to max vecs of unsent data; returns the count. */

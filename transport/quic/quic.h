@@ -92,6 +92,11 @@ typedef struct nn_quic_stats {
 	uint64_t inbound_evicted;  /* silent conns closed to admit a validated newcomer at a cap */
 	uint64_t retry_sent, retry_token_ok, retry_token_bad;
 	uint64_t handshakes_ok, handshake_failed, handshake_timeout;
+	uint64_t tls_released;     /* TLS objects freed once their handshake was confirmed */
+	uint64_t tls_post_hs_dropped; /* CRYPTO data after that (e.g. a NewSessionTicket we never
+				    * asked for): acknowledged by QUIC, ignored */
+	uint64_t heap_trims;       /* freed handshake memory handed back (malloc_trim), 200 ms
+				    * after the last handshake in progress ended */
 	uint64_t tls_alerts_rx;    /* handshakes the peer aborted with a TLS alert */
 	uint64_t cert_refused[NN_QUIC_CERT_VERDICTS]; /* by verdict ([0] unused) */
 	uint64_t no_peer_cert, alpn_mismatch, id_mismatch;
@@ -180,6 +185,12 @@ int nn_quic_test_media_partial_msg(nn_tp *tp, nn_conn *c, const uint8_t *data, s
  * or 1 (B, callee). */
 size_t nn_quic_test_relay_sessions(nn_tp *tp);
 uint64_t nn_quic_test_relay_forwarded(nn_tp *tp, uint64_t id, unsigned from_side);
+/* Test hook: does c still hold its TLS object (freed once the handshake is confirmed)? */
+bool nn_quic_test_has_tls(nn_tp *tp, nn_conn *c);
+/* Test hook: start a QUIC key update on c (ngtcp2_conn_initiate_key_update); 0 or NN_E*. */
+int nn_quic_test_key_update(nn_tp *tp, nn_conn *c);
+/* Test hook: live TLS objects of the endpoint (connections still in their handshake). */
+size_t nn_quic_test_tls_live(nn_tp *tp);
 /* Test hook: send raw bytes as stream data on c's edge stream, bypassing the framing. */
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 

@@ -7,7 +7,7 @@
  * send_queue_frames; on_writable follows when both are back under half. A refusal arms the
  * stall deadline (guard timer), restarted by every acknowledgement: a queue that stays full
  * with no progress past it closes the edge (NN_TP_REASON_STALLED; a send that meets it
- * returns NN_ETIMEDOUT). An exhausted packet pool is NN_ELIMIT (frame dropped and counted in
+ * returns NN_ETIMEDOUT). The frame ring grows on demand (sendq_grow). An exhausted packet pool is NN_ELIMIT (frame dropped and counted in
  * tx_dropped, no on_writable). Steady state allocates nothing: buffers come from the pool. */
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +17,24 @@
 
 void nn_quic_sendq_init(nn_quic_sendq *q) { memset(q, 0, sizeof *q); }
 
-int nn_quic_sendq_alloc(nn_quic_sendq *q, uint32_t frames)
+/* The frame ring starts at NN_QUIC_SENDQ_FRAMES0 slots and doubles when full, up to the
+ * configured send_queue_frames: an edge that never queues much never holds 1,024 slots, and one
+ * that did keeps its ring (steady state allocates nothing). */
+static int sendq_grow(nn_quic_sendq *q, uint32_t max)
 {
-	q->frame_ends = calloc(frames, sizeof *q->frame_ends);
-	q->fr_cap = frames;
-	return q->frame_ends ? 0 : NN_ENOMEM;
+	uint32_t cap = q->fr_cap ? q->fr_cap * 2 : NN_QUIC_SENDQ_FRAMES0;
+	if (cap > max)
+		cap = max;
+	uint32_t *r = malloc((size_t)cap * sizeof *r);
+	if (!r)
+		return NN_ENOMEM;
+	for (uint32_t i = 0; i < q->fr_n; i++)
+		r[i] = q->frame_ends[(q->fr_head + i) % q->fr_cap];
+	free(q->frame_ends);
+	q->frame_ends = r;
+	q->fr_head = 0;
+	q->fr_cap = cap;
+	return 0;
 }
 
 void nn_quic_sendq_fini(nn_quic_sendq *q)
@@ -40,7 +53,7 @@ static bool over_half(const nn_quic_conn *c)
 {
 	const nn_quic_sendq *q = &c->q;
 	return (q->end_off - q->ack_off) * 2 > c->ep->cfg.send_queue_bytes ||
-	       q->fr_n * 2 > q->fr_cap;
+	       q->fr_n * 2 > c->ep->cfg.send_queue_frames;
 }
 
 /* Append bytes to the queue tail, taking pool buffers as needed. */
@@ -50,7 +63,12 @@ static int append(nn_quic_conn *c, const uint8_t *d, size_t n)
 	while (n) {
 		nn_pkt *t = q->tail;
 		if (!t || t->len == t->cap) {
-			nn_pkt *p = nn_pool_get(c->ep->base.pool, n);
+			/* frames of a few KiB (control traffic) go into a chain of datagram-sized
+			 * buffers: a 64 KiB buffer per queue for them would pile up in the pool when
+			 * many edges send at once (a burst of new edges) */
+			nn_pkt *p = n <= NN_QUIC_SENDQ_SMALL
+					    ? nn_pool_get_class(c->ep->base.pool, NN_POOL_DGRAM)
+					    : nn_pool_get(c->ep->base.pool, n);
 			if (!p)
 				p = nn_pool_get_class(c->ep->base.pool, NN_POOL_DGRAM);
 			if (!p)
@@ -86,8 +104,6 @@ int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool 
 		return c->close_reason == NN_TP_REASON_STALLED && c->close_err == NN_ETIMEDOUT
 			       ? NN_ETIMEDOUT
 			       : NN_ECLOSED;
-	if (!q->frame_ends && nn_quic_sendq_alloc(q, ep->cfg.send_queue_frames) != 0)
-		return NN_ENOMEM;
 	uint8_t hdr[NN_QUIC_FRAME_HDR_MAX];
 	int h = 0;
 	if (!raw) {
@@ -96,7 +112,7 @@ int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool 
 			return h;
 	}
 	if (q->end_off - q->ack_off + len + (size_t)h > ep->cfg.send_queue_bytes ||
-	    q->fr_n >= q->fr_cap) {
+	    q->fr_n >= ep->cfg.send_queue_frames) {
 		nn_time now = nn_quic_now(ep);
 		if (q->eagain && ep->cfg.send_deadline > 0 &&
 		    now - q->stall_since >= ep->cfg.send_deadline) {
@@ -116,6 +132,8 @@ int nn_quic_stream_send(nn_quic_conn *c, const uint8_t *frame, size_t len, bool 
 		ep->base.stats.tx_eagain++;
 		return NN_EAGAIN;
 	}
+	if (q->fr_n == q->fr_cap && sendq_grow(q, ep->cfg.send_queue_frames) != 0)
+		return NN_ENOMEM;
 	uint64_t end0 = q->end_off;
 	int rc = append(c, hdr, (size_t)h);
 	if (!rc)
@@ -254,8 +272,16 @@ void nn_quic_stream_recv(nn_quic_conn *c, const uint8_t *d, size_t n, bool fin)
 {
 	nn_quic_ep *ep = c->ep;
 	while (n && c->state == NN_QS_OPEN) {
-		if (!c->rx_pkt) {
-			c->rx_pkt = nn_pool_get_class(ep->base.pool, NN_POOL_FRAME);
+		/* the assembly buffer is taken only for a split frame, sized to it */
+		c->framer.buf = c->rx_pkt ? c->rx_pkt->data : NULL;
+		size_t used;
+		const uint8_t *fr;
+		size_t fl;
+		int rc = nn_quic_framer_feed(&c->framer, d, n, &used, &fr, &fl);
+		d += used;
+		n -= used;
+		if (rc == NN_QUIC_FRAMER_NEED_BUF) {
+			c->rx_pkt = nn_pool_get(ep->base.pool, c->framer.need ? c->framer.need : 1);
 			if (!c->rx_pkt) {
 				/* no buffer: the edge cannot make progress; close it */
 				ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_POLICY,
@@ -263,14 +289,8 @@ void nn_quic_stream_recv(nn_quic_conn *c, const uint8_t *d, size_t n, bool fin)
 				nn_quic_conn_fail(c, NN_ENOMEM, NN_TP_REASON_POLICY, true);
 				return;
 			}
+			continue;
 		}
-		c->framer.buf = c->rx_pkt->data;
-		size_t used;
-		const uint8_t *fr;
-		size_t fl;
-		int rc = nn_quic_framer_feed(&c->framer, d, n, &used, &fr, &fl);
-		d += used;
-		n -= used;
 		if (rc < 0) {
 			ep->st.frame_too_big++;
 			ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_POLICY, NULL, 0);
@@ -280,7 +300,7 @@ void nn_quic_stream_recv(nn_quic_conn *c, const uint8_t *d, size_t n, bool fin)
 		if (rc == 0)
 			break;
 		nn_pkt *p;
-		if (fr == c->rx_pkt->data) {
+		if (c->rx_pkt && fr == c->rx_pkt->data) {
 			p = c->rx_pkt;
 			c->rx_pkt = NULL;
 		} else {
@@ -296,7 +316,7 @@ void nn_quic_stream_recv(nn_quic_conn *c, const uint8_t *d, size_t n, bool fin)
 		p->len = (uint32_t)fl;
 		deliver(c, p);
 	}
-	/* hold the 64 KiB assembly buffer only while a frame body is split */
+	/* hold the assembly buffer only while a frame body is split */
 	if (c->rx_pkt && !(c->framer.in_body && c->framer.got)) {
 		nn_pkt_release(c->rx_pkt);
 		c->rx_pkt = NULL;

@@ -6,7 +6,11 @@
  * it does the whole identity check itself and returns 1 only for a good leaf; the ALPN select
  * callback is never called, so both sides use wolfSSL_UseALPN with FAILED_ON_MISMATCH and the
  * negotiated value is checked again after the handshake. */
+#include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <ngtcp2/ngtcp2_crypto_wolfssl.h>
 
@@ -114,6 +118,7 @@ int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id)
 
 void nn_quic_tls_fini(nn_quic_ep *ep)
 {
+	nn_timer_stop(ep->base.clock, &ep->trim);
 	if (ep->sctx)
 		wolfSSL_CTX_free(ep->sctx);
 	if (ep->cctx)
@@ -127,6 +132,7 @@ WOLFSSL *nn_quic_tls_new(nn_quic_ep *ep, nn_quic_conn *c, bool client)
 	WOLFSSL *ssl = wolfSSL_new(client ? ep->cctx : ep->sctx);
 	if (!ssl)
 		return NULL;
+	ep->tls_live++; /* paired in nn_quic_tls_free (the caller stores ssl in c->ssl) */
 	wolfSSL_set_app_data(ssl, &c->ref);
 	if (client)
 		wolfSSL_set_connect_state(ssl);
@@ -143,12 +149,14 @@ WOLFSSL *nn_quic_tls_new(nn_quic_ep *ep, nn_quic_conn *c, bool client)
 	size_t n = strlen(alpn);
 	if (n >= sizeof buf) {
 		wolfSSL_free(ssl);
+		ep->tls_live--;
 		return NULL;
 	}
 	memcpy(buf, alpn, n + 1);
 	if (wolfSSL_UseALPN(ssl, buf, (unsigned)n, WOLFSSL_ALPN_FAILED_ON_MISMATCH) !=
 	    WOLFSSL_SUCCESS) {
 		wolfSSL_free(ssl);
+		ep->tls_live--;
 		return NULL;
 	}
 	return ssl;
@@ -177,4 +185,51 @@ int nn_quic_tls_check(nn_quic_conn *c)
 		return NN_ETLS;
 	}
 	return 0;
+}
+
+/* A handshake's TLS object and buffers are a few KiB each, short-lived and allocated between
+ * the long-lived state of connections: after a burst of handshakes the heap is left with
+ * resident holes that malloc keeps (it only gives back the top of the heap). Local policy:
+ * NN_QUIC_TRIM_DELAY after the last handshake in progress ended, free pages go back to the
+ * system (glibc malloc_trim). Off the connect path, and only after handshakes: an idle
+ * endpoint never wakes for it. */
+#define NN_QUIC_TRIM_DELAY (200 * NN_MS)
+
+static void trim_cb(nn_timer *t, void *arg)
+{
+	nn_quic_ep *ep = arg;
+	(void)t;
+	if (ep->tls_live)
+		return; /* a handshake started meanwhile: its end re-arms */
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+	ep->st.heap_trims++;
+}
+
+void nn_quic_tls_timer_init(nn_quic_ep *ep) { nn_timer_init(&ep->trim, trim_cb, ep); }
+
+void nn_quic_tls_free(nn_quic_conn *c)
+{
+	if (!c->ssl)
+		return;
+	nn_quic_ep *ep = c->ep;
+	if (c->qc)
+		ngtcp2_conn_set_tls_native_handle(c->qc, NULL);
+	wolfSSL_free(c->ssl);
+	c->ssl = NULL;
+	c->tls_release = false;
+	if (ep->tls_live && --ep->tls_live == 0 && !ep->destroying)
+		(void)nn_timer_start_in(ep->base.clock, &ep->trim, NN_QUIC_TRIM_DELAY);
+}
+
+void nn_quic_tls_release(nn_quic_conn *c)
+{
+	if (!c->ssl)
+		return;
+	/* everything the connection needs from TLS was taken during the handshake: the peer's
+	 * NodeID and Ed25519 key (verify_cb), the ALPN (nn_quic_tls_check), the 1-RTT keys and
+	 * the AEAD/HKDF choice (ngtcp2's crypto context, which key updates derive from) */
+	nn_quic_tls_free(c);
+	c->ep->st.tls_released++;
 }
