@@ -436,6 +436,7 @@ int nn_node_free(nn_node *n)
 		return NN_ESTATE;
 	}
 	nn_node_maint_stop(n);
+	nn_node_upgrade_stop(n);
 	nn_node_portmap_stop(n); /* removes the mapping on the gateway */
 	nn_node_ops_free(n); /* pending calls complete with NN_ECANCELED */
 	if (n->tp) {
@@ -504,6 +505,7 @@ static void begin_stop(nn_node *n)
 	n->stopping = true;
 	nn_node_log(n, NN_LOG_INFO, "stopping: leaving %zu edge(s)", nn_routing_edges_len(n->edges));
 	nn_node_maint_stop(n);
+	nn_node_upgrade_stop(n);
 	nn_node_ops_cancel_all(n);
 	nn_node_media_close_all(n);
 	nn_node_leave_all(n);

@@ -200,10 +200,22 @@ enum nn_op_stage {
 #define NN_NODE_RELAY_PUNCHES 3
 /* relayed edges remembered for the console's `nat` (ring) */
 #define NN_NODE_RELAYED 32
+/* relay -> direct upgrade (upgrade.c, local policy): relayed peers tracked at once; the first
+ * attempt NN_NODE_UPGRADE_FIRST after the edge went relayed, then one every
+ * NN_NODE_UPGRADE_STEADY for NN_NODE_UPGRADE_EAGER attempts (a path that opens within the first
+ * minute is found within seconds), then doubling up to NN_NODE_UPGRADE_MAX; at most
+ * NN_NODE_UPGRADE_TRIES attempts per relayed edge (about 16 minutes in all) */
+#define NN_NODE_UPGRADES 16
+#define NN_NODE_UPGRADE_FIRST (2 * NN_SEC)
+#define NN_NODE_UPGRADE_STEADY (4 * NN_SEC)
+#define NN_NODE_UPGRADE_EAGER 15
+#define NN_NODE_UPGRADE_MAX (128 * NN_SEC)
+#define NN_NODE_UPGRADE_TRIES 24
 
 struct nn_op {
 	uint8_t kind, stage;
 	bool maint;           /* started by the maintenance dialer (no caller, no callback) */
+	bool upgrade;         /* upgrade.c: a direct path for a relayed edge (no relay stage) */
 	uint32_t serial;      /* changes on every reuse: stale dials cannot touch a new op */
 	nn_id target;
 	nn_time deadline;     /* the whole call */
@@ -448,6 +460,15 @@ struct nn_node {
 		bool used;
 	} relayed[NN_NODE_RELAYED];
 	uint32_t relayed_next;
+	/* relay -> direct upgrade (upgrade.c): back-off per relayed peer, one timer */
+	struct upgrade {
+		nn_id peer;
+		nn_time next;
+		unsigned tries;
+		bool used;
+	} upgrade[NN_NODE_UPGRADES];
+	nn_timer upgrade_timer;
+	bool upgrade_timer_on;
 
 	nn_node_stats stats;
 	uint8_t *tx; /* NN_WIRE_MAX_FRAME scratch for composing frames */
@@ -669,6 +690,15 @@ int nn_node_send_relay_request(nn_node *n, nn_conn *relay, const nn_id *target,
 void nn_node_relayed_note(nn_node *n, const nn_id *peer, const nn_id *relay, const nn_addr *a);
 bool nn_node_relayed_addr(nn_node *n, const nn_addr *a);
 size_t nn_node_relays_in_use(nn_node *n, nn_id *relays, nn_addr *addrs, size_t cap);
+/* true when c runs through a relay allocation we took part in */
+bool nn_node_conn_relayed(nn_node *n, const nn_conn *c);
+
+/* ---- upgrade.c: relay -> direct ---- */
+/* A relayed edge exists (or may): (re)arm the upgrade timer. */
+void nn_node_upgrade_kick(nn_node *n);
+void nn_node_upgrade_stop(nn_node *n);
+/* ops.c: an upgrade cascade for id (no relay stage); 0, or <0 when none could start */
+int nn_node_ops_upgrade(nn_node *n, const nn_id *id);
 /* An allocation address with an unspecified host ("0.0.0.0:p", "[::]:p") takes ref's host. */
 void nn_node_relay_fix_host(nn_addr *a, const nn_addr *ref);
 

@@ -645,6 +645,10 @@ const char *nn_node_phase(nn_node *n);
 	X(tp_media_msg_rx_timeout, "transport: media messages past the 5 s read deadline")   \
 	X(tp_media_msg_rx_no_slot, "transport: media messages stopped: no read slot")        \
 	X(tp_overlay_dgram_dropped, "transport: datagrams on overlay edges, dropped")         \
+	X(upgrades_tried, "relay->direct upgrade cascades started for relayed edges")        \
+	X(upgrades_ok, "relay->direct upgrade cascades that found a direct connection")      \
+	X(upgrades_moved, "relayed edges moved to a direct connection (make-before-break)")  \
+	X(upgrades_gave_up, "relayed edges left relayed after the last upgrade attempt")     \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")                                \

@@ -106,7 +106,10 @@ static void op_finish(nn_node *n, struct nn_op *op, int status)
 	op->status = status;
 	if (op->bday_started && status != 0)
 		n->stats.birthday_gave_up++;
-	if (op->maint) {
+	if (op->upgrade) {
+		if (status == 0)
+			n->stats.upgrades_ok++;
+	} else if (op->maint) {
 		if (status == 0)
 			n->stats.maint_cascades_ok++;
 	} else if (op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT) {
@@ -201,7 +204,7 @@ static void stage_next(nn_node *n, struct nn_op *op)
 	case NN_STAGE_PUNCH:
 		/* a background cascade relays only pairs no direct path joins: where birthday
 		 * probing could open one, it leaves the pair to a call (which probes) */
-		if (op->kind != NN_OP_PUNCHBACK && !(op->maint && op->bday_could)) {
+		if (op->kind != NN_OP_PUNCHBACK && !op->upgrade && !(op->maint && op->bday_could)) {
 			if (op->bday_started)
 				n->stats.relay_after_birthday++; /* probing missed: the relay rescues */
 			relay_start(n, op);
@@ -627,7 +630,7 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
 		nc->path = relayed ? NN_PATH_RELAY
 			 : op->bday_started ? NN_PATH_BIRTHDAY
 			 : op->acked ? NN_PATH_PUNCH : NN_PATH_DIRECT;
-	if (!op->maint && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
+	if (!op->maint && !op->upgrade && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
 		if (relayed)
 			n->stats.connects_relayed++;
 		else if (op->bday_started)
@@ -664,6 +667,10 @@ static void op_timer(nn_timer *t, void *arg)
 			/* no Reply: no addresses to dial or punch (a target only volunteers' edges
 			 * reach, e.g. behind a firewall that lets UDP out to a few hosts, is not
 			 * routable for the Hello either) — a relay needs none */
+			if (op->upgrade) { /* the edge is relayed already */
+				op_finish(n, op, NN_ETIMEDOUT);
+				return;
+			}
 			n->stats.relay_after_rendezvous++;
 			relay_start(n, op);
 			return;
@@ -725,7 +732,8 @@ void nn_node_ops_edge_up(nn_node *n, const nn_id *peer, nn_conn *c)
 		struct nn_op *op = op_at(n, i);
 		if ((op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT ||
 		     op->kind == NN_OP_PUNCHBACK) &&
-		    op->stage != NN_STAGE_DONE && nn_kad_id_eq(&op->target, peer))
+		    op->stage != NN_STAGE_DONE && nn_kad_id_eq(&op->target, peer) &&
+		    !(op->upgrade && nn_node_conn_relayed(n, c)))
 			op_connected(n, op, c);
 	}
 }
@@ -804,7 +812,7 @@ int nn_node_rendezvous(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_r
 static void cascade_start(nn_node *n, struct nn_op *op)
 {
 	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &op->target);
-	if (e) {
+	if (e && !(op->upgrade && nn_node_conn_relayed(n, e->conn))) {
 		op_connected(n, op, e->conn);
 		return;
 	}
@@ -840,6 +848,30 @@ void nn_node_ops_maintain(nn_node *n, const nn_id *id, int err)
 	op->maint = true;
 	n->stats.maint_cascades++;
 	cascade_start(n, op);
+}
+
+/* The relay -> direct upgrade (upgrade.c): the cascade without its relay stage, for a peer
+ * whose edge runs through a relay; birthday probing where the NAT types call for it (it is a
+ * background op, but paced by upgrade.c's back-off). A direct connection that comes up moves
+ * the edge (conn.c) and completes the op. */
+int nn_node_ops_upgrade(nn_node *n, const nn_id *id)
+{
+	if (n->stopping || !(n->tp->caps & NN_TP_CAP_PUNCH))
+		return NN_ESTATE;
+	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
+		const struct nn_op *o = op_at(n, i);
+		if (o->kind != NN_OP_FREE && o->stage != NN_STAGE_DONE &&
+		    nn_kad_id_eq(&o->target, id) && o->kind != NN_OP_PUNCHBACK)
+			return NN_EEXIST; /* a cascade for it runs already */
+	}
+	struct nn_op *op;
+	int rc = op_new(n, NN_OP_CONNECT, id, NN_OP_MAINT_TIMEOUT_MS, &op);
+	if (rc < 0)
+		return rc;
+	op->upgrade = true;
+	n->stats.upgrades_tried++;
+	cascade_start(n, op);
+	return 0;
 }
 
 int nn_node_connect(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_connect_cb cb,

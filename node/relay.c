@@ -183,6 +183,12 @@ void nn_node_relayed_note(nn_node *n, const nn_id *peer, const nn_id *relay, con
 	r->relay = *relay;
 	r->addr = *a;
 	r->used = true;
+	nn_node_upgrade_kick(n); /* keep looking for a direct path (upgrade.c) */
+}
+
+bool nn_node_conn_relayed(nn_node *n, const nn_conn *c)
+{
+	return c && nn_node_relayed_addr(n, &c->remote_addr);
 }
 
 bool nn_node_relayed_addr(nn_node *n, const nn_addr *a)

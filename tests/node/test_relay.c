@@ -274,12 +274,94 @@ static void test_refusals_and_limits(void **state)
 	cl_free(cl);
 }
 
+static void on_done(void *user, int status, const nn_id *target)
+{
+	(void)target;
+	int *k = user;
+	if (status == 0)
+		(*k)++;
+}
+
+/* Relay -> direct upgrade: A and B are relayed (cut from each other); the cut is lifted and
+ * the background upgrade moves the edge to a direct connection on both sides within the
+ * back-off's first steps, make-before-break: a stream of routed messages (20/s) and of App
+ * frames (20/s) sent from A across the switch arrives exactly once each, nothing lost, and
+ * neither side saw the edge go down (no edge down/up for the application). Without the
+ * upgrade (checked: nn_node_upgrade_kick made a no-op) the edge stays relayed and the test
+ * fails at the relays == 0 assertion. */
+static void test_upgrade_to_direct(void **state)
+{
+	(void)state;
+	cluster *cl = setup(73, 1);
+	struct done d = {.clk = cl->clk};
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 15000, on_conn, &d),
+			 0);
+	cl_run(cl, 15 * NN_SEC);
+	assert_int_equal(d.status, 0);
+	assert_string_equal(d.how, "relay");
+	nn_node_stats a0 = st(cl, A), b0 = st(cl, B);
+	/* relayed and still cut: an attempt runs (and fails), the edge stays relayed */
+	nn_nat_info ni;
+	nn_node_nat_info(cl->nodes[A].node, &ni);
+	assert_int_equal(ni.relays, 1);
+	/* the lab opens a path */
+	nn_mem_link open = nn_mem_link_default();
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[A].tp, cl->nodes[B].tp, &open), 0);
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[B].tp, cl->nodes[A].tp, &open), 0);
+	nn_time lifted = nn_clock_now(cl->clk), moved_at = 0;
+	size_t direct0 = cl->direct_rx;
+	int direct_ok = 0;
+	enum { N = 400 }; /* 20 s at 20/s */
+	for (uint64_t i = 0; i < N; i++) {
+		assert_int_equal(cl_send(cl, A, B, 0x5a000 + i), 0);
+		uint8_t p[16];
+		memset(p, 0x33, sizeof p);
+		assert_int_equal(nn_node_send_direct(cl->nodes[A].node, &cl->nodes[B].id, p, sizeof p,
+						     5000, on_done, &direct_ok),
+				 0);
+		cl_run(cl, 50 * NN_MS);
+		if (!moved_at) {
+			nn_nat_info x, y;
+			nn_node_nat_info(cl->nodes[A].node, &x);
+			nn_node_nat_info(cl->nodes[B].node, &y);
+			if (x.relays == 0 && y.relays == 0)
+				moved_at = nn_clock_now(cl->clk);
+		}
+	}
+	cl_run(cl, 5 * NN_SEC);
+	assert_true(moved_at != 0);
+	print_message("# moved to direct %.1f s after the lift; A tried %llu\n", (double)(moved_at - lifted) / NN_SEC, (unsigned long long)st(cl, A).upgrades_tried);
+	/* attempts every 4 s in the first minute of a relayed edge: the lift (about 15 s after
+	 * it) is caught by the next attempt, within 5 s */
+	assert_true(moved_at - lifted <= 5 * NN_SEC);
+	for (uint64_t i = 0; i < N; i++)
+		assert_int_equal(cl_count(cl, B, 0x5a000 + i), 1);
+	assert_int_equal(direct_ok, N);
+	assert_int_equal(cl->direct_rx - direct0, N);
+	nn_node_stats a = st(cl, A), b = st(cl, B);
+	assert_true(a.upgrades_tried >= 1);
+	assert_true(a.upgrades_moved + b.upgrades_moved >= 2); /* both ends moved the edge */
+	assert_int_equal(a.edges_down, a0.edges_down);
+	assert_int_equal(b.edges_down, b0.edges_down);
+	assert_int_equal(a.edges_up, a0.edges_up);
+	assert_int_equal(b.edges_up, b0.edges_up);
+	/* connect on the existing edge now says it is direct */
+	struct done d2 = {.clk = cl->clk};
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 5000, on_conn, &d2),
+			 0);
+	cl_run(cl, 10 * NN_MS);
+	assert_int_equal(d2.status, 0);
+	assert_string_not_equal(d2.how, "relay");
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_relayed_connect),
 		cmocka_unit_test(test_refusal_then_next_volunteer),
 		cmocka_unit_test(test_refusals_and_limits),
+		cmocka_unit_test(test_upgrade_to_direct),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

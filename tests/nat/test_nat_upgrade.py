@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""test_nat_upgrade.py NODENET_NODE — relay -> direct upgrade in the NAT lab.
+
+Three public bootstrap nodes (the first a volunteer relay, -relay), a node U behind a
+udp-out-only firewall (its UDP reaches only the bootstrap nodes) and a node P on a public site.
+U connects to P: the only path is the relay (console `connected <hex> relay ...`). A stream of
+routed messages (console `send`, 20/s) runs from P to U; after 20 s the test lifts U's firewall
+rule (natlab's lift(): the router forwards everything) and measures the time until the edge is
+no longer relayed (console `connect <hex>` on the existing edge answers how it runs now:
+`direct`, `punch` or `birthday` instead of `relay`); the stream goes on for 3 s after the move.
+Must show: the move within 5 s of the lift, and every message of the stream received exactly
+once by U (none lost, none twice). Without root / ip netns / nft it fails loudly. Every
+namespace of the run is deleted afterwards (natlab.Lab), also on failure.
+"""
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import natlab  # noqa: E402
+from test_nat_pairs import Fail, Node, PORT  # noqa: E402
+
+RATE = 20.0  # messages per second
+BOUND = 5.0  # the move must come within this many seconds of the lift
+# Relayed this long before the lift: dials started before the relay (QUIC handshakes the
+# firewall dropped) have given up by then, so only the upgrade can find the new path.
+LIFT_AFTER = 20.0
+
+
+def how(node, peer):
+    f = node.cmd("connect " + peer, ("connected ", "error "), timeout=20).split()
+    return f[2] if f[0] == "connected" else "FAIL"
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    try:
+        natlab.check_environment()
+    except natlab.LabUnavailable as e:
+        print("#" * 72 + "\n# FAIL: %s\n" % e + "#" * 72)
+        return 1
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp, natlab.Lab(publics=3) as lab:
+        pubs = []
+        for k, h in enumerate(lab.publics):
+            boot = None if not pubs else "%s@%s:%d" % (pubs[0].id, lab.publics[0].addr, PORT)
+            pubs.append(Node(lab, h, binary, tmp, "pub%d" % (k + 1), boot,
+                             relay=(k == 0)).started())
+        boot = ",".join("%s@%s:%d" % (p.id, h.addr, PORT) for p, h in zip(pubs, lab.publics))
+        usite = lab.add_site("udp-out-only", hosts=1)
+        psite = lab.add_site("public", hosts=1)
+        u = Node(lab, usite.hosts[0], binary, tmp, "uoo", boot).started()
+        p = Node(lab, psite.hosts[0], binary, tmp, "public", boot).started()
+        deadline = time.monotonic() + 20
+        while not (pubs[0].id in u.peer_ids() and pubs[0].id in p.peer_ids()):
+            if time.monotonic() > deadline:
+                raise Fail("the edges to the relay did not come up")
+            time.sleep(0.2)
+        first = how(u, p.id)
+        print("# uoo -> public: connected by %s" % first)
+        if first != "relay":
+            raise Fail("uoo -> public connected by %s, want relay" % first)
+        sent = []
+        moved = None
+        lifted = None
+        t0 = time.monotonic()
+        i = 0
+        while True:
+            now = time.monotonic()
+            if lifted is None and now - t0 >= LIFT_AFTER:
+                lab.lift(usite)
+                lifted = time.monotonic()
+            tag = "up-%d" % i
+            r = p.cmd("send %s %s" % (u.id, tag), ("ok", "error "))
+            if r.startswith("ok"):
+                sent.append(tag)
+            else:
+                print("# send %s: %s" % (tag, r))
+            i += 1
+            if lifted is not None and moved is None and i % 2 == 0:
+                h = how(u, p.id)
+                if h not in ("relay", "FAIL"):
+                    moved = (time.monotonic() - lifted, h)
+            if moved is not None and time.monotonic() - lifted >= moved[0] + 3.0:
+                break
+            if lifted is not None and time.monotonic() - lifted > 30:
+                break
+            time.sleep(max(0.0, 1.0 / RATE - (time.monotonic() - now)))
+        time.sleep(2.0)
+        with u.lock:
+            got = [t for _, t in u.recvs if t.startswith("up-")]
+        counts = {}
+        for t in got:
+            counts[t] = counts.get(t, 0) + 1
+        lost = [t for t in sent if t not in counts]
+        twice = [t for t, c in counts.items() if c > 1]
+        print("# uoo stats: upgrades_tried %s upgrades_ok %s upgrades_moved %s; public: "
+              "upgrades_moved %s" % (u.stat("upgrades_tried"), u.stat("upgrades_ok"),
+                                     u.stat("upgrades_moved"), p.stat("upgrades_moved")))
+        print("nat upgrade: relayed edge %s; stream of %d routed messages at %.0f/s across the "
+              "switch: %d received, %d lost, %d twice" %
+              ("moved to %s %.2f s after the lift" % (moved[1], moved[0]) if moved
+               else "NOT MOVED within 30 s of the lift", len(sent), RATE, len(got), len(lost),
+               len(twice)))
+        if lost:
+            print("# lost: %s" % " ".join(lost[:20]))
+        ok = moved is not None and moved[0] <= BOUND and not lost and not twice and sent
+        if os.environ.get('UPG_DEBUG'):
+            for n in (u, p):
+                print('\n'.join('# %s: %s' % (n.name, l) for l in open(n.errpath, errors='replace').read().splitlines() if 'moved' in l or 'dial' in l or 'punch' in l)[-3000:])
+        for n in pubs + [u, p]:
+            n.quit()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Fail as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
