@@ -20,7 +20,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import natlab  # noqa: E402
-from test_nat_pairs import Fail, Node, PORT  # noqa: E402
+from natnode import Fail, Node, PORT  # noqa: E402
 
 RATE = 20.0  # messages per second
 BOUND = 5.0  # the move must come within this many seconds of the lift
