@@ -66,6 +66,8 @@ static int dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bo
 		return NN_ENOMEM;
 	nc->probe = probe;
 	nc->bootstrap = bootstrap;
+	if (nn_node_relayed_addr(n, addr))
+		nc->path = NN_PATH_RELAY; /* a dial through a relay allocation (the op noted it) */
 	nn_node_nat_sent_to(n, addr);
 	int rc = nn_tp_dial(n->tp, id, addr, nc);
 	if (rc < 0) {
@@ -363,6 +365,8 @@ static void on_conn(void *ctx, nn_conn *c)
 		} else {
 			nc->c = c;
 			c->user = nc;
+			if (nn_node_relayed_addr(n, &c->remote_addr))
+				nc->path = NN_PATH_RELAY;
 		}
 		nn_node_dial_done(n, &c->remote_id, true);
 		const nn_routing_edge *e = nn_routing_edges_find(n->edges, &c->remote_id);
@@ -404,6 +408,8 @@ static void on_conn(void *ctx, nn_conn *c)
 	}
 	nc->c = c;
 	c->user = nc;
+	if (nn_node_relayed_addr(n, &c->remote_addr))
+		nc->path = NN_PATH_RELAY; /* from an allocation a Bind made us punch */
 	nn_node_admit_keys(n, nc, c);
 	/* registers on its first frame (nn_node_on_frame) */
 }

@@ -98,7 +98,9 @@ struct nconn {
 	 * echo once the edge has been silent for echo_delay (!= 0) */
 	nn_time last_tx;
 	nn_time ka_sent, ka_gap, ka_deadline, echo_delay;
-	uint8_t path;         /* how the edge came up (enum nn_node_path; ops.c sets it) */
+	uint8_t path;         /* how the connection was made (enum nn_node_path): NN_PATH_RELAY
+			       * when made (conn.c), to or from a noted relay allocation; punch /
+			       * birthday by the op it completes (ops.c) */
 	bool ka_late, ka_mute, ka_echoes;
 	uint8_t ka_nonce[NN_NAT_KA_NONCE_LEN], echo_nonce[NN_NAT_KA_NONCE_LEN];
 	struct nconn *prev, *next;
@@ -606,8 +608,10 @@ void nn_node_rdv_free(nn_node *n);
 /* The sealed-box replay cache (created on first use). */
 int nn_node_box_replay(nn_node *n, nn_replay **out);
 
-/* How an edge came up (ops.c records punch / birthday / relay; the default is a plain dial or
- * an inbound connection; an edge on a relay allocation is relayed whoever made it). */
+/* How an edge came up: relay is recorded on the connection when it is made (conn.c: its
+ * address is a relay allocation noted before the dial or by a Bind), whoever made it; ops.c
+ * records punch / birthday; the default is a plain dial or an inbound connection. An edge
+ * moved off a relay (upgrade) runs on a connection that is not relayed. */
 enum nn_node_path { NN_PATH_DIRECT = 0, NN_PATH_PUNCH, NN_PATH_BIRTHDAY, NN_PATH_RELAY };
 /* The path of the edge on c: "direct", "punch", "birthday" or "relay". */
 const char *nn_node_edge_path(nn_node *n, const nn_conn *c);
@@ -690,7 +694,8 @@ int nn_node_send_relay_request(nn_node *n, nn_conn *relay, const nn_id *target,
 void nn_node_relayed_note(nn_node *n, const nn_id *peer, const nn_id *relay, const nn_addr *a);
 bool nn_node_relayed_addr(nn_node *n, const nn_addr *a);
 size_t nn_node_relays_in_use(nn_node *n, nn_id *relays, nn_addr *addrs, size_t cap);
-/* true when c runs through a relay allocation we took part in */
+/* true when c runs through a relay allocation we took part in (recorded on c when it was
+ * made; never guessed later from the ring) */
 bool nn_node_conn_relayed(nn_node *n, const nn_conn *c);
 
 /* ---- upgrade.c: relay -> direct ---- */

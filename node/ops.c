@@ -559,9 +559,13 @@ int nn_node_ops_relay_answer(nn_node *n, const nn_id *relay, const uint8_t *nonc
 			return 0;
 		}
 		n->stats.relay_grants_rx++;
-		int rc = nn_node_addr_dialable(n, addr)
-				 ? nn_node_dial_for(n, &op->target, addr, i, op->serial)
-				 : NN_EADDR;
+		int rc = NN_EADDR;
+		if (nn_node_addr_dialable(n, addr)) {
+			/* noted before the dial: the connection records that it runs through the
+			 * relay (conn.c) whichever op or dial its edge comes up for first */
+			nn_node_relayed_note(n, &op->target, relay, addr);
+			rc = nn_node_dial_for(n, &op->target, addr, i, op->serial);
+		}
 		if (rc < 0) {
 			note_err(op, rc == NN_EADDR || rc == NN_EINVAL ? NN_EUNREACH : rc);
 			relay_next(n, op);
@@ -613,23 +617,21 @@ static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 	direct_check(n, op);
 }
 
-/* The connect (or direct) call has its edge. */
-static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
+/* The connect (or direct) call has its edge (existing: it was up before the call). */
+static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c, bool existing)
 {
 	snprintf(op->won_addr, sizeof op->won_addr, "%.*s", (int)c->remote_addr.ep_len,
 		 c->remote_addr.ep);
-	bool relayed = op->relay_dialled && nn_addr_eq(&c->remote_addr, &op->relay_addr);
-	if (relayed)
-		nn_node_relayed_note(n, &op->target, &op->relays[op->next_relay ? op->next_relay - 1 : 0],
-				     &op->relay_addr);
-	else
-		relayed = nn_node_relayed_addr(n, &c->remote_addr); /* an edge that exists already */
-	op->how = relayed ? "relay" : op->bday_started ? "birthday" : op->acked ? "punch" : "direct";
+	/* A connection through a relay knows it from its making (conn.c: the allocation address
+	 * was noted before the dial, or by the Bind before the inbound connection), whichever op,
+	 * maintenance dial or peer's dial it came from; an edge that existed keeps how it came up.
+	 * Otherwise the stages this op ran tell punch and birthday from a plain dial. */
 	struct nconn *nc = c->user;
-	if (nc && nc->path == NN_PATH_DIRECT) /* an existing edge keeps how it came up */
-		nc->path = relayed ? NN_PATH_RELAY
-			 : op->bday_started ? NN_PATH_BIRTHDAY
+	bool relayed = nn_node_conn_relayed(n, c);
+	if (nc && nc->path == NN_PATH_DIRECT && !existing)
+		nc->path = op->bday_started ? NN_PATH_BIRTHDAY
 			 : op->acked ? NN_PATH_PUNCH : NN_PATH_DIRECT;
+	op->how = nn_node_edge_path(n, c);
 	if (!op->maint && !op->upgrade && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
 		if (relayed)
 			n->stats.connects_relayed++;
@@ -734,7 +736,7 @@ void nn_node_ops_edge_up(nn_node *n, const nn_id *peer, nn_conn *c)
 		     op->kind == NN_OP_PUNCHBACK) &&
 		    op->stage != NN_STAGE_DONE && nn_kad_id_eq(&op->target, peer) &&
 		    !(op->upgrade && nn_node_conn_relayed(n, c)))
-			op_connected(n, op, c);
+			op_connected(n, op, c, false);
 	}
 }
 
@@ -813,7 +815,7 @@ static void cascade_start(nn_node *n, struct nn_op *op)
 {
 	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &op->target);
 	if (e && !(op->upgrade && nn_node_conn_relayed(n, e->conn))) {
-		op_connected(n, op, e->conn);
+		op_connected(n, op, e->conn, true);
 		return;
 	}
 	op->stage = NN_STAGE_RENDEZVOUS;

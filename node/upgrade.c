@@ -3,11 +3,13 @@
  * when one comes up.
  *
  * Rules (local policy): one timer for the node. For every edge whose connection is relayed
- * (relay.c's ring knows the allocation addresses) an entry holds its back-off: the first
+ * (recorded on the connection when it was made, conn.c) an entry holds its back-off: the first
  * attempt NN_NODE_UPGRADE_FIRST after the edge is seen relayed, then one every
  * NN_NODE_UPGRADE_STEADY for the first NN_NODE_UPGRADE_EAGER attempts, then doubling up to
  * NN_NODE_UPGRADE_MAX, at most NN_NODE_UPGRADE_TRIES attempts (counted: upgrades_tried,
- * upgrades_gave_up). An attempt still running when the next is due is not doubled. An attempt is ops.c's cascade without its relay stage
+ * upgrades_gave_up). Both ends of the edge run attempts, the one with the larger NodeID half
+ * a step behind the other (their dials would otherwise cross). An attempt still running when
+ * the next is due is not doubled. An attempt is ops.c's cascade without its relay stage
  * (nn_node_ops_upgrade): rendezvous, direct, punch and birthday as the NAT types call for.
  * When a direct connection to the peer authenticates, conn.c registers it in place of the
  * relayed one (make-before-break: the relayed connection is retired, still read for the
@@ -45,7 +47,11 @@ static struct upgrade *entry(nn_node *n, const nn_id *peer, bool make)
 		return NULL;
 	memset(free_slot, 0, sizeof *free_slot);
 	free_slot->peer = *peer;
-	free_slot->next = nn_node_now(n) + NN_NODE_UPGRADE_FIRST;
+	/* both ends of a relayed edge run attempts; the end with the larger NodeID runs them
+	 * half a step later, so the two do not dial each other at once (crossed dials) and a
+	 * path that opens is tried from one end or the other every half step */
+	free_slot->next = nn_node_now(n) + NN_NODE_UPGRADE_FIRST +
+			  (nn_kad_cmp(&n->ident.id, peer) > 0 ? NN_NODE_UPGRADE_STEADY / 2 : 0);
 	free_slot->used = true;
 	return free_slot;
 }

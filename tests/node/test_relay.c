@@ -157,6 +157,57 @@ static void test_relayed_connect(void **state)
 	cl_free(cl);
 }
 
+/* The path is the connection's, recorded when it is made, not guessed later by whichever
+ * call its edge completes: A runs two connects to B (X first; Y, started a moment later, takes
+ * the op slot before X's) and B runs one to A (Z); all three end in the relay stage, with
+ * three relayed connections racing for one edge. Every call says "relay", both sides' peer
+ * lists say "relay", and no relayed connection is mistaken for a direct one. (Before, the
+ * allocation was noted only when the call that dialled it completed: Y's relayed connection
+ * came up first, was taken for a direct one, "moved" the edge off X's — upgrades_moved — and
+ * A's peer list said "direct" for an edge through the relay.) */
+static void test_path_recorded(void **state)
+{
+	(void)state;
+	cluster *cl = setup(74, 1);
+	struct done dd = {.clk = cl->clk}, dx = {.clk = cl->clk}, dy = {.clk = cl->clk},
+		    dz = {.clk = cl->clk};
+	/* occupies op slot 0 until it is delivered */
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[HUB].id, 1000, on_conn, &dd),
+			 0);
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 15000, on_conn, &dx),
+			 0);
+	for (int i = 0; i < 100 && !dd.calls; i++)
+		cl_run(cl, NN_MS);
+	assert_int_equal(dd.calls, 1);
+	assert_int_equal(dx.calls, 0);
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 15000, on_conn, &dy),
+			 0);
+	assert_int_equal(nn_node_connect(cl->nodes[B].node, &cl->nodes[A].id, 15000, on_conn, &dz),
+			 0);
+	cl_run(cl, 15 * NN_SEC);
+	assert_int_equal(dx.calls, 1);
+	assert_int_equal(dy.calls, 1);
+	assert_int_equal(dz.calls, 1);
+	assert_int_equal(dx.status, 0);
+	assert_int_equal(dy.status, 0);
+	assert_int_equal(dz.status, 0);
+	print_message("# x %s, y %s (%.1f s), z %s (%.1f s); A connects_punched %llu\n", dx.how,
+		      dy.how, (double)(dy.at - dx.at) / NN_SEC, dz.how,
+		      (double)(dz.at - dx.at) / NN_SEC,
+		      (unsigned long long)st(cl, A).connects_punched);
+	assert_string_equal(dx.how, "relay");
+	assert_string_equal(dy.how, "relay");
+	assert_string_equal(dz.how, "relay");
+	assert_int_equal(st(cl, A).connects_relayed, 2);
+	assert_int_equal(st(cl, A).connects_punched, 0);
+	assert_int_equal(st(cl, B).connects_relayed, 1);
+	assert_string_equal(peer_of(cl->nodes[A].node, &cl->nodes[B].id).path, "relay");
+	assert_string_equal(peer_of(cl->nodes[B].node, &cl->nodes[A].id).path, "relay");
+	assert_int_equal(st(cl, A).upgrades_moved, 0);
+	assert_int_equal(st(cl, B).upgrades_moved, 0);
+	cl_free(cl);
+}
+
 /* Two volunteers; the one nearer to B has lost its edge to B. It refuses (no edge) within one
  * round trip of the request — not after the request's wait — and the next one serves. */
 static void test_refusal_then_next_volunteer(void **state)
@@ -299,6 +350,8 @@ static void test_upgrade_to_direct(void **state)
 	cl_run(cl, 15 * NN_SEC);
 	assert_int_equal(d.status, 0);
 	assert_string_equal(d.how, "relay");
+	assert_string_equal(peer_of(cl->nodes[A].node, &cl->nodes[B].id).path, "relay");
+	assert_string_equal(peer_of(cl->nodes[B].node, &cl->nodes[A].id).path, "relay");
 	nn_node_stats a0 = st(cl, A), b0 = st(cl, B);
 	/* relayed and still cut: an attempt runs (and fails), the edge stays relayed */
 	nn_nat_info ni;
@@ -352,6 +405,11 @@ static void test_upgrade_to_direct(void **state)
 	cl_run(cl, 10 * NN_MS);
 	assert_int_equal(d2.status, 0);
 	assert_string_not_equal(d2.how, "relay");
+	/* the path moved with the edge, on both sides' peer lists */
+	assert_string_not_equal(peer_of(cl->nodes[A].node, &cl->nodes[B].id).path, "relay");
+	assert_string_not_equal(peer_of(cl->nodes[B].node, &cl->nodes[A].id).path, "relay");
+	assert_int_equal(st(cl, A).edges_relayed, 0);
+	assert_int_equal(st(cl, B).edges_relayed, 0);
 	cl_free(cl);
 }
 
@@ -359,6 +417,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_relayed_connect),
+		cmocka_unit_test(test_path_recorded),
 		cmocka_unit_test(test_refusal_then_next_volunteer),
 		cmocka_unit_test(test_refusals_and_limits),
 		cmocka_unit_test(test_upgrade_to_direct),
