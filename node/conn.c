@@ -312,6 +312,7 @@ int nn_node_register(nn_node *n, nn_conn *c)
 		nn_node_log(n, NN_LOG_INFO, "edge %s moved from relay to direct %s",
 			    nn_node_hex(peer, hex), c->outbound ? "out" : "in");
 		learn_from_conn(n, c, caps);
+		nn_node_media_edge_moved(n, peer, c); /* calls we dialled follow the edge */
 		nn_node_ops_edge_up(n, peer, c);
 		return 0;
 	}

@@ -741,6 +741,10 @@ void nn_node_media_on_datagram(nn_node *n, nn_conn *c, nn_pkt **pkt);
 void nn_node_media_on_writable(nn_node *n, nn_conn *c);
 void nn_node_media_on_closed(nn_node *n, nn_conn *c, int err, uint64_t reason);
 bool nn_node_media_dial_failed(nn_node *n, void *user, int err);
+/* The edge to peer moved to connection edge (relay -> direct upgrade, conn.c): every live
+ * session to peer that we dialled moves onto its path (nn_tp_move_media; counted
+ * media_moved / media_move_failed); the peer's side moves the sessions it dialled. */
+void nn_node_media_edge_moved(nn_node *n, const nn_id *peer, nn_conn *edge);
 /* Stopping: close every session's connection (no callbacks). */
 void nn_node_media_close_all(nn_node *n);
 /* Freeing: release every record; with forget_conns the transport frees the conns itself. */

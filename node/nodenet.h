@@ -594,6 +594,8 @@ const char *nn_node_phase(nn_node *n);
 	X(media_opened, "media sessions we opened that came up")                         \
 	X(media_accepted, "inbound media sessions admitted (consent given)")              \
 	X(media_dial_failed, "media dials that failed (NN_EUNSUPPORTED included)")          \
+	X(media_moved, "live sessions we dialled moved with their edge (relay -> direct)")  \
+	X(media_move_failed, "sessions left on the old path when their edge moved")         \
 	X(media_edge_pings, "edge pings after a failed media dial or a session's end")     \
 	X(dropped_media_sub_pow, "inbound media sessions from identities below the PoW")    \
 	X(dropped_media_cap, "inbound media sessions over the node (16) or per-peer (4) cap")\

@@ -625,13 +625,21 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c, bool existing
 	/* A connection through a relay knows it from its making (conn.c: the allocation address
 	 * was noted before the dial, or by the Bind before the inbound connection), whichever op,
 	 * maintenance dial or peer's dial it came from; an edge that existed keeps how it came up.
-	 * Otherwise the stages this op ran tell punch and birthday from a plain dial. */
+	 * Otherwise the stages this op ran tell punch and birthday from a plain dial, and the
+	 * connection keeps the strongest word of the ops it completes (a punch-back op for the
+	 * same peer may come first and know less). */
+	static const char *const how[] = {"direct", "punch", "birthday", "relay"};
 	struct nconn *nc = c->user;
 	bool relayed = nn_node_conn_relayed(n, c);
-	if (nc && nc->path == NN_PATH_DIRECT && !existing)
-		nc->path = op->bday_started ? NN_PATH_BIRTHDAY
-			 : op->acked ? NN_PATH_PUNCH : NN_PATH_DIRECT;
-	op->how = nn_node_edge_path(n, c);
+	if (relayed || existing) {
+		op->how = nn_node_edge_path(n, c);
+	} else {
+		uint8_t p = op->bday_started ? NN_PATH_BIRTHDAY
+			  : op->acked ? NN_PATH_PUNCH : NN_PATH_DIRECT;
+		if (nc && p > nc->path)
+			nc->path = p;
+		op->how = how[p];
+	}
 	if (!op->maint && !op->upgrade && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
 		if (relayed)
 			n->stats.connects_relayed++;

@@ -155,6 +155,11 @@ typedef struct nn_tp_ops {
 	 * completion via on_conn (kind NN_CONN_MEDIA) or on_dial_failed (NN_EUNSUPPORTED if the
 	 * peer has no media). */
 	int (*dial_media)(nn_tp *tp, nn_conn *edge, void *user);
+	/* Move the media session `media` (one this side dialled) onto the path of overlay edge
+	 * `edge` to the same peer (the edge moved, e.g. off a relay): the session, its streams and
+	 * what is in flight on them stay; datagrams in flight on the old path may be lost. 0, or
+	 * NN_EUNSUPPORTED when the transport cannot move a session (it stays where it is). */
+	int (*move_media)(nn_tp *tp, nn_conn *media, nn_conn *edge);
 	/* One unreliable datagram on a media conn: <= NN_TP_MAX_DGRAM bytes (else NN_ETOOBIG); may
 	 * be lost or reordered; never blocks (NN_EAGAIN when the ring is full). */
 	int (*send_datagram)(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
@@ -311,6 +316,10 @@ static inline int nn_tp_relay_free(nn_tp *tp, uint64_t id)
 static inline int nn_tp_dial_media(nn_tp *tp, nn_conn *edge, void *user)
 {
 	return tp->ops->dial_media ? tp->ops->dial_media(tp, edge, user) : NN_EUNSUPPORTED;
+}
+static inline int nn_tp_move_media(nn_tp *tp, nn_conn *media, nn_conn *edge)
+{
+	return tp->ops->move_media ? tp->ops->move_media(tp, media, edge) : NN_EUNSUPPORTED;
 }
 /* The transport's defensive counters; all zero when it keeps none. */
 static inline int nn_tp_birthday(nn_tp *tp, const nn_id *want, const nn_addr *peers,

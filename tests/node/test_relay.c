@@ -43,13 +43,11 @@ enum { HUB = 0, A = 1, B = 2, R1 = 3, R2 = 4 };
 /* 0 is a hub; A and B hang off it and cannot reach each other (both directions cut); R1 and
  * R2 (volunteers when `volunteers` says so, bit 0 = R1, bit 1 = R2) have edges to A and B.
  * No maintenance: the edges are exactly these. */
-static cluster *setup(uint64_t seed, unsigned volunteers)
+static cluster *setup_with(uint64_t seed, unsigned volunteers, nn_node_opts *o, uint32_t caps)
 {
-	nn_node_opts o;
-	nn_node_opts_init(&o);
-	o.no_maintenance = true;
-	cluster *cl = cl_new(5, seed, 0, &o);
-	cl->caps = NN_TP_CAP_PUNCH | NN_TP_CAP_RELAY;
+	o->no_maintenance = true;
+	cluster *cl = cl_new(5, seed, 0, o);
+	cl->caps = NN_TP_CAP_PUNCH | NN_TP_CAP_RELAY | caps;
 	for (uint32_t i = 0; i < 5; i++) {
 		cl->base.relay = (i == R1 && (volunteers & 1)) || (i == R2 && (volunteers & 2));
 		assert_int_equal(cl_start(cl, i), 0);
@@ -67,6 +65,13 @@ static cluster *setup(uint64_t seed, unsigned volunteers)
 	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[A].tp, cl->nodes[B].tp, &cut), 0);
 	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[B].tp, cl->nodes[A].tp, &cut), 0);
 	return cl;
+}
+
+static cluster *setup(uint64_t seed, unsigned volunteers)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	return setup_with(seed, volunteers, &o, 0);
 }
 
 static bool caps_relay(cluster *cl, uint32_t at, uint32_t who)
@@ -413,6 +418,152 @@ static void test_upgrade_to_direct(void **state)
 	cl_free(cl);
 }
 
+/* A live call moves with its edge: A calls B over the relayed edge (consent once), a paced
+ * stream of reliable messages (50/s) and datagrams runs from A; the cut is lifted and the
+ * upgrade moves the edge to a direct connection; the session A dialled follows it
+ * (nn_tp_move_media; media_moved) — same session id, no second consent, no down on either
+ * side — and ends up on the direct path (its address is no longer the relay allocation on
+ * either side). Every message arrives exactly once; datagrams may have a gap at the move
+ * (printed). Without the move (checked: nn_node_media_edge_moved made a no-op) media_moved
+ * stays 0 and the test fails; the session would stay on the relay allocation. */
+static struct mcall {
+	unsigned consents, ups, downs;
+	uint8_t seen[2048];
+	uint8_t dseen[2048];
+	size_t msgs, dgrams;
+} MC[5];
+
+static bool mc_consent(void *user, const nn_id *peer, uint64_t sid)
+{
+	(void)peer;
+	(void)sid;
+	MC[((cl_node *)user)->idx].consents++;
+	return true;
+}
+
+static void mc_state(void *user, uint64_t sid, const nn_id *peer, bool inbound, int status)
+{
+	(void)sid;
+	(void)peer;
+	(void)inbound;
+	struct mcall *m = &MC[((cl_node *)user)->idx];
+	if (status == 0)
+		m->ups++;
+	else
+		m->downs++;
+}
+
+static void mc_msg(void *user, uint64_t sid, uint8_t ch, const uint8_t *d, size_t len)
+{
+	(void)sid;
+	(void)ch;
+	struct mcall *m = &MC[((cl_node *)user)->idx];
+	uint32_t k = 0;
+	if (len >= 4)
+		memcpy(&k, d, 4);
+	m->msgs++;
+	if (k < 2048)
+		m->seen[k]++;
+}
+
+static void mc_dgram(void *user, uint64_t sid, uint8_t ch, const uint8_t *d, size_t len,
+		     int64_t rx_ns)
+{
+	(void)sid;
+	(void)ch;
+	(void)rx_ns;
+	struct mcall *m = &MC[((cl_node *)user)->idx];
+	uint32_t k = 0;
+	if (len >= 4)
+		memcpy(&k, d, 4);
+	m->dgrams++;
+	if (k < 2048)
+		m->dseen[k]++;
+}
+
+static void test_call_moves_with_upgrade(void **state)
+{
+	(void)state;
+	memset(MC, 0, sizeof MC);
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.cb.media_consent = mc_consent;
+	o.cb.on_media_state = mc_state;
+	o.cb.on_media_message = mc_msg;
+	o.cb.on_media_datagram = mc_dgram;
+	cluster *cl = setup_with(75, 1, &o, NN_TP_CAP_MEDIA);
+	struct done d = {.clk = cl->clk};
+	nn_node *a = cl->nodes[A].node, *b = cl->nodes[B].node;
+	assert_int_equal(nn_node_connect(a, &cl->nodes[B].id, 15000, on_conn, &d), 0);
+	cl_run(cl, 15 * NN_SEC);
+	assert_int_equal(d.status, 0);
+	assert_string_equal(d.how, "relay");
+	uint64_t sid = 0;
+	assert_int_equal(nn_node_media_open(a, &cl->nodes[B].id, 5000, &sid), 0);
+	cl_run(cl, 500 * NN_MS);
+	assert_int_equal(MC[A].ups, 1);
+	assert_int_equal(MC[B].ups, 1);
+	assert_int_equal(MC[B].consents, 1);
+	nn_media_info ia, ib;
+	uint64_t bsid[4];
+	assert_int_equal(nn_node_media_list(b, bsid, 4), 1);
+	assert_int_equal(nn_node_media_info(a, sid, &ia), 0);
+	assert_int_equal(nn_node_media_info(b, bsid[0], &ib), 0);
+	assert_non_null(strstr(ia.addr, ":relay")); /* the call rides the relay allocation */
+	assert_non_null(strstr(ib.addr, ":relay"));
+	enum { N = 1000 }; /* 20 s at 50/s; the lift after 4 s */
+	uint8_t buf[200];
+	memset(buf, 0x5c, sizeof buf);
+	nn_time lifted = 0, moved_at = 0;
+	for (uint32_t k = 0; k < N; k++) {
+		if (k == 200) {
+			nn_mem_link open = nn_mem_link_default();
+			assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[A].tp, cl->nodes[B].tp,
+							 &open), 0);
+			assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[B].tp, cl->nodes[A].tp,
+							 &open), 0);
+			lifted = nn_clock_now(cl->clk);
+		}
+		memcpy(buf, &k, 4);
+		assert_int_equal(nn_node_media_send_message(a, sid, 16, buf, sizeof buf), 0);
+		assert_int_equal(nn_node_media_send(a, sid, 17, buf, 40), 0);
+		cl_run(cl, 20 * NN_MS);
+		if (!moved_at && st(cl, A).media_moved)
+			moved_at = nn_clock_now(cl->clk);
+	}
+	cl_run(cl, 2 * NN_SEC);
+	assert_true(moved_at != 0);
+	unsigned lost_dg = 0;
+	for (uint32_t k = 0; k < N; k++)
+		lost_dg += !MC[B].dseen[k];
+	print_message("# call moved with its edge %.1f s after the lift; %zu of %d messages, "
+		      "%zu of %d datagrams (%u lost)\n", (double)(moved_at - lifted) / NN_SEC,
+		      MC[B].msgs, N, MC[B].dgrams, N, lost_dg);
+	for (uint32_t k = 0; k < N; k++)
+		assert_int_equal(MC[B].seen[k], 1);
+	assert_int_equal(MC[B].msgs, N);
+	nn_node_stats sa = st(cl, A), sb = st(cl, B);
+	assert_int_equal(sa.media_moved, 1);
+	assert_int_equal(sa.media_move_failed, 0);
+	assert_int_equal(sb.media_moved, 0); /* B did not dial it: A moves it */
+	assert_int_equal(sb.media_move_failed, 0);
+	/* the same session, no second consent, no down on either side */
+	assert_int_equal(MC[B].consents, 1);
+	assert_int_equal(MC[A].ups, 1);
+	assert_int_equal(MC[B].ups, 1);
+	assert_int_equal(MC[A].downs, 0);
+	assert_int_equal(MC[B].downs, 0);
+	assert_int_equal(nn_node_media_info(a, sid, &ia), 0);
+	assert_int_equal(nn_node_media_info(b, bsid[0], &ib), 0);
+	assert_true(ia.up && ib.up);
+	assert_null(strstr(ia.addr, ":relay")); /* on the direct path, both sides */
+	assert_null(strstr(ib.addr, ":relay"));
+	assert_string_not_equal(peer_of(a, &cl->nodes[B].id).path, "relay");
+	nn_node_media_close(a, sid);
+	cl_run(cl, NN_SEC);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_refusal_then_next_volunteer),
 		cmocka_unit_test(test_refusals_and_limits),
 		cmocka_unit_test(test_upgrade_to_direct),
+		cmocka_unit_test(test_call_moves_with_upgrade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
