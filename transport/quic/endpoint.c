@@ -428,6 +428,16 @@ static int op_dial_media(nn_tp *tp, nn_conn *edge, void *user)
 	return 0;
 }
 
+/* ops.move_media: the session we dialled migrates to the edge's path (media.c). */
+static int op_move_media(nn_tp *tp, nn_conn *media, nn_conn *edge)
+{
+	if (!media || !edge || media->tp != tp || edge->tp != tp ||
+	    media->kind != NN_CONN_MEDIA || edge->kind != NN_CONN_OVERLAY ||
+	    memcmp(media->remote_id.b, edge->remote_id.b, sizeof media->remote_id.b))
+		return NN_EINVAL;
+	return nn_quic_media_move(QC(media), QC(edge));
+}
+
 static int op_send_datagram(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len)
 {
 	if (!c || c->kind != NN_CONN_MEDIA)
@@ -508,6 +518,7 @@ static const nn_tp_ops quic_ops = {
 	.guard_stats = op_guard_stats,
 	.birthday = nn_quic_birthday,
 	.dial_media = op_dial_media,
+	.move_media = op_move_media,
 	.send_datagram = op_send_datagram,
 	.relay_alloc = nn_quic_relay_alloc,
 	.relay_free = nn_quic_relay_free,
