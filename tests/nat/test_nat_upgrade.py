@@ -15,8 +15,9 @@ message (`tell`, channel 17) and one datagram (`say`, channel 16): the call must
 edge (P dialled it: P's `media_moved` >= 1, `media_move_failed` 0), stay up on both sides,
 and deliver every message exactly once; lost datagrams are printed, not asserted. After the
 move (and the relayed connection's grace), a 3 s packet capture in the relay's namespace
-(sniff.py) while the call and the stream go on must see no datagram on a relay port: the call
-no longer rides the relay. Without root / ip netns / nft it fails loudly. Every
+(sniff.py) while the call and the stream go on must see at most the retired relayed edge's
+CONNECTION_CLOSE on a relay port (CLOSE_DGRAMS = 4; with the call still on the relay it sees
+hundreds: 560 in the check with the move disabled): the call no longer rides the relay. Without root / ip netns / nft it fails loudly. Every
 namespace of the run is deleted afterwards (natlab.Lab), also on failure.
 """
 import os
@@ -36,6 +37,10 @@ BOUND = 5.0  # the move must come within this many seconds of the lift
 # Relayed this long before the lift: dials started before the relay (QUIC handshakes the
 # firewall dropped) have given up by then, so only the upgrade can find the new path.
 LIFT_AFTER = 20.0
+# What the relay may still carry after the move: the retired relayed edge's CONNECTION_CLOSE,
+# one from each side, each seen twice in the relay's namespace (in and forwarded). A call
+# still on the relay is hundreds (the call alone: 40 datagrams a second each way and more).
+CLOSE_DGRAMS = 4
 
 
 def how(node, peer):
@@ -115,7 +120,8 @@ def main():
                 break
             time.sleep(max(0.0, 1.0 / RATE - (time.monotonic() - now)))
         # after the move (and the relayed connection's 3 s grace): a capture in the relay's
-        # namespace while the call and the stream go on must see no relayed datagram at all
+        # namespace while the call and the stream go on must see at most the retired relayed
+        # edge's close (CLOSE_DGRAMS)
         relayed = None
         if moved is not None:
             time.sleep(max(0.0, lifted + moved[0] + 4.5 - time.monotonic()))
@@ -135,9 +141,13 @@ def main():
                 time.sleep(1.0 / RATE)
             sn.wait(timeout=15)
             dg = natlab_sniff.udp_datagrams(cap)
-            relayed = sum(1 for d in dg if PORT not in (d[0], d[1]))
+            # every node here listens and dials on PORT without a NAT in between, so a
+            # datagram with another port touches a relay allocation
+            relayed = sum(1 for d in dg if d[0] != PORT or d[1] != PORT)
             print("# capture in the relay's namespace after the move: %d UDP datagrams, %d on "
-                  "relay ports" % (len(dg), relayed))
+                  "relay ports%s" % (len(dg), relayed, "".join(
+                      [" %d>%d/%dB" % (d[0], d[1], len(d[2])) for d in dg
+                       if d[0] != PORT or d[1] != PORT][:8])))
         time.sleep(2.0)
         with u.lock:
             got = [t for _, t in u.recvs if t.startswith("up-")]
@@ -166,7 +176,8 @@ def main():
         if mlost:
             print("# call messages lost: %s" % " ".join(mlost[:20]))
         call_ok = (told and not mlost and not mtwice and pst.get("media_moved", 0) >= 1 and
-                   pst.get("media_move_failed", 0) == 0 and relayed == 0)
+                   pst.get("media_move_failed", 0) == 0 and relayed is not None and
+                   relayed <= CLOSE_DGRAMS)
         # the call is still up on both sides after the move
         for who, other in ((p, u), (u, p)):
             r = who.cmd("tell %s 17 after" % other.id, ("ok", "error "))
