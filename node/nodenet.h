@@ -633,6 +633,8 @@ const char *nn_node_phase(nn_node *n);
 	X(tp_media_out, "transport: media sessions dialled that came up")                    \
 	X(tp_media_unsupported, "transport: media sessions refused: no media or DATAGRAM")    \
 	X(tp_media_idle_reaped, "transport: accepted media sessions closed idle (10 s)")     \
+	X(tp_media_moved, "transport: media sessions dialled that migrated with their edge") \
+	X(tp_media_move_failed, "transport: media session migrations refused")             \
 	X(tp_media_dgram_tx, "transport: media datagrams handed to the network")             \
 	X(tp_media_dgram_ring_full, "transport: media datagram sends refused: ring full")    \
 	X(tp_media_dgram_send_failed, "transport: media datagrams dropped at send (too big)") \

@@ -236,6 +236,8 @@ typedef struct nn_tp_stats {
 	X(media_out, "media sessions dialled that came up")                                  \
 	X(media_unsupported, "media sessions refused: the peer has no media or no DATAGRAM")  \
 	X(media_idle_reaped, "accepted media sessions closed: nothing received for 10 s")    \
+	X(media_moved, "media sessions dialled that migrated to their edge's new path")      \
+	X(media_move_failed, "media session migrations refused (no spare connection ID)")   \
 	X(media_dgram_tx, "media datagrams handed to the network")                           \
 	X(media_dgram_ring_full, "media datagram sends refused: send ring full (NN_EAGAIN)") \
 	X(media_dgram_send_failed, "media datagrams dropped at send: too big for the path")  \

@@ -170,12 +170,13 @@ def main():
         pst = p.stats()
         print("nat upgrade: call public -> uoo across the move: %d messages sent, %d received, "
               "%d lost, %d twice; %d datagrams sent, %d lost; public media_moved %s "
-              "media_move_failed %s" %
+              "media_move_failed %s tp_media_moved %s" %
               (len(told), sum(mcount.values()), len(mlost), len(mtwice), len(said), len(dlost),
-               pst.get("media_moved"), pst.get("media_move_failed")))
+               pst.get("media_moved"), pst.get("media_move_failed"), pst.get("tp_media_moved")))
         if mlost:
             print("# call messages lost: %s" % " ".join(mlost[:20]))
         call_ok = (told and not mlost and not mtwice and pst.get("media_moved", 0) >= 1 and
+                   pst.get("tp_media_moved", 0) >= 1 and
                    pst.get("media_move_failed", 0) == 0 and relayed is not None and
                    relayed <= CLOSE_DGRAMS)
         # the call is still up on both sides after the move

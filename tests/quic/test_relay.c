@@ -494,6 +494,10 @@ static void test_media_moves_off_relay(void **st)
 	for (uint32_t k = 0; k < MV_N; k++)
 		assert_int_equal(b.seen[k], 1);
 	assert_int_equal(sa->media_moved, 1);
+	nn_tp_guard g;
+	nn_tp_guard_stats(a.tp, &g);
+	assert_int_equal(g.media_moved, 1); /* the node's tp_media_moved */
+	assert_int_equal(g.media_move_failed, 0);
 	assert_true(a.media == amedia && b.media == bmedia); /* the same session */
 	assert_int_equal(a.n_media_closed + b.n_media_closed, 0);
 	assert_true(fwd_end - fwd_at_move < 10);
