@@ -66,6 +66,8 @@ static int dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bo
 		return NN_ENOMEM;
 	nc->probe = probe;
 	nc->bootstrap = bootstrap;
+	if (nn_node_relayed_addr(n, addr))
+		nc->path = NN_PATH_RELAY; /* a dial through a relay allocation (the op noted it) */
 	nn_node_nat_sent_to(n, addr);
 	int rc = nn_tp_dial(n->tp, id, addr, nc);
 	if (rc < 0) {
@@ -247,19 +249,38 @@ int nn_node_register(nn_node *n, nn_conn *c)
 		}
 	}
 	const nn_routing_edge *old = nn_routing_edges_find(n->edges, peer);
+	bool moved = false;
 	if (old) {
 		if (old->conn == c)
 			return 0;
-		if (!keep_new(n, old->conn, c)) {
+		bool old_relayed = nn_node_conn_relayed(n, old->conn);
+		bool new_relayed = nn_node_conn_relayed(n, c);
+		if (old_relayed != new_relayed) {
+			/* relay -> direct upgrade, make-before-break: the direct connection takes the
+			 * edge, the relayed one is retired (still carries what is in flight on it for
+			 * the grace period, then closes; its relay session idles out). Both ends
+			 * decide alike: each knows which of its connections runs through the relay. */
+			if (new_relayed) {
+				n->stats.dropped_dup_inbound++;
+				retire(n, c);
+				return NN_EEXIST;
+			}
+			nn_conn *oc = old->conn;
+			nn_routing_edges_remove(n->edges, peer);
+			retire(n, oc);
+			moved = true;
+			n->stats.upgrades_moved++;
+		} else if (!keep_new(n, old->conn, c)) {
 			n->stats.dropped_dup_inbound++;
 			retire(n, c);
 			return NN_EEXIST;
+		} else {
+			/* the crossed dial wins: swap connections without telling the app */
+			nn_conn *oc = old->conn;
+			nn_routing_edges_remove(n->edges, peer);
+			retire(n, oc);
+			n->stats.edges_down++;
 		}
-		/* the crossed dial wins: swap connections without telling the app */
-		nn_conn *oc = old->conn;
-		nn_routing_edges_remove(n->edges, peer);
-		retire(n, oc);
-		n->stats.edges_down++;
 	}
 	uint32_t caps = 0;
 	const nn_routing_contact *k = nn_routing_kt_get(n->kt, peer, NULL);
@@ -285,7 +306,19 @@ int nn_node_register(nn_node *n, nn_conn *c)
 	}
 	if (nc)
 		nc->registered = true;
+	if (moved) {
+		/* the same edge on another connection: no edge down/up for the application */
+		char hex[65];
+		nn_node_log(n, NN_LOG_INFO, "edge %s moved from relay to direct %s",
+			    nn_node_hex(peer, hex), c->outbound ? "out" : "in");
+		learn_from_conn(n, c, caps);
+		nn_node_media_edge_moved(n, peer, c); /* calls we dialled follow the edge */
+		nn_node_ops_edge_up(n, peer, c);
+		return 0;
+	}
 	n->stats.edges_up++;
+	if (nn_node_conn_relayed(n, c))
+		nn_node_upgrade_kick(n); /* look for a direct path (upgrade.c) */
 	nn_node_nat_inbound(n, c); /* an unsolicited inbound edge: our filtering is open */
 	learn_from_conn(n, c, caps);
 	char hex[65];
@@ -333,9 +366,13 @@ static void on_conn(void *ctx, nn_conn *c)
 		} else {
 			nc->c = c;
 			c->user = nc;
+			if (nn_node_relayed_addr(n, &c->remote_addr))
+				nc->path = NN_PATH_RELAY;
 		}
 		nn_node_dial_done(n, &c->remote_id, true);
-		if (nc->for_op && nn_routing_edges_find(n->edges, &c->remote_id)) {
+		const nn_routing_edge *e = nn_routing_edges_find(n->edges, &c->remote_id);
+		if (nc->for_op && e &&
+		    !(nn_node_conn_relayed(n, e->conn) && !nn_node_conn_relayed(n, c))) {
 			/* Happy Eyeballs: the race was won by another attempt (or the peer dialled
 			 * us meanwhile): close the loser, keep the edge we have */
 			nn_node_close_conn(n, c, NN_TP_REASON_NORMAL);
@@ -372,6 +409,8 @@ static void on_conn(void *ctx, nn_conn *c)
 	}
 	nc->c = c;
 	c->user = nc;
+	if (nn_node_relayed_addr(n, &c->remote_addr))
+		nc->path = NN_PATH_RELAY; /* from an allocation a Bind made us punch */
 	nn_node_admit_keys(n, nc, c);
 	/* registers on its first frame (nn_node_on_frame) */
 }

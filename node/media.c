@@ -543,8 +543,9 @@ int nn_node_media_info(nn_node *n, uint64_t sid, nn_media_info *out)
 		return NN_ENOENT;
 	memset(out, 0, sizeof *out);
 	out->peer = s->peer;
-	if (s->addr.ep_len)
-		snprintf(out->addr, sizeof out->addr, "%.*s", (int)s->addr.ep_len, s->addr.ep);
+	const nn_addr *a = s->inbound && s->c ? &s->c->remote_addr : &s->addr; /* the dialler moves it */
+	if (a->ep_len)
+		snprintf(out->addr, sizeof out->addr, "%.*s", (int)a->ep_len, a->ep);
 	out->inbound = s->inbound;
 	out->up = s->up;
 	out->tx_queued = s->ring_count;
@@ -563,6 +564,28 @@ size_t nn_node_media_list(nn_node *n, uint64_t *out, size_t cap)
 		k++;
 	}
 	return k;
+}
+
+/* ---- the edge moved (relay -> direct upgrade) ---- */
+void nn_node_media_edge_moved(nn_node *n, const nn_id *peer, nn_conn *edge)
+{
+	for (struct nn_msess *s = n->msess; s; s = s->next) {
+		if (s->inbound || !s->up || !s->c || s->app_closed || !nn_kad_id_eq(&s->peer, peer))
+			continue;
+		int rc = nn_tp_move_media(n->tp, s->c, edge);
+		char hex[65];
+		if (rc == 0) {
+			s->addr = edge->remote_addr;
+			n->stats.media_moved++;
+			nn_node_log(n, NN_LOG_INFO, "media %llu to %s moved with its edge to %.*s",
+				    (unsigned long long)s->sid, nn_node_hex(peer, hex),
+				    (int)edge->remote_addr.ep_len, edge->remote_addr.ep);
+		} else {
+			n->stats.media_move_failed++; /* the session stays on its path */
+			nn_node_log(n, NN_LOG_INFO, "media %llu to %s not moved: %s",
+				    (unsigned long long)s->sid, nn_node_hex(peer, hex), nn_errname(rc));
+		}
+	}
 }
 
 /* ---- lifecycle ---- */

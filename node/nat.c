@@ -242,8 +242,9 @@ void nn_node_on_connect(nn_node *n, const nn_id *origin, const nn_routing_env *e
 	 * already saw to that (the copies share one signature) */
 	if (send_signal(n, NN_T_CONNECT_ACK, origin, m.nonce, true) == 0)
 		n->stats.connect_acks_tx++;
-	if (nn_routing_edges_find(n->edges, origin))
-		return; /* an edge exists already: nothing to punch */
+	const nn_routing_edge *e = nn_routing_edges_find(n->edges, origin);
+	if (e && !nn_node_conn_relayed(n, e->conn))
+		return; /* a direct edge exists already: nothing to punch (a relayed one: upgrade) */
 	if (nn_node_ops_punchback(n, origin, &m) < 0)
 		n->stats.dropped_punch_busy++;
 }

@@ -436,6 +436,7 @@ int nn_node_free(nn_node *n)
 		return NN_ESTATE;
 	}
 	nn_node_maint_stop(n);
+	nn_node_upgrade_stop(n);
 	nn_node_portmap_stop(n); /* removes the mapping on the gateway */
 	nn_node_ops_free(n); /* pending calls complete with NN_ECANCELED */
 	if (n->tp) {
@@ -504,6 +505,7 @@ static void begin_stop(nn_node *n)
 	n->stopping = true;
 	nn_node_log(n, NN_LOG_INFO, "stopping: leaving %zu edge(s)", nn_routing_edges_len(n->edges));
 	nn_node_maint_stop(n);
+	nn_node_upgrade_stop(n);
 	nn_node_ops_cancel_all(n);
 	nn_node_media_close_all(n);
 	nn_node_leave_all(n);
@@ -588,9 +590,8 @@ nn_tp *nn_node_transport(nn_node *n) { return n->tp; }
 const char *nn_node_edge_path(nn_node *n, const nn_conn *c)
 {
 	static const char *const names[] = {"direct", "punch", "birthday", "relay"};
-	const struct nconn *nc = c->user;
-	if (nn_node_relayed_addr(n, &c->remote_addr))
-		return names[NN_PATH_RELAY];
+	(void)n;
+	const struct nconn *nc = c->user; /* recorded when the connection was made (conn.c) */
 	return names[nc && nc->path < 4 ? nc->path : 0];
 }
 

@@ -98,7 +98,9 @@ struct nconn {
 	 * echo once the edge has been silent for echo_delay (!= 0) */
 	nn_time last_tx;
 	nn_time ka_sent, ka_gap, ka_deadline, echo_delay;
-	uint8_t path;         /* how the edge came up (enum nn_node_path; ops.c sets it) */
+	uint8_t path;         /* how the connection was made (enum nn_node_path): NN_PATH_RELAY
+			       * when made (conn.c), to or from a noted relay allocation; punch /
+			       * birthday by the op it completes (ops.c) */
 	bool ka_late, ka_mute, ka_echoes;
 	uint8_t ka_nonce[NN_NAT_KA_NONCE_LEN], echo_nonce[NN_NAT_KA_NONCE_LEN];
 	struct nconn *prev, *next;
@@ -200,10 +202,22 @@ enum nn_op_stage {
 #define NN_NODE_RELAY_PUNCHES 3
 /* relayed edges remembered for the console's `nat` (ring) */
 #define NN_NODE_RELAYED 32
+/* relay -> direct upgrade (upgrade.c, local policy): relayed peers tracked at once; the first
+ * attempt NN_NODE_UPGRADE_FIRST after the edge went relayed, then one every
+ * NN_NODE_UPGRADE_STEADY for NN_NODE_UPGRADE_EAGER attempts (a path that opens within the first
+ * minute is found within seconds), then doubling up to NN_NODE_UPGRADE_MAX; at most
+ * NN_NODE_UPGRADE_TRIES attempts per relayed edge (about 16 minutes in all) */
+#define NN_NODE_UPGRADES 16
+#define NN_NODE_UPGRADE_FIRST (2 * NN_SEC)
+#define NN_NODE_UPGRADE_STEADY (4 * NN_SEC)
+#define NN_NODE_UPGRADE_EAGER 15
+#define NN_NODE_UPGRADE_MAX (128 * NN_SEC)
+#define NN_NODE_UPGRADE_TRIES 24
 
 struct nn_op {
 	uint8_t kind, stage;
 	bool maint;           /* started by the maintenance dialer (no caller, no callback) */
+	bool upgrade;         /* upgrade.c: a direct path for a relayed edge (no relay stage) */
 	uint32_t serial;      /* changes on every reuse: stale dials cannot touch a new op */
 	nn_id target;
 	nn_time deadline;     /* the whole call */
@@ -448,6 +462,15 @@ struct nn_node {
 		bool used;
 	} relayed[NN_NODE_RELAYED];
 	uint32_t relayed_next;
+	/* relay -> direct upgrade (upgrade.c): back-off per relayed peer, one timer */
+	struct upgrade {
+		nn_id peer;
+		nn_time next;
+		unsigned tries;
+		bool used;
+	} upgrade[NN_NODE_UPGRADES];
+	nn_timer upgrade_timer;
+	bool upgrade_timer_on;
 
 	nn_node_stats stats;
 	uint8_t *tx; /* NN_WIRE_MAX_FRAME scratch for composing frames */
@@ -585,8 +608,10 @@ void nn_node_rdv_free(nn_node *n);
 /* The sealed-box replay cache (created on first use). */
 int nn_node_box_replay(nn_node *n, nn_replay **out);
 
-/* How an edge came up (ops.c records punch / birthday / relay; the default is a plain dial or
- * an inbound connection; an edge on a relay allocation is relayed whoever made it). */
+/* How an edge came up: relay is recorded on the connection when it is made (conn.c: its
+ * address is a relay allocation noted before the dial or by a Bind), whoever made it; ops.c
+ * records punch / birthday; the default is a plain dial or an inbound connection. An edge
+ * moved off a relay (upgrade) runs on a connection that is not relayed. */
 enum nn_node_path { NN_PATH_DIRECT = 0, NN_PATH_PUNCH, NN_PATH_BIRTHDAY, NN_PATH_RELAY };
 /* The path of the edge on c: "direct", "punch", "birthday" or "relay". */
 const char *nn_node_edge_path(nn_node *n, const nn_conn *c);
@@ -669,6 +694,16 @@ int nn_node_send_relay_request(nn_node *n, nn_conn *relay, const nn_id *target,
 void nn_node_relayed_note(nn_node *n, const nn_id *peer, const nn_id *relay, const nn_addr *a);
 bool nn_node_relayed_addr(nn_node *n, const nn_addr *a);
 size_t nn_node_relays_in_use(nn_node *n, nn_id *relays, nn_addr *addrs, size_t cap);
+/* true when c runs through a relay allocation we took part in (recorded on c when it was
+ * made; never guessed later from the ring) */
+bool nn_node_conn_relayed(nn_node *n, const nn_conn *c);
+
+/* ---- upgrade.c: relay -> direct ---- */
+/* A relayed edge exists (or may): (re)arm the upgrade timer. */
+void nn_node_upgrade_kick(nn_node *n);
+void nn_node_upgrade_stop(nn_node *n);
+/* ops.c: an upgrade cascade for id (no relay stage); 0, or <0 when none could start */
+int nn_node_ops_upgrade(nn_node *n, const nn_id *id);
 /* An allocation address with an unspecified host ("0.0.0.0:p", "[::]:p") takes ref's host. */
 void nn_node_relay_fix_host(nn_addr *a, const nn_addr *ref);
 
@@ -706,6 +741,10 @@ void nn_node_media_on_datagram(nn_node *n, nn_conn *c, nn_pkt **pkt);
 void nn_node_media_on_writable(nn_node *n, nn_conn *c);
 void nn_node_media_on_closed(nn_node *n, nn_conn *c, int err, uint64_t reason);
 bool nn_node_media_dial_failed(nn_node *n, void *user, int err);
+/* The edge to peer moved to connection edge (relay -> direct upgrade, conn.c): every live
+ * session to peer that we dialled moves onto its path (nn_tp_move_media; counted
+ * media_moved / media_move_failed); the peer's side moves the sessions it dialled. */
+void nn_node_media_edge_moved(nn_node *n, const nn_id *peer, nn_conn *edge);
 /* Stopping: close every session's connection (no callbacks). */
 void nn_node_media_close_all(nn_node *n);
 /* Freeing: release every record; with forget_conns the transport frees the conns itself. */

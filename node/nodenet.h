@@ -595,6 +595,8 @@ const char *nn_node_phase(nn_node *n);
 	X(media_opened, "media sessions we opened that came up")                         \
 	X(media_accepted, "inbound media sessions admitted (consent given)")              \
 	X(media_dial_failed, "media dials that failed (NN_EUNSUPPORTED included)")          \
+	X(media_moved, "live sessions we dialled moved with their edge (relay -> direct)")  \
+	X(media_move_failed, "sessions left on the old path when their edge moved")         \
 	X(media_edge_pings, "edge pings after a failed media dial or a session's end")     \
 	X(dropped_media_sub_pow, "inbound media sessions from identities below the PoW")    \
 	X(dropped_media_cap, "inbound media sessions over the node (16) or per-peer (4) cap")\
@@ -633,6 +635,8 @@ const char *nn_node_phase(nn_node *n);
 	X(tp_media_out, "transport: media sessions dialled that came up")                    \
 	X(tp_media_unsupported, "transport: media sessions refused: no media or DATAGRAM")    \
 	X(tp_media_idle_reaped, "transport: accepted media sessions closed idle (10 s)")     \
+	X(tp_media_moved, "transport: media sessions dialled that migrated with their edge") \
+	X(tp_media_move_failed, "transport: media session migrations refused")             \
 	X(tp_media_dgram_tx, "transport: media datagrams handed to the network")             \
 	X(tp_media_dgram_ring_full, "transport: media datagram sends refused: ring full")    \
 	X(tp_media_dgram_send_failed, "transport: media datagrams dropped at send (too big)") \
@@ -647,6 +651,10 @@ const char *nn_node_phase(nn_node *n);
 	X(tp_media_msg_rx_timeout, "transport: media messages past the 5 s read deadline")   \
 	X(tp_media_msg_rx_no_slot, "transport: media messages stopped: no read slot")        \
 	X(tp_overlay_dgram_dropped, "transport: datagrams on overlay edges, dropped")         \
+	X(upgrades_tried, "relay->direct upgrade cascades started for relayed edges")        \
+	X(upgrades_ok, "relay->direct upgrade cascades that found a direct connection")      \
+	X(upgrades_moved, "relayed edges moved to a direct connection (make-before-break)")  \
+	X(upgrades_gave_up, "relayed edges left relayed after the last upgrade attempt")     \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")                                \

@@ -106,7 +106,10 @@ static void op_finish(nn_node *n, struct nn_op *op, int status)
 	op->status = status;
 	if (op->bday_started && status != 0)
 		n->stats.birthday_gave_up++;
-	if (op->maint) {
+	if (op->upgrade) {
+		if (status == 0)
+			n->stats.upgrades_ok++;
+	} else if (op->maint) {
 		if (status == 0)
 			n->stats.maint_cascades_ok++;
 	} else if (op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT) {
@@ -201,7 +204,7 @@ static void stage_next(nn_node *n, struct nn_op *op)
 	case NN_STAGE_PUNCH:
 		/* a background cascade relays only pairs no direct path joins: where birthday
 		 * probing could open one, it leaves the pair to a call (which probes) */
-		if (op->kind != NN_OP_PUNCHBACK && !(op->maint && op->bday_could)) {
+		if (op->kind != NN_OP_PUNCHBACK && !op->upgrade && !(op->maint && op->bday_could)) {
 			if (op->bday_started)
 				n->stats.relay_after_birthday++; /* probing missed: the relay rescues */
 			relay_start(n, op);
@@ -556,9 +559,13 @@ int nn_node_ops_relay_answer(nn_node *n, const nn_id *relay, const uint8_t *nonc
 			return 0;
 		}
 		n->stats.relay_grants_rx++;
-		int rc = nn_node_addr_dialable(n, addr)
-				 ? nn_node_dial_for(n, &op->target, addr, i, op->serial)
-				 : NN_EADDR;
+		int rc = NN_EADDR;
+		if (nn_node_addr_dialable(n, addr)) {
+			/* noted before the dial: the connection records that it runs through the
+			 * relay (conn.c) whichever op or dial its edge comes up for first */
+			nn_node_relayed_note(n, &op->target, relay, addr);
+			rc = nn_node_dial_for(n, &op->target, addr, i, op->serial);
+		}
 		if (rc < 0) {
 			note_err(op, rc == NN_EADDR || rc == NN_EINVAL ? NN_EUNREACH : rc);
 			relay_next(n, op);
@@ -567,9 +574,6 @@ int nn_node_ops_relay_answer(nn_node *n, const nn_id *relay, const uint8_t *nonc
 		op->dials_out++;
 		op->relay_dialled = true;
 		op->relay_addr = *addr;
-		/* noted now, not when this op sees the edge: another op for the same target (the
-		 * user's connect beside the maintenance dialer's cascade) may see it first */
-		nn_node_relayed_note(n, &op->target, relay, addr);
 		nn_node_log(n, NN_LOG_DEBUG, "relay %s granted: dialling %s through it",
 			    nn_node_hex(relay, hex), nn_node_hex(&op->target, hex));
 		op_arm(n, op);
@@ -613,22 +617,30 @@ static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 	direct_check(n, op);
 }
 
-/* The connect (or direct) call has its edge. */
-static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
+/* The connect (or direct) call has its edge (existing: it was up before the call). */
+static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c, bool existing)
 {
 	snprintf(op->won_addr, sizeof op->won_addr, "%.*s", (int)c->remote_addr.ep_len,
 		 c->remote_addr.ep);
-	/* the ring holds every relay allocation we dialled (noted at the Grant) or were bound
-	 * to (a Bind): an edge on one of them is relayed whichever op dialled it */
-	bool relayed = (op->relay_dialled && nn_addr_eq(&c->remote_addr, &op->relay_addr)) ||
-		       nn_node_relayed_addr(n, &c->remote_addr);
-	op->how = relayed ? "relay" : op->bday_started ? "birthday" : op->acked ? "punch" : "direct";
+	/* A connection through a relay knows it from its making (conn.c: the allocation address
+	 * was noted before the dial, or by the Bind before the inbound connection), whichever op,
+	 * maintenance dial or peer's dial it came from; an edge that existed keeps how it came up.
+	 * Otherwise the stages this op ran tell punch and birthday from a plain dial, and the
+	 * connection keeps the strongest word of the ops it completes (a punch-back op for the
+	 * same peer may come first and know less). */
+	static const char *const how[] = {"direct", "punch", "birthday", "relay"};
 	struct nconn *nc = c->user;
-	if (nc && nc->path == NN_PATH_DIRECT) /* an existing edge keeps how it came up */
-		nc->path = relayed ? NN_PATH_RELAY
-			 : op->bday_started ? NN_PATH_BIRTHDAY
-			 : op->acked ? NN_PATH_PUNCH : NN_PATH_DIRECT;
-	if (!op->maint && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
+	bool relayed = nn_node_conn_relayed(n, c);
+	if (relayed || existing) {
+		op->how = nn_node_edge_path(n, c);
+	} else {
+		uint8_t p = op->bday_started ? NN_PATH_BIRTHDAY
+			  : op->acked ? NN_PATH_PUNCH : NN_PATH_DIRECT;
+		if (nc && p > nc->path)
+			nc->path = p;
+		op->how = how[p];
+	}
+	if (!op->maint && !op->upgrade && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
 		if (relayed)
 			n->stats.connects_relayed++;
 		else if (op->bday_started)
@@ -665,6 +677,10 @@ static void op_timer(nn_timer *t, void *arg)
 			/* no Reply: no addresses to dial or punch (a target only volunteers' edges
 			 * reach, e.g. behind a firewall that lets UDP out to a few hosts, is not
 			 * routable for the Hello either) — a relay needs none */
+			if (op->upgrade) { /* the edge is relayed already */
+				op_finish(n, op, NN_ETIMEDOUT);
+				return;
+			}
 			n->stats.relay_after_rendezvous++;
 			relay_start(n, op);
 			return;
@@ -726,8 +742,9 @@ void nn_node_ops_edge_up(nn_node *n, const nn_id *peer, nn_conn *c)
 		struct nn_op *op = op_at(n, i);
 		if ((op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT ||
 		     op->kind == NN_OP_PUNCHBACK) &&
-		    op->stage != NN_STAGE_DONE && nn_kad_id_eq(&op->target, peer))
-			op_connected(n, op, c);
+		    op->stage != NN_STAGE_DONE && nn_kad_id_eq(&op->target, peer) &&
+		    !(op->upgrade && nn_node_conn_relayed(n, c)))
+			op_connected(n, op, c, false);
 	}
 }
 
@@ -805,8 +822,8 @@ int nn_node_rendezvous(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_r
 static void cascade_start(nn_node *n, struct nn_op *op)
 {
 	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &op->target);
-	if (e) {
-		op_connected(n, op, e->conn);
+	if (e && !(op->upgrade && nn_node_conn_relayed(n, e->conn))) {
+		op_connected(n, op, e->conn, true);
 		return;
 	}
 	op->stage = NN_STAGE_RENDEZVOUS;
@@ -841,6 +858,30 @@ void nn_node_ops_maintain(nn_node *n, const nn_id *id, int err)
 	op->maint = true;
 	n->stats.maint_cascades++;
 	cascade_start(n, op);
+}
+
+/* The relay -> direct upgrade (upgrade.c): the cascade without its relay stage, for a peer
+ * whose edge runs through a relay; birthday probing where the NAT types call for it (it is a
+ * background op, but paced by upgrade.c's back-off). A direct connection that comes up moves
+ * the edge (conn.c) and completes the op. */
+int nn_node_ops_upgrade(nn_node *n, const nn_id *id)
+{
+	if (n->stopping || !(n->tp->caps & NN_TP_CAP_PUNCH))
+		return NN_ESTATE;
+	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
+		const struct nn_op *o = op_at(n, i);
+		if (o->kind != NN_OP_FREE && o->stage != NN_STAGE_DONE &&
+		    nn_kad_id_eq(&o->target, id) && o->kind != NN_OP_PUNCHBACK)
+			return NN_EEXIST; /* a cascade for it runs already */
+	}
+	struct nn_op *op;
+	int rc = op_new(n, NN_OP_CONNECT, id, NN_OP_MAINT_TIMEOUT_MS, &op);
+	if (rc < 0)
+		return rc;
+	op->upgrade = true;
+	n->stats.upgrades_tried++;
+	cascade_start(n, op);
+	return 0;
 }
 
 int nn_node_connect(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_connect_cb cb,

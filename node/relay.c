@@ -188,6 +188,14 @@ void nn_node_relayed_note(nn_node *n, const nn_id *peer, const nn_id *relay, con
 	r->relay = *relay;
 	r->addr = *a;
 	r->used = true;
+	nn_node_upgrade_kick(n); /* keep looking for a direct path (upgrade.c) */
+}
+
+bool nn_node_conn_relayed(nn_node *n, const nn_conn *c)
+{
+	(void)n;
+	const struct nconn *nc = c ? c->user : NULL;
+	return nc && nc->path == NN_PATH_RELAY;
 }
 
 bool nn_node_relayed_addr(nn_node *n, const nn_addr *a)
@@ -204,19 +212,20 @@ size_t nn_node_relays_in_use(nn_node *n, nn_id *relays, nn_addr *addrs, size_t c
 	for (size_t i = 0; i < ne; i++) {
 		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
 		const nn_conn *c = e ? e->conn : NULL;
-		if (!c)
+		if (!nn_node_conn_relayed(n, c))
 			continue;
-		for (unsigned j = 0; j < NN_NODE_RELAYED; j++) {
-			const struct relayed *r = &n->relayed[j];
-			if (!r->used || !nn_addr_eq(&r->addr, &c->remote_addr))
-				continue;
-			if (k < cap) {
-				relays[k] = r->relay;
-				addrs[k] = r->addr;
+		if (k < cap) { /* the relay from the ring (zero if the ring has moved on) */
+			memset(&relays[k], 0, sizeof relays[k]);
+			addrs[k] = c->remote_addr;
+			for (unsigned j = 0; j < NN_NODE_RELAYED; j++) {
+				const struct relayed *r = &n->relayed[j];
+				if (r->used && nn_addr_eq(&r->addr, &c->remote_addr)) {
+					relays[k] = r->relay;
+					break;
+				}
 			}
-			k++;
-			break;
 		}
+		k++;
 	}
 	return k;
 }

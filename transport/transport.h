@@ -155,6 +155,11 @@ typedef struct nn_tp_ops {
 	 * completion via on_conn (kind NN_CONN_MEDIA) or on_dial_failed (NN_EUNSUPPORTED if the
 	 * peer has no media). */
 	int (*dial_media)(nn_tp *tp, nn_conn *edge, void *user);
+	/* Move the media session `media` (one this side dialled) onto the path of overlay edge
+	 * `edge` to the same peer (the edge moved, e.g. off a relay): the session, its streams and
+	 * what is in flight on them stay; datagrams in flight on the old path may be lost. 0, or
+	 * NN_EUNSUPPORTED when the transport cannot move a session (it stays where it is). */
+	int (*move_media)(nn_tp *tp, nn_conn *media, nn_conn *edge);
 	/* One unreliable datagram on a media conn: <= NN_TP_MAX_DGRAM bytes (else NN_ETOOBIG); may
 	 * be lost or reordered; never blocks (NN_EAGAIN when the ring is full). */
 	int (*send_datagram)(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
@@ -231,6 +236,8 @@ typedef struct nn_tp_stats {
 	X(media_out, "media sessions dialled that came up")                                  \
 	X(media_unsupported, "media sessions refused: the peer has no media or no DATAGRAM")  \
 	X(media_idle_reaped, "accepted media sessions closed: nothing received for 10 s")    \
+	X(media_moved, "media sessions dialled that migrated to their edge's new path")      \
+	X(media_move_failed, "media session migrations refused (no spare connection ID)")   \
 	X(media_dgram_tx, "media datagrams handed to the network")                           \
 	X(media_dgram_ring_full, "media datagram sends refused: send ring full (NN_EAGAIN)") \
 	X(media_dgram_send_failed, "media datagrams dropped at send: too big for the path")  \
@@ -311,6 +318,10 @@ static inline int nn_tp_relay_free(nn_tp *tp, uint64_t id)
 static inline int nn_tp_dial_media(nn_tp *tp, nn_conn *edge, void *user)
 {
 	return tp->ops->dial_media ? tp->ops->dial_media(tp, edge, user) : NN_EUNSUPPORTED;
+}
+static inline int nn_tp_move_media(nn_tp *tp, nn_conn *media, nn_conn *edge)
+{
+	return tp->ops->move_media ? tp->ops->move_media(tp, media, edge) : NN_EUNSUPPORTED;
 }
 /* The transport's defensive counters; all zero when it keeps none. */
 static inline int nn_tp_birthday(nn_tp *tp, const nn_id *want, const nn_addr *peers,

@@ -18,7 +18,8 @@ no plain hole punch can open: port x sym and firewall x sym must connect by "bir
 bootstrap nodes) must connect by "relay" — and no other pair may, except as the fallback of
 a call whose rendezvous went unanswered (the fresh-node routing weakness) or whose birthday
 probing missed (before the relay such calls failed; both printed and listed on a line of their
-own); punch p50 <= 1 s.
+own), or an edge the maintenance dialer brought up that way before the call — that one must be
+upgraded to a direct path within UPGRADE_WAIT s (the relay -> direct upgrade); punch p50 <= 1 s.
   4. relay privacy: a packet capture in the relay's namespace (sniff.py, AF_PACKET) while the
      sym x sym pair exchanges a known payload over its relayed edge must show relayed
      datagrams and must not hold the payload's bytes.
@@ -53,6 +54,7 @@ def needs_relay(x, y):
 
 PAYLOAD = "relay-privacy-check-7f3a9c51e2"
 BIRTHDAY_MS = 5000
+UPGRADE_WAIT = 20  # a relayed maintenance edge with a direct path must move within this (s)
 SETTLE = 30  # seconds from the nodes' start to the overlay phase (see phase 3)
 
 
@@ -136,6 +138,23 @@ def main():
                     # used to fail the call; now the relay carries it
                     note = " (fallback: birthday probing missed)"
                     fallbacks.append((x, y))
+                elif how == "relay" and had:
+                    # the maintenance dialer's edge fell back to the relay (rendezvous
+                    # unanswered or birthday missed): the upgrade must move it to the direct
+                    # path there is
+                    t1 = time.monotonic()
+                    up = "relay"
+                    while up == "relay" and time.monotonic() - t1 < UPGRADE_WAIT:
+                        time.sleep(1.0)
+                        g = a.cmd("connect " + b.id, ("connected ", "error "), timeout=20).split()
+                        up = g[2] if g[0] == "connected" else "relay"
+                    if up == "relay":
+                        failures.append("%s x %s: the maintenance dialer's relayed edge was not "
+                                        "upgraded within %d s" % (x, y, UPGRADE_WAIT))
+                        note += "; NOT upgraded"
+                    else:
+                        note += "; relayed, upgraded to %s in %.1f s" % (up, time.monotonic() - t1)
+                        fallbacks.append((x, y))
                 elif how == "relay":
                     failures.append("%s x %s: relayed, but a direct path exists" % (x, y))
                 elif frozenset((x, y)) in BIRTHDAY and not had:
@@ -159,7 +178,7 @@ def main():
                len(punch_ms)))
         if fallbacks:
             print("nat relay fallbacks (a direct path exists; the rendezvous went unanswered or "
-                  "birthday probing missed): "
+                  "birthday probing missed, or the maintenance dialer's edge was relayed): "
                   + " ".join("%s x %s" % f for f in fallbacks))
         if punch_ms and p50 > 1000:
             failures.append("punch p50 %.0f ms > 1000 ms" % p50)

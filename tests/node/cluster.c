@@ -10,6 +10,15 @@
 #include "pow/pow.h"
 #include "tests/node/cluster.h"
 
+/* CL_LOG=1 in the environment: every node's debug log on stderr, with virtual time (for
+ * reading a failing test; nothing asserts on it). */
+static void on_log(void *user, int level, const char *line)
+{
+	cl_node *cn = user;
+	fprintf(stderr, "[%9.3f n%u %d] %s\n",
+		(double)(nn_clock_now(cn->cl->clk) % (1000 * NN_SEC)) / NN_SEC, cn->idx, level, line);
+}
+
 static void on_message(void *user, const nn_id *from, const uint8_t *data, size_t len)
 {
 	cl_node *cn = user;
@@ -89,6 +98,10 @@ int cl_start(cluster *cl, uint32_t i)
 	o.cb.user = cn;
 	o.cb.on_message = on_message;
 	o.cb.on_direct = on_direct;
+	if (getenv("CL_LOG")) {
+		o.log_level = NN_LOG_DEBUG;
+		o.cb.on_log = on_log;
+	}
 	rc = nn_node_new_on(&cn->node, &o, cn->tp, cl->clk, cl->scratch);
 	if (rc < 0) {
 		nn_tp_destroy(cn->tp);

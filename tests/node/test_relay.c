@@ -43,13 +43,11 @@ enum { HUB = 0, A = 1, B = 2, R1 = 3, R2 = 4 };
 /* 0 is a hub; A and B hang off it and cannot reach each other (both directions cut); R1 and
  * R2 (volunteers when `volunteers` says so, bit 0 = R1, bit 1 = R2) have edges to A and B.
  * No maintenance: the edges are exactly these. */
-static cluster *setup(uint64_t seed, unsigned volunteers)
+static cluster *setup_with(uint64_t seed, unsigned volunteers, nn_node_opts *o, uint32_t caps)
 {
-	nn_node_opts o;
-	nn_node_opts_init(&o);
-	o.no_maintenance = true;
-	cluster *cl = cl_new(5, seed, 0, &o);
-	cl->caps = NN_TP_CAP_PUNCH | NN_TP_CAP_RELAY;
+	o->no_maintenance = true;
+	cluster *cl = cl_new(5, seed, 0, o);
+	cl->caps = NN_TP_CAP_PUNCH | NN_TP_CAP_RELAY | caps;
 	for (uint32_t i = 0; i < 5; i++) {
 		cl->base.relay = (i == R1 && (volunteers & 1)) || (i == R2 && (volunteers & 2));
 		assert_int_equal(cl_start(cl, i), 0);
@@ -67,6 +65,13 @@ static cluster *setup(uint64_t seed, unsigned volunteers)
 	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[A].tp, cl->nodes[B].tp, &cut), 0);
 	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[B].tp, cl->nodes[A].tp, &cut), 0);
 	return cl;
+}
+
+static cluster *setup(uint64_t seed, unsigned volunteers)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	return setup_with(seed, volunteers, &o, 0);
 }
 
 static bool caps_relay(cluster *cl, uint32_t at, uint32_t who)
@@ -154,6 +159,57 @@ static void test_relayed_connect(void **state)
 	assert_true(e.status < 0);
 	assert_int_equal(st(cl, A).relay_no_volunteer, 1);
 	assert_int_equal(st(cl, A).relay_requests_tx, 0);
+	cl_free(cl);
+}
+
+/* The path is the connection's, recorded when it is made, not guessed later by whichever
+ * call its edge completes: A runs two connects to B (X first; Y, started a moment later, takes
+ * the op slot before X's) and B runs one to A (Z); all three end in the relay stage, with
+ * three relayed connections racing for one edge. Every call says "relay", both sides' peer
+ * lists say "relay", and no relayed connection is mistaken for a direct one. (Before, the
+ * allocation was noted only when the call that dialled it completed: Y's relayed connection
+ * came up first, was taken for a direct one, "moved" the edge off X's — upgrades_moved — and
+ * A's peer list said "direct" for an edge through the relay.) */
+static void test_path_recorded(void **state)
+{
+	(void)state;
+	cluster *cl = setup(74, 1);
+	struct done dd = {.clk = cl->clk}, dx = {.clk = cl->clk}, dy = {.clk = cl->clk},
+		    dz = {.clk = cl->clk};
+	/* occupies op slot 0 until it is delivered */
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[HUB].id, 1000, on_conn, &dd),
+			 0);
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 15000, on_conn, &dx),
+			 0);
+	for (int i = 0; i < 100 && !dd.calls; i++)
+		cl_run(cl, NN_MS);
+	assert_int_equal(dd.calls, 1);
+	assert_int_equal(dx.calls, 0);
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 15000, on_conn, &dy),
+			 0);
+	assert_int_equal(nn_node_connect(cl->nodes[B].node, &cl->nodes[A].id, 15000, on_conn, &dz),
+			 0);
+	cl_run(cl, 15 * NN_SEC);
+	assert_int_equal(dx.calls, 1);
+	assert_int_equal(dy.calls, 1);
+	assert_int_equal(dz.calls, 1);
+	assert_int_equal(dx.status, 0);
+	assert_int_equal(dy.status, 0);
+	assert_int_equal(dz.status, 0);
+	print_message("# x %s, y %s (%.1f s), z %s (%.1f s); A connects_punched %llu\n", dx.how,
+		      dy.how, (double)(dy.at - dx.at) / NN_SEC, dz.how,
+		      (double)(dz.at - dx.at) / NN_SEC,
+		      (unsigned long long)st(cl, A).connects_punched);
+	assert_string_equal(dx.how, "relay");
+	assert_string_equal(dy.how, "relay");
+	assert_string_equal(dz.how, "relay");
+	assert_int_equal(st(cl, A).connects_relayed, 2);
+	assert_int_equal(st(cl, A).connects_punched, 0);
+	assert_int_equal(st(cl, B).connects_relayed, 1);
+	assert_string_equal(peer_of(cl->nodes[A].node, &cl->nodes[B].id).path, "relay");
+	assert_string_equal(peer_of(cl->nodes[B].node, &cl->nodes[A].id).path, "relay");
+	assert_int_equal(st(cl, A).upgrades_moved, 0);
+	assert_int_equal(st(cl, B).upgrades_moved, 0);
 	cl_free(cl);
 }
 
@@ -274,12 +330,249 @@ static void test_refusals_and_limits(void **state)
 	cl_free(cl);
 }
 
+static void on_done(void *user, int status, const nn_id *target)
+{
+	(void)target;
+	int *k = user;
+	if (status == 0)
+		(*k)++;
+}
+
+/* Relay -> direct upgrade: A and B are relayed (cut from each other); the cut is lifted and
+ * the background upgrade moves the edge to a direct connection on both sides within the
+ * back-off's first steps, make-before-break: a stream of routed messages (20/s) and of App
+ * frames (20/s) sent from A across the switch arrives exactly once each, nothing lost, and
+ * neither side saw the edge go down (no edge down/up for the application). Without the
+ * upgrade (checked: nn_node_upgrade_kick made a no-op) the edge stays relayed and the test
+ * fails at the relays == 0 assertion. */
+static void test_upgrade_to_direct(void **state)
+{
+	(void)state;
+	cluster *cl = setup(73, 1);
+	struct done d = {.clk = cl->clk};
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 15000, on_conn, &d),
+			 0);
+	cl_run(cl, 15 * NN_SEC);
+	assert_int_equal(d.status, 0);
+	assert_string_equal(d.how, "relay");
+	assert_string_equal(peer_of(cl->nodes[A].node, &cl->nodes[B].id).path, "relay");
+	assert_string_equal(peer_of(cl->nodes[B].node, &cl->nodes[A].id).path, "relay");
+	nn_node_stats a0 = st(cl, A), b0 = st(cl, B);
+	/* relayed and still cut: an attempt runs (and fails), the edge stays relayed */
+	nn_nat_info ni;
+	nn_node_nat_info(cl->nodes[A].node, &ni);
+	assert_int_equal(ni.relays, 1);
+	/* the lab opens a path */
+	nn_mem_link open = nn_mem_link_default();
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[A].tp, cl->nodes[B].tp, &open), 0);
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[B].tp, cl->nodes[A].tp, &open), 0);
+	nn_time lifted = nn_clock_now(cl->clk), moved_at = 0;
+	size_t direct0 = cl->direct_rx;
+	int direct_ok = 0;
+	enum { N = 400 }; /* 20 s at 20/s */
+	for (uint64_t i = 0; i < N; i++) {
+		assert_int_equal(cl_send(cl, A, B, 0x5a000 + i), 0);
+		uint8_t p[16];
+		memset(p, 0x33, sizeof p);
+		assert_int_equal(nn_node_send_direct(cl->nodes[A].node, &cl->nodes[B].id, p, sizeof p,
+						     5000, on_done, &direct_ok),
+				 0);
+		cl_run(cl, 50 * NN_MS);
+		if (!moved_at) {
+			nn_nat_info x, y;
+			nn_node_nat_info(cl->nodes[A].node, &x);
+			nn_node_nat_info(cl->nodes[B].node, &y);
+			if (x.relays == 0 && y.relays == 0)
+				moved_at = nn_clock_now(cl->clk);
+		}
+	}
+	cl_run(cl, 5 * NN_SEC);
+	assert_true(moved_at != 0);
+	print_message("# moved to direct %.1f s after the lift; A tried %llu\n", (double)(moved_at - lifted) / NN_SEC, (unsigned long long)st(cl, A).upgrades_tried);
+	/* attempts every 4 s in the first minute of a relayed edge: the lift (about 15 s after
+	 * it) is caught by the next attempt, within 5 s */
+	assert_true(moved_at - lifted <= 5 * NN_SEC);
+	for (uint64_t i = 0; i < N; i++)
+		assert_int_equal(cl_count(cl, B, 0x5a000 + i), 1);
+	assert_int_equal(direct_ok, N);
+	assert_int_equal(cl->direct_rx - direct0, N);
+	nn_node_stats a = st(cl, A), b = st(cl, B);
+	assert_true(a.upgrades_tried >= 1);
+	assert_true(a.upgrades_moved + b.upgrades_moved >= 2); /* both ends moved the edge */
+	assert_int_equal(a.edges_down, a0.edges_down);
+	assert_int_equal(b.edges_down, b0.edges_down);
+	assert_int_equal(a.edges_up, a0.edges_up);
+	assert_int_equal(b.edges_up, b0.edges_up);
+	/* connect on the existing edge now says it is direct */
+	struct done d2 = {.clk = cl->clk};
+	assert_int_equal(nn_node_connect(cl->nodes[A].node, &cl->nodes[B].id, 5000, on_conn, &d2),
+			 0);
+	cl_run(cl, 10 * NN_MS);
+	assert_int_equal(d2.status, 0);
+	assert_string_not_equal(d2.how, "relay");
+	/* the path moved with the edge, on both sides' peer lists */
+	assert_string_not_equal(peer_of(cl->nodes[A].node, &cl->nodes[B].id).path, "relay");
+	assert_string_not_equal(peer_of(cl->nodes[B].node, &cl->nodes[A].id).path, "relay");
+	assert_int_equal(st(cl, A).edges_relayed, 0);
+	assert_int_equal(st(cl, B).edges_relayed, 0);
+	cl_free(cl);
+}
+
+/* A live call moves with its edge: A calls B over the relayed edge (consent once), a paced
+ * stream of reliable messages (50/s) and datagrams runs from A; the cut is lifted and the
+ * upgrade moves the edge to a direct connection; the session A dialled follows it
+ * (nn_tp_move_media; media_moved) — same session id, no second consent, no down on either
+ * side — and ends up on the direct path (its address is no longer the relay allocation on
+ * either side). Every message arrives exactly once; datagrams may have a gap at the move
+ * (printed). Without the move (checked: nn_node_media_edge_moved made a no-op) media_moved
+ * stays 0 and the test fails; the session would stay on the relay allocation. */
+static struct mcall {
+	unsigned consents, ups, downs;
+	uint8_t seen[2048];
+	uint8_t dseen[2048];
+	size_t msgs, dgrams;
+} MC[5];
+
+static bool mc_consent(void *user, const nn_id *peer, uint64_t sid)
+{
+	(void)peer;
+	(void)sid;
+	MC[((cl_node *)user)->idx].consents++;
+	return true;
+}
+
+static void mc_state(void *user, uint64_t sid, const nn_id *peer, bool inbound, int status)
+{
+	(void)sid;
+	(void)peer;
+	(void)inbound;
+	struct mcall *m = &MC[((cl_node *)user)->idx];
+	if (status == 0)
+		m->ups++;
+	else
+		m->downs++;
+}
+
+static void mc_msg(void *user, uint64_t sid, uint8_t ch, const uint8_t *d, size_t len)
+{
+	(void)sid;
+	(void)ch;
+	struct mcall *m = &MC[((cl_node *)user)->idx];
+	uint32_t k = 0;
+	if (len >= 4)
+		memcpy(&k, d, 4);
+	m->msgs++;
+	if (k < 2048)
+		m->seen[k]++;
+}
+
+static void mc_dgram(void *user, uint64_t sid, uint8_t ch, const uint8_t *d, size_t len,
+		     int64_t rx_ns)
+{
+	(void)sid;
+	(void)ch;
+	(void)rx_ns;
+	struct mcall *m = &MC[((cl_node *)user)->idx];
+	uint32_t k = 0;
+	if (len >= 4)
+		memcpy(&k, d, 4);
+	m->dgrams++;
+	if (k < 2048)
+		m->dseen[k]++;
+}
+
+static void test_call_moves_with_upgrade(void **state)
+{
+	(void)state;
+	memset(MC, 0, sizeof MC);
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.cb.media_consent = mc_consent;
+	o.cb.on_media_state = mc_state;
+	o.cb.on_media_message = mc_msg;
+	o.cb.on_media_datagram = mc_dgram;
+	cluster *cl = setup_with(75, 1, &o, NN_TP_CAP_MEDIA);
+	struct done d = {.clk = cl->clk};
+	nn_node *a = cl->nodes[A].node, *b = cl->nodes[B].node;
+	assert_int_equal(nn_node_connect(a, &cl->nodes[B].id, 15000, on_conn, &d), 0);
+	cl_run(cl, 15 * NN_SEC);
+	assert_int_equal(d.status, 0);
+	assert_string_equal(d.how, "relay");
+	uint64_t sid = 0;
+	assert_int_equal(nn_node_media_open(a, &cl->nodes[B].id, 5000, &sid), 0);
+	cl_run(cl, 500 * NN_MS);
+	assert_int_equal(MC[A].ups, 1);
+	assert_int_equal(MC[B].ups, 1);
+	assert_int_equal(MC[B].consents, 1);
+	nn_media_info ia, ib;
+	uint64_t bsid[4];
+	assert_int_equal(nn_node_media_list(b, bsid, 4), 1);
+	assert_int_equal(nn_node_media_info(a, sid, &ia), 0);
+	assert_int_equal(nn_node_media_info(b, bsid[0], &ib), 0);
+	assert_non_null(strstr(ia.addr, ":relay")); /* the call rides the relay allocation */
+	assert_non_null(strstr(ib.addr, ":relay"));
+	enum { N = 1000 }; /* 20 s at 50/s; the lift after 4 s */
+	uint8_t buf[200];
+	memset(buf, 0x5c, sizeof buf);
+	nn_time lifted = 0, moved_at = 0;
+	for (uint32_t k = 0; k < N; k++) {
+		if (k == 200) {
+			nn_mem_link open = nn_mem_link_default();
+			assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[A].tp, cl->nodes[B].tp,
+							 &open), 0);
+			assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[B].tp, cl->nodes[A].tp,
+							 &open), 0);
+			lifted = nn_clock_now(cl->clk);
+		}
+		memcpy(buf, &k, 4);
+		assert_int_equal(nn_node_media_send_message(a, sid, 16, buf, sizeof buf), 0);
+		assert_int_equal(nn_node_media_send(a, sid, 17, buf, 40), 0);
+		cl_run(cl, 20 * NN_MS);
+		if (!moved_at && st(cl, A).media_moved)
+			moved_at = nn_clock_now(cl->clk);
+	}
+	cl_run(cl, 2 * NN_SEC);
+	assert_true(moved_at != 0);
+	unsigned lost_dg = 0;
+	for (uint32_t k = 0; k < N; k++)
+		lost_dg += !MC[B].dseen[k];
+	print_message("# call moved with its edge %.1f s after the lift; %zu of %d messages, "
+		      "%zu of %d datagrams (%u lost)\n", (double)(moved_at - lifted) / NN_SEC,
+		      MC[B].msgs, N, MC[B].dgrams, N, lost_dg);
+	for (uint32_t k = 0; k < N; k++)
+		assert_int_equal(MC[B].seen[k], 1);
+	assert_int_equal(MC[B].msgs, N);
+	nn_node_stats sa = st(cl, A), sb = st(cl, B);
+	assert_int_equal(sa.media_moved, 1);
+	assert_int_equal(sa.media_move_failed, 0);
+	assert_int_equal(sb.media_moved, 0); /* B did not dial it: A moves it */
+	assert_int_equal(sb.media_move_failed, 0);
+	/* the same session, no second consent, no down on either side */
+	assert_int_equal(MC[B].consents, 1);
+	assert_int_equal(MC[A].ups, 1);
+	assert_int_equal(MC[B].ups, 1);
+	assert_int_equal(MC[A].downs, 0);
+	assert_int_equal(MC[B].downs, 0);
+	assert_int_equal(nn_node_media_info(a, sid, &ia), 0);
+	assert_int_equal(nn_node_media_info(b, bsid[0], &ib), 0);
+	assert_true(ia.up && ib.up);
+	assert_null(strstr(ia.addr, ":relay")); /* on the direct path, both sides */
+	assert_null(strstr(ib.addr, ":relay"));
+	assert_string_not_equal(peer_of(a, &cl->nodes[B].id).path, "relay");
+	nn_node_media_close(a, sid);
+	cl_run(cl, NN_SEC);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_relayed_connect),
+		cmocka_unit_test(test_path_recorded),
 		cmocka_unit_test(test_refusal_then_next_volunteer),
 		cmocka_unit_test(test_refusals_and_limits),
+		cmocka_unit_test(test_upgrade_to_direct),
+		cmocka_unit_test(test_call_moves_with_upgrade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -360,6 +360,152 @@ static void test_cap_and_reaping(void **st)
 	nn_tp_destroy(r.tp);
 }
 
+/* ---- a media session migrates off the relay (ops.move_media) ---- */
+#define MV_N 600
+typedef struct mrec {
+	nn_tp *tp;
+	nn_addr addr;
+	nn_conn *edge[2]; /* overlay conns, in the order they came up */
+	int nedge;
+	nn_conn *media;
+	int n_media, n_media_closed;
+	uint8_t seen[MV_N];
+	uint64_t msgs, dgrams;
+} mrec;
+
+static void mv_conn(void *a, nn_conn *c)
+{
+	mrec *r = a;
+	if (c->kind == NN_CONN_MEDIA) {
+		r->n_media++;
+		r->media = c;
+	} else if (r->nedge < 2) {
+		r->edge[r->nedge++] = c;
+	}
+}
+static void mv_frame(void *a, nn_conn *c, nn_pkt **p)
+{
+	mrec *r = a;
+	if (c->kind != NN_CONN_MEDIA || (*p)->len < 4)
+		return;
+	uint32_t k;
+	memcpy(&k, (*p)->data, 4);
+	r->msgs++;
+	if (k < MV_N)
+		r->seen[k]++;
+}
+static void mv_dgram(void *a, nn_conn *c, nn_pkt **p)
+{
+	(void)c;
+	(void)p;
+	((mrec *)a)->dgrams++;
+}
+static void mv_closed(void *a, nn_conn *c, int err, uint64_t reason)
+{
+	(void)err;
+	(void)reason;
+	mrec *r = a;
+	if (c->kind == NN_CONN_MEDIA) {
+		r->n_media_closed++;
+		if (r->media == c)
+			r->media = NULL;
+	}
+}
+static void mv_mk(mrec *r)
+{
+	memset(r, 0, sizeof *r);
+	uint8_t seed[32];
+	memset(seed, 0, sizeof seed);
+	seed[0] = ++seed_ctr;
+	seed[1] = 0x6d;
+	nn_quic_config c;
+	nn_quic_config_default(&c);
+	c.punch_allow_loopback = true;
+	assert_int_equal(nn_qenv_endpoint(env, seed, &c, &r->tp, &r->addr), 0);
+	nn_tp_sink s = {.ctx = r, .on_conn = mv_conn, .on_frame = mv_frame,
+			.on_datagram = mv_dgram, .on_closed = mv_closed};
+	nn_tp_set_sink(r->tp, &s);
+}
+
+/* A dials B through R (a relayed edge) and opens a media session on it (the session rides the
+ * relay's allocation); a stream of messages (one QUIC stream each) and datagrams runs from A.
+ * Midway A dials B directly (the upgraded edge) and moves the session onto it: a QUIC client
+ * migration from the same socket (ngtcp2 immediate migration, path validated meanwhile). The
+ * session is the same connection (no close on either side); every message arrives exactly
+ * once; after the move the relay carries (almost) nothing of the session: of the last 200
+ * messages' packets, the relay forwards fewer than 10 (a few acks or a late retransmission
+ * of the old path). */
+static void test_media_moves_off_relay(void **st)
+{
+	(void)st;
+	rec r;
+	mrec a, b;
+	mk(&r, NULL);
+	mv_mk(&a);
+	mv_mk(&b);
+	nn_tp_relay s;
+	assert_int_equal(nn_tp_relay_alloc(r.tp, &s), 0);
+	const nn_quic_stats *sr = nn_quic_stats_of(r.tp);
+	assert_int_equal(nn_quic_punch(b.tp, &s.b), 0);
+	assert_int_equal(wait_u64(&sr->relay_rx, 1, 2 * NN_SEC), 0);
+	assert_int_equal(nn_tp_dial(a.tp, &b.tp->local_id, &s.a, NULL), 0);
+	assert_int_equal(nn_qenv_wait_int(env, &a.nedge, 1, 5 * NN_SEC), 0);
+	assert_int_equal(nn_qenv_wait_int(env, &b.nedge, 1, 5 * NN_SEC), 0);
+	assert_int_equal(nn_tp_dial_media(a.tp, a.edge[0], NULL), 0);
+	assert_int_equal(nn_qenv_wait_int(env, &a.n_media, 1, 5 * NN_SEC), 0);
+	assert_int_equal(nn_qenv_wait_int(env, &b.n_media, 1, 5 * NN_SEC), 0);
+	assert_true(nn_addr_eq(&a.media->remote_addr, &s.a)); /* on the relay */
+	assert_true(nn_addr_eq(&b.media->remote_addr, &s.b));
+	uint8_t m[200];
+	memset(m, 0x42, sizeof m);
+	uint64_t fwd_at_move = 0;
+	nn_conn *amedia = a.media, *bmedia = b.media;
+	const nn_quic_stats *sa = nn_quic_stats_of(a.tp);
+	for (uint32_t k = 0; k < MV_N; k++) {
+		if (k == 200) { /* the direct edge */
+			assert_int_equal(nn_tp_dial(a.tp, &b.tp->local_id, &b.addr, NULL), 0);
+			assert_int_equal(nn_qenv_wait_int(env, &a.nedge, 2, 5 * NN_SEC), 0);
+		}
+		if (k == 250) {
+			assert_int_equal(nn_tp_move_media(a.tp, a.media, a.edge[1]), 0);
+			assert_true(nn_addr_eq(&a.media->remote_addr, &b.addr));
+		}
+		if (k == 400)
+			fwd_at_move = nn_quic_test_relay_forwarded(r.tp, s.id, 0) +
+				      nn_quic_test_relay_forwarded(r.tp, s.id, 1);
+		memcpy(m, &k, 4);
+		int rc;
+		while ((rc = nn_tp_send(a.tp, a.media, m, sizeof m)) == NN_EAGAIN)
+			spin(NN_MS);
+		assert_int_equal(rc, 0);
+		(void)nn_tp_send_datagram(a.tp, a.media, m, 40);
+		spin(2 * NN_MS);
+	}
+	(void)wait_u64(&b.msgs, MV_N, 5 * NN_SEC);
+	spin(200 * NN_MS);
+	uint64_t fwd_end = nn_quic_test_relay_forwarded(r.tp, s.id, 0) +
+			   nn_quic_test_relay_forwarded(r.tp, s.id, 1);
+	printf("# media session moved off the relay: %llu of %d messages, %llu of %d datagrams; "
+	       "relay forwarded %llu datagrams over the last 200 messages; A media_moved %llu\n",
+	       (unsigned long long)b.msgs, MV_N, (unsigned long long)b.dgrams, MV_N,
+	       (unsigned long long)(fwd_end - fwd_at_move),
+	       (unsigned long long)sa->media_moved);
+	assert_int_equal(b.msgs, MV_N);
+	for (uint32_t k = 0; k < MV_N; k++)
+		assert_int_equal(b.seen[k], 1);
+	assert_int_equal(sa->media_moved, 1);
+	nn_tp_guard g;
+	nn_tp_guard_stats(a.tp, &g);
+	assert_int_equal(g.media_moved, 1); /* the node's tp_media_moved */
+	assert_int_equal(g.media_move_failed, 0);
+	assert_true(a.media == amedia && b.media == bmedia); /* the same session */
+	assert_int_equal(a.n_media_closed + b.n_media_closed, 0);
+	assert_true(fwd_end - fwd_at_move < 10);
+	nn_tp_destroy(a.tp);
+	nn_tp_destroy(b.tp);
+	nn_tp_destroy(r.tp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_pinning),
 		cmocka_unit_test(test_shaper),
 		cmocka_unit_test(test_cap_and_reaping),
+		cmocka_unit_test(test_media_moves_off_relay),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -20,6 +20,24 @@ static int ep_dial_media(nn_tp *tp, nn_conn *edge, void *user)
 			      NN_CONN_MEDIA);
 }
 
+/* A media session moves onto the edge's path: the pair now travels like the edge (through
+ * its relay or direct) and both ends see the edge's addresses. Stream frames already sent
+ * stay in the receiver's queue (reliable, in order); nothing is closed. */
+static int ep_move_media(nn_tp *tp, nn_conn *media, nn_conn *edge)
+{
+	if (!media || !edge || media->tp != tp || edge->tp != tp || media->kind != NN_CONN_MEDIA ||
+	    edge->kind != NN_CONN_OVERLAY || !media->outbound ||
+	    memcmp(media->remote_id.b, edge->remote_id.b, sizeof media->remote_id.b))
+		return NN_EINVAL;
+	mem_conn *m = (mem_conn *)media, *e = (mem_conn *)edge;
+	if (m->state != MC_OPEN || !m->peer || !e->peer)
+		return NN_ECLOSED;
+	m->via = m->peer->via = e->via;
+	m->pub.remote_addr = e->pub.remote_addr;
+	m->peer->pub.remote_addr = e->peer->pub.remote_addr;
+	return 0;
+}
+
 static size_t ep_local_addrs(nn_tp *tp, nn_addr *out, size_t cap)
 {
 	if (cap >= 1)
@@ -245,6 +263,7 @@ static const nn_tp_ops mem_ops = {
 	.relay_alloc = ep_relay_alloc,
 	.relay_free = ep_relay_free,
 	.dial_media = ep_dial_media,
+	.move_media = ep_move_media,
 	.send_datagram = mem_conn_send_datagram,
 	.birthday = ep_birthday,
 	.guard_stats = ep_guard_stats,

@@ -547,8 +547,10 @@ void nn_quic_conn_read(nn_quic_conn *c, const uint8_t *d, size_t n, const struct
 	if (c->state >= NN_QS_CLOSING)
 		return;
 	ngtcp2_path path = {
-		.local = {.addr = (ngtcp2_sockaddr *)(c->xs ? &c->xs->local : &ep->local),
-			  .addrlen = c->xs ? c->xs->local_len : ep->local_len},
+		.local = {.addr = (ngtcp2_sockaddr *)(c->alias_len ? &c->alias
+						       : c->xs ? &c->xs->local : &ep->local),
+			  .addrlen = c->alias_len ? c->alias_len
+				     : c->xs ? c->xs->local_len : ep->local_len},
 		.remote = {.addr = (ngtcp2_sockaddr *)src, .addrlen = srclen},
 	};
 	ngtcp2_pkt_info pi = {0};
@@ -634,6 +636,11 @@ void nn_quic_conn_goodbye(nn_quic_conn *c)
 	c->state = NN_QS_DEAD;
 }
 
+static bool same_remote(const ngtcp2_addr *a, const struct sockaddr_storage *b, socklen_t blen)
+{
+	return (socklen_t)a->addrlen == blen && !memcmp(a->addr, b, blen);
+}
+
 /* Conservative bytes a 1-RTT packet spends around a DATAGRAM frame's data: short header (1 +
  * our 16-byte CID + 4-byte packet number), frame type + length (1 + 2), AEAD tag (16). */
 #define DGRAM_OVERHEAD 48
@@ -652,6 +659,8 @@ static void write_pkts(nn_quic_conn *c, bool stream_ok)
 	if (max_pkts > NN_QUIC_GSO_MAX)
 		max_pkts = NN_QUIC_GSO_MAX;
 	size_t off = 0, npkts = 0, seg = size; /* seg: the GSO segment size of the train */
+	struct sockaddr_storage tdst;           /* the train's destination */
+	socklen_t tdlen = 0;
 	bool blocked = false, dg_blocked = false;
 	bool media = c->m && stream_ok;
 	/* media sessions offer ngtcp2 room for a Path MTU probe (it writes none into a buffer of
@@ -755,10 +764,21 @@ static void write_pkts(nn_quic_conn *c, bool stream_ok)
 		}
 		if (n == 0)
 			break;
+		/* every packet goes where ngtcp2 says (c->ps.path, written with it): a migrated
+		 * media session's path validation sends on two paths; a train has one */
+		if (off && !same_remote(&c->ps.path.remote, &tdst, tdlen)) {
+			nn_quic_conn_send_to(c, &tdst, tdlen, ep->tbuf, off, seg);
+			memmove(ep->tbuf, ep->tbuf + off, (size_t)n);
+			off = 0;
+		}
+		if (off == 0) {
+			tdlen = (socklen_t)c->ps.path.remote.addrlen;
+			memcpy(&tdst, c->ps.path.remote.addr, tdlen);
+		}
 		if ((size_t)n > size) {
 			/* a PMTUD probe: the train so far, then the probe on its own */
 			if (off)
-				nn_quic_conn_send(c, ep->tbuf, off, seg);
+				nn_quic_conn_send_to(c, &tdst, tdlen, ep->tbuf, off, seg);
 			nn_quic_conn_send(c, ep->tbuf + off, (size_t)n, (size_t)n);
 			off = 0;
 			continue;
@@ -770,7 +790,7 @@ static void write_pkts(nn_quic_conn *c, bool stream_ok)
 			 * DATAGRAM packets (shorter than the path size) still go out in one GSO call */
 			seg = (size_t)n;
 		} else if ((size_t)n > seg) {
-			nn_quic_conn_send(c, ep->tbuf, off, seg);
+			nn_quic_conn_send_to(c, &tdst, tdlen, ep->tbuf, off, seg);
 			memmove(ep->tbuf, ep->tbuf + off, (size_t)n);
 			off = 0;
 			seg = (size_t)n;
@@ -779,14 +799,14 @@ static void write_pkts(nn_quic_conn *c, bool stream_ok)
 		npkts++;
 		/* a shorter packet ends a GSO train; so does a full buffer */
 		if ((size_t)n < seg || npkts >= max_pkts) {
-			nn_quic_conn_send(c, ep->tbuf, off, seg);
+			nn_quic_conn_send_to(c, &tdst, tdlen, ep->tbuf, off, seg);
 			off = 0;
 			if (npkts >= max_pkts)
 				break;
 		}
 	}
 	if (off)
-		nn_quic_conn_send(c, ep->tbuf, off, seg);
+		nn_quic_conn_send_to(c, &tdst, tdlen, ep->tbuf, off, seg);
 	ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
 	nn_quic_conn_arm(c);
 }
@@ -836,10 +856,20 @@ void nn_quic_conn_fail(nn_quic_conn *c, int err, uint64_t reason, bool send_cc)
 	nn_quic_mark_dirty(c);
 }
 
-int nn_quic_conn_send(nn_quic_conn *c, const uint8_t *buf, size_t total, size_t size)
+int nn_quic_conn_send_to(nn_quic_conn *c, const struct sockaddr_storage *to, socklen_t tolen,
+			 const uint8_t *buf, size_t total, size_t size)
 {
 	return nn_quic_socket_send_fd(c->ep, c->xs ? c->xs->fd : c->ep->fd,
-				      (struct sockaddr *)&c->remote, c->remote_len, buf, total, size);
+				      (const struct sockaddr *)to, tolen, buf, total, size);
+}
+
+int nn_quic_conn_send(nn_quic_conn *c, const uint8_t *buf, size_t total, size_t size)
+{
+	/* the path of the packet ngtcp2 wrote last (c->ps.path): the connection's own remote,
+	 * unless a migration (media.c) or the peer's moved it */
+	return nn_quic_socket_send_fd(c->ep, c->xs ? c->xs->fd : c->ep->fd,
+				      (const struct sockaddr *)c->ps.path.remote.addr,
+				      (socklen_t)c->ps.path.remote.addrlen, buf, total, size);
 }
 
 void nn_quic_conn_free(nn_quic_conn *c)

@@ -428,6 +428,16 @@ static int op_dial_media(nn_tp *tp, nn_conn *edge, void *user)
 	return 0;
 }
 
+/* ops.move_media: the session we dialled migrates to the edge's path (media.c). */
+static int op_move_media(nn_tp *tp, nn_conn *media, nn_conn *edge)
+{
+	if (!media || !edge || media->tp != tp || edge->tp != tp ||
+	    media->kind != NN_CONN_MEDIA || edge->kind != NN_CONN_OVERLAY ||
+	    memcmp(media->remote_id.b, edge->remote_id.b, sizeof media->remote_id.b))
+		return NN_EINVAL;
+	return nn_quic_media_move(QC(media), QC(edge));
+}
+
 static int op_send_datagram(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len)
 {
 	if (!c || c->kind != NN_CONN_MEDIA)
@@ -479,6 +489,8 @@ static void op_guard_stats(nn_tp *tp, nn_tp_guard *g)
 	NN_QUIC_GUARD_SAME_(media_out)
 	NN_QUIC_GUARD_SAME_(media_unsupported)
 	NN_QUIC_GUARD_SAME_(media_idle_reaped)
+	NN_QUIC_GUARD_SAME_(media_moved)
+	NN_QUIC_GUARD_SAME_(media_move_failed)
 	NN_QUIC_GUARD_SAME_(media_dgram_tx)
 	NN_QUIC_GUARD_SAME_(media_dgram_ring_full)
 	NN_QUIC_GUARD_SAME_(media_dgram_send_failed)
@@ -508,6 +520,7 @@ static const nn_tp_ops quic_ops = {
 	.guard_stats = op_guard_stats,
 	.birthday = nn_quic_birthday,
 	.dial_media = op_dial_media,
+	.move_media = op_move_media,
 	.send_datagram = op_send_datagram,
 	.relay_alloc = nn_quic_relay_alloc,
 	.relay_free = nn_quic_relay_free,

@@ -162,6 +162,12 @@ struct nn_quic_conn {
 	/* lists */
 	nn_quic_media *m;      /* media session state (kind NN_CONN_MEDIA), else NULL */
 	nn_quic_xsock *xs;     /* birthday winner: this conn's own socket (NULL = the endpoint's) */
+	/* a migrated media session (media.c nn_quic_media_move): the name its path's local half
+	 * has for ngtcp2. The socket is the same; ngtcp2 migrates only to a local address that
+	 * differs from the current one, so each move names the socket anew (alias_gen) */
+	struct sockaddr_storage alias;
+	socklen_t alias_len;
+	uint8_t alias_gen;
 	nn_quic_conn *next, *prev;   /* all conns */
 	nn_quic_conn *dirty_next;
 };
@@ -232,6 +238,11 @@ int nn_quic_socket_send_fd(nn_quic_ep *ep, int fd, const struct sockaddr *to, so
 			   const uint8_t *buf, size_t total, size_t size);
 /* What c sends with: its own socket (birthday) or the endpoint's. */
 int nn_quic_conn_send(nn_quic_conn *c, const uint8_t *buf, size_t total, size_t size);
+int nn_quic_conn_send_to(nn_quic_conn *c, const struct sockaddr_storage *to, socklen_t tolen,
+			 const uint8_t *buf, size_t total, size_t size);
+/* A media session we dialled moves onto the path of edge e (a QUIC client migration to the
+ * edge's remote address from the same socket): 0 or NN_E*. */
+int nn_quic_media_move(nn_quic_conn *c, nn_quic_conn *e);
 /* Drain the socket (bounded per call) and hand each datagram to nn_quic_ep_datagram. */
 void nn_quic_socket_read(nn_quic_ep *ep);
 int nn_quic_sockaddr_for(nn_quic_ep *ep, const nn_addr *a, struct sockaddr_storage *ss,

@@ -425,6 +425,64 @@ void nn_quic_media_stream_close(nn_quic_conn *c, int64_t sid, void *suser, bool 
 	(void)app_err;
 }
 
+/* ---- moving a session we dialled onto its edge's new path ----
+ * A QUIC client migration (RFC 9000 §9) with ngtcp2's immediate migration: the session starts
+ * sending to the edge's remote address at once, on a fresh connection ID, and validates the
+ * path meanwhile; the peer (the server of this connection) sees its client's address change and
+ * follows it after validation. Streams and what is in flight on them carry over (lost packets are
+ * retransmitted on the new path); DATAGRAM frames lost at the switch are not. The socket stays
+ * the endpoint's: the edge's NAT mapping is the same one. ngtcp2 migrates only to a local
+ * address other than the current one, so the move names the socket anew (a sockaddr that is
+ * the endpoint's with the low bits of the host part changed, c->alias; never bound, used only
+ * as the path's name in ngtcp2_conn_read_pkt / initiate). An edge on a birthday socket is not
+ * followed (NN_EUNSUPPORTED). */
+int nn_quic_media_move(nn_quic_conn *c, nn_quic_conn *e)
+{
+	nn_quic_ep *ep = c->ep;
+	if (!c->m || !c->base.outbound || c->xs || e->m)
+		return NN_EINVAL;
+	if (c->state != NN_QS_OPEN || c->lingering || e->state != NN_QS_OPEN)
+		return NN_ECLOSED;
+	if (e->xs)
+		return NN_EUNSUPPORTED;
+	const ngtcp2_path *cur = ngtcp2_conn_get_path(c->qc);
+	if ((socklen_t)cur->remote.addrlen == e->remote_len &&
+	    !memcmp(cur->remote.addr, &e->remote, e->remote_len))
+		return 0; /* it runs there already */
+	struct sockaddr_storage al;
+	memcpy(&al, &ep->local, ep->local_len);
+	uint8_t g = ++c->alias_gen;
+	if (!g)
+		g = c->alias_gen = 1;
+	if (al.ss_family == AF_INET)
+		((uint8_t *)&((struct sockaddr_in *)&al)->sin_addr)[3] ^= g;
+	else if (al.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&al)->sin6_addr.s6_addr[15] ^= g;
+	else
+		return NN_EUNSUPPORTED;
+	ngtcp2_path p = {
+		.local = {.addr = (ngtcp2_sockaddr *)&al, .addrlen = ep->local_len},
+		.remote = {.addr = (ngtcp2_sockaddr *)&e->remote, .addrlen = e->remote_len},
+	};
+	int rv = ngtcp2_conn_initiate_immediate_migration(c->qc, &p,
+							  (ngtcp2_tstamp)nn_quic_now(ep));
+	if (rv != 0) {
+		ep->st.media_move_failed++;
+		return rv == NGTCP2_ERR_CONN_ID_BLOCKED ? NN_EAGAIN
+		       : rv == NGTCP2_ERR_NOMEM	       ? NN_ENOMEM
+						       : NN_ESTATE;
+	}
+	memcpy(&c->alias, &al, ep->local_len);
+	c->alias_len = ep->local_len;
+	memcpy(&c->remote, &e->remote, e->remote_len);
+	c->remote_len = e->remote_len;
+	c->base.remote_addr = e->base.remote_addr;
+	ep->st.media_moved++;
+	nn_quic_mark_dirty(c);
+	nn_quic_flush(ep);
+	return 0;
+}
+
 /* ---- deadlines and the idle reaper ---- */
 
 static void tick_cb(nn_timer *tm, void *arg)

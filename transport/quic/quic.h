@@ -121,6 +121,9 @@ typedef struct nn_quic_stats {
 	uint64_t media_unsupported;     /* sessions refused: no media ALPN at the peer, or DATAGRAM
 					 * missing from a side's transport parameters (code 1) */
 	uint64_t media_idle_reaped;     /* accepted sessions closed: nothing received for 10 s */
+	uint64_t media_moved;           /* sessions we dialled migrated to their edge's new path */
+	uint64_t media_move_failed;     /* migrations ngtcp2 refused (no spare connection ID,
+					 * handshake not confirmed) */
 	uint64_t media_dgram_tx;        /* datagrams handed to QUIC */
 	uint64_t media_dgram_ring_full; /* send_datagram refused: ring full (NN_EAGAIN) */
 	uint64_t media_dgram_send_failed; /* datagrams the pump could not send (too big for the
