@@ -3,8 +3,12 @@
  *
  * Classes (local policy; only when the application left the keepalive options at 0):
  * - open: no NAT (verdict public) and an unsolicited inbound edge arrived (no stateful filter
- *   either): pings only after NN_NODE_KA_OPEN_SIBLING / _FINGER of silence, far under QUIC's
- *   5-minute idle timeout;
+ *   either): pings only after NN_NODE_KA_OPEN_SIBLING / _FINGER (150 s / 180 s) of silence,
+ *   under QUIC's 5-minute idle timeout; a silently dead peer's edge lives 330 s / 390 s
+ *   (issue 16: a ping costs ~4 datagrams, so at 60 s / 90 s the pings of 19 idle edges alone
+ *   cost a node ~0.5 datagrams/s, at 120 s / 150 s 0.32); an edge whose remote address is
+ *   loopback or private crosses no NAT of ours and is kept the same way whatever our class
+ *   (nn_node_ka_edge_due);
  * - behind something (cone, symmetric, or public with filtering not seen open: a stateful
  *   firewall times out UDP like a NAT): the learned interval (25 s until evidence says more),
  *   less one tick, since the tick pings at its first run after the threshold;
@@ -29,8 +33,8 @@
 
 #include "node/node_impl.h"
 
-#define NN_NODE_KA_OPEN_SIBLING (60 * NN_SEC)
-#define NN_NODE_KA_OPEN_FINGER (90 * NN_SEC)
+#define NN_NODE_KA_OPEN_SIBLING (150 * NN_SEC)
+#define NN_NODE_KA_OPEN_FINGER (180 * NN_SEC)
 #define NN_NODE_KA_LATE (20 * NN_SEC) /* how long a late echo still counts as a failure */
 #define NN_NODE_KA_PROBE_MAX (5 * 60 * NN_SEC) /* a probe the edge's traffic never let finish */
 
@@ -83,6 +87,26 @@ void nn_node_ka_timeouts(nn_node *n, nn_time *ka_sib, nn_time *ka_fin, nn_time *
 		*dead_sib = 2 * *ka_sib + 30 * NN_SEC;
 	if (*dead_fin < 2 * *ka_fin + 30 * NN_SEC)
 		*dead_fin = 2 * *ka_fin + 30 * NN_SEC;
+}
+
+/* An edge whose traffic does not cross our NAT or firewall (its remote address is loopback or
+ * private, on an IP transport) has no mapping to keep, whatever our class: it is kept like an
+ * open node's edge (NN_NODE_KA_OPEN_*, dead at twice that plus 30 s). The caller listed e with
+ * the class thresholds (never longer than these); true when e's own threshold passed too. */
+bool nn_node_ka_edge_due(nn_node *n, const nn_routing_edge *e, nn_time now, bool dead)
+{
+	const nn_conn *c = e->conn;
+	if (!n->ka_adaptive || !c || crosses(n, &c->remote_addr) || ka_class(n) == KA_OPEN)
+		return true;
+	bool sib = e->role == NN_ROUTING_ROLE_SIBLING;
+	nn_time t = sib ? NN_NODE_KA_OPEN_SIBLING : NN_NODE_KA_OPEN_FINGER;
+	if (dead) {
+		nn_time cfg = nn_node_ms(sib ? n->m.dead_sibling_ms : n->m.dead_finger_ms);
+		t = 2 * t + 30 * NN_SEC;
+		if (t < cfg)
+			t = cfg;
+	}
+	return now - e->last_seen >= t;
 }
 
 /* No mapping of our own to keep alive, as far as we can tell: open, or no verdict yet but

@@ -118,6 +118,8 @@ static void reap_and_keepalive(nn_node *n, nn_time now)
 	size_t k = nn_routing_edges_idle(n->edges, now, dead_sib, dead_fin, ids, cap);
 	for (size_t i = 0; i < k; i++) {
 		const nn_routing_edge *e = nn_routing_edges_find(n->edges, &ids[i]);
+		if (e && !nn_node_ka_edge_due(n, e, now, true))
+			continue; /* an edge that crosses no NAT of ours: the longer threshold */
 		if (e && e->conn && nn_node_ka_pending(((nn_conn *)e->conn)->user))
 			continue; /* silent on purpose: a keepalive probe or echo is pending */
 		char hex[65];
@@ -127,7 +129,8 @@ static void reap_and_keepalive(nn_node *n, nn_time now)
 	k = nn_routing_edges_idle(n->edges, now, ka_sib, ka_fin, ids, cap);
 	for (size_t i = 0; i < k; i++) {
 		const nn_routing_edge *e = nn_routing_edges_find(n->edges, &ids[i]);
-		if (e && !nn_node_ka_quiet(n, ((nn_conn *)e->conn)->user))
+		if (e && nn_node_ka_edge_due(n, e, now, false) &&
+		    !nn_node_ka_quiet(n, ((nn_conn *)e->conn)->user))
 			(void)nn_node_send_ping(n, e->conn);
 	}
 	nn_node_ka_tick(n, now);

@@ -290,6 +290,8 @@ struct nn_pace {
 #define NN_NODE_CALLQ 64
 #define NN_NODE_BOOTSTRAPS 8 /* bootstrap contacts remembered for re-joining */
 #define NN_NODE_REJOIN_MAX (60 * NN_SEC)
+/* An idle discovery task backs off to this many times its configured period (discovery.c). */
+#define NN_NODE_QUIET_FACTOR 16
 #define NN_NODE_REJOIN_FROM_FILE 8 /* contacts of a loaded contacts file dialled at once */
 
 /* ---- media sessions (media.c) ----
@@ -383,6 +385,7 @@ struct nn_node {
 	struct nn_pace self_lookup, sibling_exchange, bucket_refresh;
 	uint64_t news;           /* discovery news so far: new contacts, lost edges, joins */
 	unsigned refresh_cursor; /* next bucket of the joining sweep */
+	unsigned sibling_cursor; /* next sibling a quiet sibling exchange asks */
 	nn_time next_repair;     /* earliest next local-optimum repair lookup */
 	bool stopping, stopped;
 
@@ -531,6 +534,7 @@ int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8
 enum nn_lookup_mode {
 	NN_LOOKUP_SPREAD, /* routed via the closest edge + TTL-0 copies to two random edges */
 	NN_LOOKUP_NEAR,   /* routed via the closest edge + TTL-0 copies to the two closest */
+	NN_LOOKUP_ROUTED, /* routed via the closest edge only (a quiet round: one answer) */
 };
 int nn_node_lookup(nn_node *n, const nn_id *target, enum nn_lookup_mode mode);
 /* A one-hop (TTL 0) Lookup for target to edge c, which answers with its closest contacts. */
@@ -609,6 +613,7 @@ void nn_node_ka_timeouts(nn_node *n, nn_time *ka_sib, nn_time *ka_fin, nn_time *
 /* Keepalives held back on the connection: our probe is in flight, or we owe an echo and have
  * no mapping of our own to keep alive. */
 bool nn_node_ka_quiet(const nn_node *n, const struct nconn *nc);
+bool nn_node_ka_edge_due(nn_node *n, const nn_routing_edge *e, nn_time now, bool dead);
 /* A probe or an echo is pending: not reaped for silence meanwhile. */
 bool nn_node_ka_pending(const struct nconn *nc);
 /* A frame arrived on a registered edge last heard at last_seen (passive evidence). */

@@ -244,7 +244,11 @@ typedef struct nn_tp_stats {
 	X(media_msg_rx_truncated, "media messages reset by the peer or empty at FIN")         \
 	X(media_msg_rx_timeout, "media messages not finished within the 5 s read deadline")   \
 	X(media_msg_rx_no_slot, "media messages stopped: all read slots busy, or no buffer")  \
-	X(overlay_dgram_dropped, "datagrams arriving on overlay edges (not media): dropped")
+	X(overlay_dgram_dropped, "datagrams arriving on overlay edges (not media): dropped") \
+	X(udp_tx, "UDP datagrams sent (all traffic: the idle-cost benchmark reads it)")         \
+	X(udp_tx_bytes, "UDP payload bytes sent")                                            \
+	X(udp_rx, "UDP datagrams received")                                                  \
+	X(udp_rx_bytes, "UDP payload bytes received")
 
 struct nn_tp_guard {
 #define NN_TP_GUARD_FIELD_(name, desc) uint64_t name;

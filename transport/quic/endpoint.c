@@ -439,6 +439,10 @@ static void op_guard_stats(nn_tp *tp, nn_tp_guard *g)
 {
 	const nn_quic_stats *s = &EP(tp)->st;
 	g->rx_garbage = s->rx_garbage + s->rx_non_quic;
+	g->udp_tx = s->tx_datagrams;
+	g->udp_tx_bytes = s->tx_bytes_udp;
+	g->udp_rx = s->rx_datagrams;
+	g->udp_rx_bytes = s->rx_bytes_udp;
 	g->rx_unknown_conn = s->rx_unknown_cid;
 	g->version_neg_tx = s->tx_version_neg;
 	g->stateless_reset_tx = s->tx_stateless_reset;
