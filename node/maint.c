@@ -120,8 +120,10 @@ static void reap_and_keepalive(nn_node *n, nn_time now)
 		const nn_routing_edge *e = nn_routing_edges_find(n->edges, &ids[i]);
 		if (e && !nn_node_ka_edge_due(n, e, now, true))
 			continue; /* an edge that crosses no NAT of ours: the longer threshold */
-		if (e && e->conn && nn_node_ka_pending(((nn_conn *)e->conn)->user))
-			continue; /* silent on purpose: a keepalive probe or echo is pending */
+		if (e && e->conn &&
+		    nn_node_ka_pending(n, ((nn_conn *)e->conn)->user, now,
+				       e->role == NN_ROUTING_ROLE_SIBLING ? dead_sib : dead_fin))
+			continue; /* silent on purpose: a keepalive probe or echo (keepalive.c) */
 		char hex[65];
 		nn_node_log(n, NN_LOG_DEBUG, "reaping silent edge %s", nn_node_hex(&ids[i], hex));
 		nn_node_drop_edge(n, &ids[i], NN_TP_REASON_NORMAL);

@@ -95,9 +95,11 @@ struct nconn {
 	uint8_t ip[16], subnet[16];
 	/* keepalive.c: our last frame on it; a probe of ours in flight since ka_sent (!= 0) for
 	 * a silence of ka_gap, late (our keepalive resumed) until ka_deadline; a peer's probe to
-	 * echo once the edge has been silent for echo_delay (!= 0) */
+	 * echo once the edge has been silent for echo_delay (!= 0); ka_hold: the edge's silence
+	 * before it was agreed (a probe's: the peer's until it resumes, or ours until we did) and
+	 * does not count toward the dead threshold */
 	nn_time last_tx;
-	nn_time ka_sent, ka_gap, ka_deadline, echo_delay;
+	nn_time ka_sent, ka_gap, ka_deadline, echo_delay, ka_hold;
 	uint8_t path;         /* how the edge came up (enum nn_node_path; ops.c sets it) */
 	bool ka_late, ka_mute, ka_echoes;
 	uint8_t ka_nonce[NN_NAT_KA_NONCE_LEN], echo_nonce[NN_NAT_KA_NONCE_LEN];
@@ -614,8 +616,9 @@ void nn_node_ka_timeouts(nn_node *n, nn_time *ka_sib, nn_time *ka_fin, nn_time *
  * no mapping of our own to keep alive. */
 bool nn_node_ka_quiet(const nn_node *n, const struct nconn *nc);
 bool nn_node_ka_edge_due(nn_node *n, const nn_routing_edge *e, nn_time now, bool dead);
-/* A probe or an echo is pending: not reaped for silence meanwhile. */
-bool nn_node_ka_pending(const struct nconn *nc);
+/* A probe or an echo is pending, or the silence of one ended less than `dead` ago: not reaped
+ * for silence meanwhile (`dead`: the edge's dead threshold). */
+bool nn_node_ka_pending(const nn_node *n, const struct nconn *nc, nn_time now, nn_time dead);
 /* A frame arrived on a registered edge last heard at last_seen (passive evidence). */
 void nn_node_ka_rx(nn_node *n, struct nconn *nc, nn_time last_seen, nn_time now);
 /* Per tick: due echoes, probe deadlines, the next probe. */

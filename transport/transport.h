@@ -63,6 +63,11 @@
 #include "transport/pool.h"
 
 #define NN_TP_MAX_FRAME 65536u /* == NN_WIRE_MAX_FRAME */
+/* An overlay connection that carries nothing is closed by the transport after this long by
+ * default (QUIC's max_idle_timeout; the lesser of both ends' applies): longer than the longest
+ * silence the node lets a live edge have before it calls the edge dead (node/keepalive.c checks
+ * it at compile time), so the transport never closes an edge both nodes still count as live. */
+#define NN_TP_IDLE_TIMEOUT (600 * NN_SEC)
 
 typedef struct nn_tp nn_tp;
 typedef struct nn_conn nn_conn;

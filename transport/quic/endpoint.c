@@ -17,7 +17,7 @@ void nn_quic_config_default(nn_quic_config *c)
 	c->max_inbound_per_ip = 32;
 	c->silent_evict_age = 2 * NN_SEC;
 	c->handshake_timeout = 10 * NN_SEC;
-	c->idle_timeout = 300 * NN_SEC;
+	c->idle_timeout = NN_TP_IDLE_TIMEOUT;
 	c->first_frame_timeout = 30 * NN_SEC;
 	c->send_deadline = 5 * NN_SEC;
 	c->send_queue_bytes = 1u << 20;
