@@ -362,9 +362,7 @@ static void test_filtering_from_unsolicited_inbound(void **state)
  * from the probe: U reaped the edge before P's resumed ping reached it, while P kept it (on QUIC
  * U's close died in the expired mapping too: the half-dead edge of the nat-keepalive lab).
  * Both ends must keep the edge for 10 minutes of idle probing, and it carries a frame after. */
-static bool blocked;
-
-static void nat_mapping(cluster *cl, uint32_t p, uint32_t u)
+static void nat_mapping(cluster *cl, uint32_t p, uint32_t u, bool *blocked)
 {
 	nn_node *n = cl->nodes[p].node;
 	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &cl->nodes[u].id);
@@ -373,9 +371,9 @@ static void nat_mapping(cluster *cl, uint32_t p, uint32_t u)
 	const struct nconn *nc = ((nn_conn *)e->conn)->user;
 	nn_time last = nc->last_tx > e->last_seen ? nc->last_tx : e->last_seen;
 	bool dead = nn_clock_now(cl->clk) - last >= 30 * NN_SEC;
-	if (dead == blocked)
+	if (dead == *blocked)
 		return;
-	blocked = dead;
+	*blocked = dead;
 	nn_mem_link l = nn_mem_link_default();
 	l.blackhole = dead;
 	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[u].tp, cl->nodes[p].tp, &l), 0);
@@ -395,10 +393,10 @@ static void test_probe_silence_keeps_both_ends(void **state)
 	assert_int_equal(cl_bootstrap(cl, 1, 0), 0);
 	cl_run(cl, 2 * NN_SEC);
 	nn_node_nat_unsolicited(u); /* mem addresses are not IPs: U's open filtering by hand */
-	blocked = false;
+	bool blocked = false;
 	nn_time t0 = nn_clock_now(cl->clk);
 	while (nn_clock_now(cl->clk) - t0 < 10 * 60 * NN_SEC) {
-		nat_mapping(cl, 1, 0);
+		nat_mapping(cl, 1, 0, &blocked);
 		cl_run(cl, 250 * NN_MS);
 	}
 	nn_node_stats sp = st(cl, 1), su = st(cl, 0);
