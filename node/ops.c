@@ -610,17 +610,24 @@ static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 	direct_check(n, op);
 }
 
+/* If op's dial through a relay is what brought up c, remember the relayed edge (once). */
+static void note_relayed(nn_node *n, const struct nn_op *op, const nn_conn *c)
+{
+	if (op->relay_dialled && nn_addr_eq(&c->remote_addr, &op->relay_addr) &&
+	    !nn_node_relayed_addr(n, &c->remote_addr))
+		nn_node_relayed_note(n, &op->target, &op->relays[op->next_relay ? op->next_relay - 1 : 0],
+				     &op->relay_addr);
+}
+
 /* The connect (or direct) call has its edge. */
 static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c)
 {
 	snprintf(op->won_addr, sizeof op->won_addr, "%.*s", (int)c->remote_addr.ep_len,
 		 c->remote_addr.ep);
-	bool relayed = op->relay_dialled && nn_addr_eq(&c->remote_addr, &op->relay_addr);
-	if (relayed)
-		nn_node_relayed_note(n, &op->target, &op->relays[op->next_relay ? op->next_relay - 1 : 0],
-				     &op->relay_addr);
-	else
-		relayed = nn_node_relayed_addr(n, &c->remote_addr); /* an edge that exists already */
+	note_relayed(n, op, c);
+	/* relayed by this op, or by another one (an edge that exists already, or that another op
+	 * for the same target brought up: nn_node_ops_edge_up notes it before any op finishes) */
+	bool relayed = nn_node_relayed_addr(n, &c->remote_addr);
 	op->how = relayed ? "relay" : op->bday_started ? "birthday" : op->acked ? "punch" : "direct";
 	struct nconn *nc = c->user;
 	if (nc && nc->path == NN_PATH_DIRECT) /* an existing edge keeps how it came up */
@@ -721,6 +728,15 @@ void nn_node_ops_keys(nn_node *n, const nn_id *target, const struct vkey *k)
 
 void nn_node_ops_edge_up(nn_node *n, const nn_id *peer, nn_conn *c)
 {
+	/* first the op (a connect call, or the maintenance dialer's cascade) whose relay dial
+	 * brought the edge up notes it as relayed, so every op for the same target reports the
+	 * edge as what it is, whatever their order in the table */
+	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
+		struct nn_op *op = op_at(n, i);
+		if (op->kind != NN_OP_FREE && op->stage != NN_STAGE_DONE &&
+		    nn_kad_id_eq(&op->target, peer))
+			note_relayed(n, op, c);
+	}
 	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
 		struct nn_op *op = op_at(n, i);
 		if ((op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT ||
