@@ -3,8 +3,12 @@
  *
  * Classes (local policy; only when the application left the keepalive options at 0):
  * - open: no NAT (verdict public) and an unsolicited inbound edge arrived (no stateful filter
- *   either): pings only after NN_NODE_KA_OPEN_SIBLING / _FINGER of silence, far under QUIC's
- *   5-minute idle timeout;
+ *   either): pings only after NN_NODE_KA_OPEN_SIBLING / _FINGER (150 s / 180 s) of silence,
+ *   under the transport's 10-minute idle timeout; a silently dead peer's edge lives 330 s / 390 s
+ *   (issue 16: a ping costs ~4 datagrams, so at 60 s / 90 s the pings of 19 idle edges alone
+ *   cost a node ~0.5 datagrams/s, at 120 s / 150 s 0.32); an edge whose remote address is
+ *   loopback or private crosses no NAT of ours and is kept the same way whatever our class
+ *   (nn_node_ka_edge_due);
  * - behind something (cone, symmetric, or public with filtering not seen open: a stateful
  *   firewall times out UDP like a NAT): the learned interval (25 s until evidence says more),
  *   less one tick, since the tick pings at its first run after the threshold;
@@ -20,8 +24,15 @@
  * keepalive resumes and an echo within NN_NODE_KA_LATE after that is a failure at G. An echo into our silence is survival evidence; an
  * echo that arrives only after our keepalive resumed is a failure at G; no echo at all (a
  * reference peer) teaches nothing, and that edge is not asked again; a probe the edge's traffic
- * never lets finish is given up after NN_NODE_KA_PROBE_MAX. Edges with a probe or an
- * echo pending are not reaped for silence meanwhile.
+ * never lets finish is given up after NN_NODE_KA_PROBE_MAX.
+ * Both ends of an edge stay alive through a probe (the edge's dead threshold counts only silence
+ * neither end agreed to): edges with a probe or an echo pending are not reaped for silence; the
+ * echo side's dead threshold counts from when the prober's keepalive resumes at the latest
+ * (late_after + two ticks after the echo), not from the last frame before the silence (an echo
+ * lost in the prober's expired mapping would otherwise leave a silence past the threshold and
+ * the edge reaped on one side while the prober, pinging again, keeps it: a half-dead edge); the
+ * prober's from its own resumption. The QUIC idle timeout (NN_TP_IDLE_TIMEOUT) exceeds the longest
+ * silence any of this lets an edge live.
  * Passive evidence: every frame on a NAT-crossing edge tells how long the edge had been silent.
  */
 #include <sodium.h>
@@ -29,10 +40,21 @@
 
 #include "node/node_impl.h"
 
-#define NN_NODE_KA_OPEN_SIBLING (60 * NN_SEC)
-#define NN_NODE_KA_OPEN_FINGER (90 * NN_SEC)
+#define NN_NODE_KA_OPEN_SIBLING (150 * NN_SEC)
+#define NN_NODE_KA_OPEN_FINGER (180 * NN_SEC)
 #define NN_NODE_KA_LATE (20 * NN_SEC) /* how long a late echo still counts as a failure */
 #define NN_NODE_KA_PROBE_MAX (5 * 60 * NN_SEC) /* a probe the edge's traffic never let finish */
+
+/* The longest silence a live edge may have here under the default timings (tick 5 s): a
+ * finger's open-class dead threshold counted from the end of the longest probe silence we
+ * honour (KaProbe delay, then the prober's resumption: late_after + two ticks). The transport's
+ * idle timeout must exceed it, or the transport closes edges both ends still count as live.
+ * Application-set dead thresholds above it are cut short by the transport. */
+#define NN_NODE_KA_SILENCE_MAX                                                                 \
+	((nn_time)NN_NAT_KA_PROBE_MAX_MS * NN_MS + 4 * 5 * NN_SEC + 5 * NN_SEC +                \
+	 2 * NN_NODE_KA_OPEN_FINGER + 30 * NN_SEC)
+_Static_assert(NN_NODE_KA_SILENCE_MAX < NN_TP_IDLE_TIMEOUT,
+	       "the transport's idle timeout must exceed the longest silence of a live edge");
 
 enum ka_class { KA_UNKNOWN, KA_OPEN, KA_BEHIND };
 
@@ -85,6 +107,26 @@ void nn_node_ka_timeouts(nn_node *n, nn_time *ka_sib, nn_time *ka_fin, nn_time *
 		*dead_fin = 2 * *ka_fin + 30 * NN_SEC;
 }
 
+/* An edge whose traffic does not cross our NAT or firewall (its remote address is loopback or
+ * private, on an IP transport) has no mapping to keep, whatever our class: it is kept like an
+ * open node's edge (NN_NODE_KA_OPEN_*, dead at twice that plus 30 s). The caller listed e with
+ * the class thresholds (never longer than these); true when e's own threshold passed too. */
+bool nn_node_ka_edge_due(nn_node *n, const nn_routing_edge *e, nn_time now, bool dead)
+{
+	const nn_conn *c = e->conn;
+	if (!n->ka_adaptive || !c || crosses(n, &c->remote_addr) || ka_class(n) == KA_OPEN)
+		return true;
+	bool sib = e->role == NN_ROUTING_ROLE_SIBLING;
+	nn_time t = sib ? NN_NODE_KA_OPEN_SIBLING : NN_NODE_KA_OPEN_FINGER;
+	if (dead) {
+		nn_time cfg = nn_node_ms(sib ? n->m.dead_sibling_ms : n->m.dead_finger_ms);
+		t = 2 * t + 30 * NN_SEC;
+		if (t < cfg)
+			t = cfg;
+	}
+	return now - e->last_seen >= t;
+}
+
 /* No mapping of our own to keep alive, as far as we can tell: open, or no verdict yet but
  * unsolicited inbound edges arrive (a NATed node rarely sees one). */
 static bool nothing_to_keep(const nn_node *n)
@@ -99,9 +141,17 @@ bool nn_node_ka_quiet(const nn_node *n, const struct nconn *nc)
 	return nc && ((nc->ka_sent && !nc->ka_late) || (nc->echo_delay && nothing_to_keep(n)));
 }
 
-bool nn_node_ka_pending(const struct nconn *nc)
+bool nn_node_ka_pending(const nn_node *n, const struct nconn *nc, nn_time now, nn_time dead)
 {
-	return nc && (nc->ka_sent || nc->echo_delay);
+	(void)n;
+	return nc && (nc->ka_sent || nc->echo_delay || (nc->ka_hold && now - nc->ka_hold < dead));
+}
+
+/* A prober's keepalive resumes once its silence reached the probe's gap plus this: the echo was
+ * due (the peer's tick and a round trip allowed for). */
+static nn_time late_after(const nn_node *n)
+{
+	return 2 * nn_node_ms(n->m.tick_ms) + 5 * NN_SEC;
 }
 
 void nn_node_ka_rx(nn_node *n, struct nconn *nc, nn_time last_seen, nn_time now)
@@ -161,6 +211,8 @@ static void start_probe(nn_node *n, nn_time now)
 		return;
 	}
 	n->stats.ka_probes_tx++;
+	nn_node_log(n, NN_LOG_DEBUG, "keepalive probe: asking for an echo after a %.1f s silence",
+		    (double)g / NN_SEC);
 	nc->ka_sent = now;
 	nc->ka_gap = g;
 }
@@ -183,7 +235,15 @@ void nn_node_ka_tick(nn_node *n, nn_time now)
 		if (nc->echo_delay && nc->registered && silence(n, nc, now) >= nc->echo_delay) {
 			uint8_t frame[NN_NAT_KA_FRAME_MAX];
 			int len = nn_nat_ka_echo_frame(frame, sizeof frame, nc->echo_nonce);
+			nn_node_log(n, NN_LOG_DEBUG, "keepalive echo after a %.1f s silence",
+				    (double)silence(n, nc, now) / NN_SEC);
 			nc->echo_delay = 0;
+			/* the prober, silent as long (its clock restarted with ours on every frame),
+			 * resumes its keepalive at most late_after from now, plus a tick to notice and
+			 * one to ping (its tick taken as ours): until then the silence is agreed, not a
+			 * sign of death, even though our echo went out (it may die in the prober's
+			 * expired NAT mapping). The edge's dead threshold counts from there. */
+			nc->ka_hold = now + late_after(n) + 2 * nn_node_ms(n->m.tick_ms);
 			if (len > 0 && nn_node_send_conn(n, nc->c, frame, (size_t)len) == 0)
 				n->stats.ka_echoes_tx++;
 		}
@@ -195,12 +255,13 @@ void nn_node_ka_tick(nn_node *n, nn_time now)
 				probe_end(n, nc, now, NN_NAT_KA_NONE, 0);
 				continue;
 			}
-		} else if (silence(n, nc, now) >= nc->ka_gap + 2 * nn_node_ms(n->m.tick_ms) + 5 * NN_SEC) {
-			/* the echo was due (the peer's tick and a round trip allowed for): our silence
-			 * ends here, the keepalive resumes; an echo from now on came late: the mapping
-			 * had died */
+		} else if (silence(n, nc, now) >= nc->ka_gap + late_after(n)) {
+			/* the echo was due: our silence ends here, the keepalive resumes; an echo from
+			 * now on came late: the mapping had died. The silence so far was ours: the
+			 * edge's dead threshold counts from here (the peer answers our keepalive) */
 			nc->ka_late = true;
 			nc->ka_deadline = now + NN_NODE_KA_LATE;
+			nc->ka_hold = now;
 		} else if (now - nc->ka_sent > NN_NODE_KA_PROBE_MAX) {
 			probe_end(n, nc, now, NN_NAT_KA_NONE, 0); /* never silent long enough */
 			continue;

@@ -118,8 +118,12 @@ static void reap_and_keepalive(nn_node *n, nn_time now)
 	size_t k = nn_routing_edges_idle(n->edges, now, dead_sib, dead_fin, ids, cap);
 	for (size_t i = 0; i < k; i++) {
 		const nn_routing_edge *e = nn_routing_edges_find(n->edges, &ids[i]);
-		if (e && e->conn && nn_node_ka_pending(((nn_conn *)e->conn)->user))
-			continue; /* silent on purpose: a keepalive probe or echo is pending */
+		if (e && !nn_node_ka_edge_due(n, e, now, true))
+			continue; /* an edge that crosses no NAT of ours: the longer threshold */
+		if (e && e->conn &&
+		    nn_node_ka_pending(n, ((nn_conn *)e->conn)->user, now,
+				       e->role == NN_ROUTING_ROLE_SIBLING ? dead_sib : dead_fin))
+			continue; /* silent on purpose: a keepalive probe or echo (keepalive.c) */
 		char hex[65];
 		nn_node_log(n, NN_LOG_DEBUG, "reaping silent edge %s", nn_node_hex(&ids[i], hex));
 		nn_node_drop_edge(n, &ids[i], NN_TP_REASON_NORMAL);
@@ -127,7 +131,8 @@ static void reap_and_keepalive(nn_node *n, nn_time now)
 	k = nn_routing_edges_idle(n->edges, now, ka_sib, ka_fin, ids, cap);
 	for (size_t i = 0; i < k; i++) {
 		const nn_routing_edge *e = nn_routing_edges_find(n->edges, &ids[i]);
-		if (e && !nn_node_ka_quiet(n, ((nn_conn *)e->conn)->user))
+		if (e && nn_node_ka_edge_due(n, e, now, false) &&
+		    !nn_node_ka_quiet(n, ((nn_conn *)e->conn)->user))
 			(void)nn_node_send_ping(n, e->conn);
 	}
 	nn_node_ka_tick(n, now);

@@ -95,9 +95,11 @@ struct nconn {
 	uint8_t ip[16], subnet[16];
 	/* keepalive.c: our last frame on it; a probe of ours in flight since ka_sent (!= 0) for
 	 * a silence of ka_gap, late (our keepalive resumed) until ka_deadline; a peer's probe to
-	 * echo once the edge has been silent for echo_delay (!= 0) */
+	 * echo once the edge has been silent for echo_delay (!= 0); ka_hold: the edge's silence
+	 * before it was agreed (a probe's: the peer's until it resumes, or ours until we did) and
+	 * does not count toward the dead threshold */
 	nn_time last_tx;
-	nn_time ka_sent, ka_gap, ka_deadline, echo_delay;
+	nn_time ka_sent, ka_gap, ka_deadline, echo_delay, ka_hold;
 	uint8_t path;         /* how the connection was made (enum nn_node_path): NN_PATH_RELAY
 			       * when made (conn.c), to or from a noted relay allocation; punch /
 			       * birthday by the op it completes (ops.c) */
@@ -304,6 +306,8 @@ struct nn_pace {
 #define NN_NODE_CALLQ 64
 #define NN_NODE_BOOTSTRAPS 8 /* bootstrap contacts remembered for re-joining */
 #define NN_NODE_REJOIN_MAX (60 * NN_SEC)
+/* An idle discovery task backs off to this many times its configured period (discovery.c). */
+#define NN_NODE_QUIET_FACTOR 16
 #define NN_NODE_REJOIN_FROM_FILE 8 /* contacts of a loaded contacts file dialled at once */
 
 /* ---- media sessions (media.c) ----
@@ -397,6 +401,7 @@ struct nn_node {
 	struct nn_pace self_lookup, sibling_exchange, bucket_refresh;
 	uint64_t news;           /* discovery news so far: new contacts, lost edges, joins */
 	unsigned refresh_cursor; /* next bucket of the joining sweep */
+	unsigned sibling_cursor; /* next sibling a quiet sibling exchange asks */
 	nn_time next_repair;     /* earliest next local-optimum repair lookup */
 	bool stopping, stopped;
 
@@ -554,6 +559,7 @@ int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8
 enum nn_lookup_mode {
 	NN_LOOKUP_SPREAD, /* routed via the closest edge + TTL-0 copies to two random edges */
 	NN_LOOKUP_NEAR,   /* routed via the closest edge + TTL-0 copies to the two closest */
+	NN_LOOKUP_ROUTED, /* routed via the closest edge only (a quiet round: one answer) */
 };
 int nn_node_lookup(nn_node *n, const nn_id *target, enum nn_lookup_mode mode);
 /* A one-hop (TTL 0) Lookup for target to edge c, which answers with its closest contacts. */
@@ -634,8 +640,10 @@ void nn_node_ka_timeouts(nn_node *n, nn_time *ka_sib, nn_time *ka_fin, nn_time *
 /* Keepalives held back on the connection: our probe is in flight, or we owe an echo and have
  * no mapping of our own to keep alive. */
 bool nn_node_ka_quiet(const nn_node *n, const struct nconn *nc);
-/* A probe or an echo is pending: not reaped for silence meanwhile. */
-bool nn_node_ka_pending(const struct nconn *nc);
+bool nn_node_ka_edge_due(nn_node *n, const nn_routing_edge *e, nn_time now, bool dead);
+/* A probe or an echo is pending, or the silence of one ended less than `dead` ago: not reaped
+ * for silence meanwhile (`dead`: the edge's dead threshold). */
+bool nn_node_ka_pending(const nn_node *n, const struct nconn *nc, nn_time now, nn_time dead);
 /* A frame arrived on a registered edge last heard at last_seen (passive evidence). */
 void nn_node_ka_rx(nn_node *n, struct nconn *nc, nn_time last_seen, nn_time now);
 /* Per tick: due echoes, probe deadlines, the next probe. */

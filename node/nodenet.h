@@ -125,18 +125,21 @@ enum nn_log_level { NN_LOG_DEBUG = 0, NN_LOG_INFO = 1, NN_LOG_WARN = 2, NN_LOG_E
 
 /* Maintenance timings in milliseconds. 0 takes the default in brackets; a negative value turns a
  * periodic task off. The defaults are the reference's (nodenet v1). Local policy on the three
- * discovery periods (self-lookup, sibling exchange, bucket refresh): in Normal phase each runs at
- * its period; below Normal (filling, or an overlay too small to ever reach Normal) each runs
- * every tick while its rounds bring news (a new contact, a lost edge, a join) and backs off
- * exponentially (1, 2, 4, ... ticks) up to its period while they bring none; news returns it to
- * the tick at once. The reference runs them every tick for as long as it is filling. */
+ * discovery periods (self-lookup, sibling exchange, bucket refresh): each task runs at its floor
+ * while its rounds bring news (a new contact, a lost edge, a join) and backs off exponentially
+ * while they bring none, in every phase, up to 16 times its period (16 min, 8 min, 16 min by
+ * default); the floor is the tick below Normal (filling, or an overlay too small to ever reach
+ * Normal) and the period in Normal; news returns it to the floor at once. Once a task has backed
+ * off past its period its rounds ask one copy (a routed lookup alone; the sibling exchange half
+ * as many siblings each round, at least one). The reference runs them at their periods for
+ * ever, and every tick for as long as it is filling. */
 typedef struct nn_maintenance {
 	int64_t tick_ms;              /* maintenance tick [5000] */
 	int64_t keepalive_sibling_ms; /* ping a sibling idle this long [15000] */
 	int64_t keepalive_finger_ms;  /* ping a finger idle this long [25000] */
 	int64_t dead_sibling_ms;      /* drop a sibling silent this long [45000] */
 	int64_t dead_finger_ms;       /* drop a finger silent this long [75000] */
-	int64_t self_lookup_ms;       /* look up our own ID; the longest back-off [60000] */
+	int64_t self_lookup_ms;       /* look up our own ID; back-off up to 16x [60000] */
 	int64_t sibling_exchange_ms;  /* ask siblings for their closest contacts; idem [30000] */
 	int64_t bucket_refresh_ms;    /* refresh the stalest bucket; idem [60000] */
 	int64_t bucket_stale_ms;      /* a bucket is stale after [900000] */
@@ -655,6 +658,12 @@ const char *nn_node_phase(nn_node *n);
 	X(upgrades_ok, "relay->direct upgrade cascades that found a direct connection")      \
 	X(upgrades_moved, "relayed edges moved to a direct connection (make-before-break)")  \
 	X(upgrades_gave_up, "relayed edges left relayed after the last upgrade attempt")     \
+	X(siblings_tx, "Siblings requests sent (sibling exchange, joining)")                  \
+	X(neighbors_tx, "Neighbors answers sent (to lookups and Siblings requests)")           \
+	X(tp_udp_tx, "transport: UDP datagrams sent (all traffic)")                          \
+	X(tp_udp_tx_bytes, "transport: UDP payload bytes sent")                              \
+	X(tp_udp_rx, "transport: UDP datagrams received")                                    \
+	X(tp_udp_rx_bytes, "transport: UDP payload bytes received")                          \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")                                \

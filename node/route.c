@@ -229,6 +229,9 @@ int nn_node_lookup(nn_node *n, const nn_id *target, enum nn_lookup_mode mode)
 		}
 		break;
 	}
+	case NN_LOOKUP_ROUTED:
+		k = closest_conns(n, target, 1, conns);
+		break;
 	case NN_LOOKUP_NEAR: {
 		/* Routed through the closest edge, and one hop to the two closest: their answers come
 		 * straight back even when the terminal of the routed copy cannot reach us yet (a
@@ -291,6 +294,7 @@ int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
 	int plen = nn_routing_neighbors_encode(p, NN_ROUTING_MAX_PAYLOAD, &nb);
 	if (plen < 0)
 		return plen;
+	n->stats.neighbors_tx++;
 	if (!direct)
 		return originate_single(n, NN_T_NEIGHBORS, to, p, (size_t)plen);
 	int len = build(n, NN_T_NEIGHBORS, to, 1, NULL, 0, p, (size_t)plen);

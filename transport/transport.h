@@ -63,6 +63,11 @@
 #include "transport/pool.h"
 
 #define NN_TP_MAX_FRAME 65536u /* == NN_WIRE_MAX_FRAME */
+/* An overlay connection that carries nothing is closed by the transport after this long by
+ * default (QUIC's max_idle_timeout; the lesser of both ends' applies): longer than the longest
+ * silence the node lets a live edge have before it calls the edge dead (node/keepalive.c checks
+ * it at compile time), so the transport never closes an edge both nodes still count as live. */
+#define NN_TP_IDLE_TIMEOUT (600 * NN_SEC)
 
 typedef struct nn_tp nn_tp;
 typedef struct nn_conn nn_conn;
@@ -251,7 +256,11 @@ typedef struct nn_tp_stats {
 	X(media_msg_rx_truncated, "media messages reset by the peer or empty at FIN")         \
 	X(media_msg_rx_timeout, "media messages not finished within the 5 s read deadline")   \
 	X(media_msg_rx_no_slot, "media messages stopped: all read slots busy, or no buffer")  \
-	X(overlay_dgram_dropped, "datagrams arriving on overlay edges (not media): dropped")
+	X(overlay_dgram_dropped, "datagrams arriving on overlay edges (not media): dropped") \
+	X(udp_tx, "UDP datagrams sent (all traffic: the idle-cost benchmark reads it)")         \
+	X(udp_tx_bytes, "UDP payload bytes sent")                                            \
+	X(udp_rx, "UDP datagrams received")                                                  \
+	X(udp_rx_bytes, "UDP payload bytes received")
 
 struct nn_tp_guard {
 #define NN_TP_GUARD_FIELD_(name, desc) uint64_t name;

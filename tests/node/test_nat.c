@@ -353,6 +353,86 @@ static void test_filtering_from_unsolicited_inbound(void **state)
 	cl_free(cl);
 }
 
+/* The edge between P (behind a port-restricted NAT whose UDP mapping dies after 30 s of silence
+ * both ways, modelled here: the frames of U toward P are black-holed from then until P sends
+ * again) and U (no NAT verdict yet, filtering open: no mapping of its own, so it keeps quiet
+ * while it owes an echo). P probes its mapping: KaProbe(37.5 s), both ends silent. The mapping
+ * dies at 30 s, U's echo at 37.5 s dies in it, and P resumes its keepalive only once the echo
+ * was due (37.5 s + 2 ticks + 5 s). U's dead threshold (45 s, its class's default) used to count
+ * from the probe: U reaped the edge before P's resumed ping reached it, while P kept it (on QUIC
+ * U's close died in the expired mapping too: the half-dead edge of the nat-keepalive lab).
+ * Both ends must keep the edge for 10 minutes of idle probing, and it carries a frame after. */
+static void nat_mapping(cluster *cl, uint32_t p, uint32_t u, bool *blocked)
+{
+	nn_node *n = cl->nodes[p].node;
+	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &cl->nodes[u].id);
+	if (!e || !e->conn || !((nn_conn *)e->conn)->user)
+		return;
+	const struct nconn *nc = ((nn_conn *)e->conn)->user;
+	nn_time last = nc->last_tx > e->last_seen ? nc->last_tx : e->last_seen;
+	bool dead = nn_clock_now(cl->clk) - last >= 30 * NN_SEC;
+	if (dead == *blocked)
+		return;
+	*blocked = dead;
+	nn_mem_link l = nn_mem_link_default();
+	l.blackhole = dead;
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[u].tp, cl->nodes[p].tp, &l), 0);
+}
+
+static void test_probe_silence_keeps_both_ends(void **state)
+{
+	cluster *cl = cl_new(2, 49, 0, NULL);
+	assert_int_equal(cl_start(cl, 0), 0);
+	assert_int_equal(cl_start(cl, 1), 0);
+	nn_node *u = cl->nodes[0].node, *p = cl->nodes[1].node;
+	/* P: one reporter is enough for a verdict, so Pongs from U make it "public" with its
+	 * filtering never seen open: behind a stateful filter, it keeps a mapping and probes it */
+	nn_nat_reflex_opts ro = {.min_votes = 1, .min_subnets = 1};
+	assert_int_equal(nn_nat_reflex_init(&p->reflex, p->reflex_slots, NN_NODE_REFLEX_REPORTERS,
+					     &ro), 0);
+	assert_int_equal(cl_bootstrap(cl, 1, 0), 0);
+	cl_run(cl, 2 * NN_SEC);
+	nn_node_nat_unsolicited(u); /* mem addresses are not IPs: U's open filtering by hand */
+	bool blocked = false;
+	nn_time t0 = nn_clock_now(cl->clk);
+	while (nn_clock_now(cl->clk) - t0 < 10 * 60 * NN_SEC) {
+		nat_mapping(cl, 1, 0, &blocked);
+		cl_run(cl, 250 * NN_MS);
+	}
+	nn_node_stats sp = st(cl, 1), su = st(cl, 0);
+	printf("# P: nat %d filter %d, probes %llu (survived %llu, failed %llu), pings %llu, "
+	       "edges down %llu; U: nat %d filter %d, echoes %llu, pings %llu, edges down %llu; "
+	       "frames black-holed %llu\n",
+	       (int)p->nat.type, (int)p->nat.filter, (unsigned long long)sp.ka_probes_tx,
+	       (unsigned long long)sp.ka_probes_survived, (unsigned long long)sp.ka_probes_failed,
+	       (unsigned long long)sp.pings_tx, (unsigned long long)sp.edges_down, (int)u->nat.type,
+	       (int)u->nat.filter, (unsigned long long)su.ka_echoes_tx,
+	       (unsigned long long)su.pings_tx, (unsigned long long)su.edges_down,
+	       (unsigned long long)nn_mem_hub_stats_of(cl->hub)->frames_blackholed);
+	/* the scenario happened: P behind, U with nothing to keep, a probe echoed into the
+	 * expired mapping */
+	assert_int_equal(p->nat.type, NN_NAT_PUBLIC);
+	assert_int_not_equal(p->nat.filter, NN_NAT_FILTER_OPEN);
+	assert_int_equal(u->nat.type, NN_NAT_UNKNOWN);
+	assert_int_equal(u->nat.filter, NN_NAT_FILTER_OPEN);
+	assert_true(sp.ka_probes_tx >= 1);
+	assert_true(su.ka_echoes_tx >= 1);
+	assert_true(nn_mem_hub_stats_of(cl->hub)->frames_blackholed >= 1);
+	/* the edge lived on both ends throughout, and carries a routed frame both ways */
+	assert_int_equal(sp.edges_down, 0);
+	assert_int_equal(su.edges_down, 0);
+	assert_int_equal(cl_edges(cl, 0), 1);
+	assert_int_equal(cl_edges(cl, 1), 1);
+	nn_mem_link open = nn_mem_link_default();
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[0].tp, cl->nodes[1].tp, &open), 0);
+	assert_int_equal(cl_send(cl, 0, 1, 0x5151), 0);
+	assert_int_equal(cl_send(cl, 1, 0, 0x5152), 0);
+	cl_run(cl, 50 * NN_MS);
+	assert_int_equal(cl_count(cl, 1, 0x5151), 1);
+	assert_int_equal(cl_count(cl, 0, 0x5152), 1);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_reflexive_from_pongs_and_dial_hygiene),
 		cmocka_unit_test(test_maintenance_dialer_punches),
 		cmocka_unit_test(test_filtering_from_unsolicited_inbound),
+		cmocka_unit_test(test_probe_silence_keeps_both_ends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@ void nn_quic_config_default(nn_quic_config *c)
 	c->max_inbound_per_ip = 32;
 	c->silent_evict_age = 2 * NN_SEC;
 	c->handshake_timeout = 10 * NN_SEC;
-	c->idle_timeout = 300 * NN_SEC;
+	c->idle_timeout = NN_TP_IDLE_TIMEOUT;
 	c->first_frame_timeout = 30 * NN_SEC;
 	c->send_deadline = 5 * NN_SEC;
 	c->send_queue_bytes = 1u << 20;
@@ -449,6 +449,10 @@ static void op_guard_stats(nn_tp *tp, nn_tp_guard *g)
 {
 	const nn_quic_stats *s = &EP(tp)->st;
 	g->rx_garbage = s->rx_garbage + s->rx_non_quic;
+	g->udp_tx = s->tx_datagrams;
+	g->udp_tx_bytes = s->tx_bytes_udp;
+	g->udp_rx = s->rx_datagrams;
+	g->udp_rx_bytes = s->rx_bytes_udp;
 	g->rx_unknown_conn = s->rx_unknown_cid;
 	g->version_neg_tx = s->tx_version_neg;
 	g->stateless_reset_tx = s->tx_stateless_reset;
