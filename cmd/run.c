@@ -97,12 +97,12 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 				    "the caps (default: refuse all)",
 				    false},
 		[F_PORTMAP] = {"portmap", NN_FLAG_STRING, &a->portmap, 0, 0,
-			       "ask the home gateway to forward our UDP port: \"auto\" (PCP, NAT-PMP, "
-			       "then UPnP-IGD), \"pcp\", \"natpmp\", \"upnp\" or \"off\" (default "
-			       "off: UPnP discovery multicasts on the LAN)",
+			       "ask the home gateway to forward our UDP port: \"auto\" (the default: PCP, "
+			       "NAT-PMP, then UPnP-IGD), \"pcp\", \"natpmp\", \"upnp\" or \"off\" "
+			       "(the environment's NODENET_PORTMAP is the default when set)",
 			       false},
 		[F_NO_PORTMAP] = {"no-portmap", NN_FLAG_BOOL, &a->no_portmap, 0, 0,
-				  "no port mapping (the default; overrides -portmap)", false},
+				  "no port mapping (overrides -portmap and NODENET_PORTMAP)", false},
 		[F_PORTMAP_LIFE] = {"portmap-lifetime", NN_FLAG_INT, &a->portmap_life, 4, 604800,
 				    "lifetime in seconds asked of the gateway for the port mapping, "
 				    "renewed at half of it (default 3600)",
@@ -480,8 +480,16 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 	int level = parse_level(a.log_level);
 	if (level < 0)
 		BAD("invalid value \"%s\" for -log-level: want debug, info, warn or error", a.log_level);
+	/* -portmap, else NODENET_PORTMAP (what test suites set to "off"), else auto */
 	unsigned portmap = 0;
-	if (a.portmap) {
+	const char *pm_src = "-portmap";
+	if (!a.portmap) {
+		a.portmap = getenv("NODENET_PORTMAP");
+		pm_src = "NODENET_PORTMAP";
+		if (!a.portmap || !a.portmap[0])
+			a.portmap = "auto";
+	}
+	{
 		if (!strcmp(a.portmap, "auto"))
 			portmap = NN_PORTMAP_ALL;
 		else if (!strcmp(a.portmap, "natpmp"))
@@ -491,8 +499,8 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 		else if (!strcmp(a.portmap, "pcp"))
 			portmap = NN_PORTMAP_PCP;
 		else if (strcmp(a.portmap, "off"))
-			BAD("invalid value \"%s\" for -portmap: want auto, pcp, natpmp, upnp or off",
-			    a.portmap);
+			BAD("invalid value \"%s\" for %s: want auto, pcp, natpmp, upnp or off",
+			    a.portmap, pm_src);
 	}
 	char listen[NN_CMD_HOST_MAX + 16] = "";
 	if (a.addr) {

@@ -113,6 +113,7 @@ bad_run "-log-level" "$bin" -addr :0 -log-level loud
 bad_run "unexpected argument" "$bin" -addr :0 extra
 bad_run "invalid boolean" "$bin" -addr :0 -relay=maybe
 bad_run "want auto, pcp, natpmp, upnp or off" "$bin" -addr :0 -portmap yes
+bad_run "for NODENET_PORTMAP" env NODENET_PORTMAP=sometimes "$bin" -addr :0
 bad_run "want an integer 4..604800" "$bin" -addr :0 -portmap-lifetime 3
 [ -e "$tmp/never" ] && fail "bad flags minted a seed" || ok "bad flags mint nothing"
 bad_run "below the required -pow 2" "$bin" -addr 127.0.0.1:0 -seed "$tmp/golden.seed" -pow 2

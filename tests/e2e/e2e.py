@@ -17,6 +17,8 @@ import argparse
 import hashlib
 import json
 import os
+
+os.environ.setdefault("NODENET_PORTMAP", "off")  # run directly: no port mapping from tests
 import queue
 import random
 import signal

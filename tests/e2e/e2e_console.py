@@ -17,6 +17,8 @@ Stdlib only; every wait is bounded; children are always killed on the way out.
 """
 import json
 import os
+
+os.environ.setdefault("NODENET_PORTMAP", "off")  # run directly: no port mapping from tests
 import re
 import shutil
 import subprocess

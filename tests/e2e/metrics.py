@@ -22,6 +22,8 @@ port), B joined through A. Checks:
 Stdlib only; every wait is bounded; children are always killed on the way out.
 """
 import os
+
+os.environ.setdefault("NODENET_PORTMAP", "off")  # run directly: no port mapping from tests
 import re
 import shutil
 import socket

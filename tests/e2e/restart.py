@@ -13,6 +13,8 @@ Four nodenet-node daemons (-pow 8): A listens, B, C and D join through it. D qui
 Stdlib only; every wait is bounded; children are always killed on the way out.
 """
 import os
+
+os.environ.setdefault("NODENET_PORTMAP", "off")  # run directly: no port mapping from tests
 import shutil
 import stat
 import subprocess

@@ -7,6 +7,8 @@ common start of every test's main(). Only the console's documented output is par
 """
 
 import os
+
+os.environ.setdefault("NODENET_PORTMAP", "off")  # run directly: no port mapping from tests
 import queue
 import subprocess
 import sys

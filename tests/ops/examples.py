@@ -15,6 +15,8 @@
 Stdlib only; every wait is bounded; children are always killed on the way out.
 """
 import os
+
+os.environ.setdefault("NODENET_PORTMAP", "off")  # run directly: no port mapping from tests
 import re
 import signal
 import subprocess

@@ -17,6 +17,8 @@ the overlay forming. Stdlib only; children are always killed on the way out.
 """
 import argparse
 import os
+
+os.environ.setdefault("NODENET_PORTMAP", "off")  # run directly: no port mapping from tests
 import queue
 import signal
 import subprocess
