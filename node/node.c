@@ -250,7 +250,7 @@ void nn_node_rand_bytes(nn_node *n, uint8_t *out, size_t len)
  * the node's source-key hook, so the routing tables and admission agree on what a subnet is
  * (the default hook reads IP addresses, as nn_routing_default_subnet does; a simulator's hook
  * gives mem endpoints synthetic ones). */
-static int node_subnet(void *user, const nn_addr *a, uint8_t key[16])
+int nn_node_subnet_key(void *user, const nn_addr *a, uint8_t key[16])
 {
 	nn_node *n = user;
 	uint8_t ip[16];
@@ -285,12 +285,12 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 		rc = NN_EINVAL; /* the transport must speak for this identity */
 	if (rc == 0) {
 		nn_routing_kt_opts ko = {.pow_difficulty = n->pow, .capacity = 4096,
-					 .subnet = node_subnet, .subnet_user = n};
+					 .subnet = nn_node_subnet_key, .subnet_user = n};
 		rc = nn_routing_kt_new(&n->kt, &n->ident.id, &ko);
 	}
 	if (rc == 0) {
 		nn_routing_edges_opts eo = {.inbound_cap = o->max_inbound_edges,
-					    .subnet = node_subnet, .subnet_user = n};
+					    .subnet = nn_node_subnet_key, .subnet_user = n};
 		rc = nn_routing_edges_new(&n->edges, &n->ident.id, &eo);
 	}
 	uint8_t key[16];

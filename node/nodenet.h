@@ -211,6 +211,9 @@ typedef struct nn_node_opts {
 						* = 16] */
 	unsigned max_inbound_edges_per_subnet; /* ... from one /24 (IPv4) or /64 (IPv6); loopback
 						* has no subnet [max_inbound_edges / 8 = 32] */
+	unsigned max_edges_per_subnet; /* live edges, dialled and inbound, with one /24 or /64: a
+					* newcomer from a subnet at its share is refused, and the
+					* node dials other contacts than one there [2] */
 	int log_level;                /* enum nn_log_level [NN_LOG_INFO] */
 	bool no_maintenance;          /* no keepalive, fill, refresh (tests) [false] */
 	nn_maintenance maint;
@@ -544,6 +547,7 @@ const char *nn_node_phase(nn_node *n);
 	X(dropped_bad_addr, "peer addresses outside the host:port grammar (dropped at decode)")\
 	X(dropped_inbound_per_ip, "inbound edges refused: the source IP's share is full")  \
 	X(dropped_inbound_per_subnet, "inbound edges refused: the /24 or /64's share is full") \
+	X(dials_skipped_subnet, "contacts not dialled: their /24 or /64 holds its share of live edges") \
 	X(referrals_tx, "Referrals sent to newcomers refused or shed at an inbound cap")   \
 	X(referrals_rx, "Referrals taken from connections we dialled")                      \
 	X(referral_contacts, "new contacts learned from Referrals")                        \

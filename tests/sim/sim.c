@@ -83,6 +83,7 @@ struct scen {
 	uint32_t heal_max_s; /* give up reconverging after [300] */
 	uint32_t held_goal;  /* eclipse: most victim edges the attackers may hold [2] */
 	uint32_t in_per_subnet; /* nn_node_opts.max_inbound_edges_per_subnet [0: the default, 32] */
+	uint32_t edges_per_subnet; /* nn_node_opts.max_edges_per_subnet [0: the default, 2] */
 	char must[16][32];   /* metric keys whose goal must hold */
 	size_t nmust;
 };
@@ -119,7 +120,7 @@ static int scen_set(struct scen *s, const char *k, const char *v)
 		return 0;                                                                          \
 	}
 	U(nodes) U(join_ms) U(settle_s) U(pairs) U(churn_pct) U(rounds) U(round_s)
-	U(droppers_pct) U(attackers) U(near_bits) U(flood_rate) U(flood_ms) U(part_s) U(heal_max_s) U(in_per_subnet) U(held_goal)
+	U(droppers_pct) U(attackers) U(near_bits) U(flood_rate) U(flood_ms) U(part_s) U(heal_max_s) U(in_per_subnet) U(edges_per_subnet) U(held_goal)
 #undef U
 	if (!strcmp(k, "seed")) {
 		s->seed = strtoull(v, NULL, 10);
@@ -880,6 +881,7 @@ int main(int argc, char **argv)
 	nn_node_opts base;
 	nn_node_opts_init(&base);
 	base.max_inbound_edges_per_subnet = sc->in_per_subnet;
+	base.max_edges_per_subnet = sc->edges_per_subnet;
 	S.cl = cl_new(S.cap, sc->seed, sc->pow, &base); /* mints every slot's PoW identity */
 	double t_mint = wall() - t0;
 	/* one node on its own: what a node allocates before it has any edge */
@@ -903,9 +905,10 @@ int main(int argc, char **argv)
 			kt_total += nn_routing_kt_size(nn_node_knowledge(S.cl->nodes[i].node));
 		}
 	printf("# sim %s: kind %s, %u nodes, seed %llu, pow %d, join every %u ms, settle %u s, "
-	       "inbound edges per /24 %u\n",
+	       "inbound edges per /24 %u, live edges per /24 %u\n",
 	       sc->name, sc->kind, sc->nodes, (unsigned long long)sc->seed, sc->pow, sc->join_ms,
-	       sc->settle_s, sc->in_per_subnet ? sc->in_per_subnet : 32);
+	       sc->settle_s, sc->in_per_subnet ? sc->in_per_subnet : 32,
+	       sc->edges_per_subnet ? sc->edges_per_subnet : 2);
 	edge_rows(&S);
 	t0 = wall();
 	if (!strcmp(sc->kind, "baseline"))
