@@ -655,7 +655,16 @@ int nn_node_bootstrap_addr(nn_node *n, const nn_id *id, const nn_addr *addr)
 
 int nn_node_send(nn_node *n, const nn_id *target, const void *data, size_t len)
 {
-	if (!n || !target || (!data && len))
+	return nn_node_send_ex(n, target, data, len, NULL);
+}
+
+int nn_node_send_ex(nn_node *n, const nn_id *target, const void *data, size_t len,
+		    nn_node_send_opts *o)
+{
+	if (o)
+		o->nfirst = 0;
+	if (!n || !target || (!data && len) ||
+	    (o && (o->navoid > NN_NODE_SEND_MAX_AVOID || (o->navoid && !o->avoid))))
 		return NN_EINVAL;
 	if (len > NN_NODE_MAX_MESSAGE)
 		return NN_ETOOBIG;
@@ -666,7 +675,9 @@ int nn_node_send(nn_node *n, const nn_id *target, const void *data, size_t len)
 			n->opts.cb.on_message(n->opts.cb.user, &n->ident.id, data, len);
 		return 0;
 	}
-	int rc = nn_node_originate(n, NN_T_ROUTE, target, data, len);
+	int rc = o ? nn_node_originate_ex(n, NN_T_ROUTE, target, data, len, o->avoid, o->navoid,
+					  o->first, &o->nfirst)
+		   : nn_node_originate(n, NN_T_ROUTE, target, data, len);
 	if (rc >= 0)
 		n->stats.sent++;
 	return rc < 0 ? rc : 0;

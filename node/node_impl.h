@@ -527,6 +527,11 @@ int nn_node_send_ping(nn_node *n, nn_conn *c);
 /* A routed frame arrived on `from` (NULL: originated here). frame is writable (TTL patch). */
 void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame, size_t len);
 /* Originate a signed routed message over up to 3 disjoint paths. */
+/* The same, not taking avoid[0..navoid) as first hops (unless every live edge is among them:
+ * then as if none were), and writing the first hops that took a copy into first[], their
+ * number into *nfirst (first, nfirst may be NULL; first holds NN_NODE_SEND_PATHS). */
+int nn_node_originate_ex(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
+			 size_t plen, const nn_id *avoid, size_t navoid, nn_id *first, size_t *nfirst);
 int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
 		      size_t plen);
 /* Look up target with one signed Lookup frame (avoid = {self}): */

@@ -284,6 +284,26 @@ int nn_node_load_contacts(nn_node *n, const char *path);
  * live edge, NN_ETOOBIG over NN_NODE_MAX_MESSAGE, NN_EAGAIN if no first hop could take it. */
 int nn_node_send(nn_node *n, const nn_id *target, const void *data, size_t len);
 
+/* Resending over fresh first hops. Routing has no end-to-end acknowledgement; an application
+ * that has one (the receiver answers) resends what was not acknowledged, and a resend through
+ * nn_node_send takes the same first hops while the edges stay the same, so a dropping first
+ * hop or a path behind it swallows it again. nn_node_send_ex says which first hops took the
+ * copies, and a resend names them (and those of earlier attempts) in avoid: its copies leave
+ * over other edges. */
+#define NN_NODE_SEND_PATHS 3       /* copies (first hops) of one send, at most */
+#define NN_NODE_SEND_MAX_AVOID 16  /* first hops one send can be told to avoid */
+typedef struct nn_node_send_opts {
+	const nn_id *avoid; /* in: edges not to take as first hops (also the target's own edge);
+			     * if every live edge is listed, the send goes out as if none were */
+	size_t navoid;      /* in: <= NN_NODE_SEND_MAX_AVOID */
+	nn_id first[NN_NODE_SEND_PATHS]; /* out: the first hops that took a copy */
+	size_t nfirst;                   /* out: how many (0 on error) */
+} nn_node_send_opts;
+/* nn_node_send with first-hop control (o may be NULL: nn_node_send). NN_EINVAL also for
+ * navoid over NN_NODE_SEND_MAX_AVOID or avoid NULL with navoid > 0. */
+int nn_node_send_ex(nn_node *n, const nn_id *target, const void *data, size_t len,
+		    nn_node_send_opts *o);
+
 /* ---- rendezvous, direct edges, sealed boxes ----
  * Every asynchronous call takes a deadline (timeout_ms; 0 = NN_NODE_DEFAULT_TIMEOUT_MS) and
  * completes exactly once through its callback, on the loop thread, never from inside the call
