@@ -52,6 +52,9 @@ void nn_node_admit_init(nn_node *n)
 	n->in_per_subnet = n->opts.max_inbound_edges_per_subnet;
 	if (!n->in_per_subnet)
 		n->in_per_subnet = cap / 8 ? (unsigned)(cap / 8) : 1;
+	n->edges_per_subnet = n->opts.max_edges_per_subnet;
+	if (!n->edges_per_subnet)
+		n->edges_per_subnet = NN_NODE_EDGES_PER_SUBNET;
 	n->source_fn = default_source;
 	n->source_user = NULL;
 }
@@ -70,6 +73,19 @@ void nn_node_admit_keys(nn_node *n, struct nconn *nc, const nn_conn *c)
 }
 
 /* ---- shares ---- */
+
+/* Live edges, in both directions, whose remote address is in subnet `key` (the edge table's
+ * keys come from the same source-key hook, node.c nn_node_subnet_key); `except`'s own edge,
+ * which a newcomer would replace, does not count. */
+static size_t live_in_subnet(const nn_node *n, const uint8_t key[16], const nn_id *except)
+{
+	size_t same = 0, len = nn_routing_edges_len(n->edges);
+	for (size_t i = 0; i < len; i++) {
+		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
+		same += e->has_subnet && !memcmp(e->subnet, key, 16) && !nn_kad_id_eq(&e->id, except);
+	}
+	return same;
+}
 
 int nn_node_admit_shares(nn_node *n, const nn_conn *c)
 {
@@ -93,11 +109,44 @@ int nn_node_admit_shares(nn_node *n, const nn_conn *c)
 		n->stats.dropped_inbound_per_ip++;
 		return NN_ROUTING_REFER_PER_IP;
 	}
-	if (me->has_subnet && same_subnet >= n->in_per_subnet) {
+	if (me->has_subnet && (same_subnet >= n->in_per_subnet ||
+			       live_in_subnet(n, me->subnet, &c->remote_id) >= n->edges_per_subnet)) {
 		n->stats.dropped_inbound_per_subnet++;
 		return NN_ROUTING_REFER_PER_SUBNET;
 	}
 	return 0;
+}
+
+bool nn_node_subnet_full_addr(nn_node *n, const nn_addr *a, const nn_id *peer)
+{
+	uint8_t key[16];
+	if (nn_node_subnet_key(n, a, key) != 0 || live_in_subnet(n, key, peer) < n->edges_per_subnet)
+		return false;
+	n->stats.dials_skipped_subnet++;
+	return true;
+}
+
+bool nn_node_subnet_full(nn_node *n, const nn_id *contact)
+{
+	const nn_routing_contact *c = nn_routing_kt_get(n->kt, contact, NULL);
+	uint8_t key[16];
+	if (!c || !nn_routing_contact_subnet(c, nn_node_subnet_key, n, key))
+		return false;
+	size_t have = live_in_subnet(n, key, contact);
+	/* dials in flight to that subnet will be edges too */
+	for (const struct nconn *nc = n->conns; nc && have < n->edges_per_subnet; nc = nc->next) {
+		if (!nc->dialling || nn_kad_id_eq(&nc->want, contact) ||
+		    nn_routing_edges_find(n->edges, &nc->want))
+			continue;
+		const nn_routing_contact *d = nn_routing_kt_get(n->kt, &nc->want, NULL);
+		uint8_t dk[16];
+		if (d && nn_routing_contact_subnet(d, nn_node_subnet_key, n, dk) && !memcmp(dk, key, 16))
+			have++;
+	}
+	if (have < n->edges_per_subnet)
+		return false;
+	n->stats.dials_skipped_subnet++;
+	return true;
 }
 
 /* ---- Referrals: sending ---- */

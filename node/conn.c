@@ -385,6 +385,11 @@ static void on_conn(void *ctx, nn_conn *c)
 			return;
 		}
 		bool for_op = nc->for_op, bootstrap = nc->bootstrap;
+		if (!for_op && !bootstrap && nn_node_subnet_full_addr(n, &c->remote_addr, &c->remote_id)) {
+			/* a maintenance dial whose subnet filled up (inbound) while it was in flight */
+			nn_node_close_conn(n, c, NN_TP_REASON_POLICY);
+			return;
+		}
 		unsigned op = nc->op;
 		uint32_t serial = nc->op_serial;
 		int rc = nn_node_register(n, c); /* may close c (and free nc) */

@@ -68,7 +68,7 @@ static bool skip_contact(void *user, const nn_id *id)
 		n->stats.dropped_edge_refused++;
 		return true;
 	}
-	return false;
+	return nn_node_subnet_full(n, id); /* another contact, in another subnet, is dialled */
 }
 
 static int dial_contact(nn_node *n, const nn_id *id, bool probe)

@@ -250,7 +250,7 @@ void nn_node_rand_bytes(nn_node *n, uint8_t *out, size_t len)
  * the node's source-key hook, so the routing tables and admission agree on what a subnet is
  * (the default hook reads IP addresses, as nn_routing_default_subnet does; a simulator's hook
  * gives mem endpoints synthetic ones). */
-static int node_subnet(void *user, const nn_addr *a, uint8_t key[16])
+int nn_node_subnet_key(void *user, const nn_addr *a, uint8_t key[16])
 {
 	nn_node *n = user;
 	uint8_t ip[16];
@@ -285,12 +285,12 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 		rc = NN_EINVAL; /* the transport must speak for this identity */
 	if (rc == 0) {
 		nn_routing_kt_opts ko = {.pow_difficulty = n->pow, .capacity = 4096,
-					 .subnet = node_subnet, .subnet_user = n};
+					 .subnet = nn_node_subnet_key, .subnet_user = n};
 		rc = nn_routing_kt_new(&n->kt, &n->ident.id, &ko);
 	}
 	if (rc == 0) {
 		nn_routing_edges_opts eo = {.inbound_cap = o->max_inbound_edges,
-					    .subnet = node_subnet, .subnet_user = n};
+					    .subnet = nn_node_subnet_key, .subnet_user = n};
 		rc = nn_routing_edges_new(&n->edges, &n->ident.id, &eo);
 	}
 	uint8_t key[16];
@@ -656,7 +656,16 @@ int nn_node_bootstrap_addr(nn_node *n, const nn_id *id, const nn_addr *addr)
 
 int nn_node_send(nn_node *n, const nn_id *target, const void *data, size_t len)
 {
-	if (!n || !target || (!data && len))
+	return nn_node_send_ex(n, target, data, len, NULL);
+}
+
+int nn_node_send_ex(nn_node *n, const nn_id *target, const void *data, size_t len,
+		    nn_node_send_opts *o)
+{
+	if (o)
+		o->nfirst = 0;
+	if (!n || !target || (!data && len) ||
+	    (o && (o->navoid > NN_NODE_SEND_MAX_AVOID || (o->navoid && !o->avoid))))
 		return NN_EINVAL;
 	if (len > NN_NODE_MAX_MESSAGE)
 		return NN_ETOOBIG;
@@ -667,7 +676,9 @@ int nn_node_send(nn_node *n, const nn_id *target, const void *data, size_t len)
 			n->opts.cb.on_message(n->opts.cb.user, &n->ident.id, data, len);
 		return 0;
 	}
-	int rc = nn_node_originate(n, NN_T_ROUTE, target, data, len);
+	int rc = o ? nn_node_originate_ex(n, NN_T_ROUTE, target, data, len, o->avoid, o->navoid,
+					  o->first, &o->nfirst)
+		   : nn_node_originate(n, NN_T_ROUTE, target, data, len);
 	if (rc >= 0)
 		n->stats.sent++;
 	return rc < 0 ? rc : 0;

@@ -305,6 +305,7 @@ struct nn_pace {
 #define NN_NODE_PROBES 16
 #define NN_NODE_CALLQ 64
 #define NN_NODE_BOOTSTRAPS 8 /* bootstrap contacts remembered for re-joining */
+#define NN_NODE_EDGES_PER_SUBNET 2 /* default share of live edges per /24 or /64 (admit.c) */
 #define NN_NODE_REJOIN_MAX (60 * NN_SEC)
 /* An idle discovery task backs off to this many times its configured period (discovery.c). */
 #define NN_NODE_QUIET_FACTOR 16
@@ -392,6 +393,7 @@ struct nn_node {
 
 	/* inbound admission (admit.c) */
 	unsigned in_per_ip, in_per_subnet; /* resolved shares of inbound edges */
+	unsigned edges_per_subnet;         /* resolved share of live edges, both directions */
 	nn_node_source_fn source_fn;       /* source keys of an address (test hook) */
 	void *source_user;
 	struct nonce_slot nonces[NN_NODE_NONCES];
@@ -553,6 +555,11 @@ int nn_node_send_ping(nn_node *n, nn_conn *c);
 /* A routed frame arrived on `from` (NULL: originated here). frame is writable (TTL patch). */
 void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame, size_t len);
 /* Originate a signed routed message over up to 3 disjoint paths. */
+/* The same, not taking avoid[0..navoid) as first hops (unless every live edge is among them:
+ * then as if none were), and writing the first hops that took a copy into first[], their
+ * number into *nfirst (first, nfirst may be NULL; first holds NN_NODE_SEND_PATHS). */
+int nn_node_originate_ex(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
+			 size_t plen, const nn_id *avoid, size_t navoid, nn_id *first, size_t *nfirst);
 int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
 		      size_t plen);
 /* Look up target with one signed Lookup frame (avoid = {self}): */
@@ -588,6 +595,15 @@ void nn_node_fill_near(nn_node *n);
 void nn_node_want_probe(nn_node *n, const nn_id *incumbent);
 /* Dial up to the free dialers' worth of contacts among ids (referred ones) now. */
 void nn_node_dial_some(nn_node *n, const nn_id *ids, size_t k);
+/* admit.c: true when the contact's subnet already holds the node's share of live edges
+ * (max_edges_per_subnet), counting dials in flight to that subnet; counted in
+ * dials_skipped_subnet. False for a contact without a subnet. */
+bool nn_node_subnet_full(nn_node *n, const nn_id *contact);
+/* The same for a dialled connection that came up at address a (dials in flight not counted). */
+bool nn_node_subnet_full_addr(nn_node *n, const nn_addr *a, const nn_id *peer);
+/* node.c: the subnet key of an address through the source-key hook (nn_routing_subnet_fn shape;
+ * user = the node): what the knowledge and edge tables and the shares compare. */
+int nn_node_subnet_key(void *user, const nn_addr *a, uint8_t key[16]);
 /* Learn a contact (observe + probe bookkeeping). */
 int nn_node_observe(nn_node *n, const nn_routing_contact *c, nn_routing_source src);
 

@@ -214,6 +214,9 @@ typedef struct nn_node_opts {
 						* = 16] */
 	unsigned max_inbound_edges_per_subnet; /* ... from one /24 (IPv4) or /64 (IPv6); loopback
 						* has no subnet [max_inbound_edges / 8 = 32] */
+	unsigned max_edges_per_subnet; /* live edges, dialled and inbound, with one /24 or /64: a
+					* newcomer from a subnet at its share is refused, and the
+					* node dials other contacts than one there [2] */
 	int log_level;                /* enum nn_log_level [NN_LOG_INFO] */
 	bool no_maintenance;          /* no keepalive, fill, refresh (tests) [false] */
 	nn_maintenance maint;
@@ -283,6 +286,26 @@ int nn_node_load_contacts(nn_node *n, const char *path);
  * live edge; the disjoint launch if that edge refuses it). Never blocks. NN_EUNROUTABLE with no
  * live edge, NN_ETOOBIG over NN_NODE_MAX_MESSAGE, NN_EAGAIN if no first hop could take it. */
 int nn_node_send(nn_node *n, const nn_id *target, const void *data, size_t len);
+
+/* Resending over fresh first hops. Routing has no end-to-end acknowledgement; an application
+ * that has one (the receiver answers) resends what was not acknowledged, and a resend through
+ * nn_node_send takes the same first hops while the edges stay the same, so a dropping first
+ * hop or a path behind it swallows it again. nn_node_send_ex says which first hops took the
+ * copies, and a resend names them (and those of earlier attempts) in avoid: its copies leave
+ * over other edges. */
+#define NN_NODE_SEND_PATHS 3       /* copies (first hops) of one send, at most */
+#define NN_NODE_SEND_MAX_AVOID 16  /* first hops one send can be told to avoid */
+typedef struct nn_node_send_opts {
+	const nn_id *avoid; /* in: edges not to take as first hops (also the target's own edge);
+			     * if every live edge is listed, the send goes out as if none were */
+	size_t navoid;      /* in: <= NN_NODE_SEND_MAX_AVOID */
+	nn_id first[NN_NODE_SEND_PATHS]; /* out: the first hops that took a copy */
+	size_t nfirst;                   /* out: how many (0 on error) */
+} nn_node_send_opts;
+/* nn_node_send with first-hop control (o may be NULL: nn_node_send). NN_EINVAL also for
+ * navoid over NN_NODE_SEND_MAX_AVOID or avoid NULL with navoid > 0. */
+int nn_node_send_ex(nn_node *n, const nn_id *target, const void *data, size_t len,
+		    nn_node_send_opts *o);
 
 /* ---- rendezvous, direct edges, sealed boxes ----
  * Every asynchronous call takes a deadline (timeout_ms; 0 = NN_NODE_DEFAULT_TIMEOUT_MS) and
@@ -548,6 +571,7 @@ const char *nn_node_phase(nn_node *n);
 	X(dropped_bad_addr, "peer addresses outside the host:port grammar (dropped at decode)")\
 	X(dropped_inbound_per_ip, "inbound edges refused: the source IP's share is full")  \
 	X(dropped_inbound_per_subnet, "inbound edges refused: the /24 or /64's share is full") \
+	X(dials_skipped_subnet, "contacts not dialled: their /24 or /64 holds its share of live edges") \
 	X(referrals_tx, "Referrals sent to newcomers refused or shed at an inbound cap")   \
 	X(referrals_rx, "Referrals taken from connections we dialled")                      \
 	X(referral_contacts, "new contacts learned from Referrals")                        \

@@ -104,21 +104,49 @@ static int build(nn_node *n, uint8_t type, const nn_id *target, uint8_t ttl, con
 int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
 		      size_t plen)
 {
+	return nn_node_originate_ex(n, type, target, payload, plen, NULL, 0, NULL, NULL);
+}
+
+static bool listed(const nn_id *ids, size_t k, const nn_id *id)
+{
+	for (size_t i = 0; i < k; i++)
+		if (nn_kad_id_eq(&ids[i], id))
+			return true;
+	return false;
+}
+
+int nn_node_originate_ex(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
+			 size_t plen, const nn_id *avoid, size_t navoid, nn_id *first, size_t *nfirst)
+{
+	if (nfirst)
+		*nfirst = 0;
+	if (navoid > NN_NODE_SEND_MAX_AVOID)
+		return NN_EINVAL;
 	/* The target is a live edge: one copy straight over it (local policy). Disjoint copies
 	 * would only reach it again through other edges, and a receiver that does not suppress
 	 * duplicates (the reference) would deliver the message once per copy. The disjoint launch
 	 * is the fallback when that edge refuses the frame. */
 	const nn_routing_edge *edge = nn_routing_edges_find(n->edges, target);
-	nn_id exclude;
+	/* first hops not to take: the caller's (an earlier unacknowledged send's), and the target
+	 * itself once its edge refused the frame */
+	nn_id exclude[NN_NODE_SEND_MAX_AVOID + 1];
 	size_t nex = 0;
+	for (size_t i = 0; i < navoid; i++)
+		exclude[nex++] = avoid[i];
+	if (edge && listed(avoid, navoid, target))
+		edge = NULL;
 	if (edge) {
 		int len = build(n, type, target, NN_ROUTING_MAX_HOPS, NULL, 0, payload, plen);
 		if (len < 0)
 			return len;
-		if (nn_node_send_conn(n, edge->conn, n->tx, (size_t)len) == 0)
+		if (nn_node_send_conn(n, edge->conn, n->tx, (size_t)len) == 0) {
+			if (first && nfirst) {
+				first[0] = *target;
+				*nfirst = 1;
+			}
 			return 1;
-		exclude = *target;
-		nex = 1;
+		}
+		exclude[nex++] = *target;
 		/* the payload may sit in n->tx where the avoid-less frame put it: take it back out
 		 * of harm's way before the launch re-encodes (build moves it into place again) */
 		if (plen && payload >= n->tx && payload < n->tx + NN_WIRE_MAX_FRAME) {
@@ -129,8 +157,11 @@ int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8
 		}
 	}
 	nn_routing_launch L;
-	int rc = nn_routing_launch_plan(n->edges, target, NN_ROUTING_KMIN, nex ? &exclude : NULL,
+	int rc = nn_routing_launch_plan(n->edges, target, NN_ROUTING_KMIN, nex ? exclude : NULL,
 					nex, &L);
+	if (rc == NN_EUNROUTABLE && navoid) /* every edge excluded: the plain launch after all */
+		rc = nn_routing_launch_plan(n->edges, target, NN_ROUTING_KMIN, exclude + navoid,
+					    nex - navoid, &L);
 	if (rc < 0)
 		return rc;
 	int len = build(n, type, target, NN_ROUTING_MAX_HOPS, L.avoid[0], L.navoid, payload, plen);
@@ -142,10 +173,13 @@ int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8
 		if (i > 0)
 			(void)nn_routing_frame_set_avoid(n->tx, (size_t)len, L.avoid[i], L.navoid);
 		int s = nn_node_send_conn(n, L.hop[i].conn, n->tx, (size_t)len);
-		if (s == 0)
+		if (s == 0) {
+			if (first && nfirst)
+				first[(*nfirst)++] = L.hop[i].id;
 			ok++;
-		else
+		} else {
 			last = s;
+		}
 	}
 	return ok ? (int)ok : last;
 }

@@ -62,6 +62,7 @@ static void test_per_ip_and_subnet_shares(void **state)
 	o.no_maintenance = true;
 	o.max_inbound_edges_per_ip = 4;
 	o.max_inbound_edges_per_subnet = 6;
+	o.max_edges_per_subnet = 64; /* the inbound shares alone (the live-edge share: below) */
 	cluster *cl = cl_new(31, 41, 0, &o);
 	struct srcmap m = {{0}};
 	for (uint32_t i = 1; i <= 10; i++)
@@ -119,6 +120,69 @@ static void test_per_ip_and_subnet_shares(void **state)
 	assert_int_equal(cl_bootstrap(cl, waiting, 0), 0);
 	cl_run(cl, 100 * NN_MS);
 	assert_true(has_edge(cl, 0, waiting));
+	cl_free(cl);
+}
+
+static void learn(cluster *cl, uint32_t i, uint32_t j)
+{
+	nn_routing_contact c;
+	memset(&c, 0, sizeof c);
+	c.id = cl->nodes[j].id;
+	char name[16];
+	snprintf(name, sizeof name, "n%u", j);
+	assert_int_equal(nn_addr_set(&c.addrs[0], "mem", name), 0);
+	c.naddrs = 1;
+	assert_true(nn_routing_kt_observe(nn_node_knowledge(cl->nodes[i].node), &c, NN_ROUTING_SRC_HINT,
+					  0, NULL) >= 0);
+}
+
+/* The share of live edges per subnet (max_edges_per_subnet, default 2) counts edges in both
+ * directions: the hub dialled nodes 1 and 2 of one /24, so node 3 of that /24 is refused when
+ * it dials in (with a Referral), and node 4 of it is not dialled when the hub is asked to dial
+ * 4 and 5 (5 in another /24 is); once the edge to 1 is gone, 3 is admitted. */
+static void test_live_edge_share_per_subnet_both_directions(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	cluster *cl = cl_new(6, 43, 0, &o);
+	struct srcmap m = {{0}};
+	for (uint32_t i = 1; i <= 4; i++)
+		m.ip_of[i] = 0x0a000100u + i; /* 10.0.1.x */
+	m.ip_of[5] = 0x0a000501u;             /* 10.0.5.1 */
+	for (uint32_t i = 0; i <= 5; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	nn_node_set_source_fn(cl->nodes[0].node, src_of, &m);
+	assert_int_equal(cl_bootstrap(cl, 0, 1), 0);
+	assert_int_equal(cl_bootstrap(cl, 0, 2), 0);
+	cl_run(cl, 200 * NN_MS);
+	assert_true(has_edge(cl, 0, 1) && has_edge(cl, 0, 2));
+	assert_int_equal(nn_routing_edges_outgoing(nn_node_edges(cl->nodes[0].node)), 2);
+	assert_int_equal(cl_bootstrap(cl, 3, 0), 0);
+	cl_run(cl, 200 * NN_MS);
+	nn_node_stats s = stats_of(cl, 0);
+	assert_false(has_edge(cl, 0, 3));
+	assert_int_equal(s.dropped_inbound_per_subnet, 1);
+	assert_int_equal(stats_of(cl, 3).referrals_rx, 1);
+	learn(cl, 0, 4);
+	learn(cl, 0, 5);
+	nn_id ids[2] = {cl->nodes[4].id, cl->nodes[5].id};
+	nn_node_dial_some(cl->nodes[0].node, ids, 2);
+	cl_run(cl, 200 * NN_MS);
+	s = stats_of(cl, 0);
+	printf("# hub: edges to 1 %d, 2 %d, 3 %d, 4 %d, 5 %d; refused per subnet %llu, dials skipped "
+	       "per subnet %llu\n", has_edge(cl, 0, 1), has_edge(cl, 0, 2), has_edge(cl, 0, 3),
+	       has_edge(cl, 0, 4), has_edge(cl, 0, 5), (unsigned long long)s.dropped_inbound_per_subnet,
+	       (unsigned long long)s.dials_skipped_subnet);
+	assert_false(has_edge(cl, 0, 4));
+	assert_true(has_edge(cl, 0, 5));
+	assert_true(s.dials_skipped_subnet >= 1);
+	/* a share frees up when an edge of that subnet goes */
+	nn_node_drop_edge(cl->nodes[0].node, &cl->nodes[1].id, NN_TP_REASON_NORMAL);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(cl_bootstrap(cl, 3, 0), 0);
+	cl_run(cl, 200 * NN_MS);
+	assert_true(has_edge(cl, 0, 3));
 	cl_free(cl);
 }
 
@@ -356,6 +420,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_per_ip_and_subnet_shares),
+		cmocka_unit_test(test_live_edge_share_per_subnet_both_directions),
 		cmocka_unit_test(test_shed_longest_idle_finger_at_cap),
 		cmocka_unit_test(test_referral_lets_refused_newcomer_join),
 		cmocka_unit_test(test_referral_only_from_dialled_connection),

@@ -199,6 +199,101 @@ static void test_send_to_edge_neighbour(void **state)
 	cl_free(cl);
 }
 
+static int send_tag(cluster *cl, uint32_t i, uint32_t j, uint64_t tag, nn_node_send_opts *o)
+{
+	uint8_t payload[64];
+	memset(payload, 0x42, sizeof payload);
+	memcpy(payload, &tag, 8);
+	return nn_node_send_ex(cl->nodes[i].node, &cl->nodes[j].id, payload, sizeof payload, o);
+}
+
+static bool among(const nn_id *ids, size_t n, const nn_id *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (nn_kad_id_eq(&ids[i], id))
+			return true;
+	return false;
+}
+
+/* nn_node_send_ex: a resend that names the first hops of earlier sends leaves over other edges
+ * (and arrives); the target's own edge can be avoided too; with every edge avoided the send
+ * goes out as nn_node_send would; bad arguments are refused. */
+static void test_send_ex_avoids_first_hops(void **state)
+{
+	cluster *cl = cl_new(30, 6, 0, NULL);
+	assert_int_equal(cl_join(cl, 0, 30), 0);
+	cl_run(cl, 40 * NN_SEC);
+	/* node 7 to node 21, never straight over 21's edge (avoided from the start): each send
+	 * leaves over first hops none of the earlier ones took */
+	uint32_t t = 21;
+	nn_id used[NN_NODE_SEND_MAX_AVOID];
+	size_t nused = 0;
+	used[nused++] = cl->nodes[t].id;
+	{
+		for (int round = 0; round < 3; round++) {
+			nn_node_send_opts o = {.avoid = used, .navoid = nused};
+			assert_true(send_tag(cl, 7, t, 500 + (uint64_t)round, &o) >= 0);
+			assert_true(o.nfirst >= 1 && o.nfirst <= NN_NODE_SEND_PATHS);
+			for (size_t q = 0; q < o.nfirst; q++) {
+				assert_false(among(used, nused, &o.first[q]));
+				assert_true(nn_routing_edges_find(nn_node_edges(cl->nodes[7].node), &o.first[q]) != NULL);
+			}
+			cl_run(cl, 2 * NN_SEC);
+			assert_int_equal(cl_count(cl, t, 500 + (uint64_t)round), 1);
+			for (size_t q = 0; q < o.nfirst; q++)
+				used[nused++] = o.first[q];
+		}
+		printf("# 3 sends 7 -> %u over %zu distinct first hops\n", t, nused - 1);
+		assert_true(nused - 1 >= 3 * NN_ROUTING_KMIN - 2);
+	}
+	/* the target is an edge: plain send goes straight over it; avoiding it, the copies leave over
+	 * other edges */
+	nn_peer_info peers[64];
+	size_t np = nn_node_peers(cl->nodes[3].node, peers, 64);
+	assert_true(np >= 2);
+	uint32_t j = UINT32_MAX;
+	for (uint32_t z = 0; z < cl->n; z++)
+		if (nn_kad_id_eq(&cl->nodes[z].id, &peers[0].id))
+			j = z;
+	nn_node_send_opts o = {0};
+	assert_true(send_tag(cl, 3, j, 600, &o) >= 0);
+	assert_int_equal(o.nfirst, 1);
+	assert_true(nn_kad_id_eq(&o.first[0], &cl->nodes[j].id));
+	nn_node_send_opts o2 = {.avoid = &cl->nodes[j].id, .navoid = 1};
+	assert_true(send_tag(cl, 3, j, 601, &o2) >= 0);
+	assert_true(o2.nfirst >= 1);
+	assert_false(among(o2.first, o2.nfirst, &cl->nodes[j].id));
+	cl_run(cl, 2 * NN_SEC);
+	assert_int_equal(cl_count(cl, j, 600), 1);
+	assert_int_equal(cl_count(cl, j, 601), 1);
+	/* errors */
+	nn_node_send_opts bad = {.avoid = NULL, .navoid = 1};
+	assert_int_equal(send_tag(cl, 3, j, 602, &bad), NN_EINVAL);
+	nn_id many[NN_NODE_SEND_MAX_AVOID + 1];
+	memset(many, 0, sizeof many);
+	nn_node_send_opts big = {.avoid = many, .navoid = NN_NODE_SEND_MAX_AVOID + 1};
+	assert_int_equal(send_tag(cl, 3, j, 603, &big), NN_EINVAL);
+	assert_int_equal(big.nfirst, 0);
+	cl_free(cl);
+
+	/* every live edge avoided: the plain launch after all */
+	cluster *sm = cl_new(4, 7, 0, NULL);
+	assert_int_equal(cl_join(sm, 0, 4), 0);
+	cl_run(sm, 10 * NN_SEC);
+	nn_routing_edges *e = nn_node_edges(sm->nodes[0].node);
+	size_t ne = nn_routing_edges_len(e);
+	assert_true(ne >= 1 && ne <= NN_NODE_SEND_MAX_AVOID);
+	nn_id all[NN_NODE_SEND_MAX_AVOID];
+	for (size_t q = 0; q < ne; q++)
+		all[q] = nn_routing_edges_at(e, q)->id;
+	nn_node_send_opts every = {.avoid = all, .navoid = ne};
+	assert_true(send_tag(sm, 0, 2, 700, &every) >= 0);
+	assert_true(every.nfirst >= 1);
+	cl_run(sm, 2 * NN_SEC);
+	assert_int_equal(cl_count(sm, 2, 700), 1);
+	cl_free(sm);
+}
+
 static void test_cluster_50(void **state) { converge_and_check(50, 0, 3, 60 * NN_SEC, 400); }
 
 static void test_cluster_1000(void **state) { converge_and_check(1000, 0, 5, 120 * NN_SEC, 2000); }
@@ -211,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_two_nodes_bootstrap_and_send),
 		cmocka_unit_test(test_unroutable_without_edges),
 		cmocka_unit_test(test_send_to_edge_neighbour),
+		cmocka_unit_test(test_send_ex_avoids_first_hops),
 		cmocka_unit_test(test_bootstrap_retried_until_it_answers),
 		cmocka_unit_test(test_cluster_50),
 		cmocka_unit_test(test_bootstrap_with_pow_8),
