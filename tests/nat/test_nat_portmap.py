@@ -240,7 +240,7 @@ def run_proto(lab, binary, tmp, proto, boot, stun_addr, pub_dialer, failures):
         if not has_edge(d2, a.id, 15):
             failures.append("%s: a public node could not dial the new mapping %s:%d (%s)"
                             % (proto, site.wan, port, d2.tail()))
-        d2.quit()
+        d2.quit(timeout=10)
     # 5. removed on exit
     live = [(ip, p) for ip, p in ((old_ip, PORT), (new_ip, port)) if p]
     rc = a.quit(timeout=10)
@@ -257,8 +257,11 @@ def run_proto(lab, binary, tmp, proto, boot, stun_addr, pub_dialer, failures):
         lines = [l for l in f.read().decode("utf-8", "replace").splitlines() if "portmap:" in l]
     for l in lines[:2] + ["..."] + lines[-3:]:
         print("portmap %s: node log: %s" % (proto, l))
+    # the next protocol's dialers take the same ports in the same namespace: wait for these
     for n in (c, d, dc):
         n.quit()
+    for n in (c, d, dc):
+        n.quit(timeout=10)
 
 
 def main():
