@@ -67,11 +67,11 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 		[F_MAXEDGESNET] = {"max-inbound-edges-per-subnet", NN_FLAG_INT, &a->max_in_edges_net,
 				   1, 30000,
 				   "inbound edges from one /24 (IPv4) or /64 (IPv6) (default "
-				   "-max-inbound-edges / 8 = 32)",
+				   "-max-inbound-edges / 32 = 8)",
 				   false},
 		[F_EDGESNET] = {"max-edges-per-subnet", NN_FLAG_INT, &a->max_edges_net, 1, 30000,
-				"live edges, inbound and dialled together, with one /24 or /64 (default "
-				"2: the eclipse defence; raise it for an overlay inside one LAN)",
+				"live edges (inbound and dialled counted together) with one /24 or /64 that "
+				"our own dials keep to (default 2: the eclipse defence)",
 				false},
 		[F_LOG] = {"log-level", NN_FLAG_STRING, &a->log_level, 0, 0,
 			   "debug, info, warn or error (default info)", false},

@@ -51,7 +51,7 @@ void nn_node_admit_init(nn_node *n)
 		n->in_per_ip = cap / 16 ? (unsigned)(cap / 16) : 1;
 	n->in_per_subnet = n->opts.max_inbound_edges_per_subnet;
 	if (!n->in_per_subnet)
-		n->in_per_subnet = cap / 8 ? (unsigned)(cap / 8) : 1;
+		n->in_per_subnet = cap / 32 ? (unsigned)(cap / 32) : 1;
 	n->edges_per_subnet = n->opts.max_edges_per_subnet;
 	if (!n->edges_per_subnet)
 		n->edges_per_subnet = NN_NODE_EDGES_PER_SUBNET;
@@ -109,8 +109,10 @@ int nn_node_admit_shares(nn_node *n, const nn_conn *c)
 		n->stats.dropped_inbound_per_ip++;
 		return NN_ROUTING_REFER_PER_IP;
 	}
-	if (me->has_subnet && (same_subnet >= n->in_per_subnet ||
-			       live_in_subnet(n, me->subnet, &c->remote_id) >= n->edges_per_subnet)) {
+	/* inbound: the inbound share only. The live-edge share (edges_per_subnet) steers our own
+	 * dials; refusing inbound newcomers by it would cap every NAT, household and CGNAT block
+	 * at two edges per node (the nat-birthday lab: hosts behind one NAT could not join) */
+	if (me->has_subnet && same_subnet >= n->in_per_subnet) {
 		n->stats.dropped_inbound_per_subnet++;
 		return NN_ROUTING_REFER_PER_SUBNET;
 	}

@@ -215,13 +215,24 @@ static void learn_from_conn(nn_node *n, const nn_conn *c, uint32_t caps)
 	(void)nn_node_observe(n, &ct, NN_ROUTING_SRC_SELF);
 }
 
-static bool keep_new(const nn_node *n, const nn_conn *old, const nn_conn *fresh)
+/* A second connection for an edge within this long of the first is a crossed dial (both ends
+ * dialled at once); later, the peer dialled again because it lost the edge (it restarted, or
+ * its NAT rebound): the new one wins whichever side dialled (local policy; only the peer's
+ * NodeID can authenticate it). */
+#define NN_NODE_CROSSED_WINDOW (10 * NN_SEC)
+
+static bool keep_new(nn_node *n, const nn_conn *old, const nn_conn *fresh)
 {
 	/* crossed dials keep the connection dialled by the smaller NodeID */
 	const nn_id *old_dialler = old->outbound ? &n->ident.id : &old->remote_id;
 	const nn_id *new_dialler = fresh->outbound ? &n->ident.id : &fresh->remote_id;
 	if (old->outbound == fresh->outbound)
 		return true; /* the same side dialled again: it gave up on the old one */
+	const struct nconn *onc = old->user;
+	if (!fresh->outbound && onc && nn_node_now(n) - onc->up_at > NN_NODE_CROSSED_WINDOW) {
+		n->stats.dup_restarted++; /* it dialled us while we had its edge: it lost it */
+		return true;
+	}
 	return nn_kad_cmp(new_dialler, old_dialler) < 0;
 }
 
@@ -304,8 +315,10 @@ int nn_node_register(nn_node *n, nn_conn *c)
 		nn_node_close_conn(n, c, NN_TP_REASON_POLICY);
 		return rc;
 	}
-	if (nc)
+	if (nc) {
 		nc->registered = true;
+		nc->up_at = nn_node_now(n);
+	}
 	if (moved) {
 		/* the same edge on another connection: no edge down/up for the application */
 		char hex[65];
@@ -332,8 +345,12 @@ int nn_node_register(nn_node *n, nn_conn *c)
 int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len)
 {
 	int rc = nn_tp_send(n->tp, c, frame, len);
-	if (rc == 0 && c->user)
-		((struct nconn *)c->user)->last_tx = nn_node_now(n); /* keepalive.c */
+	if (rc == 0 && c->user) {
+		struct nconn *nc = c->user;
+		nc->last_tx = nn_node_now(n); /* keepalive.c */
+		if (!nc->unanswered_since)
+			nc->unanswered_since = nc->last_tx; /* keepalive.c: until we hear back */
+	}
 	else if (rc == NN_EAGAIN) {
 		n->stats.dropped_queue_full++;
 	} else if (rc == NN_ECLOSED) {

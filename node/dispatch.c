@@ -80,6 +80,8 @@ void nn_node_on_frame(void *ctx, nn_conn *c, nn_pkt **pktp)
 		return;
 	}
 	nc->answer_by = 0; /* the peer is alive (conn.c: unanswered dials) */
+	nc->unanswered_since = 0; /* ... and answers (keepalive.c) */
+	nc->unanswered_ping = 0;
 	if (c->kind != NN_CONN_OVERLAY)
 		return;
 	nn_frame f;

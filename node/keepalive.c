@@ -34,6 +34,15 @@
  * prober's from its own resumption. The QUIC idle timeout (NN_TP_IDLE_TIMEOUT) exceeds the longest
  * silence any of this lets an edge live.
  * Passive evidence: every frame on a NAT-crossing edge tells how long the edge had been silent.
+ *
+ * Frames sent, nothing heard (local policy, WireGuard's rule for data without an answer): the
+ * thresholds above are for idle edges. An edge that carries our frames while the peer stays
+ * silent is pinged once NN_NODE_UNANSWERED_PING (10 s) after the first of them, and dropped when
+ * NN_NODE_UNANSWERED_DEAD (25 s) pass, 15 s of them after the ping, with no frame at all from
+ * the peer: a crashed peer (no
+ * Leave) stops black-holing routed traffic after 25 s, not after the idle dead threshold (up to
+ * 390 s). Any frame from the peer clears it. Edges with a probe, an echo or its hold pending are
+ * left alone (their silence is agreed). One-way traffic costs one Ping / Pong per 10 s.
  */
 #include <sodium.h>
 #include <string.h>
@@ -270,6 +279,34 @@ void nn_node_ka_tick(nn_node *n, nn_time now)
 	}
 	if (adaptive && !probing && !n->opts.no_maintenance)
 		start_probe(n, now);
+}
+
+void nn_node_ka_unanswered(nn_node *n, nn_time now)
+{
+	nn_id dead[16];
+	size_t k = 0;
+	for (struct nconn *nc = n->conns; nc; nc = nc->next) {
+		if (!nc->c || nc->closing || !nc->registered || !nc->unanswered_since ||
+		    nn_node_ka_pending(n, nc, now, NN_NODE_UNANSWERED_DEAD))
+			continue;
+		nn_time quiet = now - nc->unanswered_since;
+		if (nc->unanswered_ping && quiet >= NN_NODE_UNANSWERED_DEAD &&
+		    now - nc->unanswered_ping >= NN_NODE_UNANSWERED_DEAD - NN_NODE_UNANSWERED_PING) {
+			if (k < sizeof dead / sizeof dead[0])
+				dead[k++] = nc->c->remote_id;
+		} else if (quiet >= NN_NODE_UNANSWERED_PING && !nc->unanswered_ping) {
+			nc->unanswered_ping = now; /* the ping's answer gets the 15 s that remain */
+			n->stats.unanswered_pings++;
+			(void)nn_node_send_ping(n, nc->c);
+		}
+	}
+	for (size_t i = 0; i < k; i++) { /* dropping edits the list: after the walk */
+		char hex[65];
+		nn_node_log(n, NN_LOG_DEBUG, "edge %s: frames and a ping unanswered for %lld s: down",
+			    nn_node_hex(&dead[i], hex), (long long)(NN_NODE_UNANSWERED_DEAD / NN_SEC));
+		n->stats.edges_unanswered++;
+		nn_node_drop_edge(n, &dead[i], NN_TP_REASON_NORMAL);
+	}
 }
 
 void nn_node_on_ka_probe(nn_node *n, nn_conn *c, const nn_frame *f)

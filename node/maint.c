@@ -135,6 +135,7 @@ static void reap_and_keepalive(nn_node *n, nn_time now)
 		    !nn_node_ka_quiet(n, ((nn_conn *)e->conn)->user))
 			(void)nn_node_send_ping(n, e->conn);
 	}
+	nn_node_ka_unanswered(n, now);
 	nn_node_ka_tick(n, now);
 }
 

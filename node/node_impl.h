@@ -99,6 +99,10 @@ struct nconn {
 	 * before it was agreed (a probe's: the peer's until it resumes, or ours until we did) and
 	 * does not count toward the dead threshold */
 	nn_time last_tx;
+	nn_time unanswered_since; /* the first frame we sent since we last heard from the peer
+				   * (0: none pending); keepalive.c: data sent, nothing heard */
+	nn_time unanswered_ping;  /* ... and when a ping went after it (0: not yet) */
+	nn_time up_at;            /* when it became the edge (conn.c: crossed dial or restart) */
 	nn_time ka_sent, ka_gap, ka_deadline, echo_delay, ka_hold;
 	uint8_t path;         /* how the connection was made (enum nn_node_path): NN_PATH_RELAY
 			       * when made (conn.c), to or from a noted relay allocation; punch /
@@ -664,6 +668,11 @@ bool nn_node_ka_pending(const nn_node *n, const struct nconn *nc, nn_time now, n
 void nn_node_ka_rx(nn_node *n, struct nconn *nc, nn_time last_seen, nn_time now);
 /* Per tick: due echoes, probe deadlines, the next probe. */
 void nn_node_ka_tick(nn_node *n, nn_time now);
+/* Frames sent, nothing heard: ping at NN_NODE_UNANSWERED_PING, drop the edge at
+ * NN_NODE_UNANSWERED_DEAD (keepalive.c). */
+#define NN_NODE_UNANSWERED_PING (10 * NN_SEC)
+#define NN_NODE_UNANSWERED_DEAD (25 * NN_SEC)
+void nn_node_ka_unanswered(nn_node *n, nn_time now);
 void nn_node_on_ka_probe(nn_node *n, nn_conn *c, const nn_frame *f);
 void nn_node_on_ka_echo(nn_node *n, nn_conn *c, const nn_frame *f, nn_time last_seen);
 

@@ -213,10 +213,10 @@ typedef struct nn_node_opts {
 	unsigned max_inbound_edges_per_ip;     /* ... from one source IP [max_inbound_edges / 16
 						* = 16] */
 	unsigned max_inbound_edges_per_subnet; /* ... from one /24 (IPv4) or /64 (IPv6); loopback
-						* has no subnet [max_inbound_edges / 8 = 32] */
-	unsigned max_edges_per_subnet; /* live edges, dialled and inbound, with one /24 or /64: a
-					* newcomer from a subnet at its share is refused, and the
-					* node dials other contacts than one there [2] */
+						* has no subnet [max_inbound_edges / 32 = 8] */
+	unsigned max_edges_per_subnet; /* live edges, dialled and inbound, with one /24 or /64,
+					* for our own dials: past it the node dials other contacts
+					* than one there (inbound: the share above) [2] */
 	int log_level;                /* enum nn_log_level [NN_LOG_INFO] */
 	bool no_maintenance;          /* no keepalive, fill, refresh (tests) [false] */
 	nn_maintenance maint;
@@ -549,6 +549,9 @@ const char *nn_node_phase(nn_node *n);
 	X(dials_unanswered, "dials that authenticated but never heard back (dial timeout)")   \
 	X(rejoins, "bootstrap re-dials by a node that had no live edge")                     \
 	X(pings_tx, "keepalive pings sent")                                                  \
+	X(unanswered_pings, "pings after frames went unanswered for 10 s (keepalive.c)")      \
+	X(edges_unanswered, "edges dropped: frames and a ping unanswered for 25 s")          \
+	X(dup_restarted, "a settled edge replaced by the peer's new connection (a restart)")  \
 	X(lookups_tx, "lookups originated (self-lookup, refresh, bootstrap)")               \
 	X(purged, "contacts purged after repeated dial failures")                           \
 	X(hellos_tx, "rendezvous Hellos sent")                                               \

@@ -433,6 +433,55 @@ static void test_probe_silence_keeps_both_ends(void **state)
 	cl_free(cl);
 }
 
+/* Frames sent, nothing heard (keepalive.c): with idle thresholds far away (ping after 300 s,
+ * dead after 600 s), an edge whose peer went silent without a Leave (modelled: both directions
+ * black-holed) stops carrying routed frames after 25 s: a ping at 10 s, down at 25 s. A peer
+ * that is alive but never sends on the edge (one-way traffic) answers the ping and keeps it. */
+static void test_unanswered_frames_drop_a_dead_edge(void **state)
+{
+	(void)state;
+	nn_node_opts base;
+	memset(&base, 0, sizeof base);
+	base.maint.keepalive_sibling_ms = base.maint.keepalive_finger_ms = 300000;
+	base.maint.dead_sibling_ms = base.maint.dead_finger_ms = 600000;
+	cluster *cl = cl_new(2, 61, 0, &base);
+	assert_int_equal(cl_start(cl, 0), 0);
+	assert_int_equal(cl_start(cl, 1), 0);
+	assert_int_equal(cl_bootstrap(cl, 1, 0), 0);
+	cl_run(cl, 2 * NN_SEC);
+	assert_int_equal(cl_edges(cl, 0), 1);
+	/* one-way traffic to a live peer for 60 s: pinged, answered, kept */
+	for (int i = 0; i < 60; i++) {
+		assert_int_equal(cl_send(cl, 0, 1, 0x6100 + (uint64_t)i), 0);
+		cl_run(cl, NN_SEC);
+	}
+	nn_node_stats s = st(cl, 0);
+	assert_true(s.unanswered_pings >= 1);
+	assert_int_equal(s.edges_unanswered, 0);
+	assert_int_equal(cl_edges(cl, 0), 1);
+	assert_int_equal(cl_count(cl, 1, 0x6100 + 59), 1);
+	/* the peer "crashes": nothing gets through either way, and no close arrives */
+	nn_mem_link bh = nn_mem_link_default();
+	bh.blackhole = true;
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[0].tp, cl->nodes[1].tp, &bh), 0);
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[1].tp, cl->nodes[0].tp, &bh), 0);
+	nn_time t0 = nn_clock_now(cl->clk), down = 0;
+	for (int i = 0; i < 60 && !down; i++) {
+		(void)cl_send(cl, 0, 1, 0x6200 + (uint64_t)i);
+		cl_run(cl, NN_SEC);
+		if (cl_edges(cl, 0) == 0)
+			down = nn_clock_now(cl->clk) - t0;
+	}
+	s = st(cl, 0);
+	printf("# one-way: %llu unanswered pings; crash: edge down after %.0f s (%llu down by the rule)\n",
+	       (unsigned long long)s.unanswered_pings, (double)down / NN_SEC,
+	       (unsigned long long)s.edges_unanswered);
+	assert_true(down > 0);
+	assert_true(down <= NN_NODE_UNANSWERED_DEAD + 2 * 5 * NN_SEC); /* + the tick's lag */
+	assert_int_equal(s.edges_unanswered, 1);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_maintenance_dialer_punches),
 		cmocka_unit_test(test_filtering_from_unsolicited_inbound),
 		cmocka_unit_test(test_probe_silence_keeps_both_ends),
+		cmocka_unit_test(test_unanswered_frames_drop_a_dead_edge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
