@@ -158,3 +158,14 @@ class Node:
                 return " | ".join(f.read().decode("utf-8", "replace").splitlines()[-n:])
         except OSError:
             return ""
+
+
+def start_publics(lab, binary, tmp, relay_first=False):
+    """One node on every public host of the lab, each in its own /24, the first bootstrapping the
+    others (with -relay when relay_first). Returns (nodes, the -bootstrap list of all of them)."""
+    pubs = []
+    for k, h in enumerate(lab.publics):
+        boot = None if not pubs else "%s@%s:%d" % (pubs[0].id, lab.publics[0].addr, PORT)
+        pubs.append(Node(lab, h, binary, tmp, "pub%d" % (k + 1), boot,
+                         relay=relay_first and k == 0).started())
+    return pubs, ",".join("%s@%s:%d" % (p.id, h.addr, PORT) for p, h in zip(pubs, lab.publics))

@@ -21,7 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import natlab  # noqa: E402
-from natnode import Node, PORT  # noqa: E402
+from natnode import Node, PORT, start_publics  # noqa: E402
 
 GOAL_MS = 5000
 GOAL_RATE = 0.95
@@ -66,11 +66,7 @@ def main():
     failures = []
     everyone = []
     with tempfile.TemporaryDirectory() as tmp, natlab.Lab(publics=PUBLICS) as lab:
-        pubs = []
-        for k, h in enumerate(lab.publics):
-            boot = None if not pubs else "%s@%s:%d" % (pubs[0].id, lab.publics[0].addr, PORT)
-            pubs.append(Node(lab, h, binary, tmp, "pub%d" % (k + 1), boot).started())
-        boot = ",".join("%s@%s:%d" % (p.id, h.addr, PORT) for p, h in zip(pubs, lab.publics))
+        pubs, boot = start_publics(lab, binary, tmp)
         ports = [Node(lab, lab.add_site("port").hosts[0], binary, tmp, "port%d" % (i + 1), boot)
                  for i in range(PORTS)]
         syms = []

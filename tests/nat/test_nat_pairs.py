@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import natlab  # noqa: E402
 import sniff as natlab_sniff  # noqa: E402
-from natnode import Node, PORT, lab_binary  # noqa: E402
+from natnode import Node, PORT, lab_binary, start_publics  # noqa: E402
 
 KINDS = ("public", "full", "addr", "port", "sym", "firewall", "udp-out-only")
 VERDICT = {"public": "public", "firewall": "public", "full": "cone", "addr": "cone",
@@ -66,12 +66,7 @@ def main():
     failures = []
     with tempfile.TemporaryDirectory() as tmp, natlab.Lab(publics=3) as lab:
         # public bootstrap nodes, each in its own /24
-        pubs = []
-        for k, h in enumerate(lab.publics):
-            boot = None if not pubs else "%s@%s:%d" % (pubs[0].id, lab.publics[0].addr, PORT)
-            pubs.append(Node(lab, h, binary, tmp, "pub%d" % (k + 1), boot,
-                             relay=(k == 0)).started())
-        boot = ",".join("%s@%s:%d" % (p.id, h.addr, PORT) for p, h in zip(pubs, lab.publics))
+        pubs, boot = start_publics(lab, binary, tmp, relay_first=True)
         nodes = {}
         for kind in KINDS:
             for j in (1, 2):

@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import natlab  # noqa: E402
 import sniff as natlab_sniff  # noqa: E402
-from natnode import Fail, Node, PORT  # noqa: E402
+from natnode import Fail, Node, PORT, start_publics  # noqa: E402
 
 RATE = 20.0  # messages per second
 BOUND = 5.0  # the move must come within this many seconds of the lift
@@ -58,12 +58,7 @@ def main():
         return 1
     ok = True
     with tempfile.TemporaryDirectory() as tmp, natlab.Lab(publics=3) as lab:
-        pubs = []
-        for k, h in enumerate(lab.publics):
-            boot = None if not pubs else "%s@%s:%d" % (pubs[0].id, lab.publics[0].addr, PORT)
-            pubs.append(Node(lab, h, binary, tmp, "pub%d" % (k + 1), boot,
-                             relay=(k == 0)).started())
-        boot = ",".join("%s@%s:%d" % (p.id, h.addr, PORT) for p, h in zip(pubs, lab.publics))
+        pubs, boot = start_publics(lab, binary, tmp, relay_first=True)
         usite = lab.add_site("udp-out-only", hosts=1)
         psite = lab.add_site("public", hosts=1)
         u = Node(lab, usite.hosts[0], binary, tmp, "uoo", boot, ["-accept-calls"]).started()
@@ -198,9 +193,6 @@ def main():
             print("# lost: %s" % " ".join(lost[:20]))
         ok = (moved is not None and moved[0] <= BOUND and not lost and not twice and sent and
               call_ok)
-        if os.environ.get('UPG_DEBUG'):
-            for n in (u, p):
-                print('\n'.join('# %s: %s' % (n.name, l) for l in open(n.errpath, errors='replace').read().splitlines() if 'moved' in l or 'dial' in l or 'punch' in l)[-3000:])
         for n in pubs + [u, p]:
             n.quit()
     return 0 if ok else 1
