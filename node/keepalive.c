@@ -39,9 +39,8 @@
  * thresholds above are for idle edges. An edge that carries our frames while the peer stays
  * silent is pinged once NN_NODE_UNANSWERED_PING (10 s) after the first of them, and dropped when
  * NN_NODE_UNANSWERED_DEAD (25 s) pass, 15 s of them after the ping, with no frame at all from
- * the peer: a crashed peer (no
- * Leave) stops black-holing routed traffic after 25 s, not after the idle dead threshold (up to
- * 390 s). Any frame from the peer clears it. Edges with a probe, an echo or its hold pending are
+ * the peer: a crashed peer (no Leave) stops black-holing routed traffic after 25 s, not after
+ * the idle dead threshold (up to 390 s). Any frame from the peer clears it. Edges with a probe, an echo or its hold pending are
  * left alone (their silence is agreed). One-way traffic costs one Ping / Pong per 10 s.
  */
 #include <sodium.h>
