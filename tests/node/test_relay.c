@@ -453,17 +453,23 @@ static void mc_state(void *user, uint64_t sid, const nn_id *peer, bool inbound, 
 		m->downs++;
 }
 
+/* Count one message or datagram by the sequence number in its first 4 bytes. */
+static void mc_tally(size_t *count, uint8_t *seen, const uint8_t *d, size_t len)
+{
+	uint32_t k = 0;
+	if (len >= 4)
+		memcpy(&k, d, 4);
+	(*count)++;
+	if (k < 2048)
+		seen[k]++;
+}
+
 static void mc_msg(void *user, uint64_t sid, uint8_t ch, const uint8_t *d, size_t len)
 {
 	(void)sid;
 	(void)ch;
 	struct mcall *m = &MC[((cl_node *)user)->idx];
-	uint32_t k = 0;
-	if (len >= 4)
-		memcpy(&k, d, 4);
-	m->msgs++;
-	if (k < 2048)
-		m->seen[k]++;
+	mc_tally(&m->msgs, m->seen, d, len);
 }
 
 static void mc_dgram(void *user, uint64_t sid, uint8_t ch, const uint8_t *d, size_t len,
@@ -473,12 +479,7 @@ static void mc_dgram(void *user, uint64_t sid, uint8_t ch, const uint8_t *d, siz
 	(void)ch;
 	(void)rx_ns;
 	struct mcall *m = &MC[((cl_node *)user)->idx];
-	uint32_t k = 0;
-	if (len >= 4)
-		memcpy(&k, d, 4);
-	m->dgrams++;
-	if (k < 2048)
-		m->dseen[k]++;
+	mc_tally(&m->dgrams, m->dseen, d, len);
 }
 
 static void test_call_moves_with_upgrade(void **state)
