@@ -27,22 +27,10 @@ import tempfile
 import threading
 import time
 
-CHILDREN = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "e2e"))
+from e2e import CHILDREN, kill_children  # noqa: E402  (the e2e suite's process reaper)
+
 HZ = os.sysconf("SC_CLK_TCK")
-
-
-def kill_children(*_):
-    for p in CHILDREN:
-        if p.poll() is None:
-            try:
-                p.kill()
-            except OSError:
-                pass
-    for p in CHILDREN:
-        try:
-            p.wait(timeout=5)
-        except Exception:
-            pass
 
 
 class Node:
