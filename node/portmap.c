@@ -77,6 +77,29 @@ struct nn_portmap_io {
 	char local_ip[48];    /* our address toward the default gateway when the mapping was made */
 };
 
+/* A UDP socket connected to the default gateway's port 5351 (PCP and NAT-PMP), and our IPv4
+ * address toward it (the route lookup; nothing is sent). The fd, or NN_EUNREACH without a
+ * gateway or route, NN_EIO. */
+static int gateway_socket(int flags, struct sockaddr_in *me)
+{
+	natpmp_t p;
+	if (initnatpmp(&p, 0, 0) < 0)
+		return NN_EUNREACH; /* no default gateway (libnatpmp reads the routing table) */
+	struct sockaddr_in gw = {.sin_family = AF_INET, .sin_port = htons(NN_PCP_PORT)};
+	gw.sin_addr.s_addr = p.gateway;
+	closenatpmp(&p);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | flags, 0);
+	if (fd < 0)
+		return NN_EIO;
+	socklen_t len = sizeof *me;
+	if (connect(fd, (struct sockaddr *)&gw, sizeof gw) < 0 ||
+	    getsockname(fd, (struct sockaddr *)me, &len) < 0) {
+		close(fd);
+		return NN_EUNREACH;
+	}
+	return fd;
+}
+
 /* ---- PCP (RFC 6887) ---- */
 #define NN_PM_PCP_RESEND_MS 250 /* first resend; doubles (RFC 6887 §8.1.1 starts at 3 s: we
 				 * give up sooner and fall through to NAT-PMP / UPnP) */
@@ -86,21 +109,11 @@ struct nn_portmap_io {
 static int pcp_map(nn_node *n, struct nn_portmap_io *io, uint16_t external, uint32_t lifetime,
 		   uint32_t *granted)
 {
-	natpmp_t pmp;
-	if (initnatpmp(&pmp, 0, 0) < 0)
-		return NN_EUNREACH; /* no default gateway (libnatpmp reads the routing table) */
-	struct sockaddr_in gw = {.sin_family = AF_INET, .sin_port = htons(NN_PCP_PORT)};
-	gw.sin_addr.s_addr = pmp.gateway;
-	closenatpmp(&pmp);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return NN_EIO;
 	struct sockaddr_in me;
-	socklen_t mlen = sizeof me;
+	int fd = gateway_socket(SOCK_NONBLOCK, &me);
+	if (fd < 0)
+		return fd;
 	int rc = 0;
-	if (connect(fd, (struct sockaddr *)&gw, sizeof gw) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&me, &mlen) < 0)
-		rc = NN_EUNREACH;
 	nn_pcp_map m = {.protocol = NN_PCP_PROTO_UDP, .internal_port = io->internal,
 			.external_port = external};
 	memcpy(m.nonce, io->pcp_nonce, sizeof m.nonce);
@@ -360,20 +373,12 @@ static uint16_t our_port(nn_node *n)
 static void local_toward_gateway(char *out, size_t cap)
 {
 	out[0] = '\0';
-	natpmp_t p;
-	if (initnatpmp(&p, 0, 0) < 0)
-		return;
-	struct sockaddr_in gw = {.sin_family = AF_INET, .sin_port = htons(5351)};
-	gw.sin_addr.s_addr = p.gateway;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in me;
-	socklen_t len = sizeof me;
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&gw, sizeof gw) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&me, &len) == 0)
-		inet_ntop(AF_INET, &me.sin_addr, out, (socklen_t)cap);
-	if (fd >= 0)
-		close(fd);
-	closenatpmp(&p);
+	int fd = gateway_socket(0, &me);
+	if (fd < 0)
+		return;
+	inet_ntop(AF_INET, &me.sin_addr, out, (socklen_t)cap);
+	close(fd);
 }
 
 /* Hold `mapped` (NULL: nothing) and advertise it first among our addresses. */
