@@ -280,6 +280,28 @@ void nn_node_ka_tick(nn_node *n, nn_time now)
 		start_probe(n, now);
 }
 
+bool nn_node_edge_suspect(nn_node *n, const nn_conn *c, nn_time now)
+{
+	const struct nconn *nc = c->user;
+	if (!nc || nc->closing || nn_node_ka_pending(n, nc, now, NN_NODE_UNANSWERED_DEAD))
+		return false; /* a keepalive probe's silence is agreed, not suspect */
+	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &c->remote_id);
+	nn_time heard = e && e->conn == c ? e->last_seen : 0;
+	if (nc->unanswered_ping)
+		return true; /* cleared by any frame from the peer (dispatch.c) */
+	return now - heard >= NN_NODE_SUSPECT_IDLE; /* whatever we sent since: unanswered */
+}
+
+void nn_node_suspect_ping(nn_node *n, nn_conn *c, nn_time now)
+{
+	struct nconn *nc = c->user;
+	if (!nc || nc->unanswered_ping)
+		return;
+	nc->unanswered_ping = now; /* the unanswered rule drops the edge if this stays unanswered */
+	n->stats.unanswered_pings++;
+	(void)nn_node_send_ping(n, c);
+}
+
 void nn_node_ka_unanswered(nn_node *n, nn_time now)
 {
 	nn_id dead[16];

@@ -672,6 +672,16 @@ void nn_node_ka_tick(nn_node *n, nn_time now);
  * NN_NODE_UNANSWERED_DEAD (keepalive.c). */
 #define NN_NODE_UNANSWERED_PING (10 * NN_SEC)
 #define NN_NODE_UNANSWERED_DEAD (25 * NN_SEC)
+/* A silent edge (keepalive.c): nothing heard for NN_NODE_SUSPECT_IDLE, or a ping of ours
+ * unanswered. A routed frame whose target is such an edge goes over it and, as a second copy
+ * under the same signature, the way it would go without it (route.c: at the origin, as one of
+ * the KMin copies; at a transit node, to the next candidate), and the edge is pinged at once.
+ * A crashed peer that came back elsewhere under its NodeID (a restart on a new port) is then
+ * still reached while its old edge waits out NN_NODE_UNANSWERED_DEAD. One-way traffic pays a
+ * ping per NN_NODE_SUSPECT_IDLE and second copies until its answer. */
+#define NN_NODE_SUSPECT_IDLE (5 * NN_SEC)
+bool nn_node_edge_suspect(nn_node *n, const nn_conn *c, nn_time now);
+void nn_node_suspect_ping(nn_node *n, nn_conn *c, nn_time now);
 void nn_node_ka_unanswered(nn_node *n, nn_time now);
 void nn_node_on_ka_probe(nn_node *n, nn_conn *c, const nn_frame *f);
 void nn_node_on_ka_echo(nn_node *n, nn_conn *c, const nn_frame *f, nn_time last_seen);

@@ -72,9 +72,12 @@ int nn_node_nonce_take(nn_node *n, const uint8_t nonce[NN_ROUTING_NONCE_LEN])
 
 /* ---- building frames ---- */
 /* Sign and encode a routed frame into n->tx with navoid avoid entries (from avoid, may be
- * NULL when 0). payload may already sit at its offset in n->tx. Returns the frame length. */
-static int build(nn_node *n, uint8_t type, const nn_id *target, uint8_t ttl, const nn_id *avoid,
-		 size_t navoid, const uint8_t *payload, size_t plen)
+ * NULL when 0), sent at `sent` (wall clock). payload may already sit at its offset in n->tx.
+ * Returns the frame length. The avoid entries are not signed: copies of one message built at
+ * one `sent` carry one signature, so receivers and transit nodes see them as one. */
+static int build_at(nn_node *n, uint8_t type, const nn_id *target, uint8_t ttl,
+		    const nn_id *avoid, size_t navoid, const uint8_t *payload, size_t plen,
+		    nn_time sent)
 {
 	int off = nn_routing_frame_payload_offset(navoid, plen);
 	if (off < 0)
@@ -87,7 +90,7 @@ static int build(nn_node *n, uint8_t type, const nn_id *target, uint8_t ttl, con
 	env.target = *target;
 	env.ttl = ttl;
 	memcpy(env.ed_pub, n->ident.ed_pub, NN_ED_PUB_LEN);
-	env.sent = nn_node_wall(n);
+	env.sent = sent;
 	env.navoid = (uint8_t)navoid;
 	for (size_t i = 0; i < navoid; i++)
 		env.avoid[i] = avoid[i];
@@ -99,6 +102,12 @@ static int build(nn_node *n, uint8_t type, const nn_id *target, uint8_t ttl, con
 		return rc;
 	env.sig = sig;
 	return nn_routing_frame_encode(n->tx, NN_WIRE_MAX_FRAME, type, &env);
+}
+
+static int build(nn_node *n, uint8_t type, const nn_id *target, uint8_t ttl, const nn_id *avoid,
+		 size_t navoid, const uint8_t *payload, size_t plen)
+{
+	return build_at(n, type, target, ttl, avoid, navoid, payload, plen, nn_node_wall(n));
 }
 
 int nn_node_originate(nn_node *n, uint8_t type, const nn_id *target, const uint8_t *payload,
@@ -135,16 +144,26 @@ int nn_node_originate_ex(nn_node *n, uint8_t type, const nn_id *target, const ui
 		exclude[nex++] = avoid[i];
 	if (edge && listed(avoid, navoid, target))
 		edge = NULL;
+	size_t direct = 0;
+	nn_time sent = nn_node_wall(n); /* one signature for the direct copy and the launch */
 	if (edge) {
-		int len = build(n, type, target, NN_ROUTING_MAX_HOPS, NULL, 0, payload, plen);
+		nn_conn *ec = edge->conn;
+		bool suspect = nn_node_edge_suspect(n, ec, nn_node_now(n));
+		int len = build_at(n, type, target, NN_ROUTING_MAX_HOPS, NULL, 0, payload, plen,
+				   sent);
 		if (len < 0)
 			return len;
-		if (nn_node_send_conn(n, edge->conn, n->tx, (size_t)len) == 0) {
+		if (nn_node_send_conn(n, ec, n->tx, (size_t)len) == 0) {
 			if (first && nfirst) {
 				first[0] = *target;
 				*nfirst = 1;
 			}
-			return 1;
+			if (!suspect)
+				return 1;
+			/* a silent edge: the launch below carries a second copy (keepalive.c) */
+			direct = 1;
+			n->stats.suspect_copies++;
+			nn_node_suspect_ping(n, ec, nn_node_now(n));
 		}
 		exclude[nex++] = *target;
 		/* the payload may sit in n->tx where the avoid-less frame put it: take it back out
@@ -157,17 +176,18 @@ int nn_node_originate_ex(nn_node *n, uint8_t type, const nn_id *target, const ui
 		}
 	}
 	nn_routing_launch L;
-	int rc = nn_routing_launch_plan(n->edges, target, NN_ROUTING_KMIN, nex ? exclude : NULL,
-					nex, &L);
+	size_t paths = NN_ROUTING_KMIN - direct; /* the direct copy is one of the KMin */
+	int rc = nn_routing_launch_plan(n->edges, target, paths, nex ? exclude : NULL, nex, &L);
 	if (rc == NN_EUNROUTABLE && navoid) /* every edge excluded: the plain launch after all */
-		rc = nn_routing_launch_plan(n->edges, target, NN_ROUTING_KMIN, exclude + navoid,
-					    nex - navoid, &L);
+		rc = nn_routing_launch_plan(n->edges, target, paths, exclude + navoid, nex - navoid,
+					    &L);
 	if (rc < 0)
-		return rc;
-	int len = build(n, type, target, NN_ROUTING_MAX_HOPS, L.avoid[0], L.navoid, payload, plen);
+		return direct ? 1 : rc;
+	int len = build_at(n, type, target, NN_ROUTING_MAX_HOPS, L.avoid[0], L.navoid, payload,
+			   plen, sent);
 	if (len < 0)
-		return len;
-	size_t ok = 0;
+		return direct ? 1 : len;
+	size_t ok = direct;
 	int last = NN_EUNROUTABLE;
 	for (size_t i = 0; i < L.n; i++) {
 		if (i > 0)
@@ -514,17 +534,29 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 	if (from && transit_ok(n, type, &env, now) < 0)
 		return;
 	(void)nn_routing_frame_set_ttl(frame, len, d.ttl);
+	bool sent = false; /* a copy went over a silent edge to the target: one more goes on */
 	for (size_t i = 0; i < d.n; i++) {
 		nn_conn *c = d.cand[i].conn;
 		if (c == from)
 			continue;
+		bool suspect = !sent && nn_kad_id_eq(&d.cand[i].id, &env.target) &&
+			       nn_node_edge_suspect(n, c, now);
 		if (nn_node_send_conn(n, c, frame, len) == 0) {
+			if (sent)
+				return;
 			n->stats.forwarded++;
 			if (from)
 				(void)nn_routing_dedup_check(&n->transit, env.sig, nn_node_wall(n));
-			return;
+			if (!suspect)
+				return;
+			sent = true;
+			n->stats.suspect_copies++;
+			nn_node_suspect_ping(n, c, now);
+			continue;
 		}
-		n->stats.local_repairs++;
+		if (!sent)
+			n->stats.local_repairs++;
 	}
-	n->stats.dropped_no_route++;
+	if (!sent)
+		n->stats.dropped_no_route++;
 }

@@ -482,6 +482,55 @@ static void test_unanswered_frames_drop_a_dead_edge(void **state)
 	cl_free(cl);
 }
 
+/* A peer that crashed and came back elsewhere under its NodeID (a restart on a new port) leaves
+ * a silent edge behind at nodes that held one. A routed frame to it over that edge alone would
+ * be lost until the unanswered rule drops the edge (25 s); an edge silent for
+ * NN_NODE_SUSPECT_IDLE gets the frame and, as a second copy, the launch it would get without the
+ * edge, and a ping at once. Here the edge 0-1 goes dark while 1 stays reachable through 2. */
+static void test_silent_edge_gets_a_second_copy(void **state)
+{
+	(void)state;
+	nn_node_opts base;
+	memset(&base, 0, sizeof base);
+	base.maint.keepalive_sibling_ms = base.maint.keepalive_finger_ms = 300000;
+	base.maint.dead_sibling_ms = base.maint.dead_finger_ms = 600000;
+	cluster *cl = cl_new(3, 62, 0, &base);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	assert_int_equal(cl_bootstrap(cl, 1, 0), 0);
+	assert_int_equal(cl_bootstrap(cl, 2, 0), 0);
+	cl_run(cl, 3 * NN_SEC);
+	assert_int_equal(cl_bootstrap(cl, 2, 1), 0);
+	cl_run(cl, 3 * NN_SEC);
+	assert_int_equal(cl_edges(cl, 0), 2);
+	assert_int_equal(cl_edges(cl, 2), 2);
+	/* a live, recently used edge: one copy */
+	assert_int_equal(cl_send(cl, 0, 1, 0x6300), 0);
+	cl_run(cl, NN_SEC);
+	assert_int_equal(cl_count(cl, 1, 0x6300), 1);
+	assert_int_equal(st(cl, 0).suspect_copies, 0);
+	nn_mem_link bh = nn_mem_link_default();
+	bh.blackhole = true;
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[0].tp, cl->nodes[1].tp, &bh), 0);
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[1].tp, cl->nodes[0].tp, &bh), 0);
+	cl_run(cl, NN_NODE_SUSPECT_IDLE + NN_SEC);
+	assert_int_equal(cl_edges(cl, 0), 2); /* nothing noticed yet: the edge 0-1 is silent */
+	assert_int_equal(cl_send(cl, 0, 1, 0x6301), 0);
+	cl_run(cl, NN_SEC);
+	nn_node_stats s = st(cl, 0);
+	printf("# silent edge: delivered %zu, suspect copies %llu, pings %llu\n",
+	       cl_count(cl, 1, 0x6301), (unsigned long long)s.suspect_copies,
+	       (unsigned long long)s.unanswered_pings);
+	assert_int_equal(cl_count(cl, 1, 0x6301), 1); /* exactly once: through 2 */
+	assert_int_equal(s.suspect_copies, 1);
+	assert_true(s.unanswered_pings >= 1);
+	/* the ping stays unanswered: the edge goes within the unanswered rule's 25 s */
+	cl_run(cl, NN_NODE_UNANSWERED_DEAD + 2 * 5 * NN_SEC);
+	assert_int_equal(cl_edges(cl, 0), 1);
+	assert_int_equal(st(cl, 0).edges_unanswered, 1);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_filtering_from_unsolicited_inbound),
 		cmocka_unit_test(test_probe_silence_keeps_both_ends),
 		cmocka_unit_test(test_unanswered_frames_drop_a_dead_edge),
+		cmocka_unit_test(test_silent_edge_gets_a_second_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
