@@ -21,7 +21,7 @@ static void scan(const nn_routing_kt *kt, unsigned bi, const nn_id *t,
 {
 	const nn_routing_kt_bucket *b = &kt->b[bi];
 	for (size_t i = 0; i < b->nlive; i++)
-		consider(t, out, k, n, &kt->pool[b->live[i]].c);
+		consider(t, out, k, n, &nn_kt_e(kt, b->live[i])->c);
 }
 
 size_t nn_routing_kt_closest(const nn_routing_kt *kt, const nn_id *target, size_t n,
@@ -90,7 +90,7 @@ const nn_routing_contact *nn_routing_kt_bucket_at(const nn_routing_kt *kt, unsig
 {
 	if (bucket >= NN_ROUTING_BUCKETS || i >= kt->b[bucket].nlive)
 		return NULL;
-	return &kt->pool[kt->b[bucket].live[i]].c;
+	return &nn_kt_e(kt, kt->b[bucket].live[i])->c;
 }
 
 size_t nn_routing_kt_cache_len(const nn_routing_kt *kt, unsigned bucket)
