@@ -62,6 +62,7 @@ static nn_routing_kt_entry *block_get(nn_routing_kt *kt, size_t naddrs)
 	memcpy(chunk, &k->chunks, sizeof k->chunks);
 	k->chunks = chunk;
 	k->blocks += n;
+	k->bytes += CHUNK_HEAD + n * bs;
 	for (size_t i = n; i-- > 1;) {
 		nn_routing_kt_entry *e = (nn_routing_kt_entry *)(void *)(chunk + CHUNK_HEAD + i * bs);
 		e->room = (uint8_t)room_of(want);

@@ -104,6 +104,8 @@ const nn_routing_contact *nn_routing_kt_bucket_at(const nn_routing_kt *kt, unsig
 size_t nn_routing_kt_cache_len(const nn_routing_kt *kt, unsigned bucket);
 /* Entries in all buckets (caches excluded). */
 size_t nn_routing_kt_size(const nn_routing_kt *kt);
+/* Bytes the table holds now (its struct, index arrays, subnet multiset, entry chunks). */
+size_t nn_routing_kt_bytes(const nn_routing_kt *kt);
 /* Live entries counted against the subnet of key. */
 unsigned nn_routing_kt_subnet_count(const nn_routing_kt *kt, const uint8_t key[16]);
 

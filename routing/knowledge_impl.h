@@ -34,6 +34,7 @@ typedef struct nn_routing_kt_class {
 	void *free;   /* free blocks, linked through their first pointer */
 	void *chunks; /* allocated chunks, linked through their first pointer */
 	size_t blocks; /* blocks allocated so far */
+	size_t bytes;  /* bytes of its chunks */
 } nn_routing_kt_class;
 
 typedef struct nn_routing_kt_bucket {

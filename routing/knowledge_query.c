@@ -104,3 +104,14 @@ unsigned nn_routing_kt_subnet_count(const nn_routing_kt *kt, const uint8_t key[1
 {
 	return nn_routing_subnets_count(&kt->subnets, key);
 }
+
+size_t nn_routing_kt_bytes(const nn_routing_kt *kt)
+{
+	if (!kt)
+		return 0;
+	size_t b = sizeof *kt + kt->alloc * (sizeof *kt->ent + sizeof *kt->free_stack) +
+		   (kt->subnets.mask + 1) * sizeof *kt->subnets.slots;
+	for (unsigned c = 0; c < NN_KT_CLASSES; c++)
+		b += kt->cls[c].bytes;
+	return b;
+}
