@@ -158,9 +158,24 @@ void nn_routing_kt_free(nn_routing_kt *kt)
 			p = next;
 		}
 	}
+	for (unsigned i = 0; i < NN_ROUTING_BUCKETS; i++)
+		free(kt->b[i].live);
 	free(kt->ent);
 	free(kt->free_stack);
 	free(kt);
+}
+
+/* The bucket's lists, allocated on its first entry. */
+static int bucket_lists(nn_routing_kt_bucket *b)
+{
+	if (b->live)
+		return 0;
+	uint16_t *l = malloc(2 * NN_ROUTING_K * sizeof *l);
+	if (!l)
+		return NN_ENOMEM;
+	b->live = l;
+	b->cache = l + NN_ROUTING_K;
+	return 0;
 }
 
 void nn_routing_kt_reset(nn_routing_kt *kt, const nn_id *self)
@@ -174,7 +189,12 @@ void nn_routing_kt_reset(nn_routing_kt *kt, const nn_id *self)
 			block_put(kt, kt->ent[i]);
 			kt->ent[i] = NULL;
 		}
-	memset(kt->b, 0, sizeof kt->b);
+	for (unsigned i = 0; i < NN_ROUTING_BUCKETS; i++) { /* the lists' blocks are kept */
+		nn_routing_kt_bucket *b = &kt->b[i];
+		b->nlive = b->ncache = 0;
+		b->refreshed_ever = false;
+		b->refreshed = 0;
+	}
 	memset(kt->subnets.slots, 0, (kt->subnets.mask + 1) * sizeof *kt->subnets.slots);
 	kt->subnets.used = 0;
 	for (size_t i = 0; i < kt->alloc; i++)
@@ -435,6 +455,8 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 	fill_entry(kt, &probe, c, now);
 	if (!subnet_fits(kt, &probe))
 		return NN_ELIMIT;
+	if ((rc = bucket_lists(b)) < 0)
+		return rc;
 	uint16_t idx;
 	if (b->nlive < NN_ROUTING_K) {
 		if ((rc = acquire(kt, &idx, probe.c.naddrs)) < 0)

@@ -37,9 +37,12 @@ typedef struct nn_routing_kt_class {
 	size_t bytes;  /* bytes of its chunks */
 } nn_routing_kt_class;
 
+/* A bucket's lists live in one block of 2 x NN_ROUTING_K indices allocated when the bucket
+ * takes its first entry (most of the 256 buckets of a node stay empty) and kept until the
+ * table is freed; both are NULL before. */
 typedef struct nn_routing_kt_bucket {
-	uint16_t live[NN_ROUTING_K];
-	uint16_t cache[NN_ROUTING_K];
+	uint16_t *live;  /* NN_ROUTING_K */
+	uint16_t *cache; /* NN_ROUTING_K, right after live */
 	uint8_t nlive;
 	uint8_t ncache;
 	bool refreshed_ever;

@@ -97,8 +97,8 @@ static void test_zero_allocations(void **state)
 }
 
 /* Tables allocate at creation and while they grow: once the knowledge table has grown to its
- * capacity, learning (with its evictions and recycling), queries, fill and edge churn
- * allocate nothing. */
+ * capacity and the edge table to the edges it holds, learning (with its evictions and
+ * recycling), queries, fill and edge churn allocate nothing. */
 static void test_tables_allocate_only_while_growing(void **state)
 {
 	nn_test_rng r = {302};
@@ -112,13 +112,20 @@ static void test_tables_allocate_only_while_growing(void **state)
 	nn_routing_dedup d;
 	uint8_t key[16] = {0};
 	assert_int_equal(nn_routing_dedup_init(&d, 64, 0, key), 0);
+	nn_id tmp[64];
+	for (int i = 0; i < 64; i++) { /* the edge table grows to 64 edges (fill wants <= 64) */
+		rt_random_id(&r, &tmp[i]);
+		assert_int_equal(nn_routing_edges_add(e, &tmp[i], NULL, true, 0, NULL, 0), 0);
+	}
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(nn_routing_edges_remove(e, &tmp[i]), 0);
 	nn_routing_contact c;
 	uint64_t before = 0;
 	for (int i = 0; i < 10000; i++) {
 		if (i == 5000) /* 5000 newcomers filled the table (buckets + caches) to capacity */
 			before = nn_test_allocs();
 		nn_id id, inc;
-		rt_random_id(&r, &id);
+		rt_id_with_cpl(&r, &self, (unsigned)i % 12, &id); /* 12 buckets: 480 > capacity */
 		char ip[32];
 		snprintf(ip, sizeof ip, "10.%d.%d.1", i / 200 % 250, i % 200);
 		rt_contact(&c, &id, ip, 1);
