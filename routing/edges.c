@@ -176,6 +176,15 @@ void nn_routing_edges_free(nn_routing_edges *e)
 
 const nn_id *nn_routing_edges_self(const nn_routing_edges *e) { return &e->self; }
 
+size_t nn_routing_edges_bytes(const nn_routing_edges *e)
+{
+	if (!e)
+		return 0;
+	return sizeof *e + e->alloc * (sizeof *e->edge + sizeof *e->key0 + sizeof *e->scratch +
+				       sizeof *e->skey0 + sizeof *e->sidx) +
+	       (e->imask + 1) * sizeof *e->index;
+}
+
 /* ---- roles and phase ---- */
 
 static void classify(nn_routing_edges *e)

@@ -92,6 +92,8 @@ int nn_routing_edges_touch(nn_routing_edges *e, const nn_id *id, nn_time now);
 int nn_routing_edges_set_caps(nn_routing_edges *e, const nn_id *id, uint32_t caps);
 
 size_t nn_routing_edges_len(const nn_routing_edges *e);
+/* Bytes the table holds now (struct, per-edge arrays, ID index). */
+size_t nn_routing_edges_bytes(const nn_routing_edges *e);
 const nn_routing_edge *nn_routing_edges_at(const nn_routing_edges *e, size_t i);
 size_t nn_routing_edges_outgoing(const nn_routing_edges *e);
 size_t nn_routing_edges_inbound(const nn_routing_edges *e);

@@ -883,7 +883,7 @@ static void footprint_rows(const struct sim *S)
 	nn_olimit_fini(&ol);
 	nn_idmap_fini(&dm);
 	/* the running nodes' tables */
-	double skt = 0, sdd = 0, sol = 0, sdm = 0;
+	double skt = 0, sdd = 0, sol = 0, sdm = 0, sed = 0;
 	size_t up = 0;
 	for (uint32_t i = 0; i < S->next; i++) {
 		if (!S->cl->nodes[i].up)
@@ -893,12 +893,15 @@ static void footprint_rows(const struct sim *S)
 		sdd += (double)(nn_routing_dedup_bytes(&n->dedup) + nn_routing_dedup_bytes(&n->transit));
 		sol += (double)idmap_bytes(&n->olimit.map);
 		sdm += (double)idmap_bytes(&n->dials);
+		sed += (double)nn_routing_edges_bytes(n->edges);
 		up++;
 	}
 	if (!up)
 		return;
 	row("fp_kt_now", "  after the run (mean): knowledge table", -1, NULL, "%.1f KiB",
 	    skt / up / 1024);
+	row("fp_edges_now", "  after the run (mean): edge table", -1, NULL, "%.1f KiB",
+	    sed / up / 1024);
 	row("fp_dedup_now", "  after the run (mean): dedup tables, both", -1, NULL, "%.1f KiB",
 	    sdd / up / 1024);
 	row("fp_olimit_now", "  after the run (mean): limiter + dial states", -1, NULL,
