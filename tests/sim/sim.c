@@ -980,11 +980,14 @@ int main(int argc, char **argv)
 	cl_run(S.cl, (nn_time)sc->settle_s * NN_SEC);
 	double t_join = wall() - t0;
 	size_t rss1 = rss_bytes(), heap1 = heap_bytes();
-	size_t edges_total = 0, kt_total = 0;
+	size_t edges_total = 0, kt_total = 0, kt_cached = 0;
 	for (uint32_t i = 0; i < S.next; i++)
 		if (S.cl->nodes[i].up) {
 			edges_total += cl_edges(S.cl, i);
-			kt_total += nn_routing_kt_size(nn_node_knowledge(S.cl->nodes[i].node));
+			nn_routing_kt *kt = nn_node_knowledge(S.cl->nodes[i].node);
+			kt_total += nn_routing_kt_size(kt);
+			for (unsigned b = 0; b < NN_ROUTING_BUCKETS; b++)
+				kt_cached += nn_routing_kt_cache_len(kt, b);
 		}
 	printf("# sim %s: kind %s, %u nodes, seed %llu, pow %d, join every %u ms, settle %u s, "
 	       "inbound edges per /24 %u, live edges per /24 %u\n",
@@ -1024,8 +1027,9 @@ int main(int argc, char **argv)
 	footprint_rows(&S);
 	row("struct_node", "sizeof(nn_node) + mem endpoint + mem conn", -1, NULL, "%zu + %zu + %zu B",
 	    sizeof(nn_node), nn_mem_endpoint_footprint(), nn_mem_conn_footprint());
-	row("kt_mean", "knowledge entries per node (mean) x sizeof(contact)", -1, NULL, "%.0f x %zu B",
-	    (double)kt_total / sc->nodes, sizeof(nn_routing_contact));
+	row("kt_mean", "knowledge entries per node (mean): live + cached; sizeof(contact)", -1, NULL,
+	    "%.0f + %.0f; %zu B", (double)kt_total / sc->nodes, (double)kt_cached / sc->nodes,
+	    sizeof(nn_routing_contact));
 	row("edge_ends", "edge ends per node (mean)", -1, NULL, "%.1f", (double)edges_total / sc->nodes);
 	row("wall", "wall: mint / join+settle / scenario", -1, NULL, "%.1f / %.1f / %.1f s", t_mint, t_join,
 	    t_run);
