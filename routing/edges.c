@@ -80,7 +80,7 @@ static size_t sorted_pos(const nn_routing_edges *e, size_t i)
 
 /* ---- lifecycle ---- */
 
-#define EDGES_START 16 /* edges the arrays hold at first; they double up to cap */
+#define EDGES_START 16 /* edges the arrays hold at first; they grow by half up to cap */
 
 static void *grow_array(void *p, size_t n, size_t size)
 {
@@ -242,8 +242,8 @@ int nn_routing_edges_add(nn_routing_edges *e, const nn_id *id, void *conn, bool 
 		return NN_EEXIST;
 	if (outgoing ? e->nout >= e->max_out : e->nin >= e->inbound_cap)
 		return NN_ELIMIT;
-	if (e->len == e->alloc) { /* not the hot path: a new edge; at most log2(cap/16) times */
-		size_t n = e->alloc * 2 < e->cap ? e->alloc * 2 : e->cap;
+	if (e->len == e->alloc) { /* not the hot path: a new edge; a few times in a life */
+		size_t n = e->alloc + e->alloc / 2 < e->cap ? e->alloc + e->alloc / 2 : e->cap;
 		if (n <= e->len || edges_alloc(e, n) < 0)
 			return NN_ENOMEM;
 		s = slot_find(e, id, &found);

@@ -24,7 +24,7 @@
  *   O(log N) hops (the reference only ever asks for contacts near self).
  *
  * Memory: opaque; capacity = max outgoing + inbound cap edges, but the arrays start with room
- * for 16 and double when an add finds them full (up to capacity), so only an add that grows
+ * for 16 and grow by half when an add finds them full (up to capacity), so only an add that grows
  * them allocates; remove, decide, launch, fill and the rate checks never do. Pointers returned
  * by find/at/closest are valid until the next add/remove. Edge indices are dense (0..len-1) and change on removal. Not thread-safe.
  */

@@ -18,7 +18,7 @@
 struct nn_routing_edges {
 	nn_id self;
 	size_t cap, max_out, inbound_cap, target;
-	size_t alloc; /* edges the arrays below hold (16 at first, doubling up to cap) */
+	size_t alloc; /* edges the arrays below hold (16 at first, growing by half up to cap) */
 	size_t len, nout, nin;
 	nn_routing_phase phase;
 	nn_routing_subnet_fn subnet_fn;

@@ -83,14 +83,12 @@ static void block_fill(nn_routing_kt_entry *dst, const nn_routing_kt_entry *src,
 	dst->room = room;
 }
 
-/* Indices for twice as many entries (up to cap), the subnet multiset sized to match. */
+/* Indices for half as many entries again (up to cap). */
 static int grow_indices(nn_routing_kt *kt)
 {
 	if (kt->alloc >= kt->cap)
 		return NN_ENOSPC;
-	size_t n = kt->alloc * 2 < kt->cap ? kt->alloc * 2 : kt->cap;
-	if (nn_routing_subnets_reserve(&kt->subnets, n) != 0)
-		return NN_ENOMEM;
+	size_t n = kt->alloc + kt->alloc / 2 < kt->cap ? kt->alloc + kt->alloc / 2 : kt->cap;
 	nn_routing_kt_entry **ent = realloc(kt->ent, n * sizeof *ent);
 	if (!ent)
 		return NN_ENOMEM;
@@ -124,7 +122,7 @@ int nn_routing_kt_new(nn_routing_kt **out, const nn_id *self, const nn_routing_k
 	size_t start = cap < NN_KT_START ? cap : NN_KT_START;
 	kt->ent = calloc(start, sizeof *kt->ent);
 	kt->free_stack = calloc(start, sizeof *kt->free_stack);
-	if (!kt->ent || !kt->free_stack || nn_routing_subnets_init(&kt->subnets, start) != 0) {
+	if (!kt->ent || !kt->free_stack || nn_routing_subnets_init(&kt->subnets, 8) != 0) {
 		free(kt->ent);
 		free(kt->free_stack);
 		free(kt);
@@ -280,10 +278,17 @@ static bool subnet_fits(const nn_routing_kt *kt, const nn_routing_kt_entry *e)
 	return !e->has_subnet || nn_routing_subnets_count(&kt->subnets, e->subnet) < kt->subnet_cap;
 }
 
+/* The subnet multiset holds a key per live entry at most; it is reserved for one more live
+ * entry before each one is added, so counting never fails. */
+static int live_room(nn_routing_kt *kt)
+{
+	return nn_routing_subnets_reserve(&kt->subnets, kt->size + 1);
+}
+
 static void count_subnet(nn_routing_kt *kt, const nn_routing_kt_entry *e)
 {
 	if (e->has_subnet)
-		(void)nn_routing_subnets_inc(&kt->subnets, e->subnet); /* sized for every entry */
+		(void)nn_routing_subnets_inc(&kt->subnets, e->subnet); /* room: live_room */
 }
 
 static void uncount_subnet(nn_routing_kt *kt, const nn_routing_kt_entry *e)
@@ -393,7 +398,7 @@ static void promote(nn_routing_kt *kt, nn_routing_kt_bucket *b)
 		size_t i = 0;
 		while (i < b->ncache && !subnet_fits(kt, nn_kt_e(kt, b->cache[i])))
 			i++;
-		if (i == b->ncache)
+		if (i == b->ncache || live_room(kt) < 0)
 			return;
 		uint16_t idx = b->cache[i];
 		list_remove_at(b->cache, &b->ncache, i);
@@ -459,6 +464,8 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 		return rc;
 	uint16_t idx;
 	if (b->nlive < NN_ROUTING_K) {
+		if (live_room(kt) < 0)
+			return NN_ENOMEM;
 		if ((rc = acquire(kt, &idx, probe.c.naddrs)) < 0)
 			return rc;
 		store(kt, idx, &probe);

@@ -19,7 +19,7 @@
  *
  * Ownership and memory: the table is opaque. It holds at most `capacity` entries (buckets and
  * caches together) but starts with room for 32 and grows with use: when no room is left the
- * room doubles (up to capacity), and each entry takes a block sized for its addresses (1, 2, 4
+ * room grows by half (up to capacity), and each entry takes a block sized for its addresses (1, 2, 4
  * or 8), from chunks the table keeps for reuse. So observe may allocate while the table grows;
  * once a node's table has reached the size its neighbourhood needs, learning, queries and
  * reset allocate nothing. At capacity a replacement-cache entry is recycled; if none exists

@@ -3,8 +3,9 @@
  *
  * Buckets and caches hold 16-bit entry indices in MRU order (index 0 = most recent); ent[i]
  * points at entry i's block, a free stack lists unused indices. Indices exist for `alloc`
- * entries: the index arrays and the subnet multiset start at KT_START entries and double when
- * no index is free, up to `cap`. An entry's block is sized for its addresses: the contact is
+ * entries: the index arrays start at NN_KT_START entries and grow by half when no index is
+ * free, up to `cap`; the subnet multiset is reserved for one more live entry before each one
+ * is added (its slots double). An entry's block is sized for its addresses: the contact is
  * its last member and a block of room r holds only c.addrs[0 .. r) (r = 1, 2, 4 or 8: one
  * size class each). Blocks come from per-class chunks of a few KiB and go back to their
  * class's free list, never to the system before the table is freed; an entry whose addresses
