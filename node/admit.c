@@ -169,7 +169,8 @@ static int referral_frame(nn_node *n, const nn_id *to, uint8_t reason)
 		const struct dialstate *ds = nn_idmap_get(&n->dials, &ct->id);
 		if (ds && ds->failures && !nn_routing_edges_find(n->edges, &ct->id))
 			continue; /* we failed to reach it lately: do not spread it */
-		nn_routing_contact c = *ct;
+		nn_routing_contact c;
+		nn_routing_contact_copy(&c, ct);
 		memset(c.x_pub, 0, sizeof c.x_pub); /* never leak third parties' x_pub */
 		if (nn_routing_neighbors_append(&nb, &c) < 0)
 			break;

@@ -1,4 +1,5 @@
-/* idmap.c — NodeID-keyed open-addressing hash map with backward-shift deletion. */
+/* idmap.c — NodeID-keyed open-addressing hash map with backward-shift deletion; starts small
+ * and doubles (rehash) when half full, up to the capacity fixed at init. */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +22,47 @@ static size_t hash(const nn_idmap *m, const nn_id *id)
 
 static uint8_t *slot(const nn_idmap *m, size_t i) { return m->slots + i * m->stride; }
 
+#define IDMAP_START 16 /* slots at init: room for 8 entries before the first doubling */
+
 int nn_idmap_init(nn_idmap *m, size_t max_entries, size_t vsize, const uint8_t key[16])
 {
 	memset(m, 0, sizeof *m);
-	size_t cap = 16;
-	while (cap < max_entries * 2)
-		cap <<= 1;
-	m->cap = cap;
+	size_t max_cap = IDMAP_START;
+	while (max_cap < max_entries * 2)
+		max_cap <<= 1;
+	m->max_cap = max_cap;
+	m->cap = IDMAP_START;
 	m->vsize = vsize;
 	m->stride = (VAL_OFF + vsize + 7) & ~(size_t)7;
 	memcpy(m->key, key, sizeof m->key);
-	m->slots = calloc(cap, m->stride);
+	m->slots = calloc(m->cap, m->stride);
 	return m->slots ? 0 : NN_ENOMEM;
+}
+
+/* Double the slot array and rehash every member (insertion only: no deletion happens during
+ * it). On allocation failure the map keeps its size (puts then report full). */
+static int grow(nn_idmap *m)
+{
+	size_t ncap = m->cap * 2;
+	uint8_t *ns = calloc(ncap, m->stride);
+	if (!ns)
+		return NN_ENOMEM;
+	nn_idmap old = *m;
+	m->slots = ns;
+	m->cap = ncap;
+	for (size_t i = 0; i < old.cap; i++) {
+		const uint8_t *s = old.slots + i * old.stride;
+		if (!s[0])
+			continue;
+		nn_id id;
+		memcpy(id.b, s + ID_OFF, NN_ID_LEN);
+		size_t j = hash(m, &id);
+		while (slot(m, j)[0])
+			j = (j + 1) & (ncap - 1);
+		memcpy(slot(m, j), s, m->stride);
+	}
+	free(old.slots);
+	return 0;
 }
 
 void nn_idmap_fini(nn_idmap *m)
@@ -58,13 +88,15 @@ void *nn_idmap_put(nn_idmap *m, const nn_id *id, bool *fresh)
 {
 	if (fresh)
 		*fresh = false;
+	if (m->n * 2 >= m->cap && m->cap < m->max_cap && !nn_idmap_get(m, id))
+		(void)grow(m); /* not the hot path: a new peer or dial; at most log2(max/16) times */
 	size_t i = hash(m, id);
 	for (size_t k = 0; k < m->cap; i = (i + 1) & (m->cap - 1), k++) {
 		uint8_t *s = slot(m, i);
 		if (s[0] && !memcmp(s + ID_OFF, id->b, NN_ID_LEN))
 			return s + VAL_OFF;
 		if (!s[0]) {
-			if (nn_idmap_full(m))
+			if (m->n * 2 >= m->cap)
 				return NULL;
 			s[0] = 1;
 			memcpy(s + ID_OFF, id->b, NN_ID_LEN);

@@ -284,7 +284,7 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 	if (rc == 0 && !nn_kad_id_eq(&n->ident.id, &tp->local_id))
 		rc = NN_EINVAL; /* the transport must speak for this identity */
 	if (rc == 0) {
-		nn_routing_kt_opts ko = {.pow_difficulty = n->pow, .capacity = 4096,
+		nn_routing_kt_opts ko = {.pow_difficulty = n->pow, .capacity = NN_NODE_KT_MAX,
 					 .subnet = nn_node_subnet_key, .subnet_user = n};
 		rc = nn_routing_kt_new(&n->kt, &n->ident.id, &ko);
 	}
@@ -296,7 +296,9 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 	uint8_t key[16];
 	if (rc == 0) {
 		nn_node_rand_bytes(n, key, sizeof key);
-		rc = nn_routing_dedup_init(&n->dedup, 4096, 0, key);
+		rc = nn_routing_dedup_init(&n->dedup, NN_NODE_TRANSIT_SEEN, 0, key);
+		if (rc == 0)
+			rc = nn_routing_dedup_set_growth(&n->dedup, NN_NODE_DEDUP_MAX);
 	}
 	if (rc == 0) {
 		nn_node_rand_bytes(n, key, sizeof key);
@@ -308,11 +310,11 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 	}
 	if (rc == 0) {
 		nn_node_rand_bytes(n, key, sizeof key);
-		rc = nn_olimit_init(&n->olimit, 4096, key);
+		rc = nn_olimit_init(&n->olimit, NN_NODE_OLIMIT_MAX, key);
 	}
 	if (rc == 0) {
 		nn_node_rand_bytes(n, key, sizeof key);
-		rc = nn_idmap_init(&n->dials, 4096, sizeof(struct dialstate), key);
+		rc = nn_idmap_init(&n->dials, NN_NODE_DIALS_MAX, sizeof(struct dialstate), key);
 	}
 	if (rc == 0) {
 		n->tx = scratch;

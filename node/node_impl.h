@@ -44,12 +44,15 @@
 #include "transport/transport.h"
 
 /* ---- NodeID-keyed open-addressing hash map (idmap.c) ----
- * Fixed capacity (a power of two, at most half full), values are small fixed-size records the
- * caller defines; SipHash of the ID under a per-map random key, so peers cannot aim
- * collisions; backward-shift deletion (no tombstones). No allocation after init. */
+ * A power-of-two slot array, at most half full, that starts at 16 slots and doubles (rehash)
+ * when a new ID finds it half full, up to max_cap (fixed at init from max_entries: the cap
+ * that input can never push it past; full = half of max_cap used). Values are small
+ * fixed-size records the caller defines; SipHash of the ID under a per-map random key, so
+ * peers cannot aim collisions; backward-shift deletion (no tombstones). Allocates only at
+ * init and while growing (a put of a new ID); pointers into it are valid until the next put. */
 typedef struct nn_idmap {
 	uint8_t *slots;  /* cap x (1 used byte + 32 id + vsize value) */
-	size_t cap, n, vsize, stride;
+	size_t cap, max_cap, n, vsize, stride;
 	uint8_t key[16];
 } nn_idmap;
 
@@ -62,7 +65,7 @@ void *nn_idmap_put(nn_idmap *m, const nn_id *id, bool *fresh);
 bool nn_idmap_del(nn_idmap *m, const nn_id *id);
 /* Iterate: slot index i in [0, cap); NULL for empty slots. */
 void *nn_idmap_slot(const nn_idmap *m, size_t i, nn_id *id);
-static inline bool nn_idmap_full(const nn_idmap *m) { return m->n * 2 >= m->cap; }
+static inline bool nn_idmap_full(const nn_idmap *m) { return m->n * 2 >= m->max_cap; }
 
 /* ---- per-originator limiter (limit.c): token bucket per authenticated originator ---- */
 typedef struct nn_olimit {
@@ -296,11 +299,18 @@ struct nn_pace {
 
 /* Transit checks (route.c, local policy): signature verifications a second for frames that
  * are not ours to deliver, and the size of the table of forwarded envelopes (records per
- * generation at first, and the most it grows to). */
+ * generation at first, and the most it grows to). The terminal's table of delivered
+ * envelopes starts at the same size and grows to NN_NODE_DEDUP_MAX. */
 #define NN_NODE_VERIFY_RATE 8000.0
 #define NN_NODE_VERIFY_BURST 16000.0
-#define NN_NODE_TRANSIT_SEEN 4096
+#define NN_NODE_TRANSIT_SEEN 64
 #define NN_NODE_TRANSIT_SEEN_MAX 65536
+#define NN_NODE_DEDUP_MAX 4096
+/* Most entries of the knowledge table, the per-originator limiter and the dial states; each
+ * starts small and grows with use up to this (node.c). */
+#define NN_NODE_KT_MAX 4096
+#define NN_NODE_OLIMIT_MAX 4096
+#define NN_NODE_DIALS_MAX 4096
 
 #define NN_NODE_REFLEX_REPORTERS 32 /* neighbours whose reports of our address we keep */
 #define NN_NODE_SENT_IPS 256        /* IPs we sent to, remembered for NN_NODE_SENT_IP_AGE */

@@ -40,7 +40,7 @@ static size_t collect(nn_node *n, nn_routing_contact *out, size_t cap)
 		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
 		const nn_routing_contact *c = nn_routing_kt_get(n->kt, &e->id, NULL);
 		if (c && worth_saving(n, c, out, k))
-			out[k++] = *c;
+			nn_routing_contact_copy(&out[k++], c);
 	}
 	const nn_routing_contact **near = calloc(cap, sizeof *near);
 	if (!near)
@@ -48,7 +48,7 @@ static size_t collect(nn_node *n, nn_routing_contact *out, size_t cap)
 	size_t m = nn_routing_kt_closest(n->kt, &n->ident.id, cap, near);
 	for (size_t i = 0; i < m && k < cap; i++)
 		if (worth_saving(n, near[i], out, k))
-			out[k++] = *near[i];
+			nn_routing_contact_copy(&out[k++], near[i]);
 	free(near);
 	for (size_t i = 0; i < k; i++)
 		memset(out[i].x_pub, 0, sizeof out[i].x_pub); /* bound afresh by a rendezvous */

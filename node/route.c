@@ -332,7 +332,8 @@ int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
 		const struct dialstate *ds = nn_idmap_get(&n->dials, &close[i]->id);
 		if (ds && ds->failures && !nn_routing_edges_find(n->edges, &close[i]->id))
 			continue; /* we failed to reach it lately: do not spread it */
-		nn_routing_contact c = *close[i];
+		nn_routing_contact c;
+		nn_routing_contact_copy(&c, close[i]);
 		memcpy(c.x_pub, zero_x, sizeof zero_x); /* never leak third parties' x_pub */
 		if (nn_routing_neighbors_append(&nb, &c) < 0)
 			break;

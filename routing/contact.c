@@ -1,4 +1,5 @@
 /* contact.c — contact helpers: key binding, hint sanitizing, subnet of a contact. */
+#include <stddef.h>
 #include <string.h>
 
 #include "routing/routing.h"
@@ -18,6 +19,15 @@ int nn_routing_contact_check_key(const nn_routing_contact *c)
 	nn_id h;
 	nn_identity_node_id(&h, c->ed_pub);
 	return nn_kad_id_eq(&h, &c->id) ? 0 : NN_EIDMISMATCH;
+}
+
+void nn_routing_contact_copy(nn_routing_contact *dst, const nn_routing_contact *src)
+{
+	size_t n = src->naddrs < NN_ROUTING_CONTACT_ADDRS ? src->naddrs : NN_ROUTING_CONTACT_ADDRS;
+	memcpy(dst, src, offsetof(nn_routing_contact, addrs));
+	dst->naddrs = (uint8_t)n;
+	memcpy(dst->addrs, src->addrs, n * sizeof src->addrs[0]);
+	memset(dst->addrs + n, 0, (NN_ROUTING_CONTACT_ADDRS - n) * sizeof dst->addrs[0]);
 }
 
 void nn_routing_contact_sanitize_hint(nn_routing_contact *c)

@@ -75,18 +75,53 @@ static void clear_gen(nn_routing_dedup *d, int g)
 	d->n[g] = 0;
 }
 
-/* The current generation ends. `grow`: it filled before its period, so the next one gets
- * twice the room while the growth limit allows (the allocation happens here, at most
- * log2(max/cap) times in a node's life; if it fails the old size is kept). */
-static void rotate(nn_routing_dedup *d, nn_time now, bool grow)
+/* The current generation ends: the older one is emptied and becomes the current one. Both
+ * generations always have the same size, so this never allocates. */
+static void rotate(nn_routing_dedup *d, nn_time now)
+{
+	d->cur ^= 1;
+	clear_gen(d, d->cur);
+	d->start = now;
+}
+
+/* Re-insert every record of generation g into a table with room for cap records. */
+static int gen_resize(nn_routing_dedup *d, int g, size_t cap)
+{
+	static const uint8_t zero[NN_ROUTING_DEDUP_FP];
+	size_t slots = slots_for(cap);
+	nn_routing_dedup_slot *p = calloc(slots, sizeof *p);
+	if (!p)
+		return NN_ENOMEM;
+	for (size_t i = 0; i <= d->mask[g]; i++) {
+		const uint8_t *fp = d->slots[g][i].fp;
+		if (!memcmp(fp, zero, sizeof zero))
+			continue;
+		uint64_t h;
+		memcpy(&h, fp, sizeof h);
+		size_t j = (size_t)h & (slots - 1);
+		while (memcmp(p[j].fp, zero, sizeof zero))
+			j = (j + 1) & (slots - 1);
+		memcpy(p[j].fp, fp, NN_ROUTING_DEDUP_FP);
+	}
+	free(d->slots[g]);
+	d->slots[g] = p;
+	d->mask[g] = slots - 1;
+	d->cap[g] = cap;
+	return 0;
+}
+
+/* The current generation filled before its period and the growth limit allows more room: both
+ * generations double, keeping every record (at most log2(max/cap) times in a node's life; if
+ * an allocation fails the old size is kept and the caller rotates early). */
+static bool grow(nn_routing_dedup *d)
 {
 	size_t want = d->cap[d->cur];
-	if (grow && want < d->max_cap)
-		want = want * 2 < d->max_cap ? want * 2 : d->max_cap;
-	d->cur ^= 1;
-	if (want == d->cap[d->cur] || gen_alloc(d, d->cur, want) < 0)
-		clear_gen(d, d->cur);
-	d->start = now;
+	if (want >= d->max_cap)
+		return false;
+	want = want * 2 < d->max_cap ? want * 2 : d->max_cap;
+	if (d->cap[d->cur ^ 1] < want && gen_resize(d, d->cur ^ 1, want) < 0)
+		return false;
+	return gen_resize(d, d->cur, want) == 0;
 }
 
 static bool elapsed(nn_time now, nn_time then, nn_time p)
@@ -103,7 +138,7 @@ static void age(nn_routing_dedup *d, nn_time now)
 		/* Two periods or more since the current generation began: both are stale. */
 		bool both = (uint64_t)now - (uint64_t)d->start - (uint64_t)d->period >=
 			    (uint64_t)d->period;
-		rotate(d, now, false);
+		rotate(d, now);
 		if (both)
 			clear_gen(d, d->cur ^ 1);
 	}
@@ -165,8 +200,10 @@ int nn_routing_dedup_check(nn_routing_dedup *d, const uint8_t sig[NN_ED_SIG_LEN]
 	if (found)
 		return NN_EREPLAY;
 	if (d->n[d->cur] >= d->cap[d->cur]) {
-		d->early_rotations++;
-		rotate(d, now, true);
+		if (!grow(d)) {
+			d->early_rotations++;
+			rotate(d, now);
+		}
 		i = probe(d, d->cur, fp, &found);
 	}
 	memcpy(d->slots[d->cur][i].fp, fp, NN_ROUTING_DEDUP_FP);

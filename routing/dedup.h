@@ -10,19 +10,21 @@
  * `seen` looks without recording, so a forged frame can never plant a record that would make
  * the genuine one look like a replay.
  *
- * Shape (local policy): two generations of a fixed-size open-addressing table of 16-byte
+ * Shape (local policy): two generations of an open-addressing table of 16-byte
  * fingerprints, keyed BLAKE2b-128 of the signature under a caller-supplied secret key (peers
  * can neither aim collisions nor forge a match; the first 8 bytes address the slot). Entries
  * land in the current generation; every `period` (= 2 x NN_ROUTING_MAX_AGE by default, so a
  * record outlives any envelope that could still pass the freshness check) the older generation
- * is dropped and the current one becomes the older. Lookups check both. A full generation
- * rotates early; with a growth limit set, the generation that starts then has twice the room
- * (up to the limit), so a busy node settles at the size its traffic needs and rotations come
- * back to the period. Early rotations are reported (records may then be forgotten before
- * their window ends).
+ * is dropped and the current one becomes the older. Lookups check both. With a growth limit
+ * set, a generation that fills before its period makes both generations double (every record
+ * is re-inserted, none is forgotten), up to the limit, so a node starts small and settles at
+ * the size its traffic needs; at the limit a full generation rotates early. Early rotations
+ * are reported (records may then be forgotten before their window ends).
  *
- * Memory: 16 bytes a slot, two slots a record, per generation; allocated by init and, while it
- * grows, at a rotation — never on the path of a check otherwise. Not thread-safe.
+ * Memory: 16 bytes a slot, two slots a record, per generation; both generations always have
+ * the same size. Allocated by init and, while the table grows, by the check that finds the
+ * current generation full (at most log2(limit / capacity) times in its life); a check in
+ * steady state allocates nothing. Input never pushes it past the limit. Not thread-safe.
  */
 #ifndef NN_ROUTING_DEDUP_H
 #define NN_ROUTING_DEDUP_H
@@ -55,8 +57,8 @@ typedef struct nn_routing_dedup {
  * 2 x NN_ROUTING_MAX_AGE. key: 16 secret random bytes. NN_EINVAL, NN_ENOMEM. */
 int nn_routing_dedup_init(nn_routing_dedup *d, size_t capacity, nn_time period,
 			  const uint8_t key[16]);
-/* Let a generation that starts after an early rotation double its room, up to max_capacity
- * records (<= 2^24). NN_EINVAL. */
+/* Let a full generation double both generations' room (keeping their records) instead of
+ * rotating early, up to max_capacity records per generation (<= 2^24). NN_EINVAL. */
 int nn_routing_dedup_set_growth(nn_routing_dedup *d, size_t max_capacity);
 void nn_routing_dedup_free(nn_routing_dedup *d);
 /* 0: first sighting, now recorded; NN_EREPLAY: seen within the window. */

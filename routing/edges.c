@@ -80,6 +80,54 @@ static size_t sorted_pos(const nn_routing_edges *e, size_t i)
 
 /* ---- lifecycle ---- */
 
+#define EDGES_START 16 /* edges the arrays hold at first; they grow by half up to cap */
+
+static void *grow_array(void *p, size_t n, size_t size)
+{
+	return p ? realloc(p, n * size) : malloc(n * size);
+}
+
+/* Room for n edges (n >= len): the per-edge arrays grow, the ID index is rebuilt with
+ * 2n slots or more. On failure the table is unchanged except for arrays already grown. */
+static int edges_alloc(nn_routing_edges *e, size_t n)
+{
+	void *p;
+	if (!(p = grow_array(e->edge, n, sizeof *e->edge)))
+		return NN_ENOMEM;
+	e->edge = p;
+	if (!(p = grow_array(e->key0, n, sizeof *e->key0)))
+		return NN_ENOMEM;
+	e->key0 = p;
+	if (!(p = grow_array(e->scratch, n, sizeof *e->scratch)))
+		return NN_ENOMEM;
+	e->scratch = p;
+	if (!(p = grow_array(e->skey0, n, sizeof *e->skey0)))
+		return NN_ENOMEM;
+	e->skey0 = p;
+	if (!(p = grow_array(e->sidx, n, sizeof *e->sidx)))
+		return NN_ENOMEM;
+	e->sidx = p;
+	size_t slots = 16;
+	while (slots < 2 * n)
+		slots <<= 1;
+	if (!e->index || slots != e->imask + 1) {
+		uint16_t *ix = malloc(slots * sizeof *ix);
+		if (!ix)
+			return NN_ENOMEM;
+		memset(ix, 0xff, slots * sizeof *ix);
+		free(e->index);
+		e->index = ix;
+		e->imask = slots - 1;
+		for (size_t i = 0; i < e->len; i++) {
+			bool found;
+			size_t sl = slot_find(e, &e->edge[i].id, &found);
+			e->index[sl] = (uint16_t)i;
+		}
+	}
+	e->alloc = n;
+	return 0;
+}
+
 int nn_routing_edges_new(nn_routing_edges **out, const nn_id *self,
 			 const nn_routing_edges_opts *o)
 {
@@ -97,21 +145,10 @@ int nn_routing_edges_new(nn_routing_edges **out, const nn_id *self,
 	nn_routing_edges *e = calloc(1, sizeof *e);
 	if (!e)
 		return NN_ENOMEM;
-	size_t slots = 16;
-	while (slots < 2 * cap)
-		slots <<= 1;
-	e->edge = calloc(cap, sizeof *e->edge);
-	e->key0 = calloc(cap, sizeof *e->key0);
-	e->index = malloc(slots * sizeof *e->index);
-	e->scratch = calloc(cap, sizeof *e->scratch);
-	e->skey0 = calloc(cap, sizeof *e->skey0);
-	e->sidx = calloc(cap, sizeof *e->sidx);
-	if (!e->edge || !e->key0 || !e->index || !e->scratch || !e->skey0 || !e->sidx) {
+	if (edges_alloc(e, cap < EDGES_START ? cap : EDGES_START) < 0) {
 		nn_routing_edges_free(e);
 		return NN_ENOMEM;
 	}
-	memset(e->index, 0xff, slots * sizeof *e->index);
-	e->imask = slots - 1;
 	e->self = *self;
 	e->cap = cap;
 	e->max_out = max_out;
@@ -138,6 +175,15 @@ void nn_routing_edges_free(nn_routing_edges *e)
 }
 
 const nn_id *nn_routing_edges_self(const nn_routing_edges *e) { return &e->self; }
+
+size_t nn_routing_edges_bytes(const nn_routing_edges *e)
+{
+	if (!e)
+		return 0;
+	return sizeof *e + e->alloc * (sizeof *e->edge + sizeof *e->key0 + sizeof *e->scratch +
+				       sizeof *e->skey0 + sizeof *e->sidx) +
+	       (e->imask + 1) * sizeof *e->index;
+}
 
 /* ---- roles and phase ---- */
 
@@ -196,6 +242,12 @@ int nn_routing_edges_add(nn_routing_edges *e, const nn_id *id, void *conn, bool 
 		return NN_EEXIST;
 	if (outgoing ? e->nout >= e->max_out : e->nin >= e->inbound_cap)
 		return NN_ELIMIT;
+	if (e->len == e->alloc) { /* not the hot path: a new edge; a few times in a life */
+		size_t n = e->alloc + e->alloc / 2 < e->cap ? e->alloc + e->alloc / 2 : e->cap;
+		if (n <= e->len || edges_alloc(e, n) < 0)
+			return NN_ENOMEM;
+		s = slot_find(e, id, &found);
+	}
 	size_t i = e->len;
 	uint64_t k0 = nn_edges_be64(id->b);
 	size_t p = sorted_lower_bound(e, k0);

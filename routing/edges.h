@@ -23,9 +23,10 @@
  *   with fewer than NN_ROUTING_LIVE_SUBNET_CAP live edges. This keeps greedy routing at
  *   O(log N) hops (the reference only ever asks for contacts near self).
  *
- * Memory: opaque, allocated once by nn_routing_edges_new (capacity = max outgoing + inbound cap
- * edges); no allocation afterwards. Pointers returned by find/at/closest are valid until the
- * next add/remove. Edge indices are dense (0..len-1) and change on removal. Not thread-safe.
+ * Memory: opaque; capacity = max outgoing + inbound cap edges, but the arrays start with room
+ * for 16 and grow by half when an add finds them full (up to capacity), so only an add that grows
+ * them allocates; remove, decide, launch, fill and the rate checks never do. Pointers returned
+ * by find/at/closest are valid until the next add/remove. Edge indices are dense (0..len-1) and change on removal. Not thread-safe.
  */
 #ifndef NN_ROUTING_EDGES_H
 #define NN_ROUTING_EDGES_H
@@ -91,6 +92,8 @@ int nn_routing_edges_touch(nn_routing_edges *e, const nn_id *id, nn_time now);
 int nn_routing_edges_set_caps(nn_routing_edges *e, const nn_id *id, uint32_t caps);
 
 size_t nn_routing_edges_len(const nn_routing_edges *e);
+/* Bytes the table holds now (struct, per-edge arrays, ID index). */
+size_t nn_routing_edges_bytes(const nn_routing_edges *e);
 const nn_routing_edge *nn_routing_edges_at(const nn_routing_edges *e, size_t i);
 size_t nn_routing_edges_outgoing(const nn_routing_edges *e);
 size_t nn_routing_edges_inbound(const nn_routing_edges *e);

@@ -18,6 +18,7 @@
 struct nn_routing_edges {
 	nn_id self;
 	size_t cap, max_out, inbound_cap, target;
+	size_t alloc; /* edges the arrays below hold (16 at first, growing by half up to cap) */
 	size_t len, nout, nin;
 	nn_routing_phase phase;
 	nn_routing_subnet_fn subnet_fn;
@@ -26,7 +27,7 @@ struct nn_routing_edges {
 	uint64_t *key0;
 	uint16_t *index; /* slots; NN_EDGES_NO_SLOT = empty */
 	size_t imask;
-	uint16_t *scratch; /* cap entries */
+	uint16_t *scratch; /* alloc entries */
 	uint64_t *skey0;   /* key0 values in ascending order */
 	uint16_t *sidx;    /* edge index of each sorted position */
 };

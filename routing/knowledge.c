@@ -1,4 +1,5 @@
 /* knowledge.c — the knowledge table's learning side: observe, confirm, mark dead, bind x_pub. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,102 @@
 
 #define DEFAULT_CAPACITY 2048u
 #define MAX_CAPACITY 65535u
+
+/* ---- entry blocks (size classes, knowledge_impl.h) ---- */
+
+#define BLOCK_HEAD offsetof(nn_routing_kt_entry, c.addrs)
+#define CHUNK_HEAD sizeof(nn_time) /* a chunk starts with its list link, 8-aligned */
+#define CHUNK_BYTES 4096u
+
+static size_t room_of(unsigned cls) { return (size_t)1 << cls; }
+
+static size_t block_size(unsigned cls)
+{
+	size_t sz = BLOCK_HEAD + room_of(cls) * sizeof(nn_addr);
+	return (sz + 7) & ~(size_t)7;
+}
+
+static unsigned class_for(size_t naddrs)
+{
+	unsigned cls = 0;
+	while (cls + 1 < NN_KT_CLASSES && room_of(cls) < naddrs)
+		cls++;
+	return cls;
+}
+
+static void block_put(nn_routing_kt *kt, nn_routing_kt_entry *e)
+{
+	nn_routing_kt_class *k = &kt->cls[class_for(e->room)];
+	memcpy((void *)e, &k->free, sizeof k->free);
+	k->free = e;
+}
+
+/* A free block with room for naddrs addresses: the class's own, else a free one of a bigger
+ * class, else a new chunk of the class. NULL when out of memory. */
+static nn_routing_kt_entry *block_get(nn_routing_kt *kt, size_t naddrs)
+{
+	unsigned want = class_for(naddrs);
+	for (unsigned c = want; c < NN_KT_CLASSES; c++) {
+		nn_routing_kt_class *k = &kt->cls[c];
+		if (!k->free)
+			continue;
+		nn_routing_kt_entry *e = k->free;
+		memcpy(&k->free, (void *)e, sizeof k->free);
+		e->room = (uint8_t)room_of(c);
+		return e;
+	}
+	nn_routing_kt_class *k = &kt->cls[want];
+	size_t bs = block_size(want), n = (CHUNK_BYTES - CHUNK_HEAD) / bs;
+	if (n == 0)
+		n = 1;
+	uint8_t *chunk = malloc(CHUNK_HEAD + n * bs);
+	if (!chunk)
+		return NULL;
+	memcpy(chunk, &k->chunks, sizeof k->chunks);
+	k->chunks = chunk;
+	k->blocks += n;
+	k->bytes += CHUNK_HEAD + n * bs;
+	for (size_t i = n; i-- > 1;) {
+		nn_routing_kt_entry *e = (nn_routing_kt_entry *)(void *)(chunk + CHUNK_HEAD + i * bs);
+		e->room = (uint8_t)room_of(want);
+		block_put(kt, e);
+	}
+	nn_routing_kt_entry *e = (nn_routing_kt_entry *)(void *)(chunk + CHUNK_HEAD);
+	e->room = (uint8_t)room_of(want);
+	return e;
+}
+
+/* Copy the entry src (a full-size value or a block) into block dst: everything up to the
+ * addresses, then the n addresses (n <= dst->room). */
+static void block_fill(nn_routing_kt_entry *dst, const nn_routing_kt_entry *src, size_t n)
+{
+	uint8_t room = dst->room;
+	memcpy((void *)dst, (const void *)src, BLOCK_HEAD);
+	memcpy(dst->c.addrs, src->c.addrs, n * sizeof src->c.addrs[0]);
+	dst->room = room;
+}
+
+/* Indices for half as many entries again (up to cap). */
+static int grow_indices(nn_routing_kt *kt)
+{
+	if (kt->alloc >= kt->cap)
+		return NN_ENOSPC;
+	size_t n = kt->alloc + kt->alloc / 2 < kt->cap ? kt->alloc + kt->alloc / 2 : kt->cap;
+	nn_routing_kt_entry **ent = realloc(kt->ent, n * sizeof *ent);
+	if (!ent)
+		return NN_ENOMEM;
+	kt->ent = ent;
+	uint16_t *fs = realloc(kt->free_stack, n * sizeof *fs);
+	if (!fs)
+		return NN_ENOMEM;
+	kt->free_stack = fs;
+	for (size_t i = kt->alloc; i < n; i++)
+		ent[i] = NULL;
+	for (size_t i = n; i-- > kt->alloc;)
+		kt->free_stack[kt->nfree++] = (uint16_t)i;
+	kt->alloc = n;
+	return 0;
+}
 
 int nn_routing_kt_new(nn_routing_kt **out, const nn_id *self, const nn_routing_kt_opts *o)
 {
@@ -22,10 +119,11 @@ int nn_routing_kt_new(nn_routing_kt **out, const nn_id *self, const nn_routing_k
 	nn_routing_kt *kt = calloc(1, sizeof *kt);
 	if (!kt)
 		return NN_ENOMEM;
-	kt->pool = calloc(cap, sizeof *kt->pool);
-	kt->free_stack = calloc(cap, sizeof *kt->free_stack);
-	if (!kt->pool || !kt->free_stack || nn_routing_subnets_init(&kt->subnets, cap) != 0) {
-		free(kt->pool);
+	size_t start = cap < NN_KT_START ? cap : NN_KT_START;
+	kt->ent = calloc(start, sizeof *kt->ent);
+	kt->free_stack = calloc(start, sizeof *kt->free_stack);
+	if (!kt->ent || !kt->free_stack || nn_routing_subnets_init(&kt->subnets, 8) != 0) {
+		free(kt->ent);
 		free(kt->free_stack);
 		free(kt);
 		return NN_ENOMEM;
@@ -36,9 +134,10 @@ int nn_routing_kt_new(nn_routing_kt **out, const nn_id *self, const nn_routing_k
 	kt->subnet_fn = o->subnet ? o->subnet : nn_routing_default_subnet;
 	kt->subnet_user = o->subnet_user;
 	kt->cap = cap;
-	for (size_t i = 0; i < cap; i++)
-		kt->free_stack[i] = (uint16_t)(cap - 1 - i);
-	kt->nfree = cap;
+	kt->alloc = start;
+	for (size_t i = 0; i < start; i++)
+		kt->free_stack[i] = (uint16_t)(start - 1 - i);
+	kt->nfree = start;
 	*out = kt;
 	return 0;
 }
@@ -48,9 +147,33 @@ void nn_routing_kt_free(nn_routing_kt *kt)
 	if (!kt)
 		return;
 	nn_routing_subnets_free(&kt->subnets);
-	free(kt->pool);
+	for (unsigned c = 0; c < NN_KT_CLASSES; c++) {
+		void *p = kt->cls[c].chunks;
+		while (p) {
+			void *next;
+			memcpy(&next, p, sizeof next);
+			free(p);
+			p = next;
+		}
+	}
+	for (unsigned i = 0; i < NN_ROUTING_BUCKETS; i++)
+		free(kt->b[i].live);
+	free(kt->ent);
 	free(kt->free_stack);
 	free(kt);
+}
+
+/* The bucket's lists, allocated on its first entry. */
+static int bucket_lists(nn_routing_kt_bucket *b)
+{
+	if (b->live)
+		return 0;
+	uint16_t *l = malloc(2 * NN_ROUTING_K * sizeof *l);
+	if (!l)
+		return NN_ENOMEM;
+	b->live = l;
+	b->cache = l + NN_ROUTING_K;
+	return 0;
 }
 
 void nn_routing_kt_reset(nn_routing_kt *kt, const nn_id *self)
@@ -59,23 +182,33 @@ void nn_routing_kt_reset(nn_routing_kt *kt, const nn_id *self)
 		return;
 	if (self)
 		kt->self = *self;
-	memset(kt->b, 0, sizeof kt->b);
+	for (size_t i = 0; i < kt->alloc; i++)
+		if (kt->ent[i]) {
+			block_put(kt, kt->ent[i]);
+			kt->ent[i] = NULL;
+		}
+	for (unsigned i = 0; i < NN_ROUTING_BUCKETS; i++) { /* the lists' blocks are kept */
+		nn_routing_kt_bucket *b = &kt->b[i];
+		b->nlive = b->ncache = 0;
+		b->refreshed_ever = false;
+		b->refreshed = 0;
+	}
 	memset(kt->subnets.slots, 0, (kt->subnets.mask + 1) * sizeof *kt->subnets.slots);
 	kt->subnets.used = 0;
-	for (size_t i = 0; i < kt->cap; i++)
-		kt->free_stack[i] = (uint16_t)(kt->cap - 1 - i);
-	kt->nfree = kt->cap;
+	for (size_t i = 0; i < kt->alloc; i++)
+		kt->free_stack[i] = (uint16_t)(kt->alloc - 1 - i);
+	kt->nfree = kt->alloc;
 	kt->size = 0;
 }
 
 const nn_id *nn_routing_kt_self(const nn_routing_kt *kt) { return &kt->self; }
 
-/* ---- index lists (MRU arrays of pool indices) ---- */
+/* ---- index lists (MRU arrays of entry indices) ---- */
 
 static int list_find(const nn_routing_kt *kt, const uint16_t *list, size_t n, const nn_id *id)
 {
 	for (size_t i = 0; i < n; i++)
-		if (nn_kad_id_eq(&kt->pool[list[i]].c.id, id))
+		if (nn_kad_id_eq(&nn_kt_e(kt, list[i])->c.id, id))
 			return (int)i;
 	return -1;
 }
@@ -100,14 +233,20 @@ static void list_to_front(uint16_t *list, size_t i)
 	list[0] = v;
 }
 
-/* ---- pool ---- */
+/* ---- entries ---- */
 
-static void release(nn_routing_kt *kt, uint16_t idx) { kt->free_stack[kt->nfree++] = idx; }
-
-/* A free slot; recycles the oldest cache entry of the longest cache when the pool is empty. */
-static int acquire(nn_routing_kt *kt, uint16_t *idx)
+static void release(nn_routing_kt *kt, uint16_t idx)
 {
-	if (kt->nfree == 0) {
+	block_put(kt, kt->ent[idx]);
+	kt->ent[idx] = NULL;
+	kt->free_stack[kt->nfree++] = idx;
+}
+
+/* A free index with a block for naddrs addresses. When every index is taken the index arrays
+ * grow (up to cap); at cap the oldest cache entry of the longest cache is recycled. */
+static int acquire(nn_routing_kt *kt, uint16_t *idx, size_t naddrs)
+{
+	if (kt->nfree == 0 && grow_indices(kt) < 0) {
 		unsigned best = NN_ROUTING_BUCKETS;
 		uint8_t most = 0;
 		for (unsigned i = 0; i < NN_ROUTING_BUCKETS; i++)
@@ -120,8 +259,18 @@ static int acquire(nn_routing_kt *kt, uint16_t *idx)
 		nn_routing_kt_bucket *b = &kt->b[best];
 		release(kt, b->cache[--b->ncache]);
 	}
+	nn_routing_kt_entry *e = block_get(kt, naddrs);
+	if (!e)
+		return NN_ENOMEM;
 	*idx = kt->free_stack[--kt->nfree];
+	kt->ent[*idx] = e;
 	return 0;
+}
+
+/* Store the full-size value v at a fresh index: into its block, v's addresses only. */
+static void store(nn_routing_kt *kt, uint16_t idx, const nn_routing_kt_entry *v)
+{
+	block_fill(kt->ent[idx], v, v->c.naddrs);
 }
 
 static bool subnet_fits(const nn_routing_kt *kt, const nn_routing_kt_entry *e)
@@ -129,10 +278,17 @@ static bool subnet_fits(const nn_routing_kt *kt, const nn_routing_kt_entry *e)
 	return !e->has_subnet || nn_routing_subnets_count(&kt->subnets, e->subnet) < kt->subnet_cap;
 }
 
+/* The subnet multiset holds a key per live entry at most; it is reserved for one more live
+ * entry before each one is added, so counting never fails. */
+static int live_room(nn_routing_kt *kt)
+{
+	return nn_routing_subnets_reserve(&kt->subnets, kt->size + 1);
+}
+
 static void count_subnet(nn_routing_kt *kt, const nn_routing_kt_entry *e)
 {
 	if (e->has_subnet)
-		(void)nn_routing_subnets_inc(&kt->subnets, e->subnet); /* sized for every entry */
+		(void)nn_routing_subnets_inc(&kt->subnets, e->subnet); /* room: live_room */
 }
 
 static void uncount_subnet(nn_routing_kt *kt, const nn_routing_kt_entry *e)
@@ -153,10 +309,12 @@ static bool addrs_equal(const nn_routing_contact *a, const nn_routing_contact *b
 	return true;
 }
 
-/* Replace e's addresses with c's, unless that moves a live entry into a full subnet. */
-static bool set_addrs(nn_routing_kt *kt, nn_routing_kt_entry *e, const nn_routing_contact *c,
-		      size_t n, bool live)
+/* Replace the addresses of entry idx with c's, unless that moves a live entry into a full
+ * subnet (or no bigger block can be had when they outgrow its block). */
+static bool set_addrs(nn_routing_kt *kt, uint16_t idx, const nn_routing_contact *c, size_t n,
+		      bool live)
 {
+	nn_routing_kt_entry *e = nn_kt_e(kt, idx);
 	nn_routing_contact tmp;
 	tmp.naddrs = (uint8_t)n;
 	memcpy(tmp.addrs, c->addrs, n * sizeof c->addrs[0]);
@@ -165,6 +323,14 @@ static bool set_addrs(nn_routing_kt *kt, nn_routing_kt_entry *e, const nn_routin
 	bool moves = has != e->has_subnet || (has && memcmp(key, e->subnet, 16) != 0);
 	if (live && moves && has && nn_routing_subnets_count(&kt->subnets, key) >= kt->subnet_cap)
 		return false;
+	if (n > e->room) {
+		nn_routing_kt_entry *nb = block_get(kt, n);
+		if (!nb)
+			return false;
+		block_fill(nb, e, e->c.naddrs);
+		block_put(kt, e);
+		kt->ent[idx] = e = nb;
+	}
 	if (live && moves)
 		uncount_subnet(kt, e);
 	memcpy(e->c.addrs, c->addrs, n * sizeof c->addrs[0]);
@@ -177,9 +343,10 @@ static bool set_addrs(nn_routing_kt *kt, nn_routing_kt_entry *e, const nn_routin
 }
 
 /* Returns true when the entry changed or was refreshed. */
-static bool merge(nn_routing_kt *kt, nn_routing_kt_entry *e, const nn_routing_contact *c,
+static bool merge(nn_routing_kt *kt, uint16_t idx, const nn_routing_contact *c,
 		  nn_routing_source src, nn_time now, bool live)
 {
+	nn_routing_kt_entry *e = nn_kt_e(kt, idx);
 	bool was_keyed = !nn_routing_key_is_zero(e->c.ed_pub);
 	bool changed = false;
 	size_t n = c->naddrs < NN_ROUTING_CONTACT_ADDRS ? c->naddrs : NN_ROUTING_CONTACT_ADDRS;
@@ -189,7 +356,8 @@ static bool merge(nn_routing_kt *kt, nn_routing_kt_entry *e, const nn_routing_co
 	}
 	if (src == NN_ROUTING_SRC_SELF) {
 		if (n > 0 && !addrs_equal(&e->c, c, n))
-			(void)set_addrs(kt, e, c, n, live);
+			(void)set_addrs(kt, idx, c, n, live);
+		e = nn_kt_e(kt, idx); /* the block may have moved */
 		if (c->caps)
 			e->c.caps = c->caps;
 		e->last_seen = now;
@@ -199,8 +367,9 @@ static bool merge(nn_routing_kt *kt, nn_routing_kt_entry *e, const nn_routing_co
 	 * fill in what a keyless contact lacks. */
 	if (was_keyed)
 		return changed;
-	if (e->c.naddrs == 0 && n > 0 && set_addrs(kt, e, c, n, live))
+	if (e->c.naddrs == 0 && n > 0 && set_addrs(kt, idx, c, n, live))
 		changed = true;
+	e = nn_kt_e(kt, idx);
 	if (e->c.caps == 0 && c->caps) {
 		e->c.caps = c->caps;
 		changed = true;
@@ -227,14 +396,14 @@ static void promote(nn_routing_kt *kt, nn_routing_kt_bucket *b)
 {
 	while (b->nlive < NN_ROUTING_K) {
 		size_t i = 0;
-		while (i < b->ncache && !subnet_fits(kt, &kt->pool[b->cache[i]]))
+		while (i < b->ncache && !subnet_fits(kt, nn_kt_e(kt, b->cache[i])))
 			i++;
-		if (i == b->ncache)
+		if (i == b->ncache || live_room(kt) < 0)
 			return;
 		uint16_t idx = b->cache[i];
 		list_remove_at(b->cache, &b->ncache, i);
 		list_push_front(b->live, &b->nlive, idx);
-		count_subnet(kt, &kt->pool[idx]);
+		count_subnet(kt, nn_kt_e(kt, idx));
 		kt->size++;
 	}
 }
@@ -242,7 +411,7 @@ static void promote(nn_routing_kt *kt, nn_routing_kt_bucket *b)
 static void remove_live(nn_routing_kt *kt, nn_routing_kt_bucket *b, size_t i)
 {
 	uint16_t idx = b->live[i];
-	uncount_subnet(kt, &kt->pool[idx]);
+	uncount_subnet(kt, nn_kt_e(kt, idx));
 	list_remove_at(b->live, &b->nlive, i);
 	release(kt, idx);
 	kt->size--;
@@ -262,7 +431,7 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 
 	int i = list_find(kt, b->live, b->nlive, &c->id);
 	if (i >= 0) {
-		if (!merge(kt, &kt->pool[b->live[i]], c, src, now, true))
+		if (!merge(kt, b->live[i], c, src, now, true))
 			return NN_ROUTING_OBS_IGNORED;
 		if (src == NN_ROUTING_SRC_SELF)
 			list_to_front(b->live, (size_t)i);
@@ -271,7 +440,7 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 
 	i = list_find(kt, b->cache, b->ncache, &c->id);
 	if (i >= 0) {
-		(void)merge(kt, &kt->pool[b->cache[i]], c, src, now, false);
+		(void)merge(kt, b->cache[i], c, src, now, false);
 		if (src == NN_ROUTING_SRC_SELF)
 			list_to_front(b->cache, (size_t)i);
 		if (b->nlive < NN_ROUTING_K) {
@@ -280,7 +449,7 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 								   : NN_ROUTING_OBS_IGNORED;
 		}
 		if (incumbent)
-			*incumbent = kt->pool[b->live[b->nlive - 1]].c.id;
+			*incumbent = nn_kt_e(kt, b->live[b->nlive - 1])->c.id;
 		return NN_ROUTING_OBS_NEED_PROBE;
 	}
 
@@ -291,11 +460,15 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 	fill_entry(kt, &probe, c, now);
 	if (!subnet_fits(kt, &probe))
 		return NN_ELIMIT;
+	if ((rc = bucket_lists(b)) < 0)
+		return rc;
 	uint16_t idx;
 	if (b->nlive < NN_ROUTING_K) {
-		if ((rc = acquire(kt, &idx)) < 0)
+		if (live_room(kt) < 0)
+			return NN_ENOMEM;
+		if ((rc = acquire(kt, &idx, probe.c.naddrs)) < 0)
 			return rc;
-		kt->pool[idx] = probe;
+		store(kt, idx, &probe);
 		list_push_front(b->live, &b->nlive, idx);
 		count_subnet(kt, &probe);
 		kt->size++;
@@ -303,12 +476,12 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 	}
 	if (b->ncache == NN_ROUTING_K)
 		release(kt, b->cache[--b->ncache]); /* drop the oldest candidate */
-	if ((rc = acquire(kt, &idx)) < 0)
+	if ((rc = acquire(kt, &idx, probe.c.naddrs)) < 0)
 		return rc;
-	kt->pool[idx] = probe;
+	store(kt, idx, &probe);
 	list_push_front(b->cache, &b->ncache, idx);
 	if (incumbent)
-		*incumbent = kt->pool[b->live[b->nlive - 1]].c.id;
+		*incumbent = nn_kt_e(kt, b->live[b->nlive - 1])->c.id;
 	return NN_ROUTING_OBS_NEED_PROBE;
 }
 
@@ -321,7 +494,7 @@ int nn_routing_kt_confirm(nn_routing_kt *kt, const nn_id *incumbent, bool alive,
 	if (i < 0)
 		return NN_ENOENT;
 	if (alive) {
-		kt->pool[b->live[i]].last_seen = now;
+		nn_kt_e(kt, b->live[i])->last_seen = now;
 		list_to_front(b->live, (size_t)i);
 		return 0;
 	}
@@ -365,7 +538,7 @@ int nn_routing_kt_bind_xpub(nn_routing_kt *kt, const nn_id *id, const uint8_t x_
 			return NN_ENOENT;
 		idx = b->cache[i];
 	}
-	memcpy(kt->pool[idx].c.x_pub, x_pub, NN_X_PUB_LEN);
+	memcpy(nn_kt_e(kt, idx)->c.x_pub, x_pub, NN_X_PUB_LEN);
 	return 0;
 }
 
@@ -379,8 +552,8 @@ const nn_routing_contact *nn_routing_kt_get(const nn_routing_kt *kt, const nn_id
 	if (i < 0)
 		return NULL;
 	if (last_seen)
-		*last_seen = kt->pool[b->live[i]].last_seen;
-	return &kt->pool[b->live[i]].c;
+		*last_seen = nn_kt_e(kt, b->live[i])->last_seen;
+	return &nn_kt_e(kt, b->live[i])->c;
 }
 
 bool nn_routing_kt_is_cached(const nn_routing_kt *kt, const nn_id *id)

@@ -17,11 +17,16 @@
  *   introduce a contact or fill in what a keyless one lacks, never rewrite, and never refresh
  *   last-seen. Addresses beyond NN_ROUTING_CONTACT_ADDRS are dropped.
  *
- * Ownership and memory: the table is opaque, allocated once by nn_routing_kt_new (a pool of
- * `capacity` entries shared by buckets and caches) and never allocates afterwards. When the pool
- * is exhausted a replacement-cache entry is recycled; if none exists the newcomer is refused
- * (NN_ENOSPC). Pointers returned by get/closest/bucket_at point into the table and stay valid
- * until the next call that mutates it. Not thread-safe; `now` is a parameter.
+ * Ownership and memory: the table is opaque. It holds at most `capacity` entries (buckets and
+ * caches together) but starts with room for 32 and grows with use: when no room is left the
+ * room grows by half (up to capacity), and each entry takes a block sized for its addresses (1, 2, 4
+ * or 8), from chunks the table keeps for reuse. So observe may allocate while the table grows;
+ * once a node's table has reached the size its neighbourhood needs, learning, queries and
+ * reset allocate nothing. At capacity a replacement-cache entry is recycled; if none exists
+ * the newcomer is refused (NN_ENOSPC; NN_ENOMEM when growing fails). Pointers returned by
+ * get/closest/bucket_at point into the table and stay valid until the next call that mutates
+ * it; a returned contact holds only its naddrs addresses: copy it with
+ * nn_routing_contact_copy, never by assignment. Not thread-safe; `now` is a parameter.
  */
 #ifndef NN_ROUTING_KNOWLEDGE_H
 #define NN_ROUTING_KNOWLEDGE_H
@@ -32,7 +37,7 @@ typedef struct nn_routing_kt nn_routing_kt;
 
 typedef struct nn_routing_kt_opts {
 	int pow_difficulty;          /* newcomers need this many leading zero bits; <= 0: off */
-	size_t capacity;             /* pool entries (buckets + caches); 0 = 2048, max 65535 */
+	size_t capacity;             /* most entries (buckets + caches); 0 = 2048, max 65535 */
 	unsigned subnet_cap;         /* 0 = NN_ROUTING_SUBNET_CAP */
 	nn_routing_subnet_fn subnet; /* NULL = nn_addr_subnet */
 	void *subnet_user;
@@ -50,7 +55,7 @@ enum nn_routing_obs {
 int nn_routing_kt_new(nn_routing_kt **out, const nn_id *self, const nn_routing_kt_opts *opts);
 void nn_routing_kt_free(nn_routing_kt *kt);
 /* Forget every entry and refresh mark and start over as `self` (NULL: keep self); the options
- * stay. No allocation. */
+ * and the room grown so far stay. No allocation. */
 void nn_routing_kt_reset(nn_routing_kt *kt, const nn_id *self);
 const nn_id *nn_routing_kt_self(const nn_routing_kt *kt);
 
@@ -99,6 +104,8 @@ const nn_routing_contact *nn_routing_kt_bucket_at(const nn_routing_kt *kt, unsig
 size_t nn_routing_kt_cache_len(const nn_routing_kt *kt, unsigned bucket);
 /* Entries in all buckets (caches excluded). */
 size_t nn_routing_kt_size(const nn_routing_kt *kt);
+/* Bytes the table holds now (its struct, index arrays, subnet multiset, entry chunks). */
+size_t nn_routing_kt_bytes(const nn_routing_kt *kt);
 /* Live entries counted against the subnet of key. */
 unsigned nn_routing_kt_subnet_count(const nn_routing_kt *kt, const uint8_t key[16]);
 

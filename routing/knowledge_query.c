@@ -21,7 +21,7 @@ static void scan(const nn_routing_kt *kt, unsigned bi, const nn_id *t,
 {
 	const nn_routing_kt_bucket *b = &kt->b[bi];
 	for (size_t i = 0; i < b->nlive; i++)
-		consider(t, out, k, n, &kt->pool[b->live[i]].c);
+		consider(t, out, k, n, &nn_kt_e(kt, b->live[i])->c);
 }
 
 size_t nn_routing_kt_closest(const nn_routing_kt *kt, const nn_id *target, size_t n,
@@ -90,7 +90,7 @@ const nn_routing_contact *nn_routing_kt_bucket_at(const nn_routing_kt *kt, unsig
 {
 	if (bucket >= NN_ROUTING_BUCKETS || i >= kt->b[bucket].nlive)
 		return NULL;
-	return &kt->pool[kt->b[bucket].live[i]].c;
+	return &nn_kt_e(kt, kt->b[bucket].live[i])->c;
 }
 
 size_t nn_routing_kt_cache_len(const nn_routing_kt *kt, unsigned bucket)
@@ -103,4 +103,15 @@ size_t nn_routing_kt_size(const nn_routing_kt *kt) { return kt->size; }
 unsigned nn_routing_kt_subnet_count(const nn_routing_kt *kt, const uint8_t key[16])
 {
 	return nn_routing_subnets_count(&kt->subnets, key);
+}
+
+size_t nn_routing_kt_bytes(const nn_routing_kt *kt)
+{
+	if (!kt)
+		return 0;
+	size_t b = sizeof *kt + kt->alloc * (sizeof *kt->ent + sizeof *kt->free_stack) +
+		   (kt->subnets.mask + 1) * sizeof *kt->subnets.slots;
+	for (unsigned c = 0; c < NN_KT_CLASSES; c++)
+		b += kt->cls[c].bytes;
+	return b;
 }

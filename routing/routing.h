@@ -77,6 +77,11 @@ typedef enum nn_routing_source {
  * has a subnet, non-zero otherwise (caps are inert for such addresses). */
 typedef int (*nn_routing_subnet_fn)(void *user, const nn_addr *a, uint8_t key[16]);
 
+/* Copy src to dst: everything but the addresses, then src's naddrs addresses (the rest of
+ * dst->addrs is zeroed). A contact the knowledge table returns holds only its naddrs
+ * addresses (knowledge.h): copy it with this, never by assignment. */
+void nn_routing_contact_copy(nn_routing_contact *dst, const nn_routing_contact *src);
+
 /* True when ed_pub is all zeros (key unknown). */
 bool nn_routing_key_is_zero(const uint8_t ed_pub[NN_ED_PUB_LEN]);
 

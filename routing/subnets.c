@@ -31,6 +31,31 @@ int nn_routing_subnets_init(nn_routing_subnets *s, size_t keys)
 	return 0;
 }
 
+int nn_routing_subnets_reserve(nn_routing_subnets *s, size_t keys)
+{
+	size_t n = s->mask + 1;
+	while (n < 2 * keys)
+		n <<= 1;
+	if (n == s->mask + 1)
+		return 0;
+	nn_routing_subnet_slot *ns = calloc(n, sizeof *ns);
+	if (!ns)
+		return NN_ENOMEM;
+	for (size_t i = 0; i <= s->mask; i++) {
+		if (!s->slots[i].count)
+			continue;
+		size_t j = hash16(s->slots[i].key) & (n - 1);
+		while (ns[j].count)
+			j = (j + 1) & (n - 1);
+		ns[j] = s->slots[i];
+	}
+	free(s->slots);
+	s->slots = ns;
+	s->mask = n - 1;
+	s->max = n / 2;
+	return 0;
+}
+
 void nn_routing_subnets_free(nn_routing_subnets *s)
 {
 	free(s->slots);

@@ -2,8 +2,10 @@
  *
  * One purpose: count how many table entries sit in each /24 or /64 so the knowledge table can
  * enforce its subnet cap (local policy) in O(1). Open addressing with linear probing and
- * backward-shift deletion over a power-of-two slot array allocated once at init, at most half
- * full, so no operation allocates and every probe sequence ends. The caller owns the struct.
+ * backward-shift deletion over a power-of-two slot array, at most half full, so every probe
+ * sequence ends; it is allocated at init and grows only by an explicit reserve (the knowledge
+ * table reserves room for every entry it can hold before it takes one), so inc, dec and count
+ * never allocate. The caller owns the struct.
  */
 #ifndef NN_ROUTING_SUBNETS_H
 #define NN_ROUTING_SUBNETS_H
@@ -25,6 +27,9 @@ typedef struct nn_routing_subnets {
 
 /* Room for at least `keys` distinct keys. NN_ENOMEM. */
 int nn_routing_subnets_init(nn_routing_subnets *s, size_t keys);
+/* Room for at least `keys` distinct keys, rehashing into a bigger slot array when needed.
+ * NN_ENOMEM (the set is unchanged). */
+int nn_routing_subnets_reserve(nn_routing_subnets *s, size_t keys);
 void nn_routing_subnets_free(nn_routing_subnets *s);
 /* Current count for key (0 when absent). */
 uint32_t nn_routing_subnets_count(const nn_routing_subnets *s, const uint8_t key[16]);

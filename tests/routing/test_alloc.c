@@ -96,27 +96,38 @@ static void test_zero_allocations(void **state)
 	nn_routing_edges_free(e);
 }
 
-/* Tables allocate once at creation: learning, queries, fill and edge churn allocate nothing. */
-static void test_tables_allocate_only_at_init(void **state)
+/* Tables allocate at creation and while they grow: once the knowledge table has grown to its
+ * capacity and the edge table to the edges it holds, learning (with its evictions and
+ * recycling), queries, fill and edge churn allocate nothing. */
+static void test_tables_allocate_only_while_growing(void **state)
 {
 	nn_test_rng r = {302};
 	nn_id self;
 	rt_random_id(&r, &self);
 	nn_routing_kt *kt;
-	nn_routing_kt_opts ko = {.capacity = 1024};
+	nn_routing_kt_opts ko = {.capacity = 256};
 	assert_int_equal(nn_routing_kt_new(&kt, &self, &ko), 0);
 	nn_routing_edges *e;
 	assert_int_equal(nn_routing_edges_new(&e, &self, NULL), 0);
 	nn_routing_dedup d;
 	uint8_t key[16] = {0};
 	assert_int_equal(nn_routing_dedup_init(&d, 64, 0, key), 0);
-	uint64_t before = nn_test_allocs();
+	nn_id tmp[64];
+	for (int i = 0; i < 64; i++) { /* the edge table grows to 64 edges (fill wants <= 64) */
+		rt_random_id(&r, &tmp[i]);
+		assert_int_equal(nn_routing_edges_add(e, &tmp[i], NULL, true, 0, NULL, 0), 0);
+	}
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(nn_routing_edges_remove(e, &tmp[i]), 0);
 	nn_routing_contact c;
-	for (int i = 0; i < 5000; i++) {
+	uint64_t before = 0;
+	for (int i = 0; i < 10000; i++) {
+		if (i == 5000) /* 5000 newcomers filled the table (buckets + caches) to capacity */
+			before = nn_test_allocs();
 		nn_id id, inc;
-		rt_random_id(&r, &id);
+		rt_id_with_cpl(&r, &self, (unsigned)i % 12, &id); /* 12 buckets: 480 > capacity */
 		char ip[32];
-		snprintf(ip, sizeof ip, "10.%d.%d.1", i / 200, i % 200);
+		snprintf(ip, sizeof ip, "10.%d.%d.1", i / 200 % 250, i % 200);
 		rt_contact(&c, &id, ip, 1);
 		if (nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, i, &inc) ==
 		    NN_ROUTING_OBS_NEED_PROBE)
@@ -151,7 +162,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zero_allocations),
-		cmocka_unit_test(test_tables_allocate_only_at_init),
+		cmocka_unit_test(test_tables_allocate_only_while_growing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

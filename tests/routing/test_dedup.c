@@ -92,9 +92,39 @@ static void test_seen_records_nothing(void **state)
 	nn_routing_dedup_free(&d);
 }
 
-/* With a growth limit, a generation that filled early is followed by one twice as large, up
- * to the limit: a burst of distinct envelopes within one window is remembered whole once the
- * table has grown, and memory stops growing at the limit. */
+/* Below the growth limit a full generation doubles both generations in place: a burst within
+ * one window is remembered whole, with no early rotation. */
+static void test_growth_keeps_records(void **state)
+{
+	nn_routing_dedup d;
+	uint8_t key[16] = {5};
+	assert_int_equal(nn_routing_dedup_init(&d, 64, 0, key), 0);
+	size_t small = nn_routing_dedup_bytes(&d);
+	assert_int_equal(nn_routing_dedup_set_growth(&d, 1024), 0);
+	uint8_t s[64];
+	for (uint32_t i = 0; i < 1000; i++) {
+		sig_of(s, i);
+		assert_int_equal(nn_routing_dedup_check(&d, s, 1), 0);
+	}
+	assert_int_equal(nn_routing_dedup_early_rotations(&d), 0);
+	for (uint32_t i = 0; i < 1000; i++) {
+		sig_of(s, i);
+		assert_int_equal(nn_routing_dedup_check(&d, s, 2), NN_EREPLAY);
+	}
+	assert_int_equal(nn_routing_dedup_bytes(&d), 2 * 2048 * sizeof(nn_routing_dedup_slot));
+	assert_true(nn_routing_dedup_bytes(&d) > small);
+	/* at the limit: the 1025th record rotates early, never grows past it */
+	for (uint32_t i = 1000; i < 1025; i++) {
+		sig_of(s, i);
+		assert_int_equal(nn_routing_dedup_check(&d, s, 3), 0);
+	}
+	assert_int_equal(nn_routing_dedup_early_rotations(&d), 1);
+	assert_int_equal(nn_routing_dedup_bytes(&d), 2 * 2048 * sizeof(nn_routing_dedup_slot));
+	nn_routing_dedup_free(&d);
+}
+
+/* With a growth limit, memory stops growing at the limit, and a grown table remembers a burst
+ * of distinct envelopes within one window. */
 static void test_growth(void **state)
 {
 	nn_routing_dedup d;
@@ -133,6 +163,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_once_then_replay),
+		cmocka_unit_test(test_growth_keeps_records),
 		cmocka_unit_test(test_seen_records_nothing),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_bounded),

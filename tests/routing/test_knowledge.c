@@ -212,6 +212,94 @@ static void test_pool_exhaustion_recycles_cache(void **state)
 	nn_routing_kt_free(kt);
 }
 
+/* The table starts small and grows with use, never past its capacity: a flood of distinct
+ * newcomers leaves at most `capacity` entries (buckets + caches), the rest is refused or
+ * recycles cache entries. */
+static void test_growth_stops_at_capacity(void **state)
+{
+	nn_test_rng r = {14};
+	nn_id self;
+	rt_random_id(&r, &self);
+	nn_routing_kt *kt = new_kt(&self, 0, 100);
+	nn_routing_contact c;
+	size_t refused = 0;
+	for (int i = 0; i < 3000; i++) {
+		nn_id id;
+		rt_id_with_cpl(&r, &self, (unsigned)i % 40, &id);
+		char ip[32];
+		snprintf(ip, sizeof ip, "10.%d.%d.1", i / 200, i % 200);
+		rt_contact(&c, &id, ip, 1);
+		if (nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, i, NULL) == NN_ENOSPC)
+			refused++;
+	}
+	size_t held = 0;
+	for (unsigned b = 0; b < NN_ROUTING_BUCKETS; b++)
+		held += nn_routing_kt_bucket_len(kt, b) + nn_routing_kt_cache_len(kt, b);
+	printf("# 3000 newcomers, capacity 100: %zu held, %zu refused\n", held, refused);
+	assert_true(held <= 100);
+	assert_true(held >= 90);
+	nn_routing_kt_free(kt);
+}
+
+/* An entry whose addresses outgrow its block moves to a bigger one: every address survives,
+ * other entries and the subnet counts are untouched, and a copy holds exactly them. */
+static void test_addresses_grow_and_shrink(void **state)
+{
+	nn_test_rng r = {15};
+	nn_id self, a, b;
+	rt_random_id(&r, &self);
+	rt_id_with_cpl(&r, &self, 1, &a);
+	rt_id_with_cpl(&r, &self, 1, &b);
+	nn_routing_kt *kt = new_kt(&self, 0, 0);
+	nn_routing_contact c;
+	rt_contact(&c, &b, "192.0.2.9", 9);
+	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 1, NULL),
+			 NN_ROUTING_OBS_ADDED);
+	rt_contact(&c, &a, "192.0.2.1", 1);
+	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 1, NULL),
+			 NN_ROUTING_OBS_ADDED);
+	for (unsigned k = 1; k < NN_ROUTING_CONTACT_ADDRS + 2; k++) {
+		rt_contact(&c, &a, "198.51.100.1", 1);
+		for (unsigned j = 1; j < k && j < NN_ROUTING_CONTACT_ADDRS + 1; j++) {
+			char ep[32];
+			snprintf(ep, sizeof ep, "203.0.113.%u:%u", j, j);
+			if (j < NN_ROUTING_CONTACT_ADDRS) {
+				nn_addr_set(&c.addrs[j], "quic", ep);
+				c.naddrs++;
+			}
+		}
+		assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 2 + k, NULL),
+				 NN_ROUTING_OBS_REFRESHED);
+		const nn_routing_contact *g = nn_routing_kt_get(kt, &a, NULL);
+		assert_non_null(g);
+		assert_int_equal(g->naddrs, c.naddrs);
+		for (unsigned j = 0; j < c.naddrs; j++)
+			assert_true(nn_addr_eq(&g->addrs[j], &c.addrs[j]));
+		nn_routing_contact copy;
+		memset(&copy, 0xee, sizeof copy);
+		nn_routing_contact_copy(&copy, g);
+		assert_int_equal(copy.naddrs, c.naddrs);
+		assert_true(nn_kad_id_eq(&copy.id, &a));
+		for (unsigned j = 0; j < NN_ROUTING_CONTACT_ADDRS; j++)
+			assert_true(j < c.naddrs ? nn_addr_eq(&copy.addrs[j], &c.addrs[j])
+						 : copy.addrs[j].net_len == 0);
+	}
+	/* back to one address (the block stays big), then the other entry is intact */
+	rt_contact(&c, &a, "192.0.2.1", 1);
+	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 20, NULL),
+			 NN_ROUTING_OBS_REFRESHED);
+	assert_int_equal(nn_routing_kt_get(kt, &a, NULL)->naddrs, 1);
+	const nn_routing_contact *g = nn_routing_kt_get(kt, &b, NULL);
+	assert_int_equal(g->naddrs, 1);
+	nn_addr want;
+	nn_addr_set(&want, "quic", "192.0.2.9:9");
+	assert_true(nn_addr_eq(&g->addrs[0], &want));
+	uint8_t key[16];
+	assert_int_equal(nn_addr_subnet(&want, key), 0);
+	assert_int_equal(nn_routing_kt_subnet_count(kt, key), 2); /* a and b share 192.0.2/24 */
+	nn_routing_kt_free(kt);
+}
+
 /* ---- subnet caps ---- */
 
 static void test_subnet_cap(void **state)
@@ -569,6 +657,8 @@ int main(void)
 		cmocka_unit_test(test_probe_before_evict),
 		cmocka_unit_test(test_cache_is_bounded),
 		cmocka_unit_test(test_pool_exhaustion_recycles_cache),
+		cmocka_unit_test(test_growth_stops_at_capacity),
+		cmocka_unit_test(test_addresses_grow_and_shrink),
 		cmocka_unit_test(test_subnet_cap),
 		cmocka_unit_test(test_injected_subnet_fn),
 		cmocka_unit_test(test_key_binding_and_xpub),

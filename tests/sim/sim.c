@@ -835,9 +835,12 @@ static void run_partition(struct sim *S)
 	mix(S, (uint64_t)took);
 }
 
+static size_t idmap_bytes(const nn_idmap *m) { return m->cap * m->stride; }
+
 /* Where a node's creation-time bytes go: the same tables nn_node_new_on allocates, with its
- * capacities (node/node.c), measured one by one (glibc heap; nothing under ASan). */
-static void footprint_rows(void)
+ * starting sizes and caps (node/node.c), measured one by one (glibc heap; nothing under ASan);
+ * then what the running nodes' tables hold at the end of the run (mean over nodes that are up). */
+static void footprint_rows(const struct sim *S)
 {
 	nn_id self;
 	memset(&self, 0x11, sizeof self);
@@ -846,7 +849,7 @@ static void footprint_rows(void)
 	if (!h)
 		return;
 	nn_routing_kt *kt = NULL;
-	nn_routing_kt_opts ko = {.pow_difficulty = 0, .capacity = 4096};
+	nn_routing_kt_opts ko = {.pow_difficulty = 0, .capacity = NN_NODE_KT_MAX};
 	(void)nn_routing_kt_new(&kt, &self, &ko);
 	size_t kt_b = heap_bytes() - h;
 	h = heap_bytes();
@@ -855,27 +858,56 @@ static void footprint_rows(void)
 	size_t e_b = heap_bytes() - h;
 	h = heap_bytes();
 	nn_routing_dedup d;
-	(void)nn_routing_dedup_init(&d, 4096, 0, key);
+	(void)nn_routing_dedup_init(&d, NN_NODE_TRANSIT_SEEN, 0, key);
 	size_t d_b = heap_bytes() - h;
 	h = heap_bytes();
 	nn_olimit ol;
-	(void)nn_olimit_init(&ol, 4096, key);
+	(void)nn_olimit_init(&ol, NN_NODE_OLIMIT_MAX, key);
 	size_t ol_b = heap_bytes() - h;
 	h = heap_bytes();
 	nn_idmap dm;
-	(void)nn_idmap_init(&dm, 4096, sizeof(struct dialstate), key);
+	(void)nn_idmap_init(&dm, NN_NODE_DIALS_MAX, sizeof(struct dialstate), key);
 	size_t dm_b = heap_bytes() - h;
-	row("fp_kt", "  of which knowledge table (4096 contacts)", -1, NULL, "%.1f KiB", (double)kt_b / 1024);
+	row("fp_kt", "  of which knowledge table (at start; grows to 4096 contacts)", -1, NULL,
+	    "%.1f KiB", (double)kt_b / 1024);
 	row("fp_edges", "  edge table (default caps)", -1, NULL, "%.1f KiB", (double)e_b / 1024);
-	row("fp_dedup", "  dedup tables: terminal + transit (4096 each)", -1, NULL, "2 x %.1f KiB",
-	    (double)d_b / 1024);
-	row("fp_olimit", "  per-originator limiter (4096)", -1, NULL, "%.1f KiB", (double)ol_b / 1024);
-	row("fp_dials", "  dial states (4096)", -1, NULL, "%.1f KiB", (double)dm_b / 1024);
+	row("fp_dedup", "  dedup tables: terminal + transit (at start; grow to 4096 / 65536)", -1,
+	    NULL, "2 x %.1f KiB", (double)d_b / 1024);
+	row("fp_olimit", "  per-originator limiter (at start; grows to 4096)", -1, NULL, "%.1f KiB",
+	    (double)ol_b / 1024);
+	row("fp_dials", "  dial states (at start; grow to 4096)", -1, NULL, "%.1f KiB",
+	    (double)dm_b / 1024);
 	nn_routing_kt_free(kt);
 	nn_routing_edges_free(e);
 	nn_routing_dedup_free(&d);
 	nn_olimit_fini(&ol);
 	nn_idmap_fini(&dm);
+	/* the running nodes' tables */
+	double skt = 0, sdd = 0, sol = 0, sdm = 0, sed = 0;
+	size_t up = 0;
+	for (uint32_t i = 0; i < S->next; i++) {
+		if (!S->cl->nodes[i].up)
+			continue;
+		nn_node *n = S->cl->nodes[i].node;
+		skt += (double)nn_routing_kt_bytes(n->kt);
+		sdd += (double)(nn_routing_dedup_bytes(&n->dedup) + nn_routing_dedup_bytes(&n->transit));
+		sol += (double)idmap_bytes(&n->olimit.map);
+		sdm += (double)idmap_bytes(&n->dials);
+		sed += (double)nn_routing_edges_bytes(n->edges);
+		up++;
+	}
+	if (!up)
+		return;
+	row("fp_kt_now", "  after the run (mean): knowledge table", -1, NULL, "%.1f KiB",
+	    skt / up / 1024);
+	row("fp_edges_now", "  after the run (mean): edge table", -1, NULL, "%.1f KiB",
+	    sed / up / 1024);
+	row("fp_dedup_now", "  after the run (mean): dedup tables, both", -1, NULL, "%.1f KiB",
+	    sdd / up / 1024);
+	row("fp_olimit_now", "  after the run (mean): limiter + dial states", -1, NULL,
+	    "%.1f + %.1f KiB", sol / up / 1024, sdm / up / 1024);
+	row("fp_edge_cost", "  per edge end: mem conn + node conn record", -1, NULL, "%zu + %zu B",
+	    nn_mem_conn_footprint(), sizeof(struct nconn));
 }
 
 int main(int argc, char **argv)
@@ -948,11 +980,14 @@ int main(int argc, char **argv)
 	cl_run(S.cl, (nn_time)sc->settle_s * NN_SEC);
 	double t_join = wall() - t0;
 	size_t rss1 = rss_bytes(), heap1 = heap_bytes();
-	size_t edges_total = 0, kt_total = 0;
+	size_t edges_total = 0, kt_total = 0, kt_cached = 0;
 	for (uint32_t i = 0; i < S.next; i++)
 		if (S.cl->nodes[i].up) {
 			edges_total += cl_edges(S.cl, i);
-			kt_total += nn_routing_kt_size(nn_node_knowledge(S.cl->nodes[i].node));
+			nn_routing_kt *kt = nn_node_knowledge(S.cl->nodes[i].node);
+			kt_total += nn_routing_kt_size(kt);
+			for (unsigned b = 0; b < NN_ROUTING_BUCKETS; b++)
+				kt_cached += nn_routing_kt_cache_len(kt, b);
 		}
 	printf("# sim %s: kind %s, %u nodes, seed %llu, pow %d, join every %u ms, settle %u s, "
 	       "inbound edges per /24 %u, live edges per /24 %u\n",
@@ -989,11 +1024,12 @@ int main(int argc, char **argv)
 	    (double)(heap1 - heap0) / sc->nodes / 1024);
 	row("node_alloc", "allocated by one new node before any edge", -1, NULL, "%.1f KiB",
 	    (double)node_alloc / 1024);
-	footprint_rows();
+	footprint_rows(&S);
 	row("struct_node", "sizeof(nn_node) + mem endpoint + mem conn", -1, NULL, "%zu + %zu + %zu B",
 	    sizeof(nn_node), nn_mem_endpoint_footprint(), nn_mem_conn_footprint());
-	row("kt_mean", "knowledge entries per node (mean) x sizeof(contact)", -1, NULL, "%.0f x %zu B",
-	    (double)kt_total / sc->nodes, sizeof(nn_routing_contact));
+	row("kt_mean", "knowledge entries per node (mean): live + cached; sizeof(contact)", -1, NULL,
+	    "%.0f + %.0f; %zu B", (double)kt_total / sc->nodes, (double)kt_cached / sc->nodes,
+	    sizeof(nn_routing_contact));
 	row("edge_ends", "edge ends per node (mean)", -1, NULL, "%.1f", (double)edges_total / sc->nodes);
 	row("wall", "wall: mint / join+settle / scenario", -1, NULL, "%.1f / %.1f / %.1f s", t_mint, t_join,
 	    t_run);
