@@ -525,11 +525,12 @@ const char *nn_node_phase(nn_node *n);
 	X(dropped_sub_pow, "frames or edges from identities below the PoW difficulty")      \
 	X(dropped_stale, "routed frames outside the +-30 s freshness window")               \
 	X(dropped_bad_sig, "routed frames whose signature failed (checked at every hop)")   \
-	X(dropped_transit_replay, "routed frames this node had already forwarded (replays)")\
+	X(dropped_transit_replay, "routed frames this node had already forwarded or signed (replays)")\
 	X(dropped_verify_budget, "transit frames shed: signature-check budget spent")       \
 	X(dropped_rate_limited, "frames over a per-edge or per-originator rate limit")      \
 	X(dropped_unsolicited, "Neighbors answers for a nonce we did not send")             \
 	X(dropped_extra_answers, "Neighbors answers beyond their request's budget (one per copy)")\
+	X(dropped_forged_contact, "contacts (Neighbors, Referrals) whose ed_pub does not hash to their ID")\
 	X(dropped_inbound_full, "inbound edges refused: inbound edge cap reached")          \
 	X(inbound_shed, "inbound fingers shed to admit a newcomer at the inbound cap")      \
 	X(dropped_edge_refused, "edges refused by the admission hook")                      \
@@ -564,6 +565,8 @@ const char *nn_node_phase(nn_node *n);
 	X(direct_tx, "App frames sent over direct edges")                                   \
 	X(dropped_box, "sealed boxes that failed to open (any reason)")                     \
 	X(nat_changes, "changes of the NAT verdict (type or reflexive address)")              \
+	X(reflex_outvoted, "reflexive reports naming another address than the confirmed one")  \
+	X(reflex_one_subnet, "reflexive reports whose address has its votes from too few subnets")\
 	X(connects_tx, "Connects sent (hole-punch requests)")                                \
 	X(connect_acks_tx, "ConnectAcks sent (one per Connect)")                              \
 	X(connect_acks_rx, "ConnectAcks that matched a punch of ours")                        \

@@ -493,6 +493,15 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 		n->stats.dropped_stale++;
 		return;
 	}
+	if (from && nn_kad_id_eq(&origin, &n->ident.id)) {
+		/* an envelope we signed, back from an edge: a replay (captured by a hop and sent
+		 * back to us). We keep no transit record of our own envelopes, so without this it
+		 * would be launched again over our edges outside its avoid set. Greedy forwarding
+		 * never returns a copy to its originator except from a first hop farther from the
+		 * target than we are, where nothing closer is left to try anyway. */
+		n->stats.dropped_transit_replay++;
+		return;
+	}
 	nn_routing_decision d;
 	nn_routing_action a = nn_routing_decide_env(n->edges, &env, &d);
 	if (a == NN_ROUTING_DELIVER) {
