@@ -217,6 +217,12 @@ typedef struct nn_node_opts {
 	unsigned max_edges_per_subnet; /* live edges, dialled and inbound, with one /24 or /64,
 					* for our own dials: past it the node dials other contacts
 					* than one there (inbound: the share above) [2] */
+	unsigned max_near_edges_per_subnet; /* inbound newcomers near us (sharing at least D
+					     * leading bits, D = our first knowledge bucket that is
+					     * not full after the full ones; none while no bucket
+					     * is full): at most
+					     * this many live edges, either direction, with near
+					     * peers of its /24 or /64 [2] */
 	int log_level;                /* enum nn_log_level [NN_LOG_INFO] */
 	bool no_maintenance;          /* no keepalive, fill, refresh (tests) [false] */
 	nn_maintenance maint;
@@ -577,6 +583,7 @@ const char *nn_node_phase(nn_node *n);
 	X(dropped_bad_addr, "peer addresses outside the host:port grammar (dropped at decode)")\
 	X(dropped_inbound_per_ip, "inbound edges refused: the source IP's share is full")  \
 	X(dropped_inbound_per_subnet, "inbound edges refused: the /24 or /64's share is full") \
+	X(dropped_inbound_near_subnet, "inbound edges refused: near us, and its /24 or /64 holds its near share") \
 	X(dials_skipped_subnet, "contacts not dialled: their /24 or /64 holds its share of live edges") \
 	X(referrals_tx, "Referrals sent to newcomers refused or shed at an inbound cap")   \
 	X(referrals_rx, "Referrals taken from connections we dialled")                      \

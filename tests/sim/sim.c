@@ -82,8 +82,9 @@ struct scen {
 	uint32_t part_s;     /* partition duration [60] */
 	uint32_t heal_max_s; /* give up reconverging after [300] */
 	uint32_t held_goal;  /* eclipse: most victim edges the attackers may hold [2] */
-	uint32_t in_per_subnet; /* nn_node_opts.max_inbound_edges_per_subnet [0: the default, 32] */
+	uint32_t in_per_subnet; /* nn_node_opts.max_inbound_edges_per_subnet [0: the default, 8] */
 	uint32_t edges_per_subnet; /* nn_node_opts.max_edges_per_subnet [0: the default, 2] */
+	uint32_t near_per_subnet; /* nn_node_opts.max_near_edges_per_subnet [0: the default, 2] */
 	char must[24][32];   /* metric keys whose goal must hold */
 	size_t nmust;
 };
@@ -120,7 +121,7 @@ static int scen_set(struct scen *s, const char *k, const char *v)
 		return 0;                                                                          \
 	}
 	U(nodes) U(join_ms) U(settle_s) U(pairs) U(churn_pct) U(rounds) U(round_s)
-	U(droppers_pct) U(attackers) U(near_bits) U(flood_rate) U(flood_ms) U(part_s) U(heal_max_s) U(in_per_subnet) U(edges_per_subnet) U(held_goal)
+	U(droppers_pct) U(attackers) U(near_bits) U(flood_rate) U(flood_ms) U(part_s) U(heal_max_s) U(in_per_subnet) U(edges_per_subnet) U(near_per_subnet) U(held_goal)
 #undef U
 	if (!strcmp(k, "seed")) {
 		s->seed = strtoull(v, NULL, 10);
@@ -725,6 +726,10 @@ static void run_eclipse(struct sim *S)
 	row("attackers", what, -1, NULL, "%u (minted in %.1f s)", na, mint_s);
 	row("honest_near", "honest nodes sharing those bits", -1, NULL, "%zu", honest_near);
 	row("victim_edges", "victim's live edges", -1, NULL, "%zu", len);
+	row("near_depth", "victim's near depth D (first knowledge bucket not full)", -1, NULL, "%u",
+	    nn_node_near_depth(cl->nodes[victim].node));
+	row("near_refused", "attackers refused by the victim's near share (dropped_inbound_near_subnet)",
+	    -1, NULL, "%llu", (unsigned long long)cl->nodes[victim].node->stats.dropped_inbound_near_subnet);
 	char hg[32];
 	snprintf(hg, sizeof hg, "<= %u", S->sc.held_goal);
 	row("held", "of them held by attackers (dialled by victim)", held <= S->sc.held_goal, hg,
@@ -1439,6 +1444,7 @@ int main(int argc, char **argv)
 	nn_node_opts_init(&base);
 	base.max_inbound_edges_per_subnet = sc->in_per_subnet;
 	base.max_edges_per_subnet = sc->edges_per_subnet;
+	base.max_near_edges_per_subnet = sc->near_per_subnet;
 	S.cl = cl_new(S.cap, sc->seed, sc->pow, &base); /* mints every slot's PoW identity */
 	double t_mint = wall() - t0;
 	/* one node on its own: what a node allocates before it has any edge */
@@ -1462,10 +1468,11 @@ int main(int argc, char **argv)
 			kt_total += nn_routing_kt_size(nn_node_knowledge(S.cl->nodes[i].node));
 		}
 	printf("# sim %s: kind %s, %u nodes, seed %llu, pow %d, join every %u ms, settle %u s, "
-	       "inbound edges per /24 %u, live edges per /24 %u\n",
+	       "inbound edges per /24 %u, live edges per /24 %u, near edges per /24 %u\n",
 	       sc->name, sc->kind, sc->nodes, (unsigned long long)sc->seed, sc->pow, sc->join_ms,
-	       sc->settle_s, sc->in_per_subnet ? sc->in_per_subnet : 32,
-	       sc->edges_per_subnet ? sc->edges_per_subnet : 2);
+	       sc->settle_s, sc->in_per_subnet ? sc->in_per_subnet : 8,
+	       sc->edges_per_subnet ? sc->edges_per_subnet : 2,
+	       sc->near_per_subnet ? sc->near_per_subnet : 2);
 	edge_rows(&S);
 	t0 = wall();
 	if (!strcmp(sc->kind, "baseline"))
