@@ -16,7 +16,11 @@
  *   - eclipse attackers are droppers too, minted near a victim (PoW + a shared prefix), all
  *     with source addresses in one /24 (the node's source-key hook gives every mem endpoint a
  *     synthetic IPv4 address: honest node i has its own /24, the attackers share 10.250.0.0/24);
- *   - the flooder is an honest-code node whose application calls nn_node_send at a high rate.
+ *   - the flooder is an honest-code node whose application calls nn_node_send at a high rate;
+ *   - attacks adversaries (kind attacks) are ordinary members of one /24 whose sink also lets
+ *     the harness capture the Route frames they forward and answer the Lookups sent to them;
+ *     the harness writes crafted frames on their connections (forged contacts, replays, stale
+ *     envelopes, unsolicited Neighbors, lying Pongs) and checks each is refused and counted.
  */
 #include <sodium.h>
 #include <setjmp.h>
@@ -866,8 +870,12 @@ static bool atk_forge(struct wrap *w, nn_conn *c, const nn_routing_env *env, con
 		if (nn_routing_neighbors_append(&nb, &f) < 0)
 			break;
 		if (A->nforged == A->capforged) {
-			A->capforged = A->capforged ? 2 * A->capforged : 1024;
-			A->forged = realloc(A->forged, A->capforged * sizeof *A->forged);
+			size_t cap = A->capforged ? 2 * A->capforged : 1024;
+			struct forged_rec *g = realloc(A->forged, cap * sizeof *g);
+			if (!g)
+				break;
+			A->forged = g;
+			A->capforged = cap;
 		}
 		A->forged[A->nforged++] = (struct forged_rec){(uint32_t)victim, f.id, hijack};
 	}
