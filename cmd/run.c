@@ -26,12 +26,12 @@
 struct args {
 	const char *addr, *bootstrap, *seed, *log_level, *contacts, *metrics, *portmap;
 	long pow, portmap_life, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip,
-	    max_in_edges_net, max_edges_net;
+	    max_in_edges_net, max_edges_net, max_near_edges_net;
 	bool relay, console, json, metrics_remote, accept_calls, no_portmap;
 };
 
 enum { F_ADDR, F_BOOTSTRAP, F_SEED, F_POW, F_RELAY, F_MAXIN, F_MAXINIP, F_MAXEDGES, F_MAXEDGESIP,
-       F_MAXEDGESNET, F_EDGESNET, F_LOG, F_CONSOLE, F_JSON, F_CONTACTS, F_METRICS,
+       F_MAXEDGESNET, F_EDGESNET, F_NEAREDGESNET, F_LOG, F_CONSOLE, F_JSON, F_CONTACTS, F_METRICS,
        F_METRICS_REMOTE, F_ACCEPT_CALLS, F_PORTMAP, F_NO_PORTMAP, F_PORTMAP_LIFE, F_COUNT };
 
 static void make_flags(nn_flag f[F_COUNT], struct args *a)
@@ -73,6 +73,12 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 				"live edges (inbound and dialled counted together) with one /24 or /64 that "
 				"our own dials keep to (default 2: the eclipse defence)",
 				false},
+		[F_NEAREDGESNET] = {"max-near-edges-per-subnet", NN_FLAG_INT, &a->max_near_edges_net,
+				    1, 30000,
+				    "live edges with one /24 or /64 among peers near our NodeID that an "
+				    "inbound newcomer near us may join (default 2: the eclipse defence; "
+				    "hosts elsewhere meet only -max-inbound-edges-per-subnet)",
+				    false},
 		[F_LOG] = {"log-level", NN_FLAG_STRING, &a->log_level, 0, 0,
 			   "debug, info, warn or error (default info)", false},
 		[F_CONSOLE] = {"console", NN_FLAG_BOOL, &a->console, 0, 0,
@@ -597,6 +603,7 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 	o.max_inbound_edges_per_ip = (unsigned)a.max_in_edges_ip;
 	o.max_inbound_edges_per_subnet = (unsigned)a.max_in_edges_net;
 	o.max_edges_per_subnet = (unsigned)a.max_edges_net;
+	o.max_near_edges_per_subnet = (unsigned)a.max_near_edges_net;
 	o.log_level = level;
 	o.cb = (nn_node_callbacks){.user = &d, .on_message = on_message, .on_direct = on_direct,
 				   .on_log = on_log, .media_consent = on_media_consent,

@@ -69,8 +69,8 @@ static nn_nat_report *find(nn_nat_reflex *r, const nn_id *reporter)
 	return NULL;
 }
 
-int nn_nat_reflex_report(nn_nat_reflex *r, const nn_id *reporter, const nn_addr *reporter_addr,
-			 const nn_addr *observed, nn_time now)
+static int report(nn_nat_reflex *r, const nn_id *reporter, const nn_addr *reporter_addr,
+		  bool keyed, const uint8_t *subnet, const nn_addr *observed, nn_time now)
 {
 	if (!r || !reporter || !reporter_addr || !observed || !observed->ep_len)
 		return NN_EINVAL;
@@ -92,7 +92,10 @@ int nn_nat_reflex_report(nn_nat_reflex *r, const nn_id *reporter, const nn_addr 
 	s->observed = *observed;
 	s->at = now;
 	bool ip = nn_addr_is_quic(reporter_addr);
-	s->has_subnet = nn_addr_subnet(reporter_addr, s->subnet) == 0;
+	if (!keyed)
+		s->has_subnet = nn_addr_subnet(reporter_addr, s->subnet) == 0;
+	else if ((s->has_subnet = subnet != NULL))
+		memcpy(s->subnet, subnet, 16);
 	/* An IP reporter votes only when it and what it names are public; a reporter of another
 	 * transport (in-memory) has no notion of private space and always votes. */
 	s->votes = ip ? nn_nat_addr_public(reporter_addr) && nn_nat_addr_public(observed) : true;
@@ -100,6 +103,19 @@ int nn_nat_reflex_report(nn_nat_reflex *r, const nn_id *reporter, const nn_addr 
 	if (!s->votes)
 		r->ignored++;
 	return s->votes ? 0 : 1;
+}
+
+int nn_nat_reflex_report(nn_nat_reflex *r, const nn_id *reporter, const nn_addr *reporter_addr,
+			 const nn_addr *observed, nn_time now)
+{
+	return report(r, reporter, reporter_addr, false, NULL, observed, now);
+}
+
+int nn_nat_reflex_report_keyed(nn_nat_reflex *r, const nn_id *reporter,
+			       const nn_addr *reporter_addr, const uint8_t *subnet,
+			       const nn_addr *observed, nn_time now)
+{
+	return report(r, reporter, reporter_addr, true, subnet, observed, now);
 }
 
 void nn_nat_reflex_forget(nn_nat_reflex *r, const nn_id *reporter)
@@ -148,6 +164,15 @@ static unsigned subnets_of(const nn_nat_reflex *r, const nn_addr *ep, nn_time no
 		subnets += fresh;
 	}
 	return subnets;
+}
+
+bool nn_nat_reflex_tally(const nn_nat_reflex *r, const nn_addr *ep, nn_time now, unsigned *votes,
+			 unsigned *subnets)
+{
+	bool unkeyed;
+	nn_time latest;
+	*subnets = subnets_of(r, ep, now, votes, &unkeyed, &latest);
+	return *votes >= r->o.min_votes && (unkeyed || *subnets >= r->o.min_subnets);
 }
 
 void nn_nat_reflex_verdict(const nn_nat_reflex *r, const nn_addr *local, size_t nlocal,

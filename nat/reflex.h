@@ -91,6 +91,16 @@ int nn_nat_reflex_init(nn_nat_reflex *r, nn_nat_report *slots, size_t cap,
  * NN_EINVAL. */
 int nn_nat_reflex_report(nn_nat_reflex *r, const nn_id *reporter, const nn_addr *reporter_addr,
 			 const nn_addr *observed, nn_time now);
+/* The same with the reporter's subnet key given by the caller (the node's source-key hook, so
+ * the reflexive vote, admission and the routing tables agree on what a subnet is); subnet NULL:
+ * none (reporter_addr then decides only whether the reporter may vote). */
+int nn_nat_reflex_report_keyed(nn_nat_reflex *r, const nn_id *reporter,
+			       const nn_addr *reporter_addr, const uint8_t *subnet,
+			       const nn_addr *observed, nn_time now);
+/* How the live voting reports naming ep stand at now: *votes reporters, from *subnets distinct
+ * subnets; returns true when ep is confirmed by them (the verdict's rule). */
+bool nn_nat_reflex_tally(const nn_nat_reflex *r, const nn_addr *ep, nn_time now, unsigned *votes,
+			 unsigned *subnets);
 /* The reporter's edge is gone: forget its report. */
 void nn_nat_reflex_forget(nn_nat_reflex *r, const nn_id *reporter);
 /* An inbound connection arrived that we did not solicit (no dial or punch of ours preceded it). */

@@ -55,6 +55,9 @@ void nn_node_admit_init(nn_node *n)
 	n->edges_per_subnet = n->opts.max_edges_per_subnet;
 	if (!n->edges_per_subnet)
 		n->edges_per_subnet = NN_NODE_EDGES_PER_SUBNET;
+	n->near_per_subnet = n->opts.max_near_edges_per_subnet;
+	if (!n->near_per_subnet)
+		n->near_per_subnet = NN_NODE_EDGES_PER_SUBNET;
 	n->source_fn = default_source;
 	n->source_user = NULL;
 }
@@ -87,6 +90,47 @@ static size_t live_in_subnet(const nn_node *n, const uint8_t key[16], const nn_i
 	return same;
 }
 
+/* The depth of our neighbourhood: the first knowledge bucket that is not full after the run of
+ * full ones that starts at the first non-empty bucket (below the PoW difficulty all buckets are
+ * empty). Peers sharing at least D leading bits with us are "near": an
+ * eclipse needs identities there, while honest hosts of one /24 (a NAT, a LAN) land there only
+ * by chance (2^-D each). Identities near us cannot lower D (they fill deep buckets, not a
+ * shallow one), and one /24 holds at most NN_ROUTING_SUBNET_CAP table entries, too few to fill
+ * bucket D on its own. 0 (no full bucket: a small overlay, where everyone would be near)
+ * means no near region. */
+unsigned nn_node_near_depth(const nn_node *n)
+{
+	unsigned b = 0; /* buckets below the PoW difficulty are empty by construction: skip them */
+	while (b < NN_ROUTING_BUCKETS && nn_routing_kt_bucket_len(n->kt, b) == 0)
+		b++;
+	unsigned d = b;
+	while (d < NN_ROUTING_BUCKETS && nn_routing_kt_bucket_len(n->kt, d) >= NN_ROUTING_K)
+		d++;
+	return d == b ? 0 : d;
+}
+
+/* The near-region share (local policy): an inbound newcomer near us is refused when its /24 or
+ * /64 already holds near_per_subnet live edges (either direction) with near peers. The overall
+ * inbound share (in_per_subnet) stays for peers elsewhere, so many hosts behind one NAT still
+ * join through one node. Counted in dropped_inbound_near_subnet. */
+static bool near_subnet_full(nn_node *n, const nn_conn *c)
+{
+	const struct nconn *me = c->user;
+	unsigned d = nn_node_near_depth(n);
+	if (!d || nn_kad_cpl(&n->ident.id, &c->remote_id) < d)
+		return false;
+	size_t near = 0, len = nn_routing_edges_len(n->edges);
+	for (size_t i = 0; i < len; i++) {
+		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
+		near += e->bucket >= d && e->has_subnet && !memcmp(e->subnet, me->subnet, 16) &&
+			!nn_kad_id_eq(&e->id, &c->remote_id);
+	}
+	if (near < n->near_per_subnet)
+		return false;
+	n->stats.dropped_inbound_near_subnet++;
+	return true;
+}
+
 int nn_node_admit_shares(nn_node *n, const nn_conn *c)
 {
 	const struct nconn *me = c->user;
@@ -116,6 +160,8 @@ int nn_node_admit_shares(nn_node *n, const nn_conn *c)
 		n->stats.dropped_inbound_per_subnet++;
 		return NN_ROUTING_REFER_PER_SUBNET;
 	}
+	if (me->has_subnet && near_subnet_full(n, c))
+		return NN_ROUTING_REFER_PER_SUBNET;
 	return 0;
 }
 

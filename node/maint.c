@@ -14,7 +14,11 @@ int nn_node_observe(nn_node *n, const nn_routing_contact *c, nn_routing_source s
 {
 	nn_id incumbent;
 	int rc = nn_routing_kt_observe(n->kt, c, src, nn_node_now(n), &incumbent);
-	if (rc == NN_ROUTING_OBS_NEED_PROBE)
+	if (rc == NN_EIDMISMATCH)
+		n->stats.dropped_forged_contact++; /* its key does not hash to the ID it claims */
+	else if (rc == NN_EPOW)
+		n->stats.dropped_sub_pow++; /* a newcomer below the PoW, or keyless while PoW is on */
+	else if (rc == NN_ROUTING_OBS_NEED_PROBE)
 		nn_node_want_probe(n, &incumbent);
 	else if (rc == NN_ROUTING_OBS_ADDED)
 		nn_node_news(n); /* a contact we did not know: discovery is productive */

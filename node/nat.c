@@ -73,12 +73,29 @@ static void reverdict(nn_node *n)
 		    v.voters);
 }
 
+/* A neighbour's report of our address. The reporter's subnet comes from the node's source-key
+ * hook (what admission and the routing tables use). A report that confirms nothing is kept but
+ * counted: one naming another address than the confirmed one (a liar, or a stale mapping) is
+ * outvoted; one whose address has the votes but from too few subnets (a quorum from one /24 or
+ * /64) confirms nothing. */
 void nn_node_nat_pong(nn_node *n, nn_conn *c, const nn_addr *observed)
 {
-	if (nn_nat_reflex_report(&n->reflex, &c->remote_id, &c->remote_addr, observed,
-				 nn_node_now(n)) < 0)
+	uint8_t key[16];
+	bool keyed = nn_node_subnet_key(n, &c->remote_addr, key) == 0;
+	nn_time now = nn_node_now(n);
+	int rc = nn_nat_reflex_report_keyed(&n->reflex, &c->remote_id, &c->remote_addr,
+					    keyed ? key : NULL, observed, now);
+	if (rc < 0)
 		return;
 	reverdict(n);
+	if (rc != 0)
+		return; /* kept without a vote (a private reporter or address) */
+	unsigned votes, subnets;
+	bool confirms = nn_nat_reflex_tally(&n->reflex, observed, now, &votes, &subnets);
+	if (!confirms && votes >= n->reflex.o.min_votes)
+		n->stats.reflex_one_subnet++;
+	else if (n->nat.confirmed && !nn_addr_eq(&n->nat.reflexive, observed))
+		n->stats.reflex_outvoted++;
 }
 
 void nn_node_nat_forget(nn_node *n, const nn_id *peer)

@@ -408,6 +408,7 @@ struct nn_node {
 	/* inbound admission (admit.c) */
 	unsigned in_per_ip, in_per_subnet; /* resolved shares of inbound edges */
 	unsigned edges_per_subnet;         /* resolved share of live edges, both directions */
+	unsigned near_per_subnet;          /* resolved near-region share (admit.c) */
 	nn_node_source_fn source_fn;       /* source keys of an address (test hook) */
 	void *source_user;
 	struct nonce_slot nonces[NN_NODE_NONCES];
@@ -552,6 +553,9 @@ void nn_node_admit_keys(nn_node *n, struct nconn *nc, const nn_conn *c);
 /* The share check for an inbound connection about to register: 0 to admit, else the
  * NN_ROUTING_REFER_* reason (counted). */
 int nn_node_admit_shares(nn_node *n, const nn_conn *c);
+/* The first knowledge bucket that is not full past the leading full ones (0: none full): peers
+ * sharing at least that many leading bits with us are near (the near-region share, admit.c). */
+unsigned nn_node_near_depth(const nn_node *n);
 /* At the inbound edge cap: shed the longest-idle inbound finger of the most crowded bucket
  * (it gets a Referral). False when there is none to shed. */
 bool nn_node_make_inbound_room(nn_node *n);

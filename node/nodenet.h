@@ -217,6 +217,12 @@ typedef struct nn_node_opts {
 	unsigned max_edges_per_subnet; /* live edges, dialled and inbound, with one /24 or /64,
 					* for our own dials: past it the node dials other contacts
 					* than one there (inbound: the share above) [2] */
+	unsigned max_near_edges_per_subnet; /* inbound newcomers near us (sharing at least D
+					     * leading bits, D = our first knowledge bucket that is
+					     * not full after the full ones; none while no bucket
+					     * is full): at most
+					     * this many live edges, either direction, with near
+					     * peers of its /24 or /64 [2] */
 	int log_level;                /* enum nn_log_level [NN_LOG_INFO] */
 	bool no_maintenance;          /* no keepalive, fill, refresh (tests) [false] */
 	nn_maintenance maint;
@@ -525,11 +531,12 @@ const char *nn_node_phase(nn_node *n);
 	X(dropped_sub_pow, "frames or edges from identities below the PoW difficulty")      \
 	X(dropped_stale, "routed frames outside the +-30 s freshness window")               \
 	X(dropped_bad_sig, "routed frames whose signature failed (checked at every hop)")   \
-	X(dropped_transit_replay, "routed frames this node had already forwarded (replays)")\
+	X(dropped_transit_replay, "routed frames this node had already forwarded or signed (replays)")\
 	X(dropped_verify_budget, "transit frames shed: signature-check budget spent")       \
 	X(dropped_rate_limited, "frames over a per-edge or per-originator rate limit")      \
 	X(dropped_unsolicited, "Neighbors answers for a nonce we did not send")             \
 	X(dropped_extra_answers, "Neighbors answers beyond their request's budget (one per copy)")\
+	X(dropped_forged_contact, "contacts (Neighbors, Referrals) whose ed_pub does not hash to their ID")\
 	X(dropped_inbound_full, "inbound edges refused: inbound edge cap reached")          \
 	X(inbound_shed, "inbound fingers shed to admit a newcomer at the inbound cap")      \
 	X(dropped_edge_refused, "edges refused by the admission hook")                      \
@@ -565,6 +572,8 @@ const char *nn_node_phase(nn_node *n);
 	X(direct_tx, "App frames sent over direct edges")                                   \
 	X(dropped_box, "sealed boxes that failed to open (any reason)")                     \
 	X(nat_changes, "changes of the NAT verdict (type or reflexive address)")              \
+	X(reflex_outvoted, "reflexive reports naming another address than the confirmed one")  \
+	X(reflex_one_subnet, "reflexive reports whose address has its votes from too few subnets")\
 	X(connects_tx, "Connects sent (hole-punch requests)")                                \
 	X(connect_acks_tx, "ConnectAcks sent (one per Connect)")                              \
 	X(connect_acks_rx, "ConnectAcks that matched a punch of ours")                        \
@@ -575,6 +584,7 @@ const char *nn_node_phase(nn_node *n);
 	X(dropped_bad_addr, "peer addresses outside the host:port grammar (dropped at decode)")\
 	X(dropped_inbound_per_ip, "inbound edges refused: the source IP's share is full")  \
 	X(dropped_inbound_per_subnet, "inbound edges refused: the /24 or /64's share is full") \
+	X(dropped_inbound_near_subnet, "inbound edges refused: near us, and its /24 or /64 holds its near share") \
 	X(dials_skipped_subnet, "contacts not dialled: their /24 or /64 holds its share of live edges") \
 	X(referrals_tx, "Referrals sent to newcomers refused or shed at an inbound cap")   \
 	X(referrals_rx, "Referrals taken from connections we dialled")                      \

@@ -516,6 +516,20 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 	}
 	nn_routing_decision d;
 	nn_routing_action a = nn_routing_decide_env(n->edges, &env, &d);
+	if (from && nn_kad_id_eq(&origin, &n->ident.id) &&
+	    (a != NN_ROUTING_DROP || type == NN_T_LOOKUP || env.ttl >= NN_ROUTING_MAX_HOPS)) {
+		/* an envelope we signed, back from an edge, with somewhere to go or for us, or with
+		 * the TTL we sent it with (no hop forwarded it): a replay (a hop captured our frame
+		 * and sent it back). We keep no forwarded record of our own envelopes, so without
+		 * this it would be launched again over our edges outside its avoid set. An honest
+		 * copy returns only from a first hop farther from the target than we are, with its
+		 * TTL decremented, and then every edge closer than us is in its avoid set (our first
+		 * hops are our closest edges): decide finds no candidate, and the local optimum
+		 * below may start its repair lookup as before. Our Lookups name us in their avoid
+		 * set, so none of them ever comes back. */
+		n->stats.dropped_transit_replay++;
+		return;
+	}
 	if (a == NN_ROUTING_DELIVER) {
 		terminal(n, type, &env, &origin, true);
 		return;

@@ -294,6 +294,55 @@ static void test_symmetric_on_evidence_only(void **state)
 	assert_int_equal(h.v.endpoints, 1);
 }
 
+/* Reports keyed by the caller (the node's source-key hook: the in-memory simulator gives mem
+ * reporters synthetic subnets). Two liars of one subnet naming a fake address outnumber the
+ * one honest reporter so far, yet confirm nothing (the tally says why: 2 votes, 1 subnet); one
+ * liar among three reporters is outvoted once a second honest subnet agrees. */
+static void test_keyed_reports_one_subnet_quorum(void **state)
+{
+	struct fx f;
+	fx_init(&f);
+	nn_addr mem1, mem2, mem3, mem4, ours, fake = q("198.51.100.7:4242");
+	nn_addr_set(&mem1, "mem", "n1");
+	nn_addr_set(&mem2, "mem", "n2");
+	nn_addr_set(&mem3, "mem", "n3");
+	nn_addr_set(&mem4, "mem", "n4");
+	nn_addr_set(&ours, "mem", "n0");
+	uint8_t liars[16] = {10, 250, 0, 0}, h1[16] = {10, 1, 0, 0}, h2[16] = {10, 2, 0, 0};
+	unsigned votes, subnets;
+	assert_int_equal(nn_nat_reflex_report_keyed(&f.r, &(nn_id){{1}}, &mem1, h1, &ours, 1), 0);
+	assert_int_equal(nn_nat_reflex_report_keyed(&f.r, &(nn_id){{2}}, &mem2, liars, &fake, 1), 0);
+	assert_int_equal(nn_nat_reflex_report_keyed(&f.r, &(nn_id){{3}}, &mem3, liars, &fake, 1), 0);
+	verdict(&f, 1);
+	assert_false(f.v.confirmed);
+	assert_false(nn_nat_reflex_tally(&f.r, &fake, 1, &votes, &subnets));
+	assert_int_equal(votes, 2);
+	assert_int_equal(subnets, 1);
+	/* without keys (the plain mem report) the same two votes would confirm it */
+	struct fx g;
+	fx_init(&g);
+	nn_nat_reflex_report(&g.r, &(nn_id){{2}}, &mem2, &fake, 1);
+	nn_nat_reflex_report(&g.r, &(nn_id){{3}}, &mem3, &fake, 1);
+	assert_true(nn_nat_reflex_tally(&g.r, &fake, 1, &votes, &subnets));
+	/* a second honest subnet confirms the truth; the liars stay outvoted */
+	assert_int_equal(nn_nat_reflex_report_keyed(&f.r, &(nn_id){{4}}, &mem4, h2, &ours, 2), 0);
+	verdict(&f, 2);
+	assert_true(f.v.confirmed);
+	assert_true(nn_addr_eq(&f.v.reflexive, &ours));
+	assert_true(nn_nat_reflex_tally(&f.r, &ours, 2, &votes, &subnets));
+	assert_int_equal(subnets, 2);
+	/* one liar among three keyed reporters: the two honest ones confirm */
+	nn_nat_reflex_forget(&f.r, &(nn_id){{3}});
+	verdict(&f, 2);
+	assert_true(f.v.confirmed);
+	assert_true(nn_addr_eq(&f.v.reflexive, &ours));
+	/* a NULL key is a reporter without a subnet */
+	assert_int_equal(nn_nat_reflex_report_keyed(&f.r, &(nn_id){{5}}, &mem1, NULL, &ours, 3), 0);
+	assert_true(nn_nat_reflex_tally(&f.r, &ours, 3, &votes, &subnets));
+	assert_int_equal(votes, 3);
+	assert_int_equal(subnets, 2);
+}
+
 /* In-memory transport: no subnets, no private space; the vote count decides. A full table gives
  * way to the oldest report. Filtering is open once unsolicited inbound arrived. */
 static void test_unkeyed_reporters_and_capacity(void **state)
@@ -698,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_relay_codecs),
 		cmocka_unit_test(test_pcp_codec),
 		cmocka_unit_test(test_confirmed_across_subnets),
+		cmocka_unit_test(test_keyed_reports_one_subnet_quorum),
 		cmocka_unit_test(test_private_reporters_do_not_vote),
 		cmocka_unit_test(test_symmetric_on_evidence_only),
 		cmocka_unit_test(test_unkeyed_reporters_and_capacity),

@@ -136,6 +136,76 @@ static void learn(cluster *cl, uint32_t i, uint32_t j)
 					  0, NULL) >= 0);
 }
 
+/* Give slot i a fresh identity whose common prefix with `with` is (near) at least / (far)
+ * exactly 0 bits. */
+static void mint_cpl(cluster *cl, uint32_t i, const nn_id *with, bool near)
+{
+	for (;;) {
+		nn_test_rng_fill(&cl->rng, cl->nodes[i].seed, 32);
+		nn_identity_id_from_seed(&cl->nodes[i].id, NULL, cl->nodes[i].seed);
+		unsigned cpl = nn_kad_cpl(&cl->nodes[i].id, with);
+		if (near ? cpl >= 1 : cpl == 0)
+			return;
+	}
+}
+
+/* The near-region share (max_near_edges_per_subnet, default 2): the hub's bucket 0 is full and
+ * bucket 1 is not, so its near depth D is 1. Six newcomers of one /24 near the hub (sharing
+ * its first bit) get 2 edges, the other 4 are refused and counted; six newcomers of another
+ * /24 far from it (bucket 0) all get in under the inbound /24 share (8), as hosts behind one
+ * NAT must. Before the rule the near six all got in. */
+static void test_near_region_share_per_subnet(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	cluster *cl = cl_new(64, 47, 0, &o);
+	const nn_id *hub = &cl->nodes[0].id;
+	for (uint32_t i = 1; i <= 24; i++)
+		mint_cpl(cl, i, hub, false); /* known to the hub: bucket 0 fills (K = 20) */
+	for (uint32_t i = 40; i < 46; i++)
+		mint_cpl(cl, i, hub, true);
+	for (uint32_t i = 48; i < 54; i++)
+		mint_cpl(cl, i, hub, false);
+	struct srcmap m = {{0}};
+	for (uint32_t i = 1; i <= 24; i++)
+		m.ip_of[i] = 0x0a000001u + (i << 8); /* a /24 each */
+	for (uint32_t i = 40; i < 46; i++)
+		m.ip_of[i] = 0x0afa0000u + i; /* 10.250.0.x */
+	for (uint32_t i = 48; i < 54; i++)
+		m.ip_of[i] = 0x0afb0000u + i; /* 10.251.0.x */
+	assert_int_equal(cl_start(cl, 0), 0);
+	nn_node_set_source_fn(cl->nodes[0].node, src_of, &m);
+	for (uint32_t i = 1; i <= 24; i++)
+		learn(cl, 0, i);
+	assert_int_equal(nn_node_near_depth(cl->nodes[0].node), 1);
+	for (uint32_t i = 40; i < 54; i++) {
+		if (i >= 46 && i < 48)
+			continue;
+		assert_int_equal(cl_start(cl, i), 0);
+		assert_int_equal(cl_bootstrap(cl, i, 0), 0);
+		cl_run(cl, 20 * NN_MS);
+	}
+	cl_run(cl, 200 * NN_MS);
+	size_t near = 0, far = 0;
+	for (uint32_t i = 40; i < 46; i++)
+		near += has_edge(cl, 0, i);
+	for (uint32_t i = 48; i < 54; i++)
+		far += has_edge(cl, 0, i);
+	nn_node_stats s = stats_of(cl, 0);
+	printf("# hub (D = %u): %zu of 6 near newcomers of one /24 admitted, %zu of 6 far ones of "
+	       "another; refused near %llu, per subnet %llu\n",
+	       nn_node_near_depth(cl->nodes[0].node), near, far,
+	       (unsigned long long)s.dropped_inbound_near_subnet,
+	       (unsigned long long)s.dropped_inbound_per_subnet);
+	assert_int_equal(near, 2);
+	assert_int_equal(far, 6);
+	assert_int_equal(s.dropped_inbound_near_subnet, 4);
+	assert_int_equal(s.dropped_inbound_per_subnet, 0);
+	assert_int_equal(s.referrals_tx, 4);
+	cl_free(cl);
+}
+
 /* The share of live edges per subnet (max_edges_per_subnet, default 2) counts edges in both
  * directions and steers the node's own dials; inbound newcomers meet only the inbound share
  * (32), so hosts behind one NAT all get in: the hub dialled nodes 1 and 2 of one /24, node 3
@@ -422,6 +492,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_per_ip_and_subnet_shares),
 		cmocka_unit_test(test_live_edge_share_per_subnet_both_directions),
+		cmocka_unit_test(test_near_region_share_per_subnet),
 		cmocka_unit_test(test_shed_longest_idle_finger_at_cap),
 		cmocka_unit_test(test_referral_lets_refused_newcomer_join),
 		cmocka_unit_test(test_referral_only_from_dialled_connection),

@@ -305,6 +305,133 @@ static void test_one_copy_to_a_live_edge(void **state)
 	cl_free(cl);
 }
 
+/* ---- 9. attacks of the survival suite (issue 17): replay to the originator, forged contacts ---- */
+
+/* A frame node 1 signed to node 2, sent back to node 1 by the attacker (a first hop that
+ * captured it). Node 1 keeps no transit record of its own envelopes, so before the fix it
+ * launched the replay again over its edges (the target got it once more); now both copies die
+ * at node 1 as replays and the target never sees them. */
+static void test_replay_to_originator_dies_there(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	cluster *cl = cl_new(3, 35, 0, &o);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	for (uint32_t i = 0; i < 3; i++)
+		for (uint32_t j = i + 1; j < 3; j++)
+			assert_int_equal(cl_bootstrap(cl, j, i), 0);
+	cl_run(cl, 100 * NN_MS);
+	uint8_t att[32];
+	seed_of(att, 9300);
+	cl_raw r;
+	raw_connect(cl, &r, att, 1);
+	nn_identity origin;
+	assert_int_equal(nn_identity_from_seed(&origin, cl->nodes[1].seed), 0);
+	uint8_t payload[8] = "replay!!";
+	uint64_t tag;
+	memcpy(&tag, payload, 8);
+	static uint8_t frame[1024];
+	int len = frame_of(frame, sizeof frame, NN_T_ROUTE, &cl->nodes[2].id, 15, origin.ed_pub,
+			   cl->nodes[1].seed, nn_clock_wall(cl->clk), payload, sizeof payload);
+	assert_true(len > 0);
+	nn_node_stats o0 = stats_of(cl, 1);
+	assert_int_equal(nn_tp_send(r.tp, r.c, frame, (size_t)len), 0);
+	assert_int_equal(nn_tp_send(r.tp, r.c, frame, (size_t)len), 0);
+	cl_run(cl, 50 * NN_MS);
+	nn_node_stats o1 = stats_of(cl, 1);
+	assert_int_equal(o1.dropped_transit_replay - o0.dropped_transit_replay, 2);
+	assert_int_equal(o1.forwarded, o0.forwarded);
+	assert_int_equal(cl_count(cl, 2, tag), 0);
+	nn_identity_wipe(&origin);
+	nn_tp_destroy(r.tp);
+	cl_free(cl);
+}
+
+/* The attacker answers node 0's one-hop Lookup (solicited: the right nonce, within budget) with
+ * three contacts whose ed_pub does not hash to their ID — one claims node 1's ID with the
+ * attacker's key and address (a hijack), two claim made-up IDs — and itself. The forged ones
+ * are refused and counted (before: refused silently), node 1's entry keeps its key and
+ * address, the made-up IDs stay unknown, and the attacker itself is learned. */
+static void test_forged_contacts_refused_and_counted(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	cluster *cl = cl_new(2, 36, 0, &o);
+	for (uint32_t i = 0; i < 2; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	assert_int_equal(cl_bootstrap(cl, 1, 0), 0);
+	cl_run(cl, 100 * NN_MS);
+	uint8_t att[32];
+	seed_of(att, 9400);
+	cl_raw r;
+	raw_connect(cl, &r, att, 0);
+	nn_node *n = cl->nodes[0].node;
+	nn_identity a;
+	assert_int_equal(nn_identity_from_seed(&a, att), 0);
+	const nn_routing_edge *e = nn_routing_edges_find(n->edges, &a.id);
+	assert_non_null(e);
+	nn_id target;
+	memset(&target, 0x42, sizeof target);
+	assert_int_equal(nn_node_lookup_via(n, &target, e->conn), 0);
+	cl_run(cl, 10 * NN_MS);
+	uint8_t t;
+	nn_routing_env env;
+	assert_int_equal(nn_routing_frame_decode(r.last, r.last_len, &t, &env), 0);
+	assert_int_equal(t, NN_T_LOOKUP);
+	nn_routing_neighbors nb;
+	nn_routing_neighbors_init(&nb, env.payload);
+	nn_id made_up[2];
+	for (int i = 0; i < 3; i++) {
+		nn_routing_contact c;
+		memset(&c, 0, sizeof c);
+		if (i == 0)
+			c.id = cl->nodes[1].id;
+		else
+			memset(c.id.b, 0x60 + i, sizeof c.id.b);
+		if (i)
+			made_up[i - 1] = c.id;
+		memcpy(c.ed_pub, a.ed_pub, 32); /* does not hash to c.id */
+		c.naddrs = 1;
+		nn_addr_set(&c.addrs[0], "mem", "evil");
+		assert_int_equal(nn_routing_neighbors_append(&nb, &c), 0);
+	}
+	nn_routing_contact me;
+	memset(&me, 0, sizeof me);
+	me.id = a.id;
+	memcpy(me.ed_pub, a.ed_pub, 32);
+	me.naddrs = 1;
+	nn_addr_set(&me.addrs[0], "mem", "raw");
+	assert_int_equal(nn_routing_neighbors_append(&nb, &me), 0);
+	uint8_t pl[1024], frame[2048];
+	int plen = nn_routing_neighbors_encode(pl, sizeof pl, &nb);
+	assert_true(plen > 0);
+	int len = frame_of(frame, sizeof frame, NN_T_NEIGHBORS, &cl->nodes[0].id, 1, a.ed_pub, att,
+			   nn_clock_wall(cl->clk), pl, (size_t)plen);
+	assert_true(len > 0);
+	nn_node_stats s0 = stats_of(cl, 0);
+	assert_int_equal(nn_tp_send(r.tp, r.c, frame, (size_t)len), 0);
+	cl_run(cl, 20 * NN_MS);
+	nn_node_stats s1 = stats_of(cl, 0);
+	assert_int_equal(s1.dropped_forged_contact - s0.dropped_forged_contact, 3);
+	assert_int_equal(s1.dropped_extra_answers, s0.dropped_extra_answers);
+	const nn_routing_contact *c1 = nn_routing_kt_get(n->kt, &cl->nodes[1].id, NULL);
+	assert_non_null(c1);
+	assert_int_equal(nn_routing_contact_check_key(c1), 0);
+	for (size_t i = 0; i < c1->naddrs; i++)
+		assert_string_not_equal(c1->addrs[i].ep, "evil");
+	for (int i = 0; i < 2; i++) {
+		assert_null(nn_routing_kt_get(n->kt, &made_up[i], NULL));
+		assert_false(nn_routing_kt_is_cached(n->kt, &made_up[i]));
+	}
+	assert_non_null(nn_routing_kt_get(n->kt, &a.id, NULL));
+	nn_identity_wipe(&a);
+	nn_tp_destroy(r.tp);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +440,8 @@ int main(void)
 		cmocka_unit_test(test_transit_checks_allocate_nothing),
 		cmocka_unit_test(test_one_answer_per_lookup_copy),
 		cmocka_unit_test(test_one_copy_to_a_live_edge),
+		cmocka_unit_test(test_replay_to_originator_dies_there),
+		cmocka_unit_test(test_forged_contacts_refused_and_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,11 @@
  *   - eclipse attackers are droppers too, minted near a victim (PoW + a shared prefix), all
  *     with source addresses in one /24 (the node's source-key hook gives every mem endpoint a
  *     synthetic IPv4 address: honest node i has its own /24, the attackers share 10.250.0.0/24);
- *   - the flooder is an honest-code node whose application calls nn_node_send at a high rate.
+ *   - the flooder is an honest-code node whose application calls nn_node_send at a high rate;
+ *   - attacks adversaries (kind attacks) are ordinary members of one /24 whose sink also lets
+ *     the harness capture the Route frames they forward and answer the Lookups sent to them;
+ *     the harness writes crafted frames on their connections (forged contacts, replays, stale
+ *     envelopes, unsolicited Neighbors, lying Pongs) and checks each is refused and counted.
  */
 #include <sodium.h>
 #include <setjmp.h>
@@ -64,7 +68,7 @@ static randombytes_implementation rb_impl = {
 /* ---- scenario ---- */
 struct scen {
 	char name[64];
-	char kind[32];       /* baseline | churn | droppers | eclipse | flood | partition */
+	char kind[32];       /* baseline | churn | droppers | eclipse | attacks | flood | partition */
 	uint32_t nodes;      /* live nodes after the join [300] */
 	uint64_t seed;       /* [1] */
 	int pow;             /* PoW difficulty (leading zero bits) [4] */
@@ -75,16 +79,17 @@ struct scen {
 	uint32_t rounds;     /* churn rounds of round_s [5] */
 	uint32_t round_s;    /* [60] */
 	uint32_t droppers_pct; /* [20] */
-	uint32_t attackers;  /* eclipse identities [256] */
+	uint32_t attackers;  /* eclipse identities, attacks adversaries [256] */
 	uint32_t near_bits;  /* eclipse: shared prefix with the victim beyond the PoW bits [6] */
 	uint32_t flood_rate; /* flood frames per virtual second [100000] */
 	uint32_t flood_ms;   /* flood duration [1000] */
 	uint32_t part_s;     /* partition duration [60] */
 	uint32_t heal_max_s; /* give up reconverging after [300] */
 	uint32_t held_goal;  /* eclipse: most victim edges the attackers may hold [2] */
-	uint32_t in_per_subnet; /* nn_node_opts.max_inbound_edges_per_subnet [0: the default, 32] */
+	uint32_t in_per_subnet; /* nn_node_opts.max_inbound_edges_per_subnet [0: the default, 8] */
 	uint32_t edges_per_subnet; /* nn_node_opts.max_edges_per_subnet [0: the default, 2] */
-	char must[16][32];   /* metric keys whose goal must hold */
+	uint32_t near_per_subnet; /* nn_node_opts.max_near_edges_per_subnet [0: the default, 2] */
+	char must[24][32];   /* metric keys whose goal must hold */
 	size_t nmust;
 };
 
@@ -120,7 +125,7 @@ static int scen_set(struct scen *s, const char *k, const char *v)
 		return 0;                                                                          \
 	}
 	U(nodes) U(join_ms) U(settle_s) U(pairs) U(churn_pct) U(rounds) U(round_s)
-	U(droppers_pct) U(attackers) U(near_bits) U(flood_rate) U(flood_ms) U(part_s) U(heal_max_s) U(in_per_subnet) U(edges_per_subnet) U(held_goal)
+	U(droppers_pct) U(attackers) U(near_bits) U(flood_rate) U(flood_ms) U(part_s) U(heal_max_s) U(in_per_subnet) U(edges_per_subnet) U(near_per_subnet) U(held_goal)
 #undef U
 	if (!strcmp(k, "seed")) {
 		s->seed = strtoull(v, NULL, 10);
@@ -138,7 +143,7 @@ static int scen_set(struct scen *s, const char *k, const char *v)
 		snprintf(s->kind, sizeof s->kind, "%s", v);
 		return 0;
 	}
-	if (!strcmp(k, "must") && s->nmust < 16) {
+	if (!strcmp(k, "must") && s->nmust < 24) {
 		snprintf(s->must[s->nmust++], sizeof s->must[0], "%s", v);
 		return 0;
 	}
@@ -193,10 +198,36 @@ static void row(const char *key, const char *what, int met, const char *goal, co
 }
 
 /* ---- the harness state ---- */
+struct sim;
 struct wrap {
 	nn_tp_sink orig;
 	nn_id self;
 	uint64_t dropped;
+	struct sim *S; /* attackers of the attacks scenario (bad 3) */
+	uint32_t idx;
+};
+
+/* The attacks scenario: what its adversaries capture and forge (struct sim.atk). */
+#define ATK_CAPTURE_MAX 256
+struct captured {
+	uint8_t frame[512];
+	size_t len;
+	uint32_t att;   /* the attacker slot that saw it */
+	nn_id from;     /* the edge it came from (the previous hop) */
+	nn_id target;
+};
+struct forged_rec {
+	uint32_t victim;
+	nn_id id;       /* the NodeID the forged contact claims */
+	bool hijack;    /* an honest node's ID (else a made-up one) */
+};
+struct atk {
+	bool capture, forge;
+	struct captured *cap;
+	size_t ncap;
+	struct forged_rec *forged;
+	size_t nforged, capforged;
+	uint64_t answers; /* forged Neighbors answers sent */
 };
 
 struct sim {
@@ -205,12 +236,13 @@ struct sim {
 	uint32_t cap;       /* nodes allocated (joins + churn + attackers) */
 	uint32_t nhonest;   /* [0, nhonest) are the initial honest population slots */
 	uint32_t next;      /* next unused slot */
-	uint8_t *bad;       /* per slot: 0 honest, 1 dropper, 2 eclipse attacker */
+	uint8_t *bad;       /* per slot: 0 honest, 1 dropper, 2 eclipse attacker, 3 attacks adversary */
 	nn_time *joined;    /* per slot: virtual time of its start */
 	struct wrap *w;     /* per slot */
 	nn_test_rng rng;
 	uint64_t tag;
 	uint64_t digest;
+	struct atk atk;
 };
 
 static double wall(void)
@@ -254,7 +286,7 @@ static unsigned src_of(void *user, const nn_addr *a, uint8_t ip[16], uint8_t sub
 	if (idx >= S->cap)
 		return 0;
 	uint32_t v;
-	if (S->bad[idx] == 2)
+	if (S->bad[idx] == 2 || S->bad[idx] == 3)
 		v = (10u << 24) | (250u << 16) | (idx & 0xff);
 	else
 		v = (10u << 24) + ((idx + 1) << 8) + 1; /* distinct /24 per slot (< 65,535 slots
@@ -281,11 +313,17 @@ static void w_on_dial_failed(void *ctx, void *user, const nn_id *want, const nn_
 	struct wrap *w = ctx;
 	w->orig.on_dial_failed(w->orig.ctx, user, want, addr, err);
 }
+static bool atk_on_frame(struct wrap *w, nn_conn *c, const uint8_t *d, size_t len);
 static void w_on_frame(void *ctx, nn_conn *c, nn_pkt **p)
 {
 	struct wrap *w = ctx;
 	const uint8_t *d = (*p)->data;
 	size_t len = (*p)->len;
+	if (w->S) {
+		if (!atk_on_frame(w, c, d, len))
+			w->orig.on_frame(w->orig.ctx, c, p);
+		return;
+	}
 	if (len > 2 && d[1] == NN_T_ROUTE) {
 		uint64_t plen;
 		int h = nn_uvarint_get(d + 2, len - 2, &plen);
@@ -325,6 +363,8 @@ static int start(struct sim *S, uint32_t i)
 		struct wrap *w = &S->w[i];
 		w->orig = cn->tp->sink;
 		w->self = cn->id;
+		w->S = S->bad[i] == 3 ? S : NULL;
+		w->idx = i;
 		nn_tp_sink s = {.ctx = w, .on_conn = w->orig.on_conn ? w_on_conn : NULL,
 				.on_dial_failed = w->orig.on_dial_failed ? w_on_dial_failed : NULL,
 				.on_frame = w_on_frame,
@@ -690,6 +730,10 @@ static void run_eclipse(struct sim *S)
 	row("attackers", what, -1, NULL, "%u (minted in %.1f s)", na, mint_s);
 	row("honest_near", "honest nodes sharing those bits", -1, NULL, "%zu", honest_near);
 	row("victim_edges", "victim's live edges", -1, NULL, "%zu", len);
+	row("near_depth", "victim's near depth D (first knowledge bucket not full)", -1, NULL, "%u",
+	    nn_node_near_depth(cl->nodes[victim].node));
+	row("near_refused", "attackers refused by the victim's near share (dropped_inbound_near_subnet)",
+	    -1, NULL, "%llu", (unsigned long long)cl->nodes[victim].node->stats.dropped_inbound_near_subnet);
 	char hg[32];
 	snprintf(hg, sizeof hg, "<= %u", S->sc.held_goal);
 	row("held", "of them held by attackers (dialled by victim)", held <= S->sc.held_goal, hg,
@@ -718,6 +762,534 @@ static void run_eclipse(struct sim *S)
 	free(a);
 	free(b);
 	free(ok);
+}
+
+/* ---- the attacks scenario: adversaries (bad 3) run the node code; the harness captures and
+ * forges frames on their edges ---- */
+
+/* A routed frame (no avoid set) signed by `who`, with `sent` as given. */
+static int atk_env(uint8_t *out, size_t cap, uint8_t type, const nn_id *target, uint8_t ttl,
+		   const nn_identity *who, nn_time sent, const uint8_t *payload, size_t plen)
+{
+	nn_routing_env env;
+	memset(&env, 0, sizeof env);
+	env.target = *target;
+	env.ttl = ttl;
+	memcpy(env.ed_pub, who->ed_pub, 32);
+	env.sent = sent;
+	env.payload = payload;
+	env.plen = plen;
+	uint8_t sig[64];
+	if (nn_routing_env_sign(who, type, target, sent, payload, plen, sig) < 0)
+		return -1;
+	env.sig = sig;
+	return nn_routing_frame_encode(out, cap, type, &env);
+}
+
+static nn_conn *atk_conn(struct sim *S, uint32_t att, const nn_id *to)
+{
+	const nn_routing_edge *e = nn_routing_edges_find(nn_node_edges(S->cl->nodes[att].node), to);
+	return e ? e->conn : NULL;
+}
+
+/* The attacker's live edge closest to target (an honest one), or NULL. */
+static nn_conn *atk_closest(struct sim *S, uint32_t att, const nn_id *target, nn_id *to)
+{
+	nn_routing_edges *e = nn_node_edges(S->cl->nodes[att].node);
+	const nn_routing_edge *best = NULL;
+	for (size_t q = 0; q < nn_routing_edges_len(e); q++) {
+		const nn_routing_edge *ed = nn_routing_edges_at(e, q);
+		if (!best || nn_kad_cmp_distance(target, &ed->id, &best->id) < 0)
+			best = ed;
+	}
+	if (best && to)
+		*to = best->id;
+	return best ? best->conn : NULL;
+}
+
+static int slot_of(struct sim *S, const nn_id *id)
+{
+	for (uint32_t i = 0; i < S->next; i++)
+		if (nn_kad_id_eq(&S->cl->nodes[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+/* Answer a Lookup the lookup's origin sent us itself with a Neighbors that lists us (truly)
+ * and 8 forged contacts: 4 honest nodes' IDs closest to the lookup target with our key and our
+ * address (a hijack), and 4 made-up PoW-valid IDs with our key. The nonce is the origin's, so
+ * the answer is solicited and within its budget. */
+static bool atk_forge(struct wrap *w, nn_conn *c, const nn_routing_env *env, const nn_id *origin)
+{
+	struct sim *S = w->S;
+	struct atk *A = &S->atk;
+	if (!nn_kad_id_eq(&c->remote_id, origin) || env->plen != NN_ROUTING_NONCE_LEN)
+		return false;
+	int victim = slot_of(S, origin);
+	if (victim < 0 || S->bad[victim])
+		return false;
+	nn_node *me = S->cl->nodes[w->idx].node;
+	nn_identity who;
+	if (nn_identity_from_seed(&who, S->cl->nodes[w->idx].seed) < 0)
+		return false;
+	static nn_routing_neighbors nb;
+	nn_routing_neighbors_init(&nb, env->payload);
+	/* the 4 honest nodes closest to the target (other than the victim) */
+	uint32_t best[4];
+	size_t nb4 = 0;
+	for (uint32_t i = 0; i < S->next; i++) {
+		if (S->bad[i] || !S->cl->nodes[i].up || (int)i == victim)
+			continue;
+		size_t k = nb4 < 4 ? nb4++ : 4;
+		if (k == 4 && nn_kad_cmp_distance(&env->target, &S->cl->nodes[i].id,
+						  &S->cl->nodes[best[3]].id) >= 0)
+			continue;
+		if (k == 4)
+			k = 3;
+		while (k > 0 && nn_kad_cmp_distance(&env->target, &S->cl->nodes[i].id,
+						    &S->cl->nodes[best[k - 1]].id) < 0) {
+			best[k] = best[k - 1];
+			k--;
+		}
+		best[k] = i;
+	}
+	for (size_t q = 0; q < 8; q++) {
+		nn_routing_contact f;
+		memset(&f, 0, sizeof f);
+		bool hijack = q < nb4;
+		if (hijack) {
+			f.id = S->cl->nodes[best[q]].id;
+		} else {
+			nn_test_rng_fill(&S->rng, f.id.b, NN_ID_LEN);
+			for (int b = 0; b < S->sc.pow && b < 256; b++)
+				f.id.b[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+		}
+		memcpy(f.ed_pub, who.ed_pub, 32); /* our key: it does not hash to f.id */
+		f.naddrs = 1;
+		f.addrs[0] = me->self_contact.addrs[0];
+		if (nn_routing_neighbors_append(&nb, &f) < 0)
+			break;
+		if (A->nforged == A->capforged) {
+			size_t cap = A->capforged ? 2 * A->capforged : 1024;
+			struct forged_rec *g = realloc(A->forged, cap * sizeof *g);
+			if (!g)
+				break;
+			A->forged = g;
+			A->capforged = cap;
+		}
+		A->forged[A->nforged++] = (struct forged_rec){(uint32_t)victim, f.id, hijack};
+	}
+	(void)nn_routing_neighbors_append(&nb, &me->self_contact);
+	static uint8_t pl[NN_WIRE_MAX_FRAME], fr[NN_WIRE_MAX_FRAME];
+	int plen = nn_routing_neighbors_encode(pl, sizeof pl, &nb);
+	int len = plen < 0 ? plen
+			   : atk_env(fr, sizeof fr, NN_T_NEIGHBORS, origin, 1, &who,
+				     nn_clock_wall(S->cl->clk), pl, (size_t)plen);
+	nn_identity_wipe(&who);
+	if (len < 0 || nn_tp_send(S->cl->nodes[w->idx].tp, c, fr, (size_t)len) < 0)
+		return false;
+	A->answers++;
+	return true; /* the Lookup is ours: the node does not answer it too */
+}
+
+/* true: the frame was consumed by the harness */
+static bool atk_on_frame(struct wrap *w, nn_conn *c, const uint8_t *d, size_t len)
+{
+	struct atk *A = &w->S->atk;
+	if (len < 3 || (d[1] != NN_T_ROUTE && d[1] != NN_T_LOOKUP))
+		return false;
+	uint8_t t;
+	nn_routing_env env;
+	if (nn_routing_frame_decode(d, len, &t, &env) < 0)
+		return false;
+	if (t == NN_T_ROUTE && A->capture && A->ncap < ATK_CAPTURE_MAX && len <= 512 &&
+	    !nn_kad_id_eq(&env.target, &w->self)) {
+		struct captured *k = &A->cap[A->ncap++];
+		memcpy(k->frame, d, len);
+		k->len = len;
+		k->att = w->idx;
+		k->from = c->remote_id;
+		k->target = env.target;
+	}
+	if (t == NN_T_LOOKUP && A->forge) {
+		nn_id origin;
+		nn_identity_node_id(&origin, env.ed_pub);
+		return atk_forge(w, c, &env, &origin);
+	}
+	return false;
+}
+
+/* Honest pairs whose launch takes an adversary as a first hop (the sender holds no edge to the
+ * target, and an adversary is among its 3 edges closest to it): the adversary forwards them
+ * (and may capture them). Delivery among them, as a percentage; *k pairs. */
+static double atk_through(struct sim *S, size_t pairs, size_t *kout)
+{
+	cluster *cl = S->cl;
+	uint32_t *a = calloc(pairs + 1, sizeof *a), *b = calloc(pairs + 1, sizeof *b);
+	uint8_t *ok = calloc(pairs + 1, 1);
+	size_t k = 0;
+	for (size_t tries = 0; k < pairs && tries < pairs * 200; tries++) {
+		uint32_t x = random_live(S, true), y = random_live(S, true);
+		nn_routing_edges *e = nn_node_edges(cl->nodes[x].node);
+		if (x == y || nn_routing_edges_find(e, &cl->nodes[y].id))
+			continue;
+		const nn_routing_edge *first[NN_ROUTING_KMIN];
+		size_t nf = nn_routing_edges_closest(e, &cl->nodes[y].id, NN_ROUTING_KMIN, NULL, 0, first);
+		bool via = false;
+		for (size_t q = 0; q < nf && !via; q++) {
+			int at = slot_of(S, &first[q]->id);
+			via = at >= 0 && S->bad[at] == 3;
+		}
+		if (!via)
+			continue;
+		a[k] = x;
+		b[k++] = y;
+	}
+	size_t once = deliver(S, a, b, k, 2 * NN_SEC, ok);
+	free(a);
+	free(b);
+	free(ok);
+	*kout = k;
+	return k ? 100.0 * (double)once / (double)k : 100.0;
+}
+
+/* Honest delivery between random honest pairs (not the attackers), as a percentage. */
+static double atk_honest(struct sim *S, size_t pairs)
+{
+	size_t k;
+	return sample(S, pairs, NULL, &k);
+}
+
+/* Deliveries recorded since m0 (the harness sent nothing itself meanwhile: all are replays or
+ * forgeries that got through); forgets them. */
+static size_t atk_new_deliveries(struct sim *S, size_t m0)
+{
+	size_t got = S->cl->nmsgs - m0;
+	S->cl->nmsgs = m0;
+	return got;
+}
+
+static uint64_t stat2(struct sim *S, const char *a, const char *b)
+{
+	return stat_sum(S, a) + (b ? stat_sum(S, b) : 0);
+}
+
+/* Replay every captured frame byte for byte: to the edge it came from and to our edge closest
+ * to its target. Returns how many copies went out. */
+static size_t atk_replay(struct sim *S)
+{
+	struct atk *A = &S->atk;
+	size_t sent = 0;
+	for (size_t q = 0; q < A->ncap; q++) {
+		struct captured *k = &A->cap[q];
+		if (!S->cl->nodes[k->att].up)
+			continue;
+		nn_tp *tp = S->cl->nodes[k->att].tp;
+		nn_conn *back = atk_conn(S, k->att, &k->from);
+		nn_conn *fwd = atk_closest(S, k->att, &k->target, NULL);
+		if (back && nn_tp_send(tp, back, k->frame, k->len) == 0)
+			sent++;
+		if (fwd && fwd != back && nn_tp_send(tp, fwd, k->frame, k->len) == 0)
+			sent++;
+		if (q % 32 == 31)
+			cl_run(S->cl, 10 * NN_MS);
+	}
+	return sent;
+}
+
+static void run_attacks(struct sim *S)
+{
+	cluster *cl = S->cl;
+	struct atk *A = &S->atk;
+	A->cap = calloc(ATK_CAPTURE_MAX, sizeof *A->cap);
+	uint32_t a0 = S->next, na = S->sc.attackers;
+	/* the adversaries join as ordinary members (all in one /24, 10.250.0.0/24) */
+	for (uint32_t k = 0; k < na; k++) {
+		uint32_t i = a0 + k;
+		S->bad[i] = 3;
+		if (start(S, i) < 0)
+			continue;
+		S->next = i + 1;
+		(void)cl_bootstrap(cl, i, random_live(S, true));
+		cl_run(cl, 20 * NN_MS);
+	}
+	cl_run(cl, 30 * NN_SEC);
+	size_t att_edges = 0;
+	for (uint32_t k = 0; k < na; k++)
+		att_edges += cl_edges(cl, a0 + k);
+	char what[96], goal[32];
+	snprintf(what, sizeof what, "adversaries: %u in one /24 (their live edges)", na);
+	row("adversaries", what, -1, NULL, "%u (%zu)", na, att_edges);
+
+	/* (1) forged key<->ID contacts: for 30 s the adversaries answer every Lookup an honest
+	 * node sends them with 8 forged contacts (4 hijacking honest IDs near the target, 4
+	 * made up), all under the adversary's own key */
+	uint64_t fc0 = stat_sum(S, "dropped_forged_contact");
+	A->forge = true;
+	cl_run(cl, 30 * NN_SEC);
+	A->forge = false;
+	uint64_t fc = stat_sum(S, "dropped_forged_contact") - fc0;
+	size_t accepted = 0, checked = 0;
+	for (size_t q = 0; q < A->nforged; q++) {
+		const struct forged_rec *f = &A->forged[q];
+		if (!cl->nodes[f->victim].up)
+			continue;
+		checked++;
+		nn_routing_kt *kt = nn_node_knowledge(cl->nodes[f->victim].node);
+		const nn_routing_contact *ct = nn_routing_kt_get(kt, &f->id, NULL);
+		if (!f->hijack) {
+			accepted += ct != NULL || nn_routing_kt_is_cached(kt, &f->id);
+			continue;
+		}
+		/* a hijacked ID the victim knows must keep its own key and no adversary address */
+		bool bad = ct && nn_routing_contact_check_key(ct) != 0;
+		for (size_t a = 0; ct && a < ct->naddrs; a++) {
+			int at = -1;
+			if (ct->addrs[a].ep_len > 1 && ct->addrs[a].ep[0] == 'n')
+				at = atoi(ct->addrs[a].ep + 1);
+			bad |= at >= (int)a0 && at < (int)(a0 + na);
+		}
+		accepted += bad;
+	}
+	mix(S, fc);
+	mix(S, accepted);
+	snprintf(what, sizeof what, "forged contacts sent in %llu solicited answers",
+		 (unsigned long long)A->answers);
+	row("forged_sent", what, -1, NULL, "%zu", A->nforged);
+	row("forged_counted", "  counted by the victims (dropped_forged_contact)", fc > 0 && fc <= A->nforged,
+	    "> 0", "%llu", (unsigned long long)fc);
+	row("forged_accepted", "  taken into a victim's table (hijack or made-up)", accepted == 0, "0",
+	    "%zu of %zu", accepted, checked);
+
+	/* (2) replays: the adversaries capture the Route frames they forward during an honest
+	 * sample, then resend each byte for byte (to the hop it came from and to their edge
+	 * closest to its target) about 2 s later, inside the freshness window */
+	A->capture = true;
+	double h1 = atk_honest(S, S->sc.pairs);
+	size_t kthrough;
+	double hv = atk_through(S, S->sc.pairs, &kthrough);
+	A->capture = false;
+	const char *rp = "dropped_transit_replay", *dp = "dropped_dup";
+	uint64_t c0 = stat2(S, rp, dp), cf0 = stat_sum(S, "forwarded");
+	/* a control window of 50 ms (links take 1 ms, so a replay meets its fate well inside
+	 * it): what maintenance alone adds to the counters meanwhile */
+	cl_run(cl, 50 * NN_MS);
+	uint64_t noise = stat2(S, rp, dp) - c0, noise_f = stat_sum(S, "forwarded") - cf0;
+	size_t m0 = cl->nmsgs;
+	uint64_t r0 = stat_sum(S, rp), d0 = stat_sum(S, dp), f0 = stat_sum(S, "forwarded");
+	uint64_t nr0 = stat_sum(S, "dropped_no_route"), rl0 = stat_sum(S, "dropped_rate_limited"),
+		 vb0 = stat_sum(S, "dropped_verify_budget"), tt0 = stat_sum(S, "dropped_ttl");
+	size_t nrep = atk_replay(S);
+	cl_run(cl, 50 * NN_MS);
+	uint64_t rr = stat_sum(S, rp) - r0, rd = stat_sum(S, dp) - d0,
+		 rf = stat_sum(S, "forwarded") - f0, rn = stat_sum(S, "dropped_no_route") - nr0;
+	size_t rdel = atk_new_deliveries(S, m0);
+	mix(S, rr + rd);
+	mix(S, rdel);
+	snprintf(what, sizeof what, "replayed Route frames (%zu captured), ~2 s after capture", A->ncap);
+	row("replays_sent", what, -1, NULL, "%zu", nrep);
+	snprintf(goal, sizeof goal, ">= %zu", nrep);
+	/* every copy ends in one counted drop: a replay at a hop that forwarded (or signed) it,
+	 * a duplicate at the target, or -- sent to a hop that never saw the original, outside
+	 * its avoid set -- an ordinary transit frame that dies at a local optimum */
+	row("replays_counted", "  dropped: transit_replay + dup (target) + no_route (first sight)",
+	    rr + rd + rn >= nrep, goal, "%llu + %llu + %llu", (unsigned long long)rr,
+	    (unsigned long long)rd, (unsigned long long)rn);
+	row("replays_other", "  other drops meanwhile: no route / rate limit / verify budget / TTL", -1,
+	    NULL, "%llu / %llu / %llu / %llu",
+	    (unsigned long long)(stat_sum(S, "dropped_no_route") - nr0),
+	    (unsigned long long)(stat_sum(S, "dropped_rate_limited") - rl0),
+	    (unsigned long long)(stat_sum(S, "dropped_verify_budget") - vb0),
+	    (unsigned long long)(stat_sum(S, "dropped_ttl") - tt0));
+
+	row("replays_noise", "  (control 50 ms before: replay+dup, forwarded)", -1, NULL, "%llu, %llu",
+	    (unsigned long long)noise, (unsigned long long)noise_f);
+	row("replays_forwarded", "  frames forwarded by honest nodes in the replay 50 ms", -1, NULL,
+	    "%llu", (unsigned long long)rf);
+	row("replays_delivered", "  replays delivered to an application", rdel == 0, "0", "%zu", rdel);
+
+	/* (3) stale envelopes: (a) the captured frames replayed again after the freshness window
+	 * (31 s later); (b) fresh envelopes the adversaries sign with `sent` outside +-30 s, to
+	 * random honest targets over their closest edge */
+	cl_run(cl, 31 * NN_SEC);
+	m0 = cl->nmsgs;
+	uint64_t s0 = stat_sum(S, "dropped_stale");
+	size_t nlate = atk_replay(S);
+	static const nn_time skew[] = {-31 * NN_SEC, 31 * NN_SEC, -3600 * NN_SEC, INT64_MIN, INT64_MAX};
+	size_t nstale = 0;
+	for (uint32_t k = 0; k < na; k++) {
+		uint32_t i = a0 + k;
+		if (!cl->nodes[i].up)
+			continue;
+		nn_identity who;
+		if (nn_identity_from_seed(&who, cl->nodes[i].seed) < 0)
+			continue;
+		for (size_t q = 0; q < 4 * (sizeof skew / sizeof skew[0]); q++) {
+			uint32_t y = random_live(S, true);
+			nn_conn *c = atk_closest(S, i, &cl->nodes[y].id, NULL);
+			nn_time now = nn_clock_wall(cl->clk), sk = skew[q % (sizeof skew / sizeof skew[0])];
+			nn_time sent = sk == INT64_MIN || sk == INT64_MAX ? sk : now + sk;
+			uint8_t pl[64], fr[512];
+			memset(pl, 0x5a, sizeof pl);
+			uint64_t tg = S->tag++;
+			memcpy(pl, &tg, 8);
+			int len = atk_env(fr, sizeof fr, NN_T_ROUTE, &cl->nodes[y].id, 16, &who, sent, pl,
+					  sizeof pl);
+			if (c && len > 0 && nn_tp_send(cl->nodes[i].tp, c, fr, (size_t)len) == 0)
+				nstale++;
+		}
+		nn_identity_wipe(&who);
+		cl_run(cl, 5 * NN_MS);
+	}
+	cl_run(cl, NN_SEC);
+	uint64_t st = stat_sum(S, "dropped_stale") - s0;
+	size_t sdel = atk_new_deliveries(S, m0);
+	mix(S, st);
+	row("stale_sent", "stale envelopes: late replays (+31 s) + signed out of +-30 s", -1, NULL,
+	    "%zu + %zu", nlate, nstale);
+	snprintf(goal, sizeof goal, ">= %zu", nlate + nstale);
+	row("stale_counted", "  dropped at the first honest hop (dropped_stale)", st >= nlate + nstale,
+	    goal, "%llu", (unsigned long long)st);
+	row("stale_delivered", "  stale envelopes delivered", sdel == 0, "0", "%zu", sdel);
+
+	/* (4) unsolicited Neighbors: each adversary sends every edge a one-hop Neighbors under a
+	 * nonce nobody sent, and 4 routed ones to random honest nodes, listing 8 sybils (real
+	 * PoW identities with the adversary's address) */
+	nn_routing_contact syb[8];
+	for (size_t q = 0; q < 8; q++) {
+		memset(&syb[q], 0, sizeof syb[q]);
+		uint8_t sd[32];
+		for (;;) {
+			nn_test_rng_fill(&S->rng, sd, 32);
+			nn_identity_id_from_seed(&syb[q].id, syb[q].ed_pub, sd);
+			if (nn_pow_ok(&syb[q].id, S->sc.pow))
+				break;
+		}
+		syb[q].naddrs = 1;
+	}
+	uint64_t u0 = stat_sum(S, "dropped_unsolicited");
+	size_t nuns = 0;
+	for (uint32_t k = 0; k < na; k++) {
+		uint32_t i = a0 + k;
+		if (!cl->nodes[i].up)
+			continue;
+		nn_node *me = cl->nodes[i].node;
+		nn_identity who;
+		if (nn_identity_from_seed(&who, cl->nodes[i].seed) < 0)
+			continue;
+		static nn_routing_neighbors nb;
+		uint8_t nonce[NN_ROUTING_NONCE_LEN];
+		nn_test_rng_fill(&S->rng, nonce, sizeof nonce);
+		nn_routing_neighbors_init(&nb, nonce);
+		for (size_t q = 0; q < 8; q++) {
+			syb[q].addrs[0] = me->self_contact.addrs[0];
+			(void)nn_routing_neighbors_append(&nb, &syb[q]);
+		}
+		(void)nn_routing_neighbors_append(&nb, &me->self_contact);
+		static uint8_t pl[NN_WIRE_MAX_FRAME], fr[NN_WIRE_MAX_FRAME];
+		int plen = nn_routing_neighbors_encode(pl, sizeof pl, &nb);
+		nn_routing_edges *e = nn_node_edges(me);
+		for (size_t q = 0; plen > 0 && q < nn_routing_edges_len(e); q++) {
+			const nn_routing_edge *ed = nn_routing_edges_at(e, q);
+			int len = atk_env(fr, sizeof fr, NN_T_NEIGHBORS, &ed->id, 1, &who,
+					  nn_clock_wall(cl->clk), pl, (size_t)plen);
+			if (len > 0 && nn_tp_send(cl->nodes[i].tp, ed->conn, fr, (size_t)len) == 0)
+				nuns++;
+		}
+		for (size_t q = 0; plen > 0 && q < 4; q++) {
+			uint32_t y = random_live(S, true);
+			nn_conn *c = atk_closest(S, i, &cl->nodes[y].id, NULL);
+			int len = atk_env(fr, sizeof fr, NN_T_NEIGHBORS, &cl->nodes[y].id, 16, &who,
+					  nn_clock_wall(cl->clk), pl, (size_t)plen);
+			if (c && len > 0 && nn_tp_send(cl->nodes[i].tp, c, fr, (size_t)len) == 0)
+				nuns++;
+		}
+		nn_identity_wipe(&who);
+		cl_run(cl, 5 * NN_MS);
+	}
+	cl_run(cl, NN_SEC);
+	uint64_t un = stat_sum(S, "dropped_unsolicited") - u0;
+	size_t learned = 0;
+	for (uint32_t i = 0; i < S->next; i++) {
+		if (!cl->nodes[i].up || S->bad[i])
+			continue;
+		nn_routing_kt *kt = nn_node_knowledge(cl->nodes[i].node);
+		for (size_t q = 0; q < 8; q++)
+			learned += nn_routing_kt_get(kt, &syb[q].id, NULL) != NULL ||
+				   nn_routing_kt_is_cached(kt, &syb[q].id);
+	}
+	mix(S, un);
+	row("unsolicited_sent", "unsolicited Neighbors (one-hop to every edge + 4 routed each)", -1,
+	    NULL, "%zu", nuns);
+	row("unsolicited_counted", "  dropped by their targets (dropped_unsolicited)", un > 0 && un <= nuns,
+	    "> 0", "%llu", (unsigned long long)un);
+	row("unsolicited_learned", "  their 8 sybils in honest tables (node x sybil)", learned == 0, "0",
+	    "%zu", learned);
+
+	/* (5) lying reflexive reports: a fresh node joins; adversaries dial it at once and send
+	 * it a Pong every 200 ms naming a fake address, for 28 s, while its honest edges report
+	 * the truth. (a) one liar; (b) every adversary (one /24: a would-be quorum). The verdict is
+	 * sampled every 10 ms for 2 s, then every 200 ms; it must never confirm the fake address. */
+	nn_addr fake;
+	(void)nn_addr_set(&fake, "quic", "198.51.100.7:4242");
+	for (int variant = 0; variant < 2; variant++) {
+		uint32_t v = S->next;
+		if (v >= S->cap)
+			break;
+		S->next++;
+		if (start(S, v) < 0)
+			break;
+		(void)cl_bootstrap(cl, v, random_live(S, true));
+		uint32_t nl = variant == 0 ? 1 : na;
+		for (uint32_t k = 0; k < nl; k++)
+			(void)cl_bootstrap(cl, a0 + k, v);
+		cl_run(cl, 20 * NN_MS);
+		nn_node *vn = cl->nodes[v].node;
+		uint64_t o0 = vn->stats.reflex_outvoted, q0 = vn->stats.reflex_one_subnet;
+		size_t fooled = 0, samples = 0, pongs = 0;
+		uint8_t fr[8 + NN_ADDR_TEXT_MAX];
+		int flen = nn_routing_pong_frame(fr, sizeof fr, &fake);
+		/* every 10 ms for the first 2 s (while honest reports are few), then every 200 ms */
+		for (int t = 0; t < 330; t++) {
+			for (uint32_t k = 0; k < nl && (t < 200 ? t % 20 == 0 : 1); k++) {
+				nn_conn *c = atk_conn(S, a0 + k, &cl->nodes[v].id);
+				if (c && flen > 0 && nn_tp_send(cl->nodes[a0 + k].tp, c, fr, (size_t)flen) == 0)
+					pongs++;
+			}
+			cl_run(cl, (t < 200 ? 10 : 200) * NN_MS);
+			samples++;
+			fooled += vn->nat.confirmed && nn_addr_eq(&vn->nat.reflexive, &fake);
+		}
+		size_t liars = 0;
+		for (uint32_t k = 0; k < nl; k++)
+			liars += atk_conn(S, a0 + k, &cl->nodes[v].id) != NULL;
+		char key[32], addr[NN_ADDR_TEXT_MAX];
+		mix(S, fooled);
+		snprintf(key, sizeof key, "reflex_%s", variant ? "quorum" : "liar");
+		snprintf(what, sizeof what, "reflexive: %s (%zu with an edge), %zu lying Pongs",
+			 variant ? "adversaries of one /24" : "one liar", liars, pongs);
+		row(key, what, -1, NULL, "%zu", liars);
+		snprintf(key, sizeof key, "reflex_%s_fooled", variant ? "quorum" : "liar");
+		snprintf(what, sizeof what, "  samples (of %zu) confirming the fake address", samples);
+		row(key, what, fooled == 0, "0", "%zu", fooled);
+		snprintf(key, sizeof key, "reflex_%s_counted", variant ? "quorum" : "liar");
+		uint64_t ov = vn->stats.reflex_outvoted - o0, os = vn->stats.reflex_one_subnet - q0;
+		row(key, "  counted: outvoted / one-subnet quorum", ov + os > 0, "> 0", "%llu / %llu",
+		    (unsigned long long)ov, (unsigned long long)os);
+		snprintf(key, sizeof key, "reflex_%s_verdict", variant ? "quorum" : "liar");
+		row(key, "  verdict at the end (votes / voters)", -1, NULL, "%s %s (%u/%u)",
+		    nn_nat_type_name(vn->nat.type),
+		    vn->nat.confirmed ? nn_addr_str(&vn->nat.reflexive, addr, sizeof addr) : "-",
+		    vn->nat.votes, vn->nat.voters);
+	}
+
+	double h2 = atk_honest(S, S->sc.pairs);
+	pct_row("honest_during", "honest delivery while the adversaries captured", h1, 99);
+	snprintf(what, sizeof what, "  of messages launched through an adversary (%zu pairs)", kthrough);
+	pct_row("honest_through", what, hv, 99);
+	pct_row("honest", "honest delivery after the attacks", h2, 99);
+	free(A->cap);
+	free(A->forged);
 }
 
 static void run_flood(struct sim *S)
@@ -940,9 +1512,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	bool churn = !strcmp(sc->kind, "churn"), eclipse = !strcmp(sc->kind, "eclipse");
+	bool attacks = !strcmp(sc->kind, "attacks");
 	S.nhonest = sc->nodes;
 	S.cap = sc->nodes + (churn ? sc->rounds * (sc->nodes * sc->churn_pct / 100 + 1) : 0) +
-		(eclipse ? sc->attackers : 0);
+		(eclipse || attacks ? sc->attackers : 0) + (attacks ? 2 : 0);
 	S.bad = calloc(S.cap, 1);
 	S.joined = calloc(S.cap, sizeof *S.joined);
 	S.w = calloc(S.cap, sizeof *S.w);
@@ -964,6 +1537,7 @@ int main(int argc, char **argv)
 	nn_node_opts_init(&base);
 	base.max_inbound_edges_per_subnet = sc->in_per_subnet;
 	base.max_edges_per_subnet = sc->edges_per_subnet;
+	base.max_near_edges_per_subnet = sc->near_per_subnet;
 	S.cl = cl_new(S.cap, sc->seed, sc->pow, &base); /* mints every slot's PoW identity */
 	double t_mint = wall() - t0;
 	/* one node on its own: what a node allocates before it has any edge */
@@ -990,10 +1564,11 @@ int main(int argc, char **argv)
 				kt_cached += nn_routing_kt_cache_len(kt, b);
 		}
 	printf("# sim %s: kind %s, %u nodes, seed %llu, pow %d, join every %u ms, settle %u s, "
-	       "inbound edges per /24 %u, live edges per /24 %u\n",
+	       "inbound edges per /24 %u, live edges per /24 %u, near edges per /24 %u\n",
 	       sc->name, sc->kind, sc->nodes, (unsigned long long)sc->seed, sc->pow, sc->join_ms,
-	       sc->settle_s, sc->in_per_subnet ? sc->in_per_subnet : 32,
-	       sc->edges_per_subnet ? sc->edges_per_subnet : 2);
+	       sc->settle_s, sc->in_per_subnet ? sc->in_per_subnet : 8,
+	       sc->edges_per_subnet ? sc->edges_per_subnet : 2,
+	       sc->near_per_subnet ? sc->near_per_subnet : 2);
 	edge_rows(&S);
 	t0 = wall();
 	if (!strcmp(sc->kind, "baseline"))
@@ -1004,6 +1579,8 @@ int main(int argc, char **argv)
 		run_droppers(&S);
 	else if (eclipse)
 		run_eclipse(&S);
+	else if (attacks)
+		run_attacks(&S);
 	else if (!strcmp(sc->kind, "flood"))
 		run_flood(&S);
 	else if (!strcmp(sc->kind, "partition"))
