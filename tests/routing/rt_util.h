@@ -30,7 +30,7 @@ static inline void rt_contact(nn_routing_contact *c, const nn_id *id, const char
 	c->id = *id;
 	if (ip) {
 		char ep[64];
-		snprintf(ep, sizeof ep, "%s:%u", ip, port);
+		snprintf(ep, sizeof ep, "%.46s:%u", ip, port); /* an IPv6 literal fits */
 		nn_addr_set(&c->addrs[0], "quic", ep);
 		c->naddrs = 1;
 	}
