@@ -19,7 +19,8 @@
  * Two runs, each with a fresh hub: "one" adds edges one at a time (next dial once the previous
  * edge is up at both ends); "burst" dials 20, then 44 more, all at once.
  * Per-edge figures: (private without text at k edges - at 0 edges) / k.
- * NN_BENCH_MEM_WRAP=<program> runs the hub under it (heaptrack, valgrind: analysis only).
+ * NN_BENCH_MEM_WRAP=<program> runs the hub under it (heaptrack, valgrind: analysis only);
+ * NN_BENCH_MEM_MAPS=1 lists the hub's mappings holding anonymous pages at each measurement.
  * --quick: 4 and 8 edges, short settle (the `bench` suite's smoke run: prints, asserts only
  * that the hub ran and the edges came up; under ASan the figures mean nothing, its allocator
  * replaces malloc). Figures: release build (`make bench`).
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +80,32 @@ static void hub_cmd(struct ev_loop *loop, ev_io *w, int revents)
 			       nn_quic_test_tls_live(tp), (unsigned long long)qs->handshakes_ok,
 			       nn_pool_stats_of(h->node->pool, NN_POOL_DGRAM)->allocated,
 			       nn_pool_stats_of(h->node->pool, NN_POOL_FRAME)->allocated);
+			fflush(stdout);
+		} else if (c == 'm') {
+			nn_node *n = h->node;
+			struct { const char *name; void *p; size_t len; } t[] = {
+				{"dials", n->dials.slots, n->dials.cap * n->dials.stride},
+				{"olimit", n->olimit.map.slots, n->olimit.map.cap * n->olimit.map.stride},
+				{"vkeys", n->vkeys.slots, n->vkeys.cap * n->vkeys.stride},
+				{"dedup0", n->dedup.slots[0], (n->dedup.mask[0] + 1) * 16},
+				{"dedup1", n->dedup.slots[1], (n->dedup.mask[1] + 1) * 16},
+				{"transit0", n->transit.slots[0], (n->transit.mask[0] + 1) * 16},
+				{"transit1", n->transit.slots[1], (n->transit.mask[1] + 1) * 16},
+			};
+			for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+				if (!t[i].p) continue;
+				uintptr_t lo = (uintptr_t)t[i].p & ~(uintptr_t)4095, hi = ((uintptr_t)t[i].p + t[i].len + 4095) & ~(uintptr_t)4095;
+				size_t np = (hi - lo) / 4096, res = 0;
+				int pm = open("/proc/self/pagemap", O_RDONLY);
+				for (size_t k = 0; pm >= 0 && k < np; k++) {
+					uint64_t e = 0;
+					if (pread(pm, &e, 8, (off_t)((lo / 4096 + k) * 8)) == 8 && (e >> 63) && ((e >> 56) & 1))
+						res++;
+				}
+				if (pm >= 0) close(pm);
+				printf("table %s %zu KiB resident %zu KiB\n", t[i].name, t[i].len / 1024, res * 4);
+			}
+			printf("mend\n");
 			fflush(stdout);
 		} else if (c == 'x') {
 			ev_break(loop, EVBREAK_ALL);
@@ -173,14 +201,16 @@ static bool measure(bench *b, mem *m)
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return false;
-	char line[512];
+	char line[512], map[512] = "";
 	long priv = 0, anon = 0, heap = 0;
-	bool in_heap = false;
+	bool in_heap = false, maps = getenv("NN_BENCH_MEM_MAPS") != NULL;
 	while (fgets(line, sizeof line, f)) {
 		unsigned long lo, hi, off, inode;
 		char perms[8], dev[16];
 		if (sscanf(line, "%lx-%lx %7s %lx %15s %lu", &lo, &hi, perms, &off, dev, &inode) == 6) {
 			in_heap = strstr(line, "[heap]") != NULL;
+			snprintf(map, sizeof map, "%s", line);
+			map[strcspn(map, "\n")] = 0;
 			continue;
 		}
 		long kb;
@@ -191,6 +221,8 @@ static bool measure(bench *b, mem *m)
 			anon += kb;
 			if (in_heap)
 				heap += kb;
+			if (maps && kb) /* analysis: where the anonymous pages are */
+				printf("  map %6ld KiB  %s\n", kb, map);
 		}
 	}
 	fclose(f);
@@ -345,6 +377,8 @@ static int run(const char *self, const char *mode, bool burst, const size_t *ste
 			break;
 		}
 		print_mem(&b, mode, steps[s], &m, &m0);
+		if (getenv("NN_BENCH_MEM_TABLES")) { fprintf(b.to, "m\n"); fflush(b.to); char l[256]; while (fgets(l, sizeof l, b.from) && strncmp(l, "mend", 4)) fputs(l, stdout); }
+		if (getenv("NN_BENCH_MEM_PAUSE")) { printf("pause pid %d\n", (int)b.pid); fflush(stdout); pump(&b, atof(getenv("NN_BENCH_MEM_PAUSE"))); }
 	}
 	hub_stop(&b);
 	for (size_t i = 0; i < b.n; i++)
