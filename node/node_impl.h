@@ -44,12 +44,16 @@
 #include "transport/transport.h"
 
 /* ---- NodeID-keyed open-addressing hash map (idmap.c) ----
- * Fixed capacity (a power of two, at most half full), values are small fixed-size records the
+ * Bounded capacity (a power of two, at most half full), values are small fixed-size records the
  * caller defines; SipHash of the ID under a per-map random key, so peers cannot aim
- * collisions; backward-shift deletion (no tombstones). No allocation after init. */
+ * collisions; backward-shift deletion (no tombstones). No allocation after init: init reserves
+ * the slots of max_entries (zero pages, not resident until written) and the map uses 16 of them
+ * at first, doubling in place while it is half full (issue 16: a hash table touches one page
+ * per entry while it is sparse, so a node with few edges paid for whole tables). A put may
+ * move every value: pointers from get/put hold only until the next put or del. */
 typedef struct nn_idmap {
-	uint8_t *slots;  /* cap x (1 used byte + 32 id + vsize value) */
-	size_t cap, n, vsize, stride;
+	uint8_t *slots;  /* max_cap x (1 used byte + 32 id + vsize value); cap of them in use */
+	size_t cap, max_cap, n, vsize, stride;
 	uint8_t key[16];
 } nn_idmap;
 
@@ -62,7 +66,7 @@ void *nn_idmap_put(nn_idmap *m, const nn_id *id, bool *fresh);
 bool nn_idmap_del(nn_idmap *m, const nn_id *id);
 /* Iterate: slot index i in [0, cap); NULL for empty slots. */
 void *nn_idmap_slot(const nn_idmap *m, size_t i, nn_id *id);
-static inline bool nn_idmap_full(const nn_idmap *m) { return m->n * 2 >= m->cap; }
+static inline bool nn_idmap_full(const nn_idmap *m) { return m->n * 2 >= m->max_cap; }
 
 /* ---- per-originator limiter (limit.c): token bucket per authenticated originator ---- */
 typedef struct nn_olimit {

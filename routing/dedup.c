@@ -6,6 +6,8 @@
 #include "routing/dedup.h"
 
 #define DEDUP_MAX_CAP ((size_t)1 << 24)
+#define DEDUP_CAP0 64 /* records a generation holds at first */
+#define MOVED 0x80u   /* fp[15] bit: clear outside a rehash, marks moved entries during one */
 
 static size_t slots_for(size_t cap)
 {
@@ -15,18 +17,28 @@ static size_t slots_for(size_t cap)
 	return slots;
 }
 
-/* (Re)allocate generation g for cap records, empty. */
-static int gen_alloc(nn_routing_dedup *d, int g, size_t cap)
+static size_t first_cap(size_t capacity) { return capacity < DEDUP_CAP0 ? capacity : DEDUP_CAP0; }
+
+/* Reserve both generations for `reserve` records (zero pages: resident only once written),
+ * keeping what the slots in use hold. */
+static int reserve(nn_routing_dedup *d, size_t reserve)
 {
-	size_t slots = slots_for(cap);
-	nn_routing_dedup_slot *p = calloc(slots, sizeof *p);
-	if (!p)
-		return NN_ENOMEM;
-	free(d->slots[g]);
-	d->slots[g] = p;
-	d->mask[g] = slots - 1;
-	d->cap[g] = cap;
-	d->n[g] = 0;
+	size_t slots = slots_for(reserve);
+	nn_routing_dedup_slot *p[2];
+	for (int g = 0; g < 2; g++) {
+		p[g] = calloc(slots, sizeof *p[g]);
+		if (!p[g]) {
+			free(p[0]);
+			return NN_ENOMEM;
+		}
+	}
+	for (int g = 0; g < 2; g++) {
+		if (d->slots[g])
+			memcpy(p[g], d->slots[g], (d->mask[g] + 1) * sizeof *p[g]);
+		free(d->slots[g]);
+		d->slots[g] = p[g];
+	}
+	d->max_cap = reserve;
 	return 0;
 }
 
@@ -41,12 +53,11 @@ int nn_routing_dedup_init(nn_routing_dedup *d, size_t capacity, nn_time period,
 	if (capacity > DEDUP_MAX_CAP)
 		return NN_EINVAL;
 	for (int g = 0; g < 2; g++) {
-		if (gen_alloc(d, g, capacity) < 0) {
-			nn_routing_dedup_free(d);
-			return NN_ENOMEM;
-		}
+		d->cap[g] = first_cap(capacity);
+		d->mask[g] = slots_for(d->cap[g]) - 1;
 	}
-	d->max_cap = capacity;
+	if (reserve(d, capacity) < 0)
+		return NN_ENOMEM;
 	d->period = period ? period : 2 * NN_ROUTING_MAX_AGE;
 	memcpy(d->key, key, 16);
 	return 0;
@@ -56,8 +67,9 @@ int nn_routing_dedup_set_growth(nn_routing_dedup *d, size_t max_capacity)
 {
 	if (!d || !d->slots[0] || max_capacity > DEDUP_MAX_CAP)
 		return NN_EINVAL;
-	d->max_cap = max_capacity > d->cap[d->cur] ? max_capacity : d->cap[d->cur];
-	return 0;
+	if (max_capacity <= d->max_cap)
+		return 0; /* the reservation only grows */
+	return reserve(d, max_capacity);
 }
 
 void nn_routing_dedup_free(nn_routing_dedup *d)
@@ -75,17 +87,70 @@ static void clear_gen(nn_routing_dedup *d, int g)
 	d->n[g] = 0;
 }
 
-/* The current generation ends. `grow`: it filled before its period, so the next one gets
- * twice the room while the growth limit allows (the allocation happens here, at most
- * log2(max/cap) times in a node's life; if it fails the old size is kept). */
-static void rotate(nn_routing_dedup *d, nn_time now, bool grow)
+static bool is_empty(const nn_routing_dedup_slot *s)
+{
+	static const uint8_t zero[NN_ROUTING_DEDUP_FP];
+	return !memcmp(s->fp, zero, sizeof zero);
+}
+
+static size_t home(const uint8_t *fp, size_t mask)
+{
+	uint64_t h;
+	memcpy(&h, fp, sizeof h);
+	return (size_t)h & mask;
+}
+
+/* Double generation g's slots in place (zero beyond them up to the reservation): every entry
+ * is re-homed under the larger mask. The entry in slot i goes to the first slot from its new
+ * home that holds no moved entry: i itself, an empty slot, or one still to move, which then
+ * swaps into slot i and is placed next. Moved entries (MOVED set) never move again, so a probe
+ * chain through them stays whole; the marks are cleared at the end. No allocation. */
+static void rehash(nn_routing_dedup *d, int g, size_t slots)
+{
+	nn_routing_dedup_slot *t = d->slots[g];
+	size_t old = d->mask[g] + 1, mask = slots - 1;
+	for (size_t i = 0; i < old; i++) {
+		while (!is_empty(&t[i]) && !(t[i].fp[15] & MOVED)) {
+			size_t j = home(t[i].fp, mask);
+			while (t[j].fp[15] & MOVED)
+				j = (j + 1) & mask;
+			t[i].fp[15] |= MOVED;
+			if (j == i)
+				break;
+			nn_routing_dedup_slot s = t[j];
+			t[j] = t[i];
+			t[i] = s; /* empty, or the next entry to place */
+		}
+	}
+	for (size_t i = 0; i < slots; i++)
+		t[i].fp[15] &= (uint8_t)~MOVED;
+	d->mask[g] = mask;
+}
+
+/* Room for twice the records in generation g, up to the reservation: false at the limit. */
+static bool grow(nn_routing_dedup *d, int g)
+{
+	if (d->cap[g] >= d->max_cap)
+		return false;
+	size_t cap = d->cap[g] * 2 < d->max_cap ? d->cap[g] * 2 : d->max_cap;
+	size_t slots = slots_for(cap);
+	if (slots > d->mask[g] + 1)
+		rehash(d, g, slots);
+	d->cap[g] = cap;
+	return true;
+}
+
+/* The current generation ends; the other one, emptied, takes over at the size the ending one
+ * reached (the traffic's size). */
+static void rotate(nn_routing_dedup *d, nn_time now)
 {
 	size_t want = d->cap[d->cur];
-	if (grow && want < d->max_cap)
-		want = want * 2 < d->max_cap ? want * 2 : d->max_cap;
 	d->cur ^= 1;
-	if (want == d->cap[d->cur] || gen_alloc(d, d->cur, want) < 0)
-		clear_gen(d, d->cur);
+	clear_gen(d, d->cur);
+	if (want > d->cap[d->cur]) { /* slots beyond the old ones are zero: no rehash needed */
+		d->cap[d->cur] = want;
+		d->mask[d->cur] = slots_for(want) - 1;
+	}
 	d->start = now;
 }
 
@@ -103,7 +168,7 @@ static void age(nn_routing_dedup *d, nn_time now)
 		/* Two periods or more since the current generation began: both are stale. */
 		bool both = (uint64_t)now - (uint64_t)d->start - (uint64_t)d->period >=
 			    (uint64_t)d->period;
-		rotate(d, now, false);
+		rotate(d, now);
 		if (both)
 			clear_gen(d, d->cur ^ 1);
 	}
@@ -113,6 +178,7 @@ static void fingerprint(const nn_routing_dedup *d, const uint8_t *sig,
 			uint8_t fp[NN_ROUTING_DEDUP_FP])
 {
 	crypto_generichash(fp, NN_ROUTING_DEDUP_FP, sig, NN_ED_SIG_LEN, d->key, sizeof d->key);
+	fp[15] &= (uint8_t)~MOVED; /* the rehash mark: clear in every stored fingerprint */
 	static const uint8_t zero[NN_ROUTING_DEDUP_FP];
 	if (!memcmp(fp, zero, sizeof zero))
 		fp[0] = 1; /* all zero marks an empty slot */
@@ -121,11 +187,8 @@ static void fingerprint(const nn_routing_dedup *d, const uint8_t *sig,
 /* Slot of fp in generation g: where it is, or the empty slot where it would go. */
 static size_t probe(const nn_routing_dedup *d, int g, const uint8_t *fp, bool *found)
 {
-	static const uint8_t zero[NN_ROUTING_DEDUP_FP];
-	uint64_t h;
-	memcpy(&h, fp, sizeof h);
-	size_t i = (size_t)h & d->mask[g];
-	while (memcmp(d->slots[g][i].fp, zero, sizeof zero)) {
+	size_t i = home(fp, d->mask[g]);
+	while (!is_empty(&d->slots[g][i])) {
 		if (!memcmp(d->slots[g][i].fp, fp, NN_ROUTING_DEDUP_FP)) {
 			*found = true;
 			return i;
@@ -165,8 +228,10 @@ int nn_routing_dedup_check(nn_routing_dedup *d, const uint8_t sig[NN_ED_SIG_LEN]
 	if (found)
 		return NN_EREPLAY;
 	if (d->n[d->cur] >= d->cap[d->cur]) {
-		d->early_rotations++;
-		rotate(d, now, true);
+		if (!grow(d, d->cur)) {
+			d->early_rotations++;
+			rotate(d, now);
+		}
 		i = probe(d, d->cur, fp, &found);
 	}
 	memcpy(d->slots[d->cur][i].fp, fp, NN_ROUTING_DEDUP_FP);

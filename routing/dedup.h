@@ -10,19 +10,22 @@
  * `seen` looks without recording, so a forged frame can never plant a record that would make
  * the genuine one look like a replay.
  *
- * Shape (local policy): two generations of a fixed-size open-addressing table of 16-byte
- * fingerprints, keyed BLAKE2b-128 of the signature under a caller-supplied secret key (peers
- * can neither aim collisions nor forge a match; the first 8 bytes address the slot). Entries
- * land in the current generation; every `period` (= 2 x NN_ROUTING_MAX_AGE by default, so a
- * record outlives any envelope that could still pass the freshness check) the older generation
- * is dropped and the current one becomes the older. Lookups check both. A full generation
- * rotates early; with a growth limit set, the generation that starts then has twice the room
- * (up to the limit), so a busy node settles at the size its traffic needs and rotations come
- * back to the period. Early rotations are reported (records may then be forgotten before
- * their window ends).
+ * Shape (local policy): two generations of an open-addressing table of 16-byte fingerprints,
+ * keyed BLAKE2b-128 of the signature under a caller-supplied secret key (peers can neither aim
+ * collisions nor forge a match; the first 8 bytes address the slot). Entries land in the
+ * current generation; every `period` (= 2 x NN_ROUTING_MAX_AGE by default, so a record outlives
+ * any envelope that could still pass the freshness check) the older generation is emptied and
+ * becomes the current one, at the size the ending one reached, which becomes the older. Lookups
+ * check both. A generation starts with room for 64 records and doubles in place whenever it
+ * fills, up to its capacity (or the growth limit, when set); a full generation at that limit
+ * rotates early. Early rotations are reported (records may then be forgotten before their
+ * window ends).
  *
- * Memory: 16 bytes a slot, two slots a record, per generation; allocated by init and, while it
- * grows, at a rotation — never on the path of a check otherwise. Not thread-safe.
+ * Memory: 16 bytes a slot, two slots a record, per generation. init (and set_growth) reserve
+ * the slots of the largest size as zero pages, which become resident only as the table fills
+ * (issue 16: a hash table touches one page per record while it is sparse, so a node with a few
+ * edges paid for whole tables); growth rehashes in place — no allocation after init and
+ * set_growth. Not thread-safe.
  */
 #ifndef NN_ROUTING_DEDUP_H
 #define NN_ROUTING_DEDUP_H
@@ -51,12 +54,13 @@ typedef struct nn_routing_dedup {
 	uint64_t early_rotations;
 } nn_routing_dedup;
 
-/* Room for `capacity` records per generation (0 = 4096), not growing. period 0 =
- * 2 x NN_ROUTING_MAX_AGE. key: 16 secret random bytes. NN_EINVAL, NN_ENOMEM. */
+/* Room for up to `capacity` records per generation (0 = 4096; the slots in use start at 64
+ * records' and double as they fill). period 0 = 2 x NN_ROUTING_MAX_AGE. key: 16 secret random
+ * bytes. NN_EINVAL, NN_ENOMEM. */
 int nn_routing_dedup_init(nn_routing_dedup *d, size_t capacity, nn_time period,
 			  const uint8_t key[16]);
-/* Let a generation that starts after an early rotation double its room, up to max_capacity
- * records (<= 2^24). NN_EINVAL. */
+/* Let a generation grow past `capacity`, up to max_capacity records (<= 2^24): the reservation
+ * is made here (the one allocation), growth stays in place. NN_EINVAL, NN_ENOMEM. */
 int nn_routing_dedup_set_growth(nn_routing_dedup *d, size_t max_capacity);
 void nn_routing_dedup_free(nn_routing_dedup *d);
 /* 0: first sighting, now recorded; NN_EREPLAY: seen within the window. */
@@ -64,7 +68,7 @@ int nn_routing_dedup_check(nn_routing_dedup *d, const uint8_t sig[NN_ED_SIG_LEN]
 /* Seen within the window? Records nothing. */
 bool nn_routing_dedup_seen(nn_routing_dedup *d, const uint8_t sig[NN_ED_SIG_LEN], nn_time now);
 uint64_t nn_routing_dedup_early_rotations(const nn_routing_dedup *d);
-/* Bytes the two generations hold now. */
+/* Bytes of the slots the two generations use now (the reservation behind them is larger). */
 size_t nn_routing_dedup_bytes(const nn_routing_dedup *d);
 
 #endif
