@@ -97,6 +97,7 @@ typedef struct nn_quic_stats {
 				    * asked for): acknowledged by QUIC, ignored */
 	uint64_t heap_trims;       /* freed handshake memory handed back (malloc_trim), 200 ms
 				    * after the last handshake in progress ended */
+	uint64_t pool_shed;        /* free pool buffers given back then (nn_pool_shed) */
 	uint64_t tls_alerts_rx;    /* handshakes the peer aborted with a TLS alert */
 	uint64_t cert_refused[NN_QUIC_CERT_VERDICTS]; /* by verdict ([0] unused) */
 	uint64_t no_peer_cert, alpn_mismatch, id_mismatch;
