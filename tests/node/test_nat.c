@@ -484,8 +484,9 @@ static void test_unanswered_frames_drop_a_dead_edge(void **state)
 
 /* An idle edge pings only at its keepalive threshold: a Pong (an answer) does not start the
  * unanswered clock, so the two ends do not draw each other's pings every ~25 s for ever (issue
- * 16: before, a hub with 64 idle edges sent 2.6 pings/s, all of them "unanswered"). Keepalive
- * far away (300 s), so anything more in 10 idle minutes is the loop. */
+ * 16: before, a hub with 64 idle edges sent 2.6 pings/s, all of them "unanswered"; here that
+ * was ~48 pings in 10 minutes). Keepalive far away (300 s): what remains are the pings after
+ * the backed-off discovery's requests (an answer may come back over another edge). */
 static void test_idle_edge_no_ping_loop(void **state)
 {
 	(void)state;
@@ -507,8 +508,8 @@ static void test_idle_edge_no_ping_loop(void **state)
 	uint64_t pings = a1.pings_tx - a0.pings_tx + b1.pings_tx - b0.pings_tx;
 	printf("# 10 idle minutes: %llu pings (%llu after unanswered frames), edge kept: %zu\n",
 	       (unsigned long long)pings, (unsigned long long)un, cl_edges(cl, 0));
-	assert_true(un <= 2);
-	assert_true(pings <= 8);
+	assert_true(un <= 8);
+	assert_true(pings <= 12);
 	assert_int_equal(cl_edges(cl, 0), 1);
 	cl_free(cl);
 }

@@ -116,9 +116,12 @@ static void hub_cmd(struct ev_loop *loop, ev_io *w, int revents)
 			struct mallinfo2 mi = mallinfo2();
 			nn_tp *tp = nn_node_transport(h->node);
 			const nn_quic_stats *qs = nn_quic_stats_of(tp);
-			printf("edges %zu heap %zu tls %zu hs %llu pool %u+%u\n",
+			nn_node_stats ns;
+			nn_node_get_stats(h->node, &ns);
+			printf("edges %zu heap %zu tls %zu hs %llu dials %llu pool %u+%u\n",
 			       nn_node_peers(h->node, NULL, 0), (size_t)mi.uordblks,
 			       nn_quic_test_tls_live(tp), (unsigned long long)qs->handshakes_ok,
+			       (unsigned long long)ns.dials,
 			       nn_pool_stats_of(h->node->pool, NN_POOL_DGRAM)->allocated,
 			       nn_pool_stats_of(h->node->pool, NN_POOL_FRAME)->allocated);
 			fflush(stdout);
