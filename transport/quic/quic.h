@@ -46,7 +46,7 @@ typedef struct nn_quic_config {
 					* oldest inbound conn that has not delivered its first frame
 					* and is at least this old [2 s]; < 0 = never */
 	nn_time handshake_timeout;     /* [10 s] */
-	nn_time idle_timeout;          /* [NN_TP_IDLE_TIMEOUT, 10 min] */
+	nn_time idle_timeout;          /* [NN_TP_IDLE_TIMEOUT, 15 min] */
 	nn_time first_frame_timeout;   /* accepted conns: stream + first frame within [30 s] */
 	nn_time send_deadline;         /* a send queue full this long closes the edge [5 s] */
 	uint32_t send_queue_bytes;     /* per-conn bytes queued or in flight [1 MiB] */
