@@ -342,13 +342,13 @@ int nn_node_register(nn_node *n, nn_conn *c)
 	return 0;
 }
 
-int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len)
+static int send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len, bool answer)
 {
 	int rc = nn_tp_send(n->tp, c, frame, len);
 	if (rc == 0 && c->user) {
 		struct nconn *nc = c->user;
 		nc->last_tx = nn_node_now(n); /* keepalive.c */
-		if (!nc->unanswered_since)
+		if (!nc->unanswered_since && !answer)
 			nc->unanswered_since = nc->last_tx; /* keepalive.c: until we hear back */
 	}
 	else if (rc == NN_EAGAIN) {
@@ -357,6 +357,18 @@ int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len)
 		nn_node_drop_edge(n, &c->remote_id, NN_TP_REASON_NORMAL);
 	}
 	return rc;
+}
+
+int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len)
+{
+	return send_conn(n, c, frame, len, false);
+}
+
+/* An answer (Pong, KaEcho) waits for nothing back: it does not start the unanswered clock
+ * (keepalive.c), or each end's Pong would draw the other's ping 10 s later, for ever. */
+int nn_node_send_answer(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len)
+{
+	return send_conn(n, c, frame, len, true);
 }
 
 /* ---- sink ---- */

@@ -31,7 +31,7 @@ static void on_ping(nn_node *n, nn_conn *c, const nn_frame *f)
 	uint8_t frame[8 + NN_ADDR_TEXT_MAX];
 	int len = nn_routing_pong_frame(frame, sizeof frame, &c->remote_addr);
 	if (len > 0)
-		(void)nn_node_send_conn(n, c, frame, (size_t)len);
+		(void)nn_node_send_answer(n, c, frame, (size_t)len);
 	(void)f;
 }
 

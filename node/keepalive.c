@@ -3,17 +3,20 @@
  *
  * Classes (local policy; only when the application left the keepalive options at 0):
  * - open: no NAT (verdict public) and an unsolicited inbound edge arrived (no stateful filter
- *   either): pings only after NN_NODE_KA_OPEN_SIBLING / _FINGER (150 s / 180 s) of silence,
- *   under the transport's 10-minute idle timeout; a silently dead peer's edge lives 330 s / 390 s
- *   (issue 16: a ping costs ~4 datagrams, so at 60 s / 90 s the pings of 19 idle edges alone
- *   cost a node ~0.5 datagrams/s, at 120 s / 150 s 0.32); an edge whose remote address is
- *   loopback or private crosses no NAT of ours and is kept the same way whatever our class
- *   (nn_node_ka_edge_due);
+ *   either): pings only after NN_NODE_KA_OPEN_SIBLING / _FINGER (240 s / 270 s) of silence,
+ *   under the transport's 15-minute idle timeout; a silently dead peer's edge lives 510 s / 570 s
+ *   (issue 16: a keepalive costs the answering end one datagram, the Pong, and the pinging end
+ *   two, the Ping and the ACK of the Pong; a hub's 64 idle edges at 150 s / 180 s cost it
+ *   0.39 datagrams/s and ~29 B/s, over the 0.3 / 25 B/s goals; at 240 s / 270 s ~0.25 and
+ *   ~19 B/s); an edge whose remote address is loopback or private crosses no NAT of ours and is
+ *   kept the same way whatever our class (nn_node_ka_edge_due);
  * - behind something (cone, symmetric, or public with filtering not seen open: a stateful
  *   firewall times out UDP like a NAT): the learned interval (25 s until evidence says more),
  *   less one tick, since the tick pings at its first run after the threshold;
  * - unknown (no verdict yet): the configured defaults, 15 s / 25 s.
- * Dead thresholds follow: at least twice the keepalive plus 30 s.
+ * Dead thresholds follow: at least twice the keepalive plus 30 s. On an edge the peer dialled,
+ * an open node (or any node, on an edge that crosses no NAT of ours) pings NN_NODE_KA_INBOUND_LAG
+ * later than the above, so the dialler's keepalive comes first and we only answer it.
  * Probes: one at a time, on an edge we dialled (so we are the QUIC client and a NAT rebinding
  * of ours is a path migration the peer follows) whose remote address is public; we send
  * KaProbe(nonce, G) and hold back our own keepalives on that edge; the peer echoes once the
@@ -40,16 +43,24 @@
  * silent is pinged once NN_NODE_UNANSWERED_PING (10 s) after the first of them, and dropped when
  * NN_NODE_UNANSWERED_DEAD (25 s) pass, 15 s of them after the ping, with no frame at all from
  * the peer: a crashed peer (no Leave) stops black-holing routed traffic after 25 s, not after
- * the idle dead threshold (up to 390 s). Any frame from the peer clears it. Edges with a probe, an echo or its hold pending are
- * left alone (their silence is agreed). One-way traffic costs one Ping / Pong per 10 s.
+ * the idle dead threshold (up to 570 s). Any frame from the peer clears it. Edges with a probe, an echo or its hold pending are
+ * left alone (their silence is agreed). One-way traffic costs one Ping / Pong per 10 s. An
+ * answer (Pong, KaEcho: nn_node_send_answer) expects nothing back and starts no such clock;
+ * when it did, the two ends of every idle edge drew each other's pings every ~25 s for ever.
  */
 #include <sodium.h>
 #include <string.h>
 
 #include "node/node_impl.h"
 
-#define NN_NODE_KA_OPEN_SIBLING (150 * NN_SEC)
-#define NN_NODE_KA_OPEN_FINGER (180 * NN_SEC)
+#define NN_NODE_KA_OPEN_SIBLING (240 * NN_SEC)
+#define NN_NODE_KA_OPEN_FINGER (270 * NN_SEC)
+/* On such an edge that the peer dialled, our own ping waits this much longer, so the dialler's
+ * comes first (its role for the edge may be the finger's while ours is the sibling's: 30 s,
+ * plus a tick) and we only answer: a hub with 64 idle edges sends one Pong a keepalive instead
+ * of a Ping and the ACK of its Pong. A dialler gone silent is still pinged before its edge's
+ * dead threshold (2 x 240 s + 30 s > 240 s + 60 s). */
+#define NN_NODE_KA_INBOUND_LAG (60 * NN_SEC)
 #define NN_NODE_KA_LATE (20 * NN_SEC) /* how long a late echo still counts as a failure */
 #define NN_NODE_KA_PROBE_MAX (5 * 60 * NN_SEC) /* a probe the edge's traffic never let finish */
 
@@ -122,10 +133,17 @@ void nn_node_ka_timeouts(nn_node *n, nn_time *ka_sib, nn_time *ka_fin, nn_time *
 bool nn_node_ka_edge_due(nn_node *n, const nn_routing_edge *e, nn_time now, bool dead)
 {
 	const nn_conn *c = e->conn;
-	if (!n->ka_adaptive || !c || crosses(n, &c->remote_addr) || ka_class(n) == KA_OPEN)
-		return true;
 	bool sib = e->role == NN_ROUTING_ROLE_SIBLING;
-	nn_time t = sib ? NN_NODE_KA_OPEN_SIBLING : NN_NODE_KA_OPEN_FINGER;
+	/* an edge the peer dialled, where we have no mapping to keep: the dialler pings first */
+	nn_time lag = !dead && n->ka_adaptive && c && !c->outbound ? NN_NODE_KA_INBOUND_LAG : 0;
+	if (!n->ka_adaptive || !c || crosses(n, &c->remote_addr) || ka_class(n) == KA_OPEN) {
+		if (!lag || ka_class(n) != KA_OPEN)
+			return true;
+		nn_time ks, kf, ds, df;
+		nn_node_ka_timeouts(n, &ks, &kf, &ds, &df);
+		return now - e->last_seen >= (sib ? ks : kf) + lag;
+	}
+	nn_time t = (sib ? NN_NODE_KA_OPEN_SIBLING : NN_NODE_KA_OPEN_FINGER) + lag;
 	if (dead) {
 		nn_time cfg = nn_node_ms(sib ? n->m.dead_sibling_ms : n->m.dead_finger_ms);
 		t = 2 * t + 30 * NN_SEC;
@@ -252,7 +270,7 @@ void nn_node_ka_tick(nn_node *n, nn_time now)
 			 * sign of death, even though our echo went out (it may die in the prober's
 			 * expired NAT mapping). The edge's dead threshold counts from there. */
 			nc->ka_hold = now + late_after(n) + 2 * nn_node_ms(n->m.tick_ms);
-			if (len > 0 && nn_node_send_conn(n, nc->c, frame, (size_t)len) == 0)
+			if (len > 0 && nn_node_send_answer(n, nc->c, frame, (size_t)len) == 0)
 				n->stats.ka_echoes_tx++;
 		}
 		if (!nc->ka_sent)

@@ -97,7 +97,7 @@ static int dial_contact(nn_node *n, const nn_id *id, bool probe)
 		return NN_EADDR;
 	}
 	int rc = nn_node_dial(n, id, a, probe, false);
-	if (rc == 0)
+	if (rc == 0 && (d = nn_idmap_get(&n->dials, id))) /* the dial may have moved it */
 		d->pending = true;
 	else
 		nn_node_dial_done(n, id, false);

@@ -543,6 +543,8 @@ int nn_node_register(nn_node *n, nn_conn *c);
 void nn_node_sweep_conns(nn_node *n, nn_time now);
 /* Send one frame on an edge's connection; counts queue-full; drops the edge when closed. */
 int nn_node_send_conn(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len);
+/* The same for a frame that answers one of the peer's (Pong, KaEcho): expects nothing back. */
+int nn_node_send_answer(nn_node *n, nn_conn *c, const uint8_t *frame, size_t len);
 
 /* ---- admit.c: inbound admission (local policy) ---- */
 /* Resolve the shares from the options. */

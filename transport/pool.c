@@ -158,6 +158,21 @@ void nn_pkt_check(const nn_pkt *k)
 		fault(k->pool, "use after release", k);
 }
 
+uint32_t nn_pool_shed(nn_pool *p, enum nn_pool_class cls, uint32_t keep)
+{
+	uint32_t gone = 0;
+	while (p->nfree[cls] > keep) {
+		nn_pkt *k = p->free[cls];
+		p->free[cls] = k->next;
+		p->nfree[cls]--;
+		p->st[cls].allocated--;
+		p->st[cls].shed++;
+		free(k);
+		gone++;
+	}
+	return gone;
+}
+
 const nn_pool_stats *nn_pool_stats_of(const nn_pool *p, enum nn_pool_class cls)
 {
 	return &p->st[cls];

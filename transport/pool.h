@@ -62,6 +62,7 @@ typedef struct nn_pool_opts {
 typedef struct nn_pool_stats {
 	uint64_t gets, releases, fails; /* fails: cap reached or out of memory */
 	uint64_t double_releases;
+	uint64_t shed; /* free buffers given back to malloc by nn_pool_shed */
 	uint32_t allocated, in_use;
 } nn_pool_stats;
 
@@ -93,6 +94,12 @@ nn_pkt *nn_pool_get_class(nn_pool *p, enum nn_pool_class cls);
 void nn_pkt_release(nn_pkt *pkt);
 /* Debug builds: report a packet that is not currently owned (use after release). */
 void nn_pkt_check(const nn_pkt *pkt);
+
+/* Give free buffers of class cls back to malloc until at most `keep` are free; returns how
+ * many went. Not for the hot path: for a quiet moment after a burst (the QUIC endpoint calls it
+ * after a burst of handshakes, which leaves the pool at the burst's peak of buffers in flight),
+ * since the next burst allocates them again. */
+uint32_t nn_pool_shed(nn_pool *p, enum nn_pool_class cls, uint32_t keep);
 
 const nn_pool_stats *nn_pool_stats_of(const nn_pool *p, enum nn_pool_class cls);
 /* True when the library was built with -Dpool_debug=true. */

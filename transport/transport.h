@@ -67,7 +67,7 @@
  * default (QUIC's max_idle_timeout; the lesser of both ends' applies): longer than the longest
  * silence the node lets a live edge have before it calls the edge dead (node/keepalive.c checks
  * it at compile time), so the transport never closes an edge both nodes still count as live. */
-#define NN_TP_IDLE_TIMEOUT (600 * NN_SEC)
+#define NN_TP_IDLE_TIMEOUT (900 * NN_SEC)
 
 typedef struct nn_tp nn_tp;
 typedef struct nn_conn nn_conn;

@@ -482,6 +482,38 @@ static void test_unanswered_frames_drop_a_dead_edge(void **state)
 	cl_free(cl);
 }
 
+/* An idle edge pings only at its keepalive threshold: a Pong (an answer) does not start the
+ * unanswered clock, so the two ends do not draw each other's pings every ~25 s for ever (issue
+ * 16: before, a hub with 64 idle edges sent 2.6 pings/s, all of them "unanswered"; here that
+ * was ~48 pings in 10 minutes). Keepalive far away (300 s): what remains are the pings after
+ * the backed-off discovery's requests (an answer may come back over another edge). */
+static void test_idle_edge_no_ping_loop(void **state)
+{
+	(void)state;
+	nn_node_opts base;
+	memset(&base, 0, sizeof base);
+	base.maint.keepalive_sibling_ms = base.maint.keepalive_finger_ms = 300000;
+	base.maint.dead_sibling_ms = base.maint.dead_finger_ms = 600000;
+	cluster *cl = cl_new(2, 62, 0, &base);
+	assert_int_equal(cl_start(cl, 0), 0);
+	assert_int_equal(cl_start(cl, 1), 0);
+	assert_int_equal(cl_bootstrap(cl, 1, 0), 0);
+	cl_run(cl, 3 * 60 * NN_SEC); /* the join's requests and answers, discovery backing off */
+	assert_int_equal(cl_edges(cl, 0), 1);
+	nn_node_stats a0 = st(cl, 0), b0 = st(cl, 1);
+	cl_run(cl, 10 * 60 * NN_SEC);
+	nn_node_stats a1 = st(cl, 0), b1 = st(cl, 1);
+	uint64_t un = a1.unanswered_pings - a0.unanswered_pings + b1.unanswered_pings -
+		      b0.unanswered_pings;
+	uint64_t pings = a1.pings_tx - a0.pings_tx + b1.pings_tx - b0.pings_tx;
+	printf("# 10 idle minutes: %llu pings (%llu after unanswered frames), edge kept: %zu\n",
+	       (unsigned long long)pings, (unsigned long long)un, cl_edges(cl, 0));
+	assert_true(un <= 8);
+	assert_true(pings <= 12);
+	assert_int_equal(cl_edges(cl, 0), 1);
+	cl_free(cl);
+}
+
 /* A peer that crashed and came back elsewhere under its NodeID (a restart on a new port) leaves
  * a silent edge behind at nodes that held one. A routed frame to it over that edge alone would
  * be lost until the unanswered rule drops the edge (25 s); an edge silent for
@@ -543,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_filtering_from_unsolicited_inbound),
 		cmocka_unit_test(test_probe_silence_keeps_both_ends),
 		cmocka_unit_test(test_unanswered_frames_drop_a_dead_edge),
+		cmocka_unit_test(test_idle_edge_no_ping_loop),
 		cmocka_unit_test(test_silent_edge_gets_a_second_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

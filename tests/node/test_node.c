@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tests/node/cluster.h"
+#include "tests/support/alloc_count.h"
 
 static void test_two_nodes_bootstrap_and_send(void **state)
 {
@@ -300,9 +301,83 @@ static void test_cluster_1000(void **state) { converge_and_check(1000, 0, 5, 120
 
 static void test_bootstrap_with_pow_8(void **state) { converge_and_check(20, 8, 4, 30 * NN_SEC, 100); }
 
+/* nn_idmap grows with use (node_impl.h): thousands of puts, deletes and gets against a plain
+ * list of what should be there, across every doubling up to its capacity; one allocation per
+ * doubling and none once grown; full at max_entries. */
+static void test_idmap_grows_with_use(void **state)
+{
+	(void)state;
+	enum { MAX = 2048 };
+	static nn_id ids[MAX];
+	static bool in[MAX];
+	uint8_t key[16] = {9};
+	nn_idmap m;
+	assert_int_equal(nn_idmap_init(&m, MAX, sizeof(uint64_t), key), 0);
+	assert_int_equal(m.cap, 16);
+	for (uint32_t i = 0; i < MAX; i++) {
+		memset(&ids[i], 0, sizeof ids[i]);
+		memcpy(ids[i].b, &i, sizeof i);
+		ids[i].b[31] = (uint8_t)(i * 7);
+	}
+	uint64_t before = nn_test_allocs();
+	size_t live = 0;
+	for (uint32_t round = 0; round < 6; round++) {
+		for (uint32_t i = 0; i < MAX; i++) {
+			uint32_t k = (i * 2654435761u + round) % MAX;
+			if (in[k] && (k + round) % 3 == 0) {
+				assert_true(nn_idmap_del(&m, &ids[k]));
+				in[k] = false;
+				live--;
+			} else if (!in[k]) {
+				bool fresh;
+				uint64_t *v = nn_idmap_put(&m, &ids[k], &fresh);
+				assert_non_null(v);
+				assert_true(fresh);
+				*v = k;
+				in[k] = true;
+				live++;
+			}
+		}
+		assert_int_equal(m.n, live);
+		for (uint32_t k = 0; k < MAX; k++) {
+			uint64_t *v = nn_idmap_get(&m, &ids[k]);
+			if (in[k]) {
+				assert_non_null(v);
+				assert_int_equal(*v, k);
+			} else {
+				assert_null(v);
+			}
+		}
+	}
+	assert_true(m.cap > 16 && m.cap <= m.max_cap);
+	size_t doublings = 0;
+	for (size_t c = 16; c < m.cap; c <<= 1)
+		doublings++;
+	assert_true(nn_test_allocs() - before <= doublings);
+	/* grown: puts and deletes of the same population allocate nothing */
+	before = nn_test_allocs();
+	for (uint32_t k = 0; k < MAX; k++)
+		if (in[k]) {
+			assert_true(nn_idmap_del(&m, &ids[k]));
+			assert_non_null(nn_idmap_put(&m, &ids[k], NULL));
+		}
+	assert_int_equal(nn_test_allocs() - before, 0);
+	nn_idmap_fini(&m);
+	/* full at max_entries: the put that would pass half of the reservation fails */
+	assert_int_equal(nn_idmap_init(&m, 100, sizeof(uint64_t), key), 0);
+	size_t put = 0;
+	for (uint32_t k = 0; k < 400; k++)
+		if (nn_idmap_put(&m, &ids[k], NULL))
+			put++;
+	assert_int_equal(put, m.max_cap / 2);
+	assert_true(nn_idmap_full(&m));
+	nn_idmap_fini(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_idmap_grows_with_use),
 		cmocka_unit_test(test_two_nodes_bootstrap_and_send),
 		cmocka_unit_test(test_unroutable_without_edges),
 		cmocka_unit_test(test_send_to_edge_neighbour),

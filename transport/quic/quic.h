@@ -46,7 +46,7 @@ typedef struct nn_quic_config {
 					* oldest inbound conn that has not delivered its first frame
 					* and is at least this old [2 s]; < 0 = never */
 	nn_time handshake_timeout;     /* [10 s] */
-	nn_time idle_timeout;          /* [NN_TP_IDLE_TIMEOUT, 10 min] */
+	nn_time idle_timeout;          /* [NN_TP_IDLE_TIMEOUT, 15 min] */
 	nn_time first_frame_timeout;   /* accepted conns: stream + first frame within [30 s] */
 	nn_time send_deadline;         /* a send queue full this long closes the edge [5 s] */
 	uint32_t send_queue_bytes;     /* per-conn bytes queued or in flight [1 MiB] */
@@ -97,6 +97,7 @@ typedef struct nn_quic_stats {
 				    * asked for): acknowledged by QUIC, ignored */
 	uint64_t heap_trims;       /* freed handshake memory handed back (malloc_trim), 200 ms
 				    * after the last handshake in progress ended */
+	uint64_t pool_shed;        /* free pool buffers given back then (nn_pool_shed) */
 	uint64_t tls_alerts_rx;    /* handshakes the peer aborted with a TLS alert */
 	uint64_t cert_refused[NN_QUIC_CERT_VERDICTS]; /* by verdict ([0] unused) */
 	uint64_t no_peer_cert, alpn_mismatch, id_mismatch;

@@ -6,8 +6,11 @@
  * it does the whole identity check itself and returns 1 only for a good leaf; the ALPN select
  * callback is never called, so both sides use wolfSSL_UseALPN with FAILED_ON_MISMATCH and the
  * negotiated value is checked again after the handshake. */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -103,8 +106,81 @@ fail:
 	return NULL;
 }
 
+/* wolfSSL's allocations (local policy, issue 16). A handshake's TLS object (6.2 KiB), its
+ * buffers and key material are short-lived but land between the long-lived state of the
+ * connections being built; after a burst of handshakes they leave resident holes of a few KiB
+ * each in the heap that no trim returns (64 handshakes at once: about 3.7 KiB per edge). So
+ * wolfSSL's requests of NN_QUIC_WOLF_MMAP bytes and more get pages of their own (mmap), given
+ * back whole when freed; smaller ones (the AEAD contexts that outlive the handshake, 1.1 KiB
+ * each) stay with malloc. A 16-byte header records the size and which of the two it came from.
+ * Installed once per process (wolfSSL's allocator is process-wide; the pointers are the same
+ * functions for every endpoint), before wolfSSL's first allocation: the private static wolfSSL
+ * of the build has no other user. A handshake makes a handful of such requests (a few
+ * microseconds of system calls against ~1 ms of handshake). */
+#define NN_QUIC_WOLF_MMAP 2048u
+#define WOLF_HDR 16u
+
+static void *wolf_malloc(size_t n)
+{
+	if (n > SIZE_MAX - 4096)
+		return NULL;
+	size_t *h;
+	if (n + WOLF_HDR >= NN_QUIC_WOLF_MMAP) {
+		void *p = mmap(NULL, n + WOLF_HDR, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		h = p;
+		h[1] = 1;
+	} else {
+		if (!(h = malloc(n + WOLF_HDR)))
+			return NULL;
+		h[1] = 0;
+	}
+	h[0] = n;
+	return (uint8_t *)h + WOLF_HDR;
+}
+
+static void wolf_free(void *q)
+{
+	if (!q)
+		return;
+	size_t *h = (size_t *)(void *)((uint8_t *)q - WOLF_HDR);
+	if (h[1])
+		(void)munmap(h, h[0] + WOLF_HDR);
+	else
+		free(h);
+}
+
+static void *wolf_realloc(void *q, size_t n)
+{
+	if (!q)
+		return wolf_malloc(n);
+	size_t *h = (size_t *)(void *)((uint8_t *)q - WOLF_HDR);
+	if (!h[1] && n + WOLF_HDR < NN_QUIC_WOLF_MMAP) { /* stays small: malloc's realloc */
+		size_t *r = realloc(h, n + WOLF_HDR);
+		if (!r)
+			return NULL;
+		r[0] = n;
+		return (uint8_t *)r + WOLF_HDR;
+	}
+	void *r = wolf_malloc(n);
+	if (!r)
+		return NULL;
+	memcpy(r, q, h[0] < n ? h[0] : n);
+	wolf_free(q);
+	return r;
+}
+
+static void wolf_allocators(void)
+{
+	(void)wolfSSL_SetAllocators(wolf_malloc, wolf_free, wolf_realloc);
+}
+
 int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	(void)pthread_once(&once, wolf_allocators);
 	if (wolfSSL_Init() != WOLFSSL_SUCCESS)
 		return NN_ECRYPTO;
 	int rc = nn_quic_tlsid_make_ex(&ep->tlsid, id, ep->cfg.cert_mode, ep->cfg.cert_other);
@@ -190,10 +266,13 @@ int nn_quic_tls_check(nn_quic_conn *c)
 /* A handshake's TLS object and buffers are a few KiB each, short-lived and allocated between
  * the long-lived state of connections: after a burst of handshakes the heap is left with
  * resident holes that malloc keeps (it only gives back the top of the heap). Local policy:
- * NN_QUIC_TRIM_DELAY after the last handshake in progress ended, free pages go back to the
+ * NN_QUIC_TRIM_DELAY after the last handshake in progress ended, the packet pool sheds the
+ * free buffers beyond those in use plus a few (a burst leaves it at the burst's peak, about
+ * 150 datagram buffers after 64 handshakes at once: 0.24 MiB), then free pages go back to the
  * system (glibc malloc_trim). Off the connect path, and only after handshakes: an idle
  * endpoint never wakes for it. */
 #define NN_QUIC_TRIM_DELAY (200 * NN_MS)
+#define NN_QUIC_TRIM_KEEP_DGRAM 16 /* free datagram buffers kept beyond those in use */
 
 static void trim_cb(nn_timer *t, void *arg)
 {
@@ -201,6 +280,14 @@ static void trim_cb(nn_timer *t, void *arg)
 	(void)t;
 	if (ep->tls_live)
 		return; /* a handshake started meanwhile: its end re-arms */
+	/* the pool still holds the buffers the burst had in flight at once; keep as many free
+	 * as are in use now (traffic under way), and a few */
+	nn_pool *pool = ep->base.pool;
+	for (int c = 0; c < NN_POOL_NCLASS; c++) {
+		const nn_pool_stats *ps = nn_pool_stats_of(pool, (enum nn_pool_class)c);
+		uint32_t keep = ps->in_use + (c == NN_POOL_DGRAM ? NN_QUIC_TRIM_KEEP_DGRAM : 1);
+		ep->st.pool_shed += nn_pool_shed(pool, (enum nn_pool_class)c, keep);
+	}
 #ifdef __GLIBC__
 	(void)malloc_trim(0);
 #endif

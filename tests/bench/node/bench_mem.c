@@ -19,7 +19,10 @@
  * Two runs, each with a fresh hub: "one" adds edges one at a time (next dial once the previous
  * edge is up at both ends); "burst" dials 20, then 44 more, all at once.
  * Per-edge figures: (private without text at k edges - at 0 edges) / k.
- * NN_BENCH_MEM_WRAP=<program> runs the hub under it (heaptrack, valgrind: analysis only).
+ * NN_BENCH_MEM_WRAP=<program> runs the hub under it (heaptrack, valgrind: analysis only);
+ * NN_BENCH_MEM_MAPS=1 lists the hub's mappings holding anonymous pages at each measurement,
+ * NN_BENCH_MEM_TABLES=1 the resident pages of the node's hash tables, NN_BENCH_MEM_INFO=1 the
+ * hub's malloc_info (free chunks by size: the holes a burst of handshakes leaves).
  * --quick: 4 and 8 edges, short settle (the `bench` suite's smoke run: prints, asserts only
  * that the hub ran and the edges came up; under ASan the figures mean nothing, its allocator
  * replaces malloc). Figures: release build (`make bench`).
@@ -51,6 +54,46 @@ typedef struct hub {
 	size_t n;
 } hub;
 
+/* Analysis (NN_BENCH_MEM_TABLES): the node's hash tables, the bytes of slots in use and the
+ * pages of them that are resident and ours (/proc/self/pagemap: present and exclusively
+ * mapped; a read of an untouched zero page maps the shared zero page, which is not ours). */
+static void hub_tables(nn_node *n)
+{
+	struct {
+		const char *name;
+		void *p;
+		size_t len;
+	} t[] = {
+		{"dials", n->dials.slots, n->dials.cap * n->dials.stride},
+		{"olimit", n->olimit.map.slots, n->olimit.map.cap * n->olimit.map.stride},
+		{"vkeys", n->vkeys.slots, n->vkeys.cap * n->vkeys.stride},
+		{"dedup0", n->dedup.slots[0], (n->dedup.mask[0] + 1) * 16},
+		{"dedup1", n->dedup.slots[1], (n->dedup.mask[1] + 1) * 16},
+		{"transit0", n->transit.slots[0], (n->transit.mask[0] + 1) * 16},
+		{"transit1", n->transit.slots[1], (n->transit.mask[1] + 1) * 16},
+	};
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (!t[i].p)
+			continue;
+		uintptr_t lo = (uintptr_t)t[i].p & ~(uintptr_t)4095;
+		uintptr_t hi = ((uintptr_t)t[i].p + t[i].len + 4095) & ~(uintptr_t)4095;
+		size_t res = 0;
+		for (uintptr_t pg = lo; pm >= 0 && pg < hi; pg += 4096) {
+			uint64_t e = 0;
+			if (pread(pm, &e, sizeof e, (off_t)(pg / 4096 * 8)) == 8 && (e >> 63) &&
+			    ((e >> 56) & 1))
+				res++;
+		}
+		printf("table %s: %zu KiB in use, %zu KiB resident\n", t[i].name, t[i].len / 1024,
+		       res * 4);
+	}
+	if (pm >= 0)
+		close(pm);
+	printf("mend\n");
+	fflush(stdout);
+}
+
 static void hub_cmd(struct ev_loop *loop, ev_io *w, int revents)
 {
 	hub *h = w->data;
@@ -73,11 +116,20 @@ static void hub_cmd(struct ev_loop *loop, ev_io *w, int revents)
 			struct mallinfo2 mi = mallinfo2();
 			nn_tp *tp = nn_node_transport(h->node);
 			const nn_quic_stats *qs = nn_quic_stats_of(tp);
-			printf("edges %zu heap %zu tls %zu hs %llu pool %u+%u\n",
+			nn_node_stats ns;
+			nn_node_get_stats(h->node, &ns);
+			printf("edges %zu heap %zu tls %zu hs %llu dials %llu pool %u+%u\n",
 			       nn_node_peers(h->node, NULL, 0), (size_t)mi.uordblks,
 			       nn_quic_test_tls_live(tp), (unsigned long long)qs->handshakes_ok,
+			       (unsigned long long)ns.dials,
 			       nn_pool_stats_of(h->node->pool, NN_POOL_DGRAM)->allocated,
 			       nn_pool_stats_of(h->node->pool, NN_POOL_FRAME)->allocated);
+			fflush(stdout);
+		} else if (c == 'm') {
+			hub_tables(h->node);
+		} else if (c == 'i') {
+			malloc_info(0, stdout);
+			printf("mend\n");
 			fflush(stdout);
 		} else if (c == 'x') {
 			ev_break(loop, EVBREAK_ALL);
@@ -173,14 +225,16 @@ static bool measure(bench *b, mem *m)
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return false;
-	char line[512];
+	char line[512], map[512] = "";
 	long priv = 0, anon = 0, heap = 0;
-	bool in_heap = false;
+	bool in_heap = false, maps = getenv("NN_BENCH_MEM_MAPS") != NULL;
 	while (fgets(line, sizeof line, f)) {
 		unsigned long lo, hi, off, inode;
 		char perms[8], dev[16];
 		if (sscanf(line, "%lx-%lx %7s %lx %15s %lu", &lo, &hi, perms, &off, dev, &inode) == 6) {
 			in_heap = strstr(line, "[heap]") != NULL;
+			snprintf(map, sizeof map, "%s", line);
+			map[strcspn(map, "\n")] = 0;
 			continue;
 		}
 		long kb;
@@ -191,6 +245,8 @@ static bool measure(bench *b, mem *m)
 			anon += kb;
 			if (in_heap)
 				heap += kb;
+			if (maps && kb) /* analysis: where the anonymous pages are */
+				printf("  map %6ld KiB  %s\n", kb, map);
 		}
 	}
 	fclose(f);
@@ -294,6 +350,16 @@ static bool add_edges(bench *b, size_t k, long want)
 	return false;
 }
 
+/* Analysis: the hub's answer to `cmd` (lines up to "mend"), copied to our output. */
+static void hub_dump(bench *b, const char *cmd)
+{
+	fprintf(b->to, "%s\n", cmd);
+	fflush(b->to);
+	char l[256];
+	while (fgets(l, sizeof l, b->from) && strncmp(l, "mend", 4))
+		fputs(l, stdout);
+}
+
 static void print_mem(const bench *b, const char *mode, size_t edges, const mem *m, const mem *m0)
 {
 	long net = m->anon_kib, net0 = m0->anon_kib;
@@ -345,6 +411,10 @@ static int run(const char *self, const char *mode, bool burst, const size_t *ste
 			break;
 		}
 		print_mem(&b, mode, steps[s], &m, &m0);
+		if (getenv("NN_BENCH_MEM_INFO"))
+			hub_dump(&b, "i");
+		if (getenv("NN_BENCH_MEM_TABLES"))
+			hub_dump(&b, "m");
 	}
 	hub_stop(&b);
 	for (size_t i = 0; i < b.n; i++)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""idle.py NODENET_NODE [--nodes N] [--settle S] [--window W] [--windows K] — idle cost of an
-overlay of real nodenet-node processes on loopback (issue 16).
+"""idle.py NODENET_NODE [--nodes N | --hub E] [--settle S] [--window W] [--windows K] — idle
+cost of an overlay of real nodenet-node processes on loopback (issue 16).
 
 Starts N (default 20) nodenet-node processes on 127.0.0.1 (real QUIC, -pow 8, seeds minted in a
 temporary directory; the first bootstraps the rest), lets them settle S seconds, then measures K
@@ -11,6 +11,11 @@ consecutive windows of W seconds each (default 2 x 120 s) and prints, per window
     (/proc/<pid>/task/*/status), mean and max over the nodes;
   - CPU ms/s per node (/proc/<pid>/stat utime + stime);
   - the node counters that moved most (per node per second), to see what the traffic is.
+--hub E: the hub case instead — one hub (default options, 127.0.0.1) and E leaf processes, each
+on its own loopback /24 (127.100.i.1, so no per-IP or per-subnet cap of the hub applies), all
+bootstrapped through the hub, so it ends up with E edges (the leaves, default options too, also
+find each other); the figures above are printed for the hub alone, then for the leaves (mean),
+with the hub's edge count at each window's end.
 The console is read only at window boundaries (one `stats` per node), so the measurement adds
 two wake-ups per node per window. Figures only: nothing is asserted (a benchmark), apart from
 the overlay forming. Stdlib only; children are always killed on the way out.
@@ -34,10 +39,10 @@ HZ = os.sysconf("SC_CLK_TCK")
 
 
 class Node:
-    def __init__(self, binary, idx, tmp, bootstrap=None):
+    def __init__(self, binary, idx, tmp, bootstrap=None, addr="127.0.0.1"):
         self.idx = idx
         self.errpath = os.path.join(tmp, f"node{idx}.log")
-        args = [binary, "-addr", "127.0.0.1:0", "-pow", "8", "-seed",
+        args = [binary, "-addr", f"{addr}:0", "-pow", "8", "-seed",
                 os.path.join(tmp, f"node{idx}.seed"), "-console", "-log-level", "warn"]
         if bootstrap:
             args += ["-bootstrap", bootstrap]
@@ -109,22 +114,24 @@ def snapshot(nodes):
     return t, pr, st
 
 
-def report(label, a, b, nodes):
+def report(label, a, b, nodes, who="node-idle", sel=None):
     el = b[0] - a[0]
-    n = len(nodes)
-    tx = sum(b[2][i]["tp_udp_tx_bytes"] - a[2][i]["tp_udp_tx_bytes"] for i in range(n)) / el / n
-    pk = sum(b[2][i]["tp_udp_tx"] - a[2][i]["tp_udp_tx"] for i in range(n)) / el / n
+    sel = list(range(len(nodes))) if sel is None else sel
+    n = len(sel)
+    tx = sum(b[2][i]["tp_udp_tx_bytes"] - a[2][i]["tp_udp_tx_bytes"] for i in sel) / el / n
+    pk = sum(b[2][i]["tp_udp_tx"] - a[2][i]["tp_udp_tx"] for i in sel) / el / n
+    rx = sum(b[2][i].get("tp_udp_rx", 0) - a[2][i].get("tp_udp_rx", 0) for i in sel) / el / n
     # the console read at the start of the window woke each node about twice: not counted
-    wk = [max(0, b[1][i][0] - a[1][i][0] - 2) / el for i in range(n)]
-    cpu = sum(b[1][i][1] - a[1][i][1] for i in range(n)) / el / n * 1000
-    edges = sum(s["edges"] for s in b[2]) / n
-    kn = sum(s["knowledge"] for s in b[2]) / n
-    print(f"bench node-idle {label}: {n} nodes, window {el:.0f} s: {tx:.1f} B/s per node, "
-          f"{pk:.3f} datagrams/s per node (sent), {sum(wk) / n:.2f} wake-ups/s per process "
-          f"(max {max(wk):.2f}), {cpu:.3f} CPU-ms/s per node; {edges:.1f} edges, "
-          f"{kn:.1f} known contacts per node")
+    wk = [max(0, b[1][i][0] - a[1][i][0] - 2) / el for i in sel]
+    cpu = sum(b[1][i][1] - a[1][i][1] for i in sel) / el / n * 1000
+    edges = sum(b[2][i]["edges"] for i in sel) / n
+    kn = sum(b[2][i]["knowledge"] for i in sel) / n
+    print(f"bench {who} {label}: {n} nodes, window {el:.0f} s: {tx:.1f} B/s per node, "
+          f"{pk:.3f} datagrams/s per node (sent; {rx:.3f} received), {sum(wk) / n:.2f} "
+          f"wake-ups/s per process (max {max(wk):.2f}), {cpu:.3f} CPU-ms/s per node; "
+          f"{edges:.1f} edges, {kn:.1f} known contacts per node")
     moved = {}
-    for i in range(n):
+    for i in sel:
         for k, v in b[2][i].items():
             if k.startswith("tp_udp") or k in ("edges", "edges_out", "knowledge"):
                 continue
@@ -144,7 +151,10 @@ def main():
     ap.add_argument("--settle", type=float, default=60)
     ap.add_argument("--window", type=float, default=120)
     ap.add_argument("--windows", type=int, default=2)
+    ap.add_argument("--hub", type=int, default=0, help="the hub case: E leaves around one hub")
     a = ap.parse_args()
+    if a.hub:
+        a.nodes = a.hub + 1
     signal.signal(signal.SIGTERM, lambda *_: (kill_children(), sys.exit(143)))
     nodes = []
     with tempfile.TemporaryDirectory(prefix="nn-idle-") as tmp:
@@ -154,7 +164,8 @@ def main():
             nodes.append(first)
             boot = f"{first.id}@{first.addr}"
             for i in range(1, a.nodes):
-                nodes.append(Node(a.binary, i, tmp, boot))
+                addr = f"127.100.{i}.1" if a.hub else "127.0.0.1"
+                nodes.append(Node(a.binary, i, tmp, boot, addr))
             for n in nodes:
                 n.wait_started()
             time.sleep(a.settle)
@@ -166,8 +177,13 @@ def main():
                 time.sleep(a.window)
                 snaps.append(snapshot(nodes))
                 t0 = snaps[w][0] - snaps[0][0] + a.settle
-                report(f"window {w + 1} ({t0:.0f}-{t0 + a.window:.0f} s after start)",
-                       snaps[w], snaps[w + 1], nodes)
+                label = f"window {w + 1} ({t0:.0f}-{t0 + a.window:.0f} s after start)"
+                if a.hub:
+                    report(label, snaps[w], snaps[w + 1], nodes, "hub-idle", [0])
+                    report(label, snaps[w], snaps[w + 1], nodes, "hub-idle leaves",
+                           list(range(1, a.nodes)))
+                else:
+                    report(label, snaps[w], snaps[w + 1], nodes)
             for n in nodes:
                 try:
                     n.p.stdin.write(b"quit\n")
