@@ -84,7 +84,7 @@ struct nconn {
 	bool closing;         /* we closed or dropped it: frames are discarded */
 	bool retired;         /* lost a crossed dial: still read for a grace period, then closed */
 	bool for_op;          /* a connect dial: its outcome belongs to op `op` (serial op_serial) */
-	unsigned op;
+	unsigned op;          /* ops.c's tag: the slot, and for an early dial its candidate */
 	uint32_t op_serial;
 	nn_time retire_at;    /* when a retired connection is closed */
 	nn_time answer_by;    /* outbound: nothing heard by then = a failed dial (0 = heard) */
@@ -259,6 +259,8 @@ struct nn_op {
 	nn_time connect_at;   /* direct stage: the deferred Connect goes then (0: none) */
 	nn_time rdv_start;    /* the first Hello (the rendezvous round trip sets the deferral) */
 	bool early;           /* dialled known addresses before the rendezvous */
+	uint8_t early_live;   /* candidates (bits) whose early dial is in flight */
+	uint8_t early_adopted; /* ... and that the Reply named: counted in dials_out since */
 	nn_time ack_by;       /* its ConnectAck is awaited until then */
 	bool acked;           /* the ConnectAck arrived (or, for a punchback, the Connect) */
 	unsigned volleys;     /* punch volleys sent */

@@ -605,8 +605,16 @@ static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 		if (!nn_node_addr_dialable(n, &k->addrs[i]))
 			continue;
 		bool dup = false;
-		for (unsigned j = 0; j < op->ncand; j++)
-			dup |= nn_addr_eq(&op->cand[j], &k->addrs[i]);
+		for (unsigned j = 0; j < op->ncand; j++) {
+			if (!nn_addr_eq(&op->cand[j], &k->addrs[i]))
+				continue;
+			dup = true;
+			uint8_t bit = (uint8_t)(1u << j);
+			if ((op->early_live & bit) && !(op->early_adopted & bit)) {
+				op->early_adopted |= bit; /* the target signed it: our direct dial now */
+				op->dials_out++;
+			}
+		}
 		if (!dup)
 			op->cand[op->ncand++] = k->addrs[i];
 	}
@@ -787,18 +795,23 @@ static struct nn_op *op_live(nn_node *n, unsigned i, uint32_t serial)
 
 void nn_node_ops_dial_failed(nn_node *n, unsigned i, uint32_t serial, int err)
 {
-	struct nn_op *op = op_live(n, i, serial);
-	if (op && op->stage == NN_STAGE_RENDEZVOUS && op->early) {
-		/* an early dial failed (a stale address is no word on the target: not noted); with
-		 * none left, the rendezvous starts now */
-		if (op->dials_out)
-			op->dials_out--;
-		if (!op->dials_out && !op->hellos) {
-			op->next_hello = nn_node_now(n);
-			op->stage_end = op->next_hello + NN_OP_RDV_SPAN;
-			op_arm(n, op);
+	unsigned cand = i >> 8;
+	struct nn_op *op = op_live(n, i & 0xffu, serial);
+	if (op && cand) {
+		uint8_t bit = (uint8_t)(1u << (cand - 1));
+		op->early_live &= (uint8_t)~bit;
+		if (!(op->early_adopted & bit)) {
+			/* an early dial the Reply did not (yet) name failed: a stale address is no
+			 * word on the target (not noted); with none left before any Hello, the
+			 * rendezvous starts now */
+			if (op->stage == NN_STAGE_RENDEZVOUS && !op->early_live && !op->hellos) {
+				op->next_hello = nn_node_now(n);
+				op->stage_end = op->next_hello + NN_OP_RDV_SPAN;
+				op_arm(n, op);
+			}
+			return;
 		}
-		return;
+		op->early_adopted &= (uint8_t)~bit; /* a direct dial since the Reply: below */
 	}
 	if (!op || (op->stage != NN_STAGE_DIRECT && op->stage != NN_STAGE_PUNCH &&
 		    op->stage != NN_STAGE_RELAY))
@@ -864,6 +877,12 @@ int nn_node_rendezvous(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_r
  * preferred; a target they show behind a NAT is left to the cascade. Otherwise the knowledge
  * table's addresses: the target's own edge or signed word, or a third party's hint (the
  * handshake proves the NodeID either way). true when a dial is out. */
+/* An early dial's tag for conn.c (nconn.op): the slot and, above it, its candidate + 1. Until
+ * the Reply names its address it is counted apart from dials_out (early_live): a dial to a
+ * stale address must not hold the stages' "every dial failed" ends for its whole handshake
+ * timeout. */
+#define EARLY_TAG(op, i) ((op) | (((unsigned)(i) + 1u) << 8))
+
 static bool early_dial(nn_node *n, struct nn_op *op)
 {
 	const nn_addr *a = NULL;
@@ -887,12 +906,14 @@ static bool early_dial(nn_node *n, struct nn_op *op)
 			dup |= nn_addr_eq(&op->cand[j], &a[i]);
 		if (dup)
 			continue;
-		op->cand[op->ncand++] = a[i];
+		unsigned j = op->ncand++;
+		op->cand[j] = a[i];
 		op->next_cand = op->ncand;
-		if (nn_node_dial_for(n, &op->target, &a[i], (unsigned)(op - n->ops), op->serial) == 0)
-			op->dials_out++;
+		if (nn_node_dial_for(n, &op->target, &a[i], EARLY_TAG((unsigned)(op - n->ops), j),
+				     op->serial) == 0)
+			op->early_live |= (uint8_t)(1u << j);
 	}
-	op->early = op->dials_out > 0;
+	op->early = op->early_live != 0;
 	if (op->early)
 		n->stats.connects_early++;
 	return op->early;

@@ -7,6 +7,9 @@
  *      (connects_early).
  *   3. B came back on another port: the early dial to the stale address cannot answer, the
  *      rendezvous (20 ms later) finds the new one, and the call still connects directly.
+ *   4. B is gone: the early dial to its last address cannot answer and the rendezvous goes
+ *      unanswered; the call fails when the cascade has nothing left (no relay volunteer), not
+ *      at its deadline: a dial to an address the target never confirmed holds no stage open.
  * Uses the public API plus node_impl.h (dropping an edge, forgetting a contact). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -186,6 +189,19 @@ static void test_connect_paths(void **st)
 	assert_int_equal(s1.connects_early - s0.connects_early, 1);
 	assert_true(s1.hellos_tx - s0.hellos_tx >= 1);
 	assert_true(dt < 3 * NN_SEC);
+
+	/* 4. B gone for good: unanswered rendezvous (3.5 s), no volunteer, done well before the
+	 * 8 s deadline although the early dial is still in flight */
+	part(&A, &B);
+	stop(&B);
+	struct done d = {0};
+	nn_time t0 = nn_clock_now(env->clk);
+	assert_int_equal(nn_node_connect(A.node, &B.id, 8000, on_conn, &d), 0);
+	assert_int_equal(nn_qenv_run(env, called, &d, 12 * NN_SEC), 0);
+	dt = nn_clock_now(env->clk) - t0;
+	printf("# target gone: %s after %.0f ms\n", nn_errname(d.status), (double)dt / 1e6);
+	assert_int_not_equal(d.status, 0);
+	assert_true(dt < 6 * NN_SEC);
 }
 
 static int setup(void **st)
@@ -206,7 +222,8 @@ static int teardown(void **st)
 	(void)st;
 	peer *all[] = {&A, &B, &H};
 	for (size_t i = 0; i < 3; i++)
-		(void)nn_node_stop(all[i]->node);
+		if (all[i]->node)
+			(void)nn_node_stop(all[i]->node);
 	spin(600 * NN_MS);
 	for (size_t i = 0; i < 3; i++)
 		nn_node_free(all[i]->node);
