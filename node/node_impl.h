@@ -172,8 +172,9 @@ enum nn_op_stage {
  * Connect with the first dial, as do the maintenance dialer's and the upgrade's cascades (their
  * direct dial already failed). */
 #define NN_OP_CONNECT_DELAY_MIN (20 * NN_MS)
-/* A call for a target we already hold an address of (verified keys or the knowledge table)
- * that looks directly reachable dials it at once and starts the rendezvous only
+/* A call for a target whose verified addresses we hold (its own signed coordinates, from an
+ * earlier Reply or its Hello) that all look directly reachable dials them at once and starts
+ * the rendezvous only
  * NN_OP_EARLY_WAIT later, or as soon as those dials failed (local policy): on a LAN the dial
  * wins first and no Hello is sent; over longer paths the rendezvous runs alongside the dial
  * after the wait; a target behind a NAT pays the wait. */

@@ -6,8 +6,8 @@
  * may start new calls. Stop and free complete everything pending with NN_ECANCELED.
  *
  * The connect cascade (local policy; §13.7 of the v1 facts, bounded): an existing edge wins at
- * once; a call whose target we hold addresses of that look directly reachable dials them first
- * and holds the rendezvous back NN_OP_EARLY_WAIT (or until those dials failed); else
+ * once; a call whose target's verified addresses we hold and that look directly reachable
+ * dials them first and holds the rendezvous back NN_OP_EARLY_WAIT (or until those dials failed); else
  * rendezvous (Hellos resent 1, 3, 7 s after the first) → direct: Happy Eyeballs over
  * the verified addresses (RFC 8305 style: one attempt every NN_OP_STAGGER, the next one at once
  * when an attempt fails, the stage ends NN_OP_DIRECT_TAIL after its last attempt or when every
@@ -872,30 +872,24 @@ int nn_node_rendezvous(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_r
 	return 0;
 }
 
-/* A call whose target we hold addresses of that look directly reachable: dial them now, before
- * any rendezvous (NN_OP_EARLY_WAIT). The target's own signed coordinates (verified keys) are
- * preferred; a target they show behind a NAT is left to the cascade. Otherwise the knowledge
- * table's addresses: the target's own edge or signed word, or a third party's hint (the
- * handshake proves the NodeID either way). true when a dial is out. */
 /* An early dial's tag for conn.c (nconn.op): the slot and, above it, its candidate + 1. Until
  * the Reply names its address it is counted apart from dials_out (early_live): a dial to a
  * stale address must not hold the stages' "every dial failed" ends for its whole handshake
  * timeout. */
 #define EARLY_TAG(op, i) ((op) | (((unsigned)(i) + 1u) << 8))
 
+/* A call whose target's own signed coordinates we hold (verified keys, from an earlier Reply or
+ * its Hello) and that all look directly reachable: dial them now, before any rendezvous
+ * (NN_OP_EARLY_WAIT). Not the knowledge table's addresses: for a target behind a NAT they are
+ * a mapping only its peer can use, and a dial there sits out its handshake timeout holding one
+ * of the node's maintenance dial slots (dials_in_flight) all that while (in the NAT lab's
+ * nat-birthday: fewer edges, so rendezvous to fresh nodes went unanswered more often). true
+ * when a dial is out. */
 static bool early_dial(nn_node *n, struct nn_op *op)
 {
-	const nn_addr *a = NULL;
-	size_t k = 0;
 	const struct vkey *v = nn_node_vkey(n, &op->target);
-	const nn_routing_contact *c = v ? NULL : nn_routing_kt_get(n->kt, &op->target, NULL);
-	if (v) {
-		a = v->addrs;
-		k = v->naddrs;
-	} else if (c) {
-		a = c->addrs;
-		k = c->naddrs;
-	}
+	const nn_addr *a = v ? v->addrs : NULL;
+	size_t k = v ? v->naddrs : 0;
 	if (!nn_node_addrs_look_direct(n, a, k))
 		return false;
 	for (size_t i = 0; i < k && op->ncand < NN_OP_CANDIDATES; i++) {
