@@ -208,6 +208,14 @@ bool nn_node_addr_dialable(nn_node *n, const nn_addr *a)
 	return true;
 }
 
+bool nn_node_addrs_look_direct(nn_node *n, const nn_addr *a, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		if (!nn_nat_addr_public(&a[i]) && !(n->self_loopback_only && is_loopback(&a[i])))
+			return false;
+	return k > 0;
+}
+
 /* ---- Connect / ConnectAck ---- */
 static int send_signal(nn_node *n, uint8_t type, const nn_id *to,
 		       const uint8_t nonce[NN_NAT_NONCE_LEN], bool hint)

@@ -87,7 +87,7 @@ struct nconn {
 	bool closing;         /* we closed or dropped it: frames are discarded */
 	bool retired;         /* lost a crossed dial: still read for a grace period, then closed */
 	bool for_op;          /* a connect dial: its outcome belongs to op `op` (serial op_serial) */
-	unsigned op;
+	unsigned op;          /* ops.c's tag: the slot, and for an early dial its candidate */
 	uint32_t op_serial;
 	nn_time retire_at;    /* when a retired connection is closed */
 	nn_time answer_by;    /* outbound: nothing heard by then = a failed dial (0 = heard) */
@@ -166,6 +166,23 @@ enum nn_op_stage {
 #define NN_OP_VOLLEY_GAP (50 * NN_MS)
 #define NN_OP_PUNCH_TAIL (2500 * NN_MS)
 #define NN_OP_PUNCHBACKS 16 /* our halves of other nodes' punches at once */
+/* A call's Connect (local policy). A target whose signed addresses all look directly reachable
+ * (public; loopback in a loopback-only overlay) is dialled first and asked to punch only when
+ * no edge came up within twice the rendezvous round trip, bounded to
+ * [NN_OP_CONNECT_DELAY_MIN, NN_OP_CONNECT_DELAY_MAX], or at once when every direct dial failed:
+ * a Connect sent with the dial makes a reachable target punch and dial back, and the two
+ * handshakes race. A target with a private address (behind a NAT, or on a LAN) gets its
+ * Connect with the first dial, as do the maintenance dialer's and the upgrade's cascades (their
+ * direct dial already failed). */
+#define NN_OP_CONNECT_DELAY_MIN (20 * NN_MS)
+/* A call for a target whose verified addresses we hold (its own signed coordinates, from an
+ * earlier Reply or its Hello) that all look directly reachable dials them at once and starts
+ * the rendezvous only
+ * NN_OP_EARLY_WAIT later, or as soon as those dials failed (local policy): on a LAN the dial
+ * wins first and no Hello is sent; over longer paths the rendezvous runs alongside the dial
+ * after the wait; a target behind a NAT pays the wait. */
+#define NN_OP_EARLY_WAIT (20 * NN_MS)
+#define NN_OP_CONNECT_DELAY_MAX (250 * NN_MS)
 /* The maintenance dialer: a contact whose direct dial failed gets the whole cascade
  * (rendezvous for its verified coordinates, direct, punch, birthday), at most this many at
  * once and each bounded by NN_OP_MAINT_TIMEOUT_MS (local policy). */
@@ -243,6 +260,11 @@ struct nn_op {
 	/* punch stage */
 	uint8_t punch_nonce[NN_NAT_NONCE_LEN];
 	bool connect_sent;    /* a Connect for this op is out (with the direct stage or after) */
+	nn_time connect_at;   /* direct stage: the deferred Connect goes then (0: none) */
+	nn_time rdv_start;    /* the first Hello (the rendezvous round trip sets the deferral) */
+	bool early;           /* dialled known addresses before the rendezvous */
+	uint8_t early_live;   /* candidates (bits) whose early dial is in flight */
+	uint8_t early_adopted; /* ... and that the Reply named: counted in dials_out since */
 	nn_time ack_by;       /* its ConnectAck is awaited until then */
 	bool acked;           /* the ConnectAck arrived (or, for a punchback, the Connect) */
 	unsigned volleys;     /* punch volleys sent */
@@ -721,6 +743,9 @@ void nn_node_nat_inbound(nn_node *n, const nn_conn *c);
 size_t nn_node_coords(nn_node *n, nn_addr *out, size_t cap);
 /* May we dial a: not one of our own addresses, and loopback only in a one-host overlay. */
 bool nn_node_addr_dialable(nn_node *n, const nn_addr *a);
+/* Do all these addresses (at least one) look directly reachable: public, or loopback in a
+ * loopback-only overlay? (nat.c; a hint only: a public address may still filter.) */
+bool nn_node_addrs_look_direct(nn_node *n, const nn_addr *a, size_t k);
 /* Terminal handling of routed Connect / ConnectAck (signature and dedup already checked). */
 void nn_node_on_connect(nn_node *n, const nn_id *origin, const nn_routing_env *env);
 void nn_node_on_connect_ack(nn_node *n, const nn_id *origin, const nn_routing_env *env);

@@ -702,6 +702,8 @@ const char *nn_node_phase(nn_node *n);
 	X(tp_udp_tx_bytes, "transport: UDP payload bytes sent")                              \
 	X(tp_udp_rx, "transport: UDP datagrams received")                                    \
 	X(tp_udp_rx_bytes, "transport: UDP payload bytes received")                          \
+	X(connects_early, "connect calls that dialled a known address before any rendezvous") \
+	X(connects_deferred, "connect calls that held their Connect back: target looked reachable") \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \
 	X(knowledge, "gauge: contacts in the knowledge table")                                \

@@ -6,11 +6,14 @@
  * may start new calls. Stop and free complete everything pending with NN_ECANCELED.
  *
  * The connect cascade (local policy; §13.7 of the v1 facts, bounded): an existing edge wins at
- * once; else rendezvous (Hellos resent 1, 3, 7 s after the first) → direct: Happy Eyeballs over
+ * once; a call whose target's verified addresses we hold and that look directly reachable
+ * dials them first and holds the rendezvous back NN_OP_EARLY_WAIT (or until those dials failed); else
+ * rendezvous (Hellos resent 1, 3, 7 s after the first) → direct: Happy Eyeballs over
  * the verified addresses (RFC 8305 style: one attempt every NN_OP_STAGGER, the next one at once
  * when an attempt fails, the stage ends NN_OP_DIRECT_TAIL after its last attempt or when every
  * attempt failed) → punch (Connect/ConnectAck over the overlay, volleys and dials from both
- * sides, nat.c; the Connect leaves with the first direct dial; each wait bounded; between a
+ * sides, nat.c; the Connect leaves with the first direct dial, or for a call to a target that
+ * looks directly reachable after NN_OP_CONNECT_DELAY_*; each wait bounded; between a
  * symmetric side and a cone / filtered one, birthday probing as its bounded sub-stage) → relay
  * (RelayRequest to volunteers among our edges, nearest the target first, next one on a Refuse
  * or an unanswered wait, a dial through the granted allocation; bounded by NN_OP_RELAY_SPAN)
@@ -75,6 +78,8 @@ static void op_arm(nn_node *n, struct nn_op *op)
 	} else if (op->stage == NN_STAGE_DIRECT) {
 		if (op->next_cand < op->ncand && op->next_dial < at)
 			at = op->next_dial;
+		if (op->connect_at && op->connect_at < at)
+			at = op->connect_at;
 		if (op->stage_end < at)
 			at = op->stage_end;
 	} else if (op->stage == NN_STAGE_PUNCH) {
@@ -251,6 +256,7 @@ static int send_connect(nn_node *n, struct nn_op *op)
 static void punch_start(nn_node *n, struct nn_op *op)
 {
 	op->stage = NN_STAGE_PUNCH;
+	op->connect_at = 0;
 	int rc = send_connect(n, op);
 	op->stage_end = op->ack_by;
 	if (rc < 0) {
@@ -592,28 +598,52 @@ static void direct_check(nn_node *n, struct nn_op *op)
 
 static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 {
+	/* addresses dialled early (before the rendezvous) stay candidates, dialled and counted */
 	op->stage = NN_STAGE_DIRECT;
-	op->ncand = op->next_cand = op->dials_out = 0;
+	op->stage_end = nn_node_now(n) + NN_OP_DIRECT_TAIL;
 	for (size_t i = 0; i < k->naddrs && op->ncand < NN_OP_CANDIDATES; i++) {
 		if (!nn_node_addr_dialable(n, &k->addrs[i]))
 			continue;
 		bool dup = false;
-		for (unsigned j = 0; j < op->ncand; j++)
-			dup |= nn_addr_eq(&op->cand[j], &k->addrs[i]);
+		for (unsigned j = 0; j < op->ncand; j++) {
+			if (!nn_addr_eq(&op->cand[j], &k->addrs[i]))
+				continue;
+			dup = true;
+			uint8_t bit = (uint8_t)(1u << j);
+			if ((op->early_live & bit) && !(op->early_adopted & bit)) {
+				op->early_adopted |= bit; /* the target signed it: our direct dial now */
+				op->dials_out++;
+			}
+		}
 		if (!dup)
 			op->cand[op->ncand++] = k->addrs[i];
 	}
 	if (!op->ncand)
 		note_err(op, NN_EUNREACH);
 	dial_next(n, op);
-	/* Punch alongside (local policy): the Connect goes out with the first direct dial, so a
-	 * target behind a NAT or a stateful firewall starts its half while our direct attempts
+	/* Punch alongside (local policy, NN_OP_CONNECT_DELAY_*): the Connect goes out with the
+	 * first direct dial, so a target behind a NAT starts its half while our direct attempts
 	 * run, and such a connect costs one round of signalling, not the direct stage's timeouts
-	 * first. Even a target that looks public may filter (a firewall keeps its address), so
-	 * there is no shortcut; a target that already has the edge when the Connect arrives
-	 * answers without punching. */
-	if (op->kind != NN_OP_PUNCHBACK && (n->tp->caps & NN_TP_CAP_PUNCH))
-		(void)send_connect(n, op);
+	 * first. A call to a target whose signed addresses all look reachable defers it: such a
+	 * target answers our dial within a round trip or two, and a Connect would make it dial
+	 * back, two handshakes racing for one edge. It may still filter (a firewall keeps its
+	 * address), so the Connect follows after a bounded wait, or at once when every direct dial
+	 * failed (stage_next). A target that already has the edge when a Connect arrives answers
+	 * without punching. */
+	if (op->kind != NN_OP_PUNCHBACK && (n->tp->caps & NN_TP_CAP_PUNCH)) {
+		if (!op->maint && !op->upgrade && op->dials_out &&
+		    nn_node_addrs_look_direct(n, k->addrs, k->naddrs)) {
+			nn_time now = nn_node_now(n), d = 2 * (now - op->rdv_start);
+			if (d < NN_OP_CONNECT_DELAY_MIN)
+				d = NN_OP_CONNECT_DELAY_MIN;
+			if (d > NN_OP_CONNECT_DELAY_MAX)
+				d = NN_OP_CONNECT_DELAY_MAX;
+			op->connect_at = now + d;
+			n->stats.connects_deferred++;
+		} else {
+			(void)send_connect(n, op);
+		}
+	}
 	direct_check(n, op);
 }
 
@@ -686,6 +716,8 @@ static void op_timer(nn_timer *t, void *arg)
 			return;
 		}
 		if (now >= op->next_hello) {
+			if (!op->hellos)
+				op->rdv_start = now;
 			int rc = nn_node_send_hello(n, op);
 			op->hellos++;
 			if (rc < 0 && op->hellos == 1) {
@@ -698,6 +730,11 @@ static void op_timer(nn_timer *t, void *arg)
 		return;
 	}
 	if (op->stage == NN_STAGE_DIRECT) {
+		if (op->connect_at && now >= op->connect_at) {
+			op->connect_at = 0;
+			if (!op->connect_sent)
+				(void)send_connect(n, op); /* no edge yet: the target may filter */
+		}
 		if (now >= op->next_dial)
 			dial_next(n, op);
 		direct_check(n, op);
@@ -758,7 +795,24 @@ static struct nn_op *op_live(nn_node *n, unsigned i, uint32_t serial)
 
 void nn_node_ops_dial_failed(nn_node *n, unsigned i, uint32_t serial, int err)
 {
-	struct nn_op *op = op_live(n, i, serial);
+	unsigned cand = i >> 8;
+	struct nn_op *op = op_live(n, i & 0xffu, serial);
+	if (op && cand) {
+		uint8_t bit = (uint8_t)(1u << (cand - 1));
+		op->early_live &= (uint8_t)~bit;
+		if (!(op->early_adopted & bit)) {
+			/* an early dial the Reply did not (yet) name failed: a stale address is no
+			 * word on the target (not noted); with none left before any Hello, the
+			 * rendezvous starts now */
+			if (op->stage == NN_STAGE_RENDEZVOUS && !op->early_live && !op->hellos) {
+				op->next_hello = nn_node_now(n);
+				op->stage_end = op->next_hello + NN_OP_RDV_SPAN;
+				op_arm(n, op);
+			}
+			return;
+		}
+		op->early_adopted &= (uint8_t)~bit; /* a direct dial since the Reply: below */
+	}
 	if (!op || (op->stage != NN_STAGE_DIRECT && op->stage != NN_STAGE_PUNCH &&
 		    op->stage != NN_STAGE_RELAY))
 		return;
@@ -818,6 +872,47 @@ int nn_node_rendezvous(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_r
 	return 0;
 }
 
+/* An early dial's tag for conn.c (nconn.op): the slot and, above it, its candidate + 1. Until
+ * the Reply names its address it is counted apart from dials_out (early_live): a dial to a
+ * stale address must not hold the stages' "every dial failed" ends for its whole handshake
+ * timeout. */
+#define EARLY_TAG(op, i) ((op) | (((unsigned)(i) + 1u) << 8))
+
+/* A call whose target's own signed coordinates we hold (verified keys, from an earlier Reply or
+ * its Hello) and that all look directly reachable: dial them now, before any rendezvous
+ * (NN_OP_EARLY_WAIT). Not the knowledge table's addresses: for a target behind a NAT they are
+ * a mapping only its peer can use, and a dial there sits out its handshake timeout holding one
+ * of the node's maintenance dial slots (dials_in_flight) all that while (in the NAT lab's
+ * nat-birthday: fewer edges, so rendezvous to fresh nodes went unanswered more often). true
+ * when a dial is out. */
+static bool early_dial(nn_node *n, struct nn_op *op)
+{
+	const struct vkey *v = nn_node_vkey(n, &op->target);
+	const nn_addr *a = v ? v->addrs : NULL;
+	size_t k = v ? v->naddrs : 0;
+	if (!nn_node_addrs_look_direct(n, a, k))
+		return false;
+	for (size_t i = 0; i < k && op->ncand < NN_OP_CANDIDATES; i++) {
+		if (!nn_node_addr_dialable(n, &a[i]))
+			continue;
+		bool dup = false;
+		for (unsigned j = 0; j < op->ncand; j++)
+			dup |= nn_addr_eq(&op->cand[j], &a[i]);
+		if (dup)
+			continue;
+		unsigned j = op->ncand++;
+		op->cand[j] = a[i];
+		op->next_cand = op->ncand;
+		if (nn_node_dial_for(n, &op->target, &a[i], EARLY_TAG((unsigned)(op - n->ops), j),
+				     op->serial) == 0)
+			op->early_live |= (uint8_t)(1u << j);
+	}
+	op->early = op->early_live != 0;
+	if (op->early)
+		n->stats.connects_early++;
+	return op->early;
+}
+
 /* Connect or direct: an existing edge completes at once, else the cascade starts. */
 static void cascade_start(nn_node *n, struct nn_op *op)
 {
@@ -828,6 +923,8 @@ static void cascade_start(nn_node *n, struct nn_op *op)
 	}
 	op->stage = NN_STAGE_RENDEZVOUS;
 	op->next_hello = nn_node_now(n);
+	if (!op->maint && !op->upgrade && early_dial(n, op))
+		op->next_hello += NN_OP_EARLY_WAIT;
 	op->stage_end = op->next_hello + NN_OP_RDV_SPAN;
 	op_arm(n, op);
 }

@@ -383,11 +383,22 @@ def check_direct(nodes, rng, n_pairs=3):
         if b.addr not in r["addrs"]:
             raise Fail(f"rendezvous {a.idx}->{b.idx}: {b.addr} not among {r['addrs']}")
         t_rdv = time.monotonic() - t
+        fresh = all(p["id"] != b.id for p in a.peers())
+        s0 = a.stats()
         t = time.monotonic()
         r = a.cmd(f"connect {b.id}", timeout=12)
         if r.get("event") != "connected" or r.get("id") != b.id or r.get("how") != "direct":
             raise Fail(f"connect {a.idx}->{b.idx}: answered {r}")
         t_conn = time.monotonic() - t
+        s1 = a.stats()
+        if fresh:
+            # the keys just verified name a loopback address: the call dials it before any
+            # rendezvous; within the 20 ms it holds the Hello (and, a fortiori, the Connect)
+            # back, neither leaves
+            d = {k: s1[k] - s0[k] for k in ("connects_early", "connects_tx", "hellos_tx")}
+            if d["connects_early"] != 1 or (t_conn < 0.02 and (d["connects_tx"] or
+                                                               d["hellos_tx"])):
+                raise Fail(f"connect {a.idx}->{b.idx}: not dialled at once ({d})")
         if all(p["id"] != b.id for p in a.peers()):
             raise Fail(f"connect {a.idx}->{b.idx}: no edge listed afterwards")
         for src, dst, text in ((a, b, f"direct-{k}-ab"), (b, a, f"direct-{k}-ba")):
