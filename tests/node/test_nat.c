@@ -433,6 +433,26 @@ static void test_probe_silence_keeps_both_ends(void **state)
 	cl_free(cl);
 }
 
+/* Keepalive thresholds far away (ping after 300 s, dead after 600 s), so only the rules under
+ * test act on a silent edge. */
+static nn_node_opts far_keepalive(void)
+{
+	nn_node_opts o;
+	memset(&o, 0, sizeof o);
+	o.maint.keepalive_sibling_ms = o.maint.keepalive_finger_ms = 300000;
+	o.maint.dead_sibling_ms = o.maint.dead_finger_ms = 600000;
+	return o;
+}
+
+/* Nothing gets through between nodes a and b either way, and no close arrives (a crash). */
+static void blackhole_pair(cluster *cl, uint32_t a, uint32_t b)
+{
+	nn_mem_link bh = nn_mem_link_default();
+	bh.blackhole = true;
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[a].tp, cl->nodes[b].tp, &bh), 0);
+	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[b].tp, cl->nodes[a].tp, &bh), 0);
+}
+
 /* Frames sent, nothing heard (keepalive.c): with idle thresholds far away (ping after 300 s,
  * dead after 600 s), an edge whose peer went silent without a Leave (modelled: both directions
  * black-holed) stops carrying routed frames after 25 s: a ping at 10 s, down at 25 s. A peer
@@ -440,10 +460,7 @@ static void test_probe_silence_keeps_both_ends(void **state)
 static void test_unanswered_frames_drop_a_dead_edge(void **state)
 {
 	(void)state;
-	nn_node_opts base;
-	memset(&base, 0, sizeof base);
-	base.maint.keepalive_sibling_ms = base.maint.keepalive_finger_ms = 300000;
-	base.maint.dead_sibling_ms = base.maint.dead_finger_ms = 600000;
+	nn_node_opts base = far_keepalive();
 	cluster *cl = cl_new(2, 61, 0, &base);
 	assert_int_equal(cl_start(cl, 0), 0);
 	assert_int_equal(cl_start(cl, 1), 0);
@@ -461,10 +478,7 @@ static void test_unanswered_frames_drop_a_dead_edge(void **state)
 	assert_int_equal(cl_edges(cl, 0), 1);
 	assert_int_equal(cl_count(cl, 1, 0x6100 + 59), 1);
 	/* the peer "crashes": nothing gets through either way, and no close arrives */
-	nn_mem_link bh = nn_mem_link_default();
-	bh.blackhole = true;
-	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[0].tp, cl->nodes[1].tp, &bh), 0);
-	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[1].tp, cl->nodes[0].tp, &bh), 0);
+	blackhole_pair(cl, 0, 1);
 	nn_time t0 = nn_clock_now(cl->clk), down = 0;
 	for (int i = 0; i < 60 && !down; i++) {
 		(void)cl_send(cl, 0, 1, 0x6200 + (uint64_t)i);
@@ -490,10 +504,7 @@ static void test_unanswered_frames_drop_a_dead_edge(void **state)
 static void test_idle_edge_no_ping_loop(void **state)
 {
 	(void)state;
-	nn_node_opts base;
-	memset(&base, 0, sizeof base);
-	base.maint.keepalive_sibling_ms = base.maint.keepalive_finger_ms = 300000;
-	base.maint.dead_sibling_ms = base.maint.dead_finger_ms = 600000;
+	nn_node_opts base = far_keepalive();
 	cluster *cl = cl_new(2, 62, 0, &base);
 	assert_int_equal(cl_start(cl, 0), 0);
 	assert_int_equal(cl_start(cl, 1), 0);
@@ -522,10 +533,7 @@ static void test_idle_edge_no_ping_loop(void **state)
 static void test_silent_edge_gets_a_second_copy(void **state)
 {
 	(void)state;
-	nn_node_opts base;
-	memset(&base, 0, sizeof base);
-	base.maint.keepalive_sibling_ms = base.maint.keepalive_finger_ms = 300000;
-	base.maint.dead_sibling_ms = base.maint.dead_finger_ms = 600000;
+	nn_node_opts base = far_keepalive();
 	cluster *cl = cl_new(3, 62, 0, &base);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(cl_start(cl, i), 0);
@@ -541,10 +549,7 @@ static void test_silent_edge_gets_a_second_copy(void **state)
 	cl_run(cl, NN_SEC);
 	assert_int_equal(cl_count(cl, 1, 0x6300), 1);
 	assert_int_equal(st(cl, 0).suspect_copies, 0);
-	nn_mem_link bh = nn_mem_link_default();
-	bh.blackhole = true;
-	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[0].tp, cl->nodes[1].tp, &bh), 0);
-	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[1].tp, cl->nodes[0].tp, &bh), 0);
+	blackhole_pair(cl, 0, 1);
 	cl_run(cl, NN_NODE_SUSPECT_IDLE + NN_SEC);
 	assert_int_equal(cl_edges(cl, 0), 2); /* nothing noticed yet: the edge 0-1 is silent */
 	assert_int_equal(cl_send(cl, 0, 1, 0x6301), 0);
