@@ -74,8 +74,7 @@ static int dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bo
 		nn_node_nconn_free(n, nc);
 		return rc;
 	}
-	if (!for_op)
-		n->dials_in_flight++; /* the maintenance dialer's slots: a call's dials are the op's */
+	n->dials_in_flight++;
 	n->stats.dials++;
 	return 0;
 }
@@ -102,7 +101,8 @@ int nn_node_birthday_for(nn_node *n, const nn_id *id, const nn_addr *peers, size
 		nn_node_nconn_free(n, nc);
 		return rc;
 	}
-	n->stats.dials++; /* an op's: not in the maintenance dialer's slots */
+	n->dials_in_flight++;
+	n->stats.dials++;
 	return 0;
 }
 
@@ -388,8 +388,7 @@ static void on_conn(void *ctx, nn_conn *c)
 		if (nc) {
 			nc->c = c;
 			nc->dialling = false;
-			if (!nc->for_op)
-				n->dials_in_flight--;
+			n->dials_in_flight--;
 		} else if (!(nc = nn_node_nconn_new(n))) {
 			nn_tp_close(n->tp, c, NN_TP_REASON_POLICY);
 			return;
@@ -459,8 +458,7 @@ static void on_dial_failed(void *ctx, void *user, const nn_id *want, const nn_ad
 		return; /* a media dial: no edge, no backoff */
 	n->stats.dial_failures++;
 	if (nc) {
-		if (!nc->for_op)
-			n->dials_in_flight--;
+		n->dials_in_flight--;
 		bool probe = nc->probe, for_op = nc->for_op;
 		unsigned op = nc->op;
 		uint32_t serial = nc->op_serial;

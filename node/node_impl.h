@@ -419,8 +419,7 @@ struct nn_node {
 	/* connections and dials */
 	struct nconn *conns; /* every record, doubly linked */
 	nn_idmap dials;      /* value: struct dialstate */
-	size_t dials_in_flight; /* maintenance and bootstrap dials (conn.c), at most m.dialers;
-				 * an op's dials (connect, punch, birthday) are bounded by the op table */
+	size_t dials_in_flight;
 	nn_id probes[NN_NODE_PROBES];
 	size_t nprobes;
 	struct boot_contact boots[NN_NODE_BOOTSTRAPS];

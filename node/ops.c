@@ -881,10 +881,10 @@ int nn_node_rendezvous(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_r
 /* A call whose target's own signed coordinates we hold (verified keys, from an earlier Reply or
  * its Hello) and that all look directly reachable: dial them now, before any rendezvous
  * (NN_OP_EARLY_WAIT). Not the knowledge table's addresses: for a target behind a NAT they are
- * a mapping only its peer can use, and a dial there sits out its handshake timeout (when an
- * op's dials still held the node's maintenance dial slots, dials_in_flight, that starved
- * maintenance: in the NAT lab's nat-birthday, fewer edges, so rendezvous to fresh nodes went
- * unanswered more often). true when a dial is out. */
+ * a mapping only its peer can use, and a dial there sits out its handshake timeout holding one
+ * of the node's maintenance dial slots (dials_in_flight) all that while (in the NAT lab's
+ * nat-birthday: fewer edges, so rendezvous to fresh nodes went unanswered more often). true
+ * when a dial is out. */
 static bool early_dial(nn_node *n, struct nn_op *op)
 {
 	const struct vkey *v = nn_node_vkey(n, &op->target);

@@ -374,44 +374,10 @@ static void test_idmap_grows_with_use(void **state)
 	nn_idmap_fini(&m);
 }
 
-/* A call's dials belong to its op (conn.c): dials that never answer, more of them than the
- * maintenance dialer has slots, leave every slot free (before, each held one of the node's
- * m.dialers slots until its handshake timed out, and maintenance stopped dialling); when they
- * fail the count stays right. A maintenance dial still takes a slot. */
-static void test_op_dials_leave_maintenance_slots(void **state)
-{
-	(void)state;
-	cluster *cl = cl_new(2, 71, 0, NULL);
-	assert_int_equal(cl_start(cl, 0), 0);
-	assert_int_equal(cl_start(cl, 1), 0);
-	nn_mem_link bh = nn_mem_link_default();
-	bh.blackhole = true;
-	assert_int_equal(nn_mem_link_set(cl->hub, cl->nodes[0].tp, cl->nodes[1].tp, &bh), 0);
-	nn_node *n = cl->nodes[0].node;
-	nn_addr a;
-	nn_addr_set(&a, "mem", "n1");
-	for (unsigned i = 0; i < 8; i++) {
-		nn_id id;
-		memset(&id, 0, sizeof id);
-		id.b[0] = (uint8_t)(i + 1);
-		assert_int_equal(nn_node_dial_for(n, &id, &a, 0, 0), 0);
-	}
-	assert_int_equal(n->dials_in_flight, 0);
-	assert_int_equal(nn_node_dial(n, &cl->nodes[1].id, &a, false, false), 0);
-	assert_int_equal(n->dials_in_flight, 1);
-	cl_run(cl, 30 * NN_SEC); /* every dial times out */
-	nn_node_stats s;
-	nn_node_get_stats(n, &s);
-	assert_true(s.dial_failures >= 9);
-	assert_int_equal(n->dials_in_flight, 0);
-	cl_free(cl);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idmap_grows_with_use),
-		cmocka_unit_test(test_op_dials_leave_maintenance_slots),
 		cmocka_unit_test(test_two_nodes_bootstrap_and_send),
 		cmocka_unit_test(test_unroutable_without_edges),
 		cmocka_unit_test(test_send_to_edge_neighbour),
