@@ -310,9 +310,10 @@ bool nn_node_edge_suspect(nn_node *n, const nn_conn *c, nn_time now)
 	return now - heard >= NN_NODE_SUSPECT_IDLE; /* whatever we sent since: unanswered */
 }
 
-void nn_node_suspect_ping(nn_node *n, nn_conn *c, nn_time now)
+void nn_node_suspect_copy(nn_node *n, nn_conn *c, nn_time now)
 {
 	struct nconn *nc = c->user;
+	n->stats.suspect_copies++;
 	if (!nc || nc->unanswered_ping)
 		return;
 	nc->unanswered_ping = now; /* the unanswered rule drops the edge if this stays unanswered */

@@ -719,7 +719,9 @@ void nn_node_ka_tick(nn_node *n, nn_time now);
  * ping per NN_NODE_SUSPECT_IDLE and second copies until its answer. */
 #define NN_NODE_SUSPECT_IDLE (5 * NN_SEC)
 bool nn_node_edge_suspect(nn_node *n, const nn_conn *c, nn_time now);
-void nn_node_suspect_ping(nn_node *n, nn_conn *c, nn_time now);
+/* A frame went over the silent edge c and a second copy around it: counted, and c pinged
+ * unless a ping of ours is already out. */
+void nn_node_suspect_copy(nn_node *n, nn_conn *c, nn_time now);
 void nn_node_ka_unanswered(nn_node *n, nn_time now);
 void nn_node_on_ka_probe(nn_node *n, nn_conn *c, const nn_frame *f);
 void nn_node_on_ka_echo(nn_node *n, nn_conn *c, const nn_frame *f, nn_time last_seen);

@@ -162,8 +162,7 @@ int nn_node_originate_ex(nn_node *n, uint8_t type, const nn_id *target, const ui
 				return 1;
 			/* a silent edge: the launch below carries a second copy (keepalive.c) */
 			direct = 1;
-			n->stats.suspect_copies++;
-			nn_node_suspect_ping(n, ec, nn_node_now(n));
+			nn_node_suspect_copy(n, ec, nn_node_now(n));
 		}
 		exclude[nex++] = *target;
 		/* the payload may sit in n->tx where the avoid-less frame put it: take it back out
@@ -565,8 +564,7 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 			if (!suspect)
 				return;
 			sent = true;
-			n->stats.suspect_copies++;
-			nn_node_suspect_ping(n, c, now);
+			nn_node_suspect_copy(n, c, now);
 			continue;
 		}
 		if (!sent)
