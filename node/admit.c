@@ -77,15 +77,17 @@ void nn_node_admit_keys(nn_node *n, struct nconn *nc, const nn_conn *c)
 
 /* ---- shares ---- */
 
-/* Live edges, in both directions, whose remote address is in subnet `key` (the edge table's
- * keys come from the same source-key hook, node.c nn_node_subnet_key); `except`'s own edge,
- * which a newcomer would replace, does not count. */
-static size_t live_in_subnet(const nn_node *n, const uint8_t key[16], const nn_id *except)
+/* Live edges, in both directions, in bucket min_bucket or deeper (0: all), whose remote address
+ * is in subnet `key` (the edge table's keys come from the same source-key hook, node.c
+ * nn_node_subnet_key); `except`'s own edge, which a newcomer would replace, does not count. */
+static size_t live_in_subnet(const nn_node *n, const uint8_t key[16], const nn_id *except,
+			     unsigned min_bucket)
 {
 	size_t same = 0, len = nn_routing_edges_len(n->edges);
 	for (size_t i = 0; i < len; i++) {
 		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
-		same += e->has_subnet && !memcmp(e->subnet, key, 16) && !nn_kad_id_eq(&e->id, except);
+		same += e->bucket >= min_bucket && e->has_subnet && !memcmp(e->subnet, key, 16) &&
+			!nn_kad_id_eq(&e->id, except);
 	}
 	return same;
 }
@@ -119,13 +121,7 @@ static bool near_subnet_full(nn_node *n, const nn_conn *c)
 	unsigned d = nn_node_near_depth(n);
 	if (!d || nn_kad_cpl(&n->ident.id, &c->remote_id) < d)
 		return false;
-	size_t near = 0, len = nn_routing_edges_len(n->edges);
-	for (size_t i = 0; i < len; i++) {
-		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
-		near += e->bucket >= d && e->has_subnet && !memcmp(e->subnet, me->subnet, 16) &&
-			!nn_kad_id_eq(&e->id, &c->remote_id);
-	}
-	if (near < n->near_per_subnet)
+	if (live_in_subnet(n, me->subnet, &c->remote_id, d) < n->near_per_subnet)
 		return false;
 	n->stats.dropped_inbound_near_subnet++;
 	return true;
@@ -168,7 +164,8 @@ int nn_node_admit_shares(nn_node *n, const nn_conn *c)
 bool nn_node_subnet_full_addr(nn_node *n, const nn_addr *a, const nn_id *peer)
 {
 	uint8_t key[16];
-	if (nn_node_subnet_key(n, a, key) != 0 || live_in_subnet(n, key, peer) < n->edges_per_subnet)
+	if (nn_node_subnet_key(n, a, key) != 0 ||
+	    live_in_subnet(n, key, peer, 0) < n->edges_per_subnet)
 		return false;
 	n->stats.dials_skipped_subnet++;
 	return true;
@@ -180,7 +177,7 @@ bool nn_node_subnet_full(nn_node *n, const nn_id *contact)
 	uint8_t key[16];
 	if (!c || !nn_routing_contact_subnet(c, nn_node_subnet_key, n, key))
 		return false;
-	size_t have = live_in_subnet(n, key, contact);
+	size_t have = live_in_subnet(n, key, contact, 0);
 	/* dials in flight to that subnet will be edges too */
 	for (const struct nconn *nc = n->conns; nc && have < n->edges_per_subnet; nc = nc->next) {
 		if (!nc->dialling || nn_kad_id_eq(&nc->want, contact) ||
