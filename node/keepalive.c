@@ -23,9 +23,10 @@
  * edge has been silent both ways for G (any frame either way re-arms it: a NAT refreshes a
  * mapping on traffic in either direction), and holds back its own keepalives meanwhile if it
  * has no mapping of its own to keep (open class, or no verdict yet but filtering seen open; a
- * peer behind a NAT keeps pinging: its ping is then our evidence). Our silence past G + two ticks + 5 s without the echo ends the wait: the
- * keepalive resumes and an echo within NN_NODE_KA_LATE after that is a failure at G. An echo into our silence is survival evidence; an
- * echo that arrives only after our keepalive resumed is a failure at G; no echo at all (a
+ * peer behind a NAT keeps pinging: its ping is then our evidence). Our silence past G + two
+ * ticks + 5 s without the echo ends the wait: the keepalive resumes and an echo within
+ * NN_NODE_KA_LATE after that is a failure at G. An echo into our silence is survival evidence;
+ * an echo that arrives only after our keepalive resumed is a failure at G; no echo at all (a
  * reference peer) teaches nothing, and that edge is not asked again; a probe the edge's traffic
  * never lets finish is given up after NN_NODE_KA_PROBE_MAX.
  * Both ends of an edge stay alive through a probe (the edge's dead threshold counts only silence
@@ -43,8 +44,8 @@
  * silent is pinged once NN_NODE_UNANSWERED_PING (10 s) after the first of them, and dropped when
  * NN_NODE_UNANSWERED_DEAD (25 s) pass, 15 s of them after the ping, with no frame at all from
  * the peer: a crashed peer (no Leave) stops black-holing routed traffic after 25 s, not after
- * the idle dead threshold (up to 570 s). Any frame from the peer clears it. Edges with a probe, an echo or its hold pending are
- * left alone (their silence is agreed). One-way traffic costs one Ping / Pong per 10 s. An
+ * the idle dead threshold (up to 570 s). Any frame from the peer clears it. Edges with a probe,
+ * an echo or its hold pending are left alone (their silence is agreed). One-way traffic costs one Ping / Pong per 10 s. An
  * answer (Pong, KaEcho: nn_node_send_answer) expects nothing back and starts no such clock;
  * when it did, the two ends of every idle edge drew each other's pings every ~25 s for ever.
  */
