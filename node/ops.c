@@ -647,6 +647,18 @@ static void direct_start(nn_node *n, struct nn_op *op, const struct vkey *k)
 	direct_check(n, op);
 }
 
+/* What op itself knows of how c came up: birthday or punch when it ran those stages (a
+ * punchback: the Connect arrived), punch too when c is the target's dial to us after our
+ * Connect went out (the target's half of the punch), else a plain dial. */
+static uint8_t op_path(const struct nn_op *op, const nn_conn *c)
+{
+	if (op->bday_started)
+		return NN_PATH_BIRTHDAY;
+	if (op->acked || (op->connect_sent && !c->outbound))
+		return NN_PATH_PUNCH;
+	return NN_PATH_DIRECT;
+}
+
 /* The connect (or direct) call has its edge (existing: it was up before the call). */
 static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c, bool existing)
 {
@@ -655,20 +667,21 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c, bool existing
 	/* A connection through a relay knows it from its making (conn.c: the allocation address
 	 * was noted before the dial, or by the Bind before the inbound connection), whichever op,
 	 * maintenance dial or peer's dial it came from; an edge that existed keeps how it came up.
-	 * Otherwise the stages this op ran tell punch and birthday from a plain dial, and the
-	 * connection keeps the strongest word of the ops it completes (a punch-back op for the
-	 * same peer may come first and know less). */
+	 * Otherwise the stages the ops for this peer ran tell punch and birthday from a plain
+	 * dial: the connection keeps the strongest word of them (nn_node_ops_edge_up raises it
+	 * before any op completes, so a call op that knows less, e.g. whose ConnectAck is still
+	 * on its way while a punch-back op for the same peer had the target's Connect, reports
+	 * the same). */
 	static const char *const how[] = {"direct", "punch", "birthday", "relay"};
 	struct nconn *nc = c->user;
 	bool relayed = nn_node_conn_relayed(n, c);
 	if (relayed || existing) {
 		op->how = nn_node_edge_path(n, c);
 	} else {
-		uint8_t p = op->bday_started ? NN_PATH_BIRTHDAY
-			  : op->acked ? NN_PATH_PUNCH : NN_PATH_DIRECT;
+		uint8_t p = op_path(op, c);
 		if (nc && p > nc->path)
 			nc->path = p;
-		op->how = how[p];
+		op->how = how[nc ? nc->path : p];
 	}
 	if (!op->maint && !op->upgrade && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
 		if (relayed)
@@ -773,14 +786,27 @@ void nn_node_ops_keys(nn_node *n, const nn_id *target, const struct vkey *k)
 	}
 }
 
+static bool op_waits_for(nn_node *n, const struct nn_op *op, const nn_id *peer, nn_conn *c)
+{
+	return (op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT ||
+		op->kind == NN_OP_PUNCHBACK) &&
+	       op->stage != NN_STAGE_DONE && nn_kad_id_eq(&op->target, peer) &&
+	       !(op->upgrade && nn_node_conn_relayed(n, c));
+}
+
 void nn_node_ops_edge_up(nn_node *n, const nn_id *peer, nn_conn *c)
 {
-	for (unsigned i = 0; n->ops && i < NN_NODE_MAX_OPS; i++) {
+	struct nconn *nc = c->user;
+	if (!n->ops)
+		return;
+	for (unsigned i = 0; nc && i < NN_NODE_MAX_OPS; i++) { /* every op's word first */
+		const struct nn_op *op = op_at(n, i);
+		if (op_waits_for(n, op, peer, c) && op_path(op, c) > nc->path)
+			nc->path = op_path(op, c);
+	}
+	for (unsigned i = 0; i < NN_NODE_MAX_OPS; i++) {
 		struct nn_op *op = op_at(n, i);
-		if ((op->kind == NN_OP_CONNECT || op->kind == NN_OP_DIRECT ||
-		     op->kind == NN_OP_PUNCHBACK) &&
-		    op->stage != NN_STAGE_DONE && nn_kad_id_eq(&op->target, peer) &&
-		    !(op->upgrade && nn_node_conn_relayed(n, c)))
+		if (op_waits_for(n, op, peer, c))
 			op_connected(n, op, c, false);
 	}
 }

@@ -111,7 +111,8 @@ def run_pair(lab, binary, tmp, boot, x, y, ways, failures):
     how = f[2] if f[0] == "connected" else "FAIL"
     connect_ms = (time.monotonic() - t0) * 1000
     if how == "FAIL" or (how not in ways and not had):
-        failures.append("%s x %s: connect: %s (want %s)" % (x, y, line, "/".join(ways)))
+        failures.append("%s x %s: connect: %s after %.0f ms (want %s)" %
+                        (x, y, line, connect_ms, "/".join(ways)))
         return
     path = a.edge_addr(b.id)
     t0 = time.monotonic()
