@@ -81,32 +81,65 @@ static void report_open(nn_quic_conn *c)
 		ep->base.sink.on_conn(ep->base.sink.ctx, &c->base);
 }
 
-static int confirmed_cb(ngtcp2_conn *qc, void *user)
+/* The handshake is done and checked (certificate bound in the verify callback, ALPN, media's
+ * DATAGRAM support): report the connection. false when the checks closed it. */
+static bool open_checked(nn_quic_conn *c)
 {
-	nn_quic_conn *c = user;
-	if (c->state != NN_QS_HANDSHAKE)
-		return 0;
 	if (nn_quic_tls_check(c) != 0) {
 		ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_POLICY, NULL, 0);
 		nn_quic_conn_fail(c, NN_ETLS, NN_TP_REASON_POLICY, true);
 		c->ep->st.handshake_failed++;
-		return 0;
+		return false;
 	}
 	if (c->base.kind == NN_CONN_MEDIA) {
 		/* protocol: DATAGRAM is required on both sides, else application close code 1 */
-		const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(qc);
+		const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(c->qc);
 		if (!rp || rp->max_datagram_frame_size == 0 || nn_quic_media_attach(c) != 0) {
 			c->ep->st.media_unsupported++;
 			ngtcp2_ccerr_set_application_error(&c->ccerr, NN_TP_REASON_UNSUPPORTED,
 							   NULL, 0);
 			nn_quic_conn_fail(c, NN_EUNSUPPORTED, NN_TP_REASON_UNSUPPORTED, true);
-			return 0;
+			return false;
 		}
 	}
-	/* TLS is done: free it at the next write, outside ngtcp2 (nn_quic_tls_release) */
-	c->tls_release = true;
 	nn_quic_mark_dirty(c);
 	report_open(c);
+	return true;
+}
+
+/* Server: handshake complete (it has the client's Finished, so it is confirmed too). Client:
+ * HANDSHAKE_DONE, the server's word that it accepted our certificate. Either way TLS is done:
+ * it is freed at the next write, outside ngtcp2 (nn_quic_tls_release). */
+static int confirmed_cb(ngtcp2_conn *qc, void *user)
+{
+	nn_quic_conn *c = user;
+	(void)qc;
+	if (c->state == NN_QS_OPEN && c->ssl) {
+		c->tls_release = true; /* a client that reported at completion */
+		nn_quic_mark_dirty(c);
+		return 0;
+	}
+	if (c->state != NN_QS_HANDSHAKE || !open_checked(c))
+		return 0;
+	c->tls_release = true;
+	return 0;
+}
+
+/* Client, handshake complete: the server proved its identity (certificate, CertificateVerify,
+ * Finished) and our Finished is queued. An overlay connection reports open now, so its first
+ * frames ride with our Finished instead of waiting a round trip for HANDSHAKE_DONE: the
+ * server's only remaining check is our certificate, which we made to the same rules it applies.
+ * Not so under a test mode that breaks our own certificate (or sends none), and not for media
+ * sessions (their path migration needs the confirmed handshake): those report at
+ * HANDSHAKE_DONE. If the server still refuses us, the connection closes like any other. */
+static int client_completed_cb(ngtcp2_conn *qc, void *user)
+{
+	nn_quic_conn *c = user;
+	(void)qc;
+	if (c->state != NN_QS_HANDSHAKE || c->base.kind != NN_CONN_OVERLAY ||
+	    c->ep->cfg.no_client_cert || c->ep->cfg.cert_mode != NN_QUIC_TLSID_NORMAL)
+		return 0;
+	(void)open_checked(c);
 	return 0;
 }
 
@@ -249,6 +282,7 @@ void nn_quic_callbacks_init(nn_quic_ep *ep)
 		.recv_datagram = recv_datagram_cb,
 	};
 	ep->ccb = cb;
+	ep->ccb.handshake_completed = client_completed_cb;
 	ep->ccb.client_initial = ngtcp2_crypto_client_initial_cb;
 	ep->ccb.recv_retry = ngtcp2_crypto_recv_retry_cb;
 	ep->scb = cb;
