@@ -57,7 +57,7 @@ static struct nconn *dial_record(nn_node *n, const nn_id *id, bool for_op, unsig
 }
 
 static int dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap,
-		bool for_op, unsigned op, uint32_t serial)
+		bool for_op, unsigned op, uint32_t serial, bool early_kt)
 {
 	if (!nn_node_addr_dialable(n, addr))
 		return NN_EADDR; /* one of our own addresses, or a remote peer's loopback */
@@ -66,6 +66,7 @@ static int dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bo
 		return NN_ENOMEM;
 	nc->probe = probe;
 	nc->bootstrap = bootstrap;
+	nc->early_kt = early_kt;
 	if (nn_node_relayed_addr(n, addr))
 		nc->path = NN_PATH_RELAY; /* a dial through a relay allocation (the op noted it) */
 	nn_node_nat_sent_to(n, addr);
@@ -74,20 +75,40 @@ static int dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bo
 		nn_node_nconn_free(n, nc);
 		return rc;
 	}
-	n->dials_in_flight++;
+	if (early_kt)
+		n->early_kt_dials++;
+	else
+		n->dials_in_flight++;
 	n->stats.dials++;
 	return 0;
 }
 
+/* A dial of ours ended (connected or failed): its slot is free again. */
+static void dial_settled(nn_node *n, const struct nconn *nc)
+{
+	if (nc->early_kt)
+		n->early_kt_dials--;
+	else
+		n->dials_in_flight--;
+}
+
 int nn_node_dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap)
 {
-	return dial(n, id, addr, probe, bootstrap, false, 0, 0);
+	return dial(n, id, addr, probe, bootstrap, false, 0, 0, false);
 }
 
 int nn_node_dial_for(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned op,
 		     uint32_t serial)
 {
-	return dial(n, id, addr, false, false, true, op, serial);
+	return dial(n, id, addr, false, false, true, op, serial, false);
+}
+
+int nn_node_dial_early_kt(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned op,
+			  uint32_t serial)
+{
+	if (n->early_kt_dials >= NN_OP_EARLY_KT_DIALS)
+		return NN_ELIMIT;
+	return dial(n, id, addr, false, false, true, op, serial, true);
 }
 
 int nn_node_birthday_for(nn_node *n, const nn_id *id, const nn_addr *peers, size_t npeers,
@@ -388,7 +409,7 @@ static void on_conn(void *ctx, nn_conn *c)
 		if (nc) {
 			nc->c = c;
 			nc->dialling = false;
-			n->dials_in_flight--;
+			dial_settled(n, nc);
 		} else if (!(nc = nn_node_nconn_new(n))) {
 			nn_tp_close(n->tp, c, NN_TP_REASON_POLICY);
 			return;
@@ -458,7 +479,7 @@ static void on_dial_failed(void *ctx, void *user, const nn_id *want, const nn_ad
 		return; /* a media dial: no edge, no backoff */
 	n->stats.dial_failures++;
 	if (nc) {
-		n->dials_in_flight--;
+		dial_settled(n, nc);
 		bool probe = nc->probe, for_op = nc->for_op;
 		unsigned op = nc->op;
 		uint32_t serial = nc->op_serial;

@@ -87,6 +87,7 @@ struct nconn {
 	bool closing;         /* we closed or dropped it: frames are discarded */
 	bool retired;         /* lost a crossed dial: still read for a grace period, then closed */
 	bool for_op;          /* a connect dial: its outcome belongs to op `op` (serial op_serial) */
+	bool early_kt;        /* ... to a knowledge-table address: counted in early_kt_dials */
 	unsigned op;          /* ops.c's tag: the slot, and for an early dial its candidate */
 	uint32_t op_serial;
 	nn_time retire_at;    /* when a retired connection is closed */
@@ -183,6 +184,14 @@ enum nn_op_stage {
  * after the wait; a target behind a NAT pays the wait. */
 #define NN_OP_EARLY_WAIT (20 * NN_MS)
 #define NN_OP_CONNECT_DELAY_MAX (250 * NN_MS)
+/* A call for a target we hold no verified addresses of, but whose knowledge-table entry lists
+ * addresses that all look directly reachable, dials them alongside its first Hello (local
+ * policy): the handshake proves the NodeID, so an unverified address can cost a wasted dial,
+ * never a wrong peer. Such dials are counted apart from the maintenance dialer's slots
+ * (dials_in_flight) and at most NN_OP_EARLY_KT_DIALS are in flight per node: behind a NAT
+ * such an address may be a mapping that filters us, and the dial then sits out its handshake
+ * timeout; it must not hold a maintenance slot that long, and the Hello does not wait for it. */
+#define NN_OP_EARLY_KT_DIALS 2
 /* The maintenance dialer: a contact whose direct dial failed gets the whole cascade
  * (rendezvous for its verified coordinates, direct, punch, birthday), at most this many at
  * once and each bounded by NN_OP_MAINT_TIMEOUT_MS (local policy). */
@@ -420,6 +429,7 @@ struct nn_node {
 	struct nconn *conns; /* every record, doubly linked */
 	nn_idmap dials;      /* value: struct dialstate */
 	size_t dials_in_flight;
+	size_t early_kt_dials; /* calls' dials to knowledge-table addresses (NN_OP_EARLY_KT_DIALS) */
 	nn_id probes[NN_NODE_PROBES];
 	size_t nprobes;
 	struct boot_contact boots[NN_NODE_BOOTSTRAPS];
@@ -548,13 +558,17 @@ struct nconn *nn_node_nconn_new(nn_node *n);
 void nn_node_nconn_free(nn_node *n, struct nconn *nc);
 /* Start a dial to id at addr (one per contact at a time). */
 int nn_node_dial(nn_node *n, const nn_id *id, const nn_addr *addr, bool probe, bool bootstrap);
-/* A dial on behalf of async call op (index, serial): its outcome goes to ops.c, not to the
- * maintenance backoff; a connection that authenticates after the race was won is closed. */
 /* Birthday probing from our side of a symmetric NAT, for op (transport's ops.birthday). */
 int nn_node_birthday_for(nn_node *n, const nn_id *id, const nn_addr *peers, size_t npeers,
 			 unsigned sockets, nn_time window, unsigned op, uint32_t serial);
+/* A dial on behalf of async call op (index, serial): its outcome goes to ops.c, not to the
+ * maintenance backoff; a connection that authenticates after the race was won is closed. */
 int nn_node_dial_for(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned op,
 		     uint32_t serial);
+/* The same to a knowledge-table address, in its own budget (NN_OP_EARLY_KT_DIALS; NN_ELIMIT
+ * when it is spent). */
+int nn_node_dial_early_kt(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned op,
+			  uint32_t serial);
 /* The single removal path for a live edge: close its connection, remove it, tell the app. */
 void nn_node_drop_edge(nn_node *n, const nn_id *id, uint64_t reason);
 /* Register c as a live edge (PoW, admission, caps, crossed dials). 0 or NN_E*; on failure c

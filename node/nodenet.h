@@ -703,6 +703,7 @@ const char *nn_node_phase(nn_node *n);
 	X(tp_udp_rx, "transport: UDP datagrams received")                                    \
 	X(tp_udp_rx_bytes, "transport: UDP payload bytes received")                          \
 	X(connects_early, "connect calls that dialled a known address before any rendezvous") \
+	X(connects_early_kt, "connect calls that dialled knowledge-table addresses with the rendezvous") \
 	X(connects_deferred, "connect calls that held their Connect back: target looked reachable") \
 	X(edges, "gauge: live edges")                                                        \
 	X(edges_out, "gauge: outgoing live edges")                                           \

@@ -904,20 +904,12 @@ int nn_node_rendezvous(nn_node *n, const nn_id *target, int64_t timeout_ms, nn_r
  * timeout. */
 #define EARLY_TAG(op, i) ((op) | (((unsigned)(i) + 1u) << 8))
 
-/* A call whose target's own signed coordinates we hold (verified keys, from an earlier Reply or
- * its Hello) and that all look directly reachable: dial them now, before any rendezvous
- * (NN_OP_EARLY_WAIT). Not the knowledge table's addresses: for a target behind a NAT they are
- * a mapping only its peer can use, and a dial there sits out its handshake timeout holding one
- * of the node's maintenance dial slots (dials_in_flight) all that while (in the NAT lab's
- * nat-birthday: fewer edges, so rendezvous to fresh nodes went unanswered more often). true
- * when a dial is out. */
-static bool early_dial(nn_node *n, struct nn_op *op)
+/* Dial addrs[0..k) for op as early candidates (verified: the target's own coordinates; else
+ * knowledge-table addresses, in their own budget). Returns how many dials are out. */
+static unsigned early_dials(nn_node *n, struct nn_op *op, const nn_addr *a, size_t k,
+			    bool verified)
 {
-	const struct vkey *v = nn_node_vkey(n, &op->target);
-	const nn_addr *a = v ? v->addrs : NULL;
-	size_t k = v ? v->naddrs : 0;
-	if (!nn_node_addrs_look_direct(n, a, k))
-		return false;
+	unsigned out = 0;
 	for (size_t i = 0; i < k && op->ncand < NN_OP_CANDIDATES; i++) {
 		if (!nn_node_addr_dialable(n, &a[i]))
 			continue;
@@ -926,17 +918,45 @@ static bool early_dial(nn_node *n, struct nn_op *op)
 			dup |= nn_addr_eq(&op->cand[j], &a[i]);
 		if (dup)
 			continue;
-		unsigned j = op->ncand++;
-		op->cand[j] = a[i];
+		unsigned j = op->ncand;
+		unsigned tag = EARLY_TAG((unsigned)(op - n->ops), j);
+		int rc = verified ? nn_node_dial_for(n, &op->target, &a[i], tag, op->serial)
+				  : nn_node_dial_early_kt(n, &op->target, &a[i], tag, op->serial);
+		if (rc == NN_ELIMIT)
+			break;
+		op->cand[op->ncand++] = a[i];
 		op->next_cand = op->ncand;
-		if (nn_node_dial_for(n, &op->target, &a[i], EARLY_TAG((unsigned)(op - n->ops), j),
-				     op->serial) == 0)
+		if (rc == 0) {
 			op->early_live |= (uint8_t)(1u << j);
+			out++;
+		}
+	}
+	return out;
+}
+
+/* A call that already holds addresses of its target that all look directly reachable dials
+ * them before (or with) the rendezvous. The target's own signed coordinates (verified keys,
+ * from an earlier Reply or its Hello): dialled at once, the Hello NN_OP_EARLY_WAIT later.
+ * Without those, the knowledge table's addresses (NN_OP_EARLY_KT_DIALS): dialled alongside
+ * the first Hello, which does not wait for them. Returns the Hello's delay: NN_OP_EARLY_WAIT,
+ * or 0. */
+static nn_time early_dial(nn_node *n, struct nn_op *op)
+{
+	const struct vkey *v = nn_node_vkey(n, &op->target);
+	nn_time wait = 0;
+	if (v && nn_node_addrs_look_direct(n, v->addrs, v->naddrs)) {
+		if (early_dials(n, op, v->addrs, v->naddrs, true)) {
+			wait = NN_OP_EARLY_WAIT;
+			n->stats.connects_early++;
+		}
+	} else if (!v) {
+		const nn_routing_contact *k = nn_routing_kt_get(n->kt, &op->target, NULL);
+		if (k && nn_node_addrs_look_direct(n, k->addrs, k->naddrs) &&
+		    early_dials(n, op, k->addrs, k->naddrs, false))
+			n->stats.connects_early_kt++;
 	}
 	op->early = op->early_live != 0;
-	if (op->early)
-		n->stats.connects_early++;
-	return op->early;
+	return wait;
 }
 
 /* Connect or direct: an existing edge completes at once, else the cascade starts. */
@@ -949,8 +969,8 @@ static void cascade_start(nn_node *n, struct nn_op *op)
 	}
 	op->stage = NN_STAGE_RENDEZVOUS;
 	op->next_hello = nn_node_now(n);
-	if (!op->maint && !op->upgrade && early_dial(n, op))
-		op->next_hello += NN_OP_EARLY_WAIT;
+	if (!op->maint && !op->upgrade)
+		op->next_hello += early_dial(n, op);
 	op->stage_end = op->next_hello + NN_OP_RDV_SPAN;
 	op_arm(n, op);
 }

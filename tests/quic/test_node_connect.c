@@ -7,7 +7,9 @@
  *      (connects_early).
  *   3. B came back on another port: the early dial to the stale address cannot answer, the
  *      rendezvous (20 ms later) finds the new one, and the call still connects directly.
- *   4. B is gone: the early dial to its last address cannot answer and the rendezvous goes
+ *   4. A holds no verified keys of B, only its knowledge-table entry: that address is dialled
+ *      alongside the first Hello (connects_early_kt), outside the maintenance dial slots.
+ *   5. B is gone: the early dial to its last address cannot answer and the rendezvous goes
  *      unanswered; the call fails when the cascade has nothing left (no relay volunteer), not
  *      at its deadline: a dial to an address the target never confirmed holds no stage open.
  * Uses the public API plus node_impl.h (dropping an edge, forgetting a contact). */
@@ -190,7 +192,25 @@ static void test_connect_paths(void **st)
 	assert_true(s1.hellos_tx - s0.hellos_tx >= 1);
 	assert_true(dt < 3 * NN_SEC);
 
-	/* 4. B gone for good: unanswered rendezvous (3.5 s), no volunteer, done well before the
+	/* 4. only the knowledge table's entry for B: its address is dialled with the first
+	 * Hello, which does not wait for it, in a budget of its own (not a maintenance slot) */
+	part(&A, &B);
+	assert_true(nn_idmap_del(&A.node->vkeys, &B.id));
+	assert_non_null(nn_routing_kt_get(A.node->kt, &B.id, NULL));
+	size_t maint_dials = A.node->dials_in_flight; /* step 3's dial to the dead address */
+	s0 = stats(&A);
+	dt = connect_ab();
+	s1 = stats(&A);
+	printf("# knowledge-table address only: %.1f ms; Hellos %llu\n", (double)dt / 1e6,
+	       (unsigned long long)(s1.hellos_tx - s0.hellos_tx));
+	assert_int_equal(s1.connects_early_kt - s0.connects_early_kt, 1);
+	assert_int_equal(s1.connects_early - s0.connects_early, 0);
+	assert_true(s1.hellos_tx - s0.hellos_tx >= 1);
+	spin(200 * NN_MS); /* the dial settled: its budget is free again */
+	assert_int_equal(A.node->early_kt_dials, 0);
+	assert_int_equal(A.node->dials_in_flight, maint_dials);
+
+	/* 5. B gone for good: unanswered rendezvous (3.5 s), no volunteer, done well before the
 	 * 8 s deadline although the early dial is still in flight */
 	part(&A, &B);
 	stop(&B);
