@@ -434,6 +434,7 @@ int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id)
 	ep->sctx = make_ctx(ep, false);
 	ep->cctx = make_ctx(ep, true);
 	nn_quic_tlsid_wipe(&ep->tlsid); /* the contexts hold their own copies */
+	wolf_trim(); /* the empty slab pages making the contexts left behind */
 	return ep->sctx && ep->cctx ? 0 : NN_ECRYPTO;
 }
 
