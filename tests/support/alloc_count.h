@@ -10,7 +10,8 @@
 
 #include <stdint.h>
 
-/* Allocations (malloc, calloc, realloc) since the program started. */
+/* Allocations (malloc, calloc, realloc) since the program started, plus wolfSSL's requests
+ * the QUIC transport serves from its own pages (nn_quic_test_wolf_allocs), when linked. */
 uint64_t nn_test_allocs(void);
 
 #endif

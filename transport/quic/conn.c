@@ -940,9 +940,13 @@ void nn_quic_conn_free(nn_quic_conn *c)
 	}
 	if (c->inbound_counted)
 		nn_quic_caps_release(&ep->caps, c->ipkey);
+	/* the TLS object first: nn_quic_tls_free clears ngtcp2's handle to it, a write into the
+	 * ngtcp2 connection (after ngtcp2_conn_del it landed in freed memory; valgrind saw it,
+	 * ASan does not instrument the static ngtcp2) */
+	nn_quic_tls_free(c);
 	if (c->qc)
 		ngtcp2_conn_del(c->qc);
-	nn_quic_tls_free(c);
+	c->qc = NULL;
 	if (c->rx_pkt)
 		nn_pkt_release(c->rx_pkt);
 	nn_quic_media_detach(c);

@@ -195,6 +195,12 @@ bool nn_quic_test_has_tls(nn_tp *tp, nn_conn *c);
 int nn_quic_test_key_update(nn_tp *tp, nn_conn *c);
 /* Test hook: live TLS objects of the endpoint (connections still in their handshake). */
 size_t nn_quic_test_tls_live(nn_tp *tp);
+/* Test hook (process-wide): wolfSSL's allocation requests served without malloc since the
+ * process started (its slabs and own pages, tls.c); tests/support's malloc counter adds them. */
+uint64_t nn_quic_test_wolf_allocs(void);
+/* Test hook (process-wide): bytes wolfSSL holds outside malloc (slab blocks and own pages,
+ * headers included); a heap figure from mallinfo2 adds them. */
+size_t nn_quic_test_wolf_bytes(void);
 /* Test hook: send raw bytes as stream data on c's edge stream, bypassing the framing. */
 int nn_quic_test_send_raw(nn_tp *tp, nn_conn *c, const uint8_t *data, size_t len);
 

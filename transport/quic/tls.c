@@ -7,10 +7,12 @@
  * callback is never called, so both sides use wolfSSL_UseALPN with FAILED_ON_MISMATCH and the
  * negotiated value is checked again after the handshake. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -106,19 +108,39 @@ fail:
 	return NULL;
 }
 
-/* wolfSSL's allocations (local policy, issue 16). A handshake's TLS object (6.2 KiB), its
- * buffers and key material are short-lived but land between the long-lived state of the
- * connections being built; after a burst of handshakes they leave resident holes of a few KiB
- * each in the heap that no trim returns (64 handshakes at once: about 3.7 KiB per edge). So
- * wolfSSL's requests of NN_QUIC_WOLF_MMAP bytes and more get pages of their own (mmap), given
- * back whole when freed; smaller ones (the AEAD contexts that outlive the handshake, 1.1 KiB
- * each) stay with malloc. A 16-byte header records the size and which of the two it came from.
- * Installed once per process (wolfSSL's allocator is process-wide; the pointers are the same
- * functions for every endpoint), before wolfSSL's first allocation: the private static wolfSSL
- * of the build has no other user. A handshake makes a handful of such requests (a few
- * microseconds of system calls against ~1 ms of handshake). */
+/* wolfSSL's allocations (local policy, issue 16). A handshake makes ~300 requests of wolfSSL's
+ * allocator (hashes, key shares, the certificate's decoded forms, the TLS object, its buffers,
+ * eight AEAD and header-protection contexts for the Initial and Handshake keys...), nearly all
+ * freed once the handshake ends, while the connection's long-lived state is allocated in
+ * between (ngtcp2's connection, its pools, our records). In one heap, a burst of handshakes
+ * leaves that long-lived state scattered over pages whose other bytes are free holes: 20
+ * handshakes at once (bench_mem's hub) held ~370 KiB of wolfSSL's small blocks at the peak and
+ * left 152 resident heap pages only partly live, ~175 KiB free on them (one at a time: 47
+ * such pages, nearly full). So wolfSSL's requests never reach malloc (but under ASan):
+ *  - requests of NN_QUIC_WOLF_MMAP bytes and more (the 6.2 KiB `WOLFSSL` object, its buffers,
+ *    key schedule) get pages of their own (mmap), given back whole when freed;
+ *  - smaller ones come from one-page slabs of a few size classes (wolf_slab): a page holds
+ *    blocks of one size, and a page whose blocks are all free goes back to the system
+ *    (madvise MADV_DONTNEED: the page stays in our address space, in regions of
+ *    NN_QUIC_WOLF_REGION pages reserved by one mmap, so no mapping is split; up to
+ *    NN_QUIC_WOLF_CACHE empty pages stay resident for the next handshake until the endpoint's
+ *    trim after handshakes). The short-lived blocks of a burst thus leave no holes among
+ *    other allocations, and their pages go back once their blocks are free. What stays on the
+ *    slabs is wolfSSL's long-lived state: the 1-RTT keys' AEAD and header-protection contexts
+ *    (1,152 bytes each, three to a page) and the contexts' (WOLFSSL_CTX) own.
+ * A 16-byte header before each block records the size and which of the three it came from.
+ * Process-wide state, by necessity: wolfSSL's allocator is process-wide and its hooks take no
+ * context pointer (wolfSSL_SetAllocators), so the slabs cannot belong to an endpoint; they are
+ * installed once per process before wolfSSL's first allocation (the build's private static
+ * wolfSSL has no other user) and guarded by a mutex (endpoints on different threads share
+ * them); the address space reserved stays at its peak (pages no longer in use are not
+ * resident). Cost: a few mmap/munmap/madvise calls per handshake (microseconds against ~1 ms
+ * of handshake); nothing per frame (wolfSSL allocates nothing once the keys are in place). */
 #define NN_QUIC_WOLF_MMAP 2048u
+#define NN_QUIC_WOLF_CACHE 4u   /* empty slab pages kept resident for the next handshake */
+#define NN_QUIC_WOLF_REGION 64u /* slab pages reserved by one mmap */
 #define WOLF_HDR 16u
+enum { WOLF_MALLOC = 0, WOLF_MAPPED = 1, WOLF_SLAB = 2 };
 /* Under AddressSanitizer every request goes to malloc, so ASan checks wolfSSL's bounds and
  * LeakSanitizer scans what wolfSSL holds (it does not scan our own mmap pages: an endpoint kept
  * until exit, as a fuzz target keeps one, would show its small blocks as leaked). */
@@ -133,24 +155,220 @@ fail:
 #define NN_QUIC_WOLF_SANITIZED 0
 #endif
 
+/* One page of blocks of one size class; the header sits at the start of the page. */
+typedef struct wolf_slab {
+	struct wolf_slab *next, *prev; /* the class's list of slabs with a free block */
+	void *free;		       /* freed blocks (each holds the next) */
+	uint32_t cls, used, bump;      /* class; blocks handed out; blocks ever carved */
+	bool listed;
+} wolf_slab;
+#define WOLF_SLAB_HDR 48u /* sizeof (wolf_slab) rounded up to 16: blocks stay 16-aligned */
+
+/* Block sizes, header included (multiples of 16), chosen around wolfSSL's frequent requests
+ * (1,152-byte cipher contexts: three to a page). */
+static const uint16_t wolf_cls_size[] = {32,  48,  64,  80,  96,  112, 128, 144, 176,  208,
+					 240, 288, 352, 432, 512, 672, 816, 1008, 1168, 1344,
+					 2032};
+#define WOLF_NCLS (sizeof wolf_cls_size / sizeof wolf_cls_size[0])
+
+static struct {
+	pthread_mutex_t mu;
+	size_t page;
+	wolf_slab *head[WOLF_NCLS], *tail[WOLF_NCLS];
+	wolf_slab *cache; /* empty pages still resident, linked by next */
+	void **clean; /* empty pages given back to the system (madvise) */
+	size_t nclean, capclean;
+	unsigned ncache;
+	uint8_t *rnext, *rend; /* the region pages are carved from */
+} wolf = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static unsigned wolf_cls_of(size_t total)
+{
+	unsigned c = 0;
+	while (wolf_cls_size[c] < total)
+		c++;
+	return c;
+}
+
+static uint32_t wolf_cap(unsigned c)
+{
+	return (uint32_t)((wolf.page - WOLF_SLAB_HDR) / wolf_cls_size[c]);
+}
+
+static void wolf_unlink(wolf_slab *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		wolf.head[s->cls] = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		wolf.tail[s->cls] = s->prev;
+	s->next = s->prev = NULL;
+	s->listed = false;
+}
+
+static void wolf_push(wolf_slab *s, bool at_head)
+{
+	s->listed = true;
+	if (at_head) {
+		s->prev = NULL;
+		s->next = wolf.head[s->cls];
+		if (s->next)
+			s->next->prev = s;
+		else
+			wolf.tail[s->cls] = s;
+		wolf.head[s->cls] = s;
+	} else {
+		s->next = NULL;
+		s->prev = wolf.tail[s->cls];
+		if (s->prev)
+			s->prev->next = s;
+		else
+			wolf.head[s->cls] = s;
+		wolf.tail[s->cls] = s;
+	}
+}
+
+/* An empty page goes back to the system (its contents are dropped; the next use faults in a
+ * zero page) but stays in our region, listed as clean. */
+static void wolf_clean(wolf_slab *s)
+{
+	if (wolf.nclean == wolf.capclean) {
+		size_t cap = wolf.capclean ? 2 * wolf.capclean : 64;
+		void **a = realloc(wolf.clean, cap * sizeof *a);
+		if (!a) {
+			(void)munmap(s, wolf.page); /* a hole in the region: never reused, harmless */
+			return;
+		}
+		wolf.clean = a;
+		wolf.capclean = cap;
+	}
+	(void)madvise(s, wolf.page, MADV_DONTNEED);
+	wolf.clean[wolf.nclean++] = s; /* not linked through the page: that would fault it in */
+}
+
+static void *wolf_slab_alloc(unsigned c)
+{
+	(void)pthread_mutex_lock(&wolf.mu);
+	wolf_slab *s = wolf.head[c];
+	if (!s) {
+		if (wolf.cache) {
+			s = wolf.cache;
+			wolf.cache = s->next;
+			wolf.ncache--;
+		} else if (wolf.nclean) {
+			s = wolf.clean[--wolf.nclean];
+		} else {
+			if (wolf.rnext == wolf.rend) {
+				size_t len = wolf.page * NN_QUIC_WOLF_REGION;
+				void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+					       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+				if (p == MAP_FAILED) {
+					(void)pthread_mutex_unlock(&wolf.mu);
+					return NULL;
+				}
+				wolf.rnext = p;
+				wolf.rend = (uint8_t *)p + len;
+			}
+			s = (wolf_slab *)(void *)wolf.rnext;
+			wolf.rnext += wolf.page;
+		}
+		*s = (wolf_slab){.cls = c};
+		wolf_push(s, true);
+	}
+	void *b = s->free;
+	if (b)
+		s->free = *(void **)b;
+	else
+		b = (uint8_t *)s + WOLF_SLAB_HDR + (size_t)s->bump++ * wolf_cls_size[c];
+	if (++s->used == wolf_cap(c))
+		wolf_unlink(s); /* full: off the list until a block comes back */
+	(void)pthread_mutex_unlock(&wolf.mu);
+	return b;
+}
+
+static void wolf_slab_free(void *b)
+{
+	wolf_slab *s = (wolf_slab *)((uintptr_t)b & ~(uintptr_t)(wolf.page - 1));
+	(void)pthread_mutex_lock(&wolf.mu);
+	*(void **)b = s->free;
+	s->free = b;
+	if (--s->used == 0) {
+		if (s->listed)
+			wolf_unlink(s);
+		if (wolf.ncache < NN_QUIC_WOLF_CACHE) {
+			s->next = wolf.cache;
+			wolf.cache = s;
+			wolf.ncache++;
+		} else {
+			wolf_clean(s);
+		}
+	} else if (!s->listed) {
+		/* was full: used last, so the slabs in use drain and their pages can go back */
+		wolf_push(s, false);
+	}
+	(void)pthread_mutex_unlock(&wolf.mu);
+}
+
+/* The endpoint's trim after handshakes: the cached empty pages go back to the system. */
+static void wolf_trim(void)
+{
+	(void)pthread_mutex_lock(&wolf.mu);
+	while (wolf.cache) {
+		wolf_slab *s = wolf.cache;
+		wolf.cache = s->next;
+		wolf_clean(s);
+	}
+	wolf.ncache = 0;
+	(void)pthread_mutex_unlock(&wolf.mu);
+}
+
+/* wolfSSL's requests served without malloc (slab or own pages): the test suites' allocation
+ * counter (tests/support/alloc_count.c, which wraps malloc) adds them, so "no allocation per
+ * frame" still covers wolfSSL. */
+static atomic_uint_fast64_t wolf_requests;
+static atomic_size_t wolf_bytes; /* held in slab blocks and own pages, headers included */
+
+uint64_t nn_quic_test_wolf_allocs(void) { return atomic_load(&wolf_requests); }
+size_t nn_quic_test_wolf_bytes(void) { return atomic_load(&wolf_bytes); }
+
+/* bytes a block of wolfSSL's (its header h) occupies outside malloc: 0 for malloc's */
+static size_t wolf_held(const size_t *h)
+{
+	if (h[1] == WOLF_SLAB)
+		return wolf_cls_size[((wolf_slab *)((uintptr_t)h & ~(uintptr_t)(wolf.page - 1)))->cls];
+	return h[1] == WOLF_MAPPED ? h[0] + WOLF_HDR : 0;
+}
+
 static void *wolf_malloc(size_t n)
 {
 	if (n > SIZE_MAX - 4096)
 		return NULL;
 	size_t *h;
-	if (!NN_QUIC_WOLF_SANITIZED && n + WOLF_HDR >= NN_QUIC_WOLF_MMAP) {
-		void *p = mmap(NULL, n + WOLF_HDR, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			       -1, 0);
+	size_t total = n + WOLF_HDR;
+	if (NN_QUIC_WOLF_SANITIZED) {
+		if (!(h = malloc(total)))
+			return NULL;
+		h[1] = WOLF_MALLOC;
+	} else if (total >= NN_QUIC_WOLF_MMAP) {
+		void *p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			       0);
 		if (p == MAP_FAILED)
 			return NULL;
 		h = p;
-		h[1] = 1;
+		h[1] = WOLF_MAPPED;
 	} else {
-		if (!(h = malloc(n + WOLF_HDR)))
+		if (!(h = wolf_slab_alloc(wolf_cls_of(total))))
 			return NULL;
-		h[1] = 0;
+		h[1] = WOLF_SLAB;
 	}
 	h[0] = n;
+	if (h[1] != WOLF_MALLOC) {
+		atomic_fetch_add_explicit(&wolf_requests, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&wolf_bytes, wolf_held(h), memory_order_relaxed);
+	}
 	return (uint8_t *)h + WOLF_HDR;
 }
 
@@ -159,8 +377,11 @@ static void wolf_free(void *q)
 	if (!q)
 		return;
 	size_t *h = (size_t *)(void *)((uint8_t *)q - WOLF_HDR);
-	if (h[1])
+	atomic_fetch_sub_explicit(&wolf_bytes, wolf_held(h), memory_order_relaxed);
+	if (h[1] == WOLF_MAPPED)
 		(void)munmap(h, h[0] + WOLF_HDR);
+	else if (h[1] == WOLF_SLAB)
+		wolf_slab_free(h);
 	else
 		free(h);
 }
@@ -169,14 +390,22 @@ static void *wolf_realloc(void *q, size_t n)
 {
 	if (!q)
 		return wolf_malloc(n);
+	if (n > SIZE_MAX - 4096)
+		return NULL;
 	size_t *h = (size_t *)(void *)((uint8_t *)q - WOLF_HDR);
-	if (!h[1] && (NN_QUIC_WOLF_SANITIZED || n + WOLF_HDR < NN_QUIC_WOLF_MMAP)) {
-		/* stays with malloc: its realloc */
+	if (h[1] == WOLF_MALLOC) { /* sanitized builds: malloc's realloc */
 		size_t *r = realloc(h, n + WOLF_HDR);
 		if (!r)
 			return NULL;
 		r[0] = n;
 		return (uint8_t *)r + WOLF_HDR;
+	}
+	if (h[1] == WOLF_SLAB && n + WOLF_HDR < NN_QUIC_WOLF_MMAP &&
+	    wolf_cls_of(n + WOLF_HDR) ==
+		    ((wolf_slab *)((uintptr_t)h & ~(uintptr_t)(wolf.page - 1)))->cls) {
+		atomic_fetch_add_explicit(&wolf_requests, 1, memory_order_relaxed);
+		h[0] = n; /* still fits its block */
+		return q;
 	}
 	void *r = wolf_malloc(n);
 	if (!r)
@@ -188,6 +417,8 @@ static void *wolf_realloc(void *q, size_t n)
 
 static void wolf_allocators(void)
 {
+	long pg = sysconf(_SC_PAGESIZE);
+	wolf.page = pg >= 4096 ? (size_t)pg : 4096u;
 	(void)wolfSSL_SetAllocators(wolf_malloc, wolf_free, wolf_realloc);
 }
 
@@ -203,6 +434,7 @@ int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id)
 	ep->sctx = make_ctx(ep, false);
 	ep->cctx = make_ctx(ep, true);
 	nn_quic_tlsid_wipe(&ep->tlsid); /* the contexts hold their own copies */
+	wolf_trim(); /* the empty slab pages making the contexts left behind */
 	return ep->sctx && ep->cctx ? 0 : NN_ECRYPTO;
 }
 
@@ -305,6 +537,7 @@ static void trim_cb(nn_timer *t, void *arg)
 #ifdef __GLIBC__
 	(void)malloc_trim(0);
 #endif
+	wolf_trim();
 	ep->st.heap_trims++;
 }
 

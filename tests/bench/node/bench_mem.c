@@ -22,7 +22,10 @@
  * NN_BENCH_MEM_WRAP=<program> runs the hub under it (heaptrack, valgrind: analysis only);
  * NN_BENCH_MEM_MAPS=1 lists the hub's mappings holding anonymous pages at each measurement,
  * NN_BENCH_MEM_TABLES=1 the resident pages of the node's hash tables, NN_BENCH_MEM_INFO=1 the
- * hub's malloc_info (free chunks by size: the holes a burst of handshakes leaves).
+ * hub's malloc_info (free chunks by size: the holes a burst of handshakes leaves),
+ * NN_BENCH_MEM_WALK=1 the hub's resident heap pages by the live bytes on them (a walk of glibc's
+ * chunks: pages only partly live are what fragmentation costs) and its in-use chunks of 4 KiB
+ * and more with their resident pages.
  * --quick: 4 and 8 edges, short settle (the `bench` suite's smoke run: prints, asserts only
  * that the hub ran and the edges came up; under ASan the figures mean nothing, its allocator
  * replaces malloc). Figures: release build (`make bench`).
@@ -34,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,6 +98,76 @@ static void hub_tables(nn_node *n)
 	fflush(stdout);
 }
 
+/* Analysis (NN_BENCH_MEM_WALK): walk glibc's main heap chunk by chunk (the [heap] mapping;
+ * glibc's chunk layout: size word before the user data, low bits flags, a chunk is in use when
+ * the next one's PREV_INUSE bit is set) and count, for each resident page (mincore), the bytes
+ * of chunks in use on it: pages holding little live data are what fragmentation costs. Also
+ * lists in-use chunks of 4 KiB and more with their resident pages. glibc only; analysis. */
+static void hub_walk(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	uintptr_t lo = 0, hi = 0;
+	char l[512];
+	while (f && fgets(l, sizeof l, f))
+		if (strstr(l, "[heap]") && sscanf(l, "%lx-%lx", &lo, &hi) == 2)
+			break;
+	if (f)
+		fclose(f);
+	if (!lo) {
+		printf("mend\n");
+		fflush(stdout);
+		return;
+	}
+	size_t npg = (hi - lo) / 4096;
+	unsigned char *vec = malloc(npg);
+	uint32_t *live = calloc(npg, sizeof *live);
+	if (!vec || !live || mincore((void *)lo, hi - lo, vec) != 0) {
+		free(vec);
+		free(live);
+		printf("mend\n");
+		fflush(stdout);
+		return;
+	}
+	uintptr_t p = lo;
+	size_t nbig = 0;
+	while (p + 16 <= hi) {
+		size_t sz = *(size_t *)(p + 8) & ~(size_t)7;
+		if (sz < 16 || p + sz + 16 > hi)
+			break; /* the top chunk */
+		bool inuse = *(size_t *)(p + sz + 8) & 1;
+		if (inuse) {
+			for (uintptr_t a = p; a < p + sz;) {
+				uintptr_t pe = (a & ~(uintptr_t)4095) + 4096;
+				uintptr_t e = pe < p + sz ? pe : p + sz;
+				live[(a - lo) / 4096] += (uint32_t)(e - a);
+				a = e;
+			}
+			if (sz >= 4096) {
+				size_t res = 0;
+				for (uintptr_t a = (p + 4095) & ~(uintptr_t)4095; a + 4096 <= p + sz; a += 4096)
+					res += vec[(a - lo) / 4096] & 1;
+				printf("  big chunk %zu B, %zu KiB of whole pages resident\n", sz, res * 4);
+				nbig++;
+			}
+		}
+		p += sz;
+	}
+	size_t hist[9] = {0}, res = 0;
+	for (size_t i = 0; i < npg; i++)
+		if (vec[i] & 1) {
+			res++;
+			hist[live[i] >= 4096 ? 8 : live[i] / 512]++;
+		}
+	printf("  walk: %zu pages resident; by live bytes on the page:", res);
+	for (int i = 0; i < 9; i++)
+		printf(" <%d:%zu", (i + 1) * 512, hist[i]);
+	printf("\n");
+	free(vec);
+	free(live);
+	printf("mend\n");
+	fflush(stdout);
+}
+
 static void hub_cmd(struct ev_loop *loop, ev_io *w, int revents)
 {
 	hub *h = w->data;
@@ -127,6 +201,8 @@ static void hub_cmd(struct ev_loop *loop, ev_io *w, int revents)
 			fflush(stdout);
 		} else if (c == 'm') {
 			hub_tables(h->node);
+		} else if (c == 'w') {
+			hub_walk();
 		} else if (c == 'i') {
 			malloc_info(0, stdout);
 			printf("mend\n");
@@ -415,6 +491,8 @@ static int run(const char *self, const char *mode, bool burst, const size_t *ste
 			hub_dump(&b, "i");
 		if (getenv("NN_BENCH_MEM_TABLES"))
 			hub_dump(&b, "m");
+		if (getenv("NN_BENCH_MEM_WALK"))
+			hub_dump(&b, "w");
 	}
 	hub_stop(&b);
 	for (size_t i = 0; i < b.n; i++)

@@ -3,8 +3,9 @@
  *     parallel) on loopback;
  *   - bulk: frame throughput over one edge (64 KiB frames) in Gbit/s, next to raw UDP on the
  *     same machine (sendmmsg/recvmmsg of 1452-byte datagrams, and with UDP GSO);
- *   - memory per established connection (heap bytes from mallinfo2, both ends counted, divided
- *     per end) and allocations per connection;
+ *   - memory per established connection (heap bytes from mallinfo2 plus wolfSSL's blocks outside
+ *     malloc, nn_quic_test_wolf_bytes; both ends counted, divided per end) and allocations per
+ *     connection;
  *   - allocations per frame in steady state (1 KiB frames, counted by the --wrap counter, which
  *     sees the static wolfSSL/ngtcp2 too);
  *   - media session (ALPN nodenet-media/1) over the same loopback pair: datagram throughput of
@@ -190,6 +191,7 @@ static void bench_memory(rec *cl, rec *sv, int k)
 	int pn = nn_wire_frame_encode(ping, sizeof ping, NN_T_PING, NULL, 0);
 	/* warm the pool and the loop's heap first */
 	struct mallinfo2 m0 = mallinfo2();
+	size_t w0 = nn_quic_test_wolf_bytes(); /* wolfSSL's blocks outside malloc (tls.c) */
 	uint64_t a0 = nn_test_allocs();
 	int c0 = cl->n_conn, s0 = sv->n_conn;
 	uint64_t rx = sv->rx;
@@ -205,8 +207,10 @@ static void bench_memory(rec *cl, rec *sv, int k)
 			(unsigned long long)(sv->rx - rx), k, cl->n_conn, sv->n_conn);
 	nn_qenv_run(env, NULL, NULL, 50 * NN_MS); /* let acks settle and queues drain */
 	struct mallinfo2 m1 = mallinfo2();
+	size_t w1 = nn_quic_test_wolf_bytes();
 	uint64_t a1 = nn_test_allocs();
-	double per_end = ((double)m1.uordblks - (double)m0.uordblks) / (2.0 * k);
+	double per_end = ((double)m1.uordblks - (double)m0.uordblks + (double)w1 - (double)w0) /
+			 (2.0 * k);
 	printf("bench quic memory: %.0f bytes per established connection end (%d connections, "
 	       "both ends in-process; ngtcp2 + wolfSSL + ours), %.1f allocations per end\n",
 	       per_end, k, (double)(a1 - a0) / (2.0 * k));
