@@ -168,7 +168,7 @@ typedef struct wolf_slab {
  * (1,152-byte cipher contexts: three to a page). */
 static const uint16_t wolf_cls_size[] = {32,  48,  64,  80,  96,  112, 128, 144, 176,  208,
 					 240, 288, 352, 432, 512, 672, 816, 1008, 1168, 1344,
-					 2032};
+					 2048}; /* the last one: every request below NN_QUIC_WOLF_MMAP */
 #define WOLF_NCLS (sizeof wolf_cls_size / sizeof wolf_cls_size[0])
 
 static struct {
@@ -181,6 +181,9 @@ static struct {
 	unsigned ncache;
 	uint8_t *rnext, *rend; /* the region pages are carved from */
 } wolf = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+_Static_assert(NN_QUIC_WOLF_MMAP <= 2048, "every slab request fits the largest class");
+_Static_assert(sizeof(wolf_slab) <= WOLF_SLAB_HDR, "the slab header fits before its blocks");
 
 static unsigned wolf_cls_of(size_t total)
 {
