@@ -475,11 +475,13 @@ struct nn_node {
 	nn_nat_ka ka;            /* how long our NAT keeps idle mappings (keepalive.c) */
 	bool self_loopback_only; /* every advertised address is loopback: a one-host overlay */
 	/* IPs we sent to lately (dials, punches, sprays): an inbound edge from any other IP is
-	 * unsolicited, evidence that our filtering is open (nat.c) */
+	 * unsolicited, evidence that our filtering is open (nat.c). A ring of NN_NODE_SENT_IPS
+	 * allocated by the first send to an IP address (NULL before: nodes on the mem transport
+	 * never have one) */
 	struct sent_ip {
 		uint8_t ip[16]; /* v4-mapped for IPv4 */
 		nn_time at;     /* 0 = empty */
-	} sent_ips[NN_NODE_SENT_IPS];
+	} *sent_ips;
 	uint32_t sent_next;
 	/* port mapping on the gateway (portmap.c; policy in nat/portmap.h); only with
 	 * opts.portmap, only on nn_node_new's QUIC transport */
@@ -499,20 +501,22 @@ struct nn_node {
 	/* media sessions (media.c) */
 	struct nn_msess *msess;
 	uint64_t msess_next_sid;
-	/* relayed edges we made (console `nat`): peer, relay, allocation address */
+	/* relayed edges we made (console `nat`): peer, relay, allocation address; a ring of
+	 * NN_NODE_RELAYED allocated by the first one noted (NULL before) */
 	struct relayed {
 		nn_id peer, relay;
 		nn_addr addr;
 		bool used;
-	} relayed[NN_NODE_RELAYED];
+	} *relayed;
 	uint32_t relayed_next;
-	/* relay -> direct upgrade (upgrade.c): back-off per relayed peer, one timer */
+	/* relay -> direct upgrade (upgrade.c): back-off per relayed peer, one timer;
+	 * NN_NODE_UPGRADES entries allocated by the first one made (NULL before) */
 	struct upgrade {
 		nn_id peer;
 		nn_time next;
 		unsigned tries;
 		bool used;
-	} upgrade[NN_NODE_UPGRADES];
+	} *upgrade;
 	nn_timer upgrade_timer;
 	bool upgrade_timer_on;
 
