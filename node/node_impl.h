@@ -79,23 +79,12 @@ bool nn_olimit_allow(nn_olimit *l, const nn_id *originator, nn_time now);
 /* ---- connections ---- */
 struct nconn {
 	nn_conn *c;           /* NULL until the transport reports it (outbound dials) */
+	struct nconn *prev, *next;
 	nn_id want;           /* outbound: whom we dialled */
-	bool dialling;        /* a dial in flight */
-	bool probe;           /* a probe-before-evict dial: close once it answers */
-	bool bootstrap;       /* a bootstrap dial (contact keyed from the handshake) */
-	bool registered;      /* a live edge points at it */
-	bool closing;         /* we closed or dropped it: frames are discarded */
-	bool retired;         /* lost a crossed dial: still read for a grace period, then closed */
-	bool for_op;          /* a connect dial: its outcome belongs to op `op` (serial op_serial) */
-	unsigned op;          /* ops.c's tag: the slot, and for an early dial its candidate */
-	uint32_t op_serial;
 	nn_time retire_at;    /* when a retired connection is closed */
 	nn_time answer_by;    /* outbound: nothing heard by then = a failed dial (0 = heard) */
-	bool referred;        /* outbound: a Referral was taken from it (one per connection) */
-	bool relay_limit_on;  /* relay.c: RelayRequests / Binds from this connection */
-	nn_tbucket relay_limit;
-	bool has_ip, has_subnet; /* inbound: source keys for the admission shares (admit.c) */
-	uint8_t ip[16], subnet[16];
+	nn_tbucket relay_limit; /* relay.c: RelayRequests / Binds from this connection, when
+				 * relay_limit_on */
 	/* keepalive.c: our last frame on it; a probe of ours in flight since ka_sent (!= 0) for
 	 * a silence of ka_gap, late (our keepalive resumed) until ka_deadline; a peer's probe to
 	 * echo once the edge has been silent for echo_delay (!= 0); ka_hold: the edge's silence
@@ -107,12 +96,25 @@ struct nconn {
 	nn_time unanswered_ping;  /* ... and when a ping went after it (0: not yet) */
 	nn_time up_at;            /* when it became the edge (conn.c: crossed dial or restart) */
 	nn_time ka_sent, ka_gap, ka_deadline, echo_delay, ka_hold;
+	unsigned op;          /* ops.c's tag: the slot, and for an early dial its candidate */
+	uint32_t op_serial;
+	uint8_t ip[16], subnet[16]; /* inbound: source keys for the admission shares (admit.c) */
+	uint8_t ka_nonce[NN_NAT_KA_NONCE_LEN], echo_nonce[NN_NAT_KA_NONCE_LEN];
+	/* the 1-byte members last, packed (no holes: 256 bytes, not 272) */
+	bool dialling;        /* a dial in flight */
+	bool probe;           /* a probe-before-evict dial: close once it answers */
+	bool bootstrap;       /* a bootstrap dial (contact keyed from the handshake) */
+	bool registered;      /* a live edge points at it */
+	bool closing;         /* we closed or dropped it: frames are discarded */
+	bool retired;         /* lost a crossed dial: still read for a grace period, then closed */
+	bool for_op;          /* a connect dial: its outcome belongs to op `op` (serial op_serial) */
+	bool referred;        /* outbound: a Referral was taken from it (one per connection) */
+	bool relay_limit_on;
+	bool has_ip, has_subnet; /* ip / subnet hold a key */
 	uint8_t path;         /* how the connection was made (enum nn_node_path): NN_PATH_RELAY
 			       * when made (conn.c), to or from a noted relay allocation; punch /
 			       * birthday by the op it completes (ops.c) */
 	bool ka_late, ka_mute, ka_echoes;
-	uint8_t ka_nonce[NN_NAT_KA_NONCE_LEN], echo_nonce[NN_NAT_KA_NONCE_LEN];
-	struct nconn *prev, *next;
 };
 
 /* Source keys of a remote address for the inbound shares (admit.c): fills ip (16 bytes) and
