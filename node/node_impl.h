@@ -69,7 +69,7 @@ static inline bool nn_idmap_full(const nn_idmap *m) { return m->n * 2 >= m->max_
 
 /* ---- per-originator limiter (limit.c): token bucket per authenticated originator ---- */
 typedef struct nn_olimit {
-	nn_idmap map; /* value: nn_tbucket */
+	nn_idmap map; /* value: nn_tbucket_state (NN_ROUTING_CONTROL_RATE / _BURST) */
 	size_t max;
 } nn_olimit;
 int nn_olimit_init(nn_olimit *l, size_t max, const uint8_t key[16]);
@@ -83,8 +83,8 @@ struct nconn {
 	nn_id want;           /* outbound: whom we dialled */
 	nn_time retire_at;    /* when a retired connection is closed */
 	nn_time answer_by;    /* outbound: nothing heard by then = a failed dial (0 = heard) */
-	nn_tbucket relay_limit; /* relay.c: RelayRequests / Binds from this connection, when
-				 * relay_limit_on */
+	nn_tbucket_state relay_limit; /* relay.c: RelayRequests / Binds from this connection
+				       * (NN_NODE_RELAY_RATE / _BURST), when relay_limit_on */
 	/* keepalive.c: our last frame on it; a probe of ours in flight since ka_sent (!= 0) for
 	 * a silence of ka_gap, late (our keepalive resumed) until ka_deadline; a peer's probe to
 	 * echo once the edge has been silent for echo_delay (!= 0); ka_hold: the edge's silence

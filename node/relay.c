@@ -69,10 +69,11 @@ static bool charge(nn_node *n, nn_conn *c)
 	if (!nc)
 		return false;
 	if (!nc->relay_limit_on) {
-		nn_tbucket_init(&nc->relay_limit, NN_NODE_RELAY_RATE, NN_NODE_RELAY_BURST);
+		nn_tbucket_state_init(&nc->relay_limit);
 		nc->relay_limit_on = true;
 	}
-	return nn_tbucket_take(&nc->relay_limit, 1, nn_node_now(n));
+	return nn_tbucket_state_take(&nc->relay_limit, NN_NODE_RELAY_RATE, NN_NODE_RELAY_BURST, 1,
+				     nn_node_now(n));
 }
 
 static void refuse(nn_node *n, nn_conn *c, const uint8_t nonce[NN_NAT_RELAY_NONCE_LEN],
