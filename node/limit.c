@@ -7,7 +7,7 @@
 int nn_olimit_init(nn_olimit *l, size_t max, const uint8_t key[16])
 {
 	l->max = max;
-	return nn_idmap_init(&l->map, max, sizeof(nn_tbucket), key);
+	return nn_idmap_init(&l->map, max, sizeof(nn_tbucket_state), key);
 }
 
 void nn_olimit_fini(nn_olimit *l) { nn_idmap_fini(&l->map); }
@@ -18,11 +18,12 @@ static void make_room(nn_olimit *l, nn_time now)
 	double best = -1;
 	size_t freed = 0;
 	for (size_t i = 0; i < l->map.cap; i++) {
-		nn_tbucket *b = nn_idmap_slot(&l->map, i, &id);
+		nn_tbucket_state *b = nn_idmap_slot(&l->map, i, &id);
 		if (!b)
 			continue;
-		double t = nn_tbucket_peek(b, now);
-		if (t >= b->burst) {
+		double t = nn_tbucket_state_peek(b, NN_ROUTING_CONTROL_RATE, NN_ROUTING_CONTROL_BURST,
+						 now);
+		if (t >= NN_ROUTING_CONTROL_BURST) {
 			nn_idmap_del(&l->map, &id);
 			freed++;
 			i--; /* backward shift may have moved another entry into slot i */
@@ -39,7 +40,7 @@ static void make_room(nn_olimit *l, nn_time now)
 
 bool nn_olimit_allow(nn_olimit *l, const nn_id *originator, nn_time now)
 {
-	nn_tbucket *b = nn_idmap_get(&l->map, originator);
+	nn_tbucket_state *b = nn_idmap_get(&l->map, originator);
 	if (!b) {
 		if (l->map.n >= l->max)
 			make_room(l, now);
@@ -48,7 +49,7 @@ bool nn_olimit_allow(nn_olimit *l, const nn_id *originator, nn_time now)
 		if (!b)
 			return false;
 		if (fresh)
-			nn_tbucket_init(b, NN_ROUTING_CONTROL_RATE, NN_ROUTING_CONTROL_BURST);
+			nn_tbucket_state_init(b);
 	}
-	return nn_tbucket_take(b, 1, now);
+	return nn_tbucket_state_take(b, NN_ROUTING_CONTROL_RATE, NN_ROUTING_CONTROL_BURST, 1, now);
 }

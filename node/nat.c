@@ -20,6 +20,7 @@
  */
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/node_impl.h"
@@ -132,6 +133,10 @@ void nn_node_nat_sent_to(nn_node *n, const nn_addr *a)
 	uint8_t ip[16];
 	if (!ip_of(a, ip))
 		return;
+	if (!n->sent_ips && !(n->sent_ips = calloc(NN_NODE_SENT_IPS, sizeof *n->sent_ips))) {
+		nn_node_log(n, NN_LOG_WARN, "nat: out of memory: a send to an IP goes unrecorded");
+		return;
+	}
 	nn_time now = nn_node_now(n);
 	for (size_t i = 0; i < NN_NODE_SENT_IPS; i++)
 		if (n->sent_ips[i].at && !memcmp(n->sent_ips[i].ip, ip, 16)) {
@@ -150,7 +155,7 @@ void nn_node_nat_inbound(nn_node *n, const nn_conn *c)
 	if (c->outbound || !nn_nat_addr_public(&c->remote_addr) || !ip_of(&c->remote_addr, ip))
 		return;
 	nn_time now = nn_node_now(n);
-	for (size_t i = 0; i < NN_NODE_SENT_IPS; i++)
+	for (size_t i = 0; n->sent_ips && i < NN_NODE_SENT_IPS; i++)
 		if (n->sent_ips[i].at && now - n->sent_ips[i].at <= NN_NODE_SENT_IP_AGE &&
 		    !memcmp(n->sent_ips[i].ip, ip, 16))
 			return; /* we sent there: the filter may have opened for it */

@@ -469,6 +469,9 @@ int nn_node_free(nn_node *n)
 	nn_olimit_fini(&n->olimit);
 	nn_idmap_fini(&n->dials);
 	nn_node_rdv_free(n);
+	free(n->sent_ips);
+	free(n->relayed);
+	free(n->upgrade);
 	if (n->own_tx)
 		free(n->tx);
 	if (n->own_clock)

@@ -69,7 +69,7 @@ static inline bool nn_idmap_full(const nn_idmap *m) { return m->n * 2 >= m->max_
 
 /* ---- per-originator limiter (limit.c): token bucket per authenticated originator ---- */
 typedef struct nn_olimit {
-	nn_idmap map; /* value: nn_tbucket */
+	nn_idmap map; /* value: nn_tbucket_state (NN_ROUTING_CONTROL_RATE / _BURST) */
 	size_t max;
 } nn_olimit;
 int nn_olimit_init(nn_olimit *l, size_t max, const uint8_t key[16]);
@@ -79,24 +79,12 @@ bool nn_olimit_allow(nn_olimit *l, const nn_id *originator, nn_time now);
 /* ---- connections ---- */
 struct nconn {
 	nn_conn *c;           /* NULL until the transport reports it (outbound dials) */
+	struct nconn *prev, *next;
 	nn_id want;           /* outbound: whom we dialled */
-	bool dialling;        /* a dial in flight */
-	bool probe;           /* a probe-before-evict dial: close once it answers */
-	bool bootstrap;       /* a bootstrap dial (contact keyed from the handshake) */
-	bool registered;      /* a live edge points at it */
-	bool closing;         /* we closed or dropped it: frames are discarded */
-	bool retired;         /* lost a crossed dial: still read for a grace period, then closed */
-	bool for_op;          /* a connect dial: its outcome belongs to op `op` (serial op_serial) */
-	bool early_kt;        /* ... to a knowledge-table address: counted in early_kt_dials */
-	unsigned op;          /* ops.c's tag: the slot, and for an early dial its candidate */
-	uint32_t op_serial;
 	nn_time retire_at;    /* when a retired connection is closed */
 	nn_time answer_by;    /* outbound: nothing heard by then = a failed dial (0 = heard) */
-	bool referred;        /* outbound: a Referral was taken from it (one per connection) */
-	bool relay_limit_on;  /* relay.c: RelayRequests / Binds from this connection */
-	nn_tbucket relay_limit;
-	bool has_ip, has_subnet; /* inbound: source keys for the admission shares (admit.c) */
-	uint8_t ip[16], subnet[16];
+	nn_tbucket_state relay_limit; /* relay.c: RelayRequests / Binds from this connection
+				       * (NN_NODE_RELAY_RATE / _BURST), when relay_limit_on */
 	/* keepalive.c: our last frame on it; a probe of ours in flight since ka_sent (!= 0) for
 	 * a silence of ka_gap, late (our keepalive resumed) until ka_deadline; a peer's probe to
 	 * echo once the edge has been silent for echo_delay (!= 0); ka_hold: the edge's silence
@@ -108,12 +96,26 @@ struct nconn {
 	nn_time unanswered_ping;  /* ... and when a ping went after it (0: not yet) */
 	nn_time up_at;            /* when it became the edge (conn.c: crossed dial or restart) */
 	nn_time ka_sent, ka_gap, ka_deadline, echo_delay, ka_hold;
+	unsigned op;          /* ops.c's tag: the slot, and for an early dial its candidate */
+	uint32_t op_serial;
+	uint8_t ip[16], subnet[16]; /* inbound: source keys for the admission shares (admit.c) */
+	uint8_t ka_nonce[NN_NAT_KA_NONCE_LEN], echo_nonce[NN_NAT_KA_NONCE_LEN];
+	/* the 1-byte members last, packed (no holes: 256 bytes, not 272) */
+	bool dialling;        /* a dial in flight */
+	bool probe;           /* a probe-before-evict dial: close once it answers */
+	bool bootstrap;       /* a bootstrap dial (contact keyed from the handshake) */
+	bool registered;      /* a live edge points at it */
+	bool closing;         /* we closed or dropped it: frames are discarded */
+	bool retired;         /* lost a crossed dial: still read for a grace period, then closed */
+	bool for_op;          /* a connect dial: its outcome belongs to op `op` (serial op_serial) */
+	bool early_kt;        /* ... to a knowledge-table address: counted in early_kt_dials */
+	bool referred;        /* outbound: a Referral was taken from it (one per connection) */
+	bool relay_limit_on;
+	bool has_ip, has_subnet; /* ip / subnet hold a key */
 	uint8_t path;         /* how the connection was made (enum nn_node_path): NN_PATH_RELAY
 			       * when made (conn.c), to or from a noted relay allocation; punch /
 			       * birthday by the op it completes (ops.c) */
 	bool ka_late, ka_mute, ka_echoes;
-	uint8_t ka_nonce[NN_NAT_KA_NONCE_LEN], echo_nonce[NN_NAT_KA_NONCE_LEN];
-	struct nconn *prev, *next;
 };
 
 /* Source keys of a remote address for the inbound shares (admit.c): fills ip (16 bytes) and
@@ -485,11 +487,13 @@ struct nn_node {
 	nn_nat_ka ka;            /* how long our NAT keeps idle mappings (keepalive.c) */
 	bool self_loopback_only; /* every advertised address is loopback: a one-host overlay */
 	/* IPs we sent to lately (dials, punches, sprays): an inbound edge from any other IP is
-	 * unsolicited, evidence that our filtering is open (nat.c) */
+	 * unsolicited, evidence that our filtering is open (nat.c). A ring of NN_NODE_SENT_IPS
+	 * allocated by the first send to an IP address (NULL before: nodes on the mem transport
+	 * never have one) */
 	struct sent_ip {
 		uint8_t ip[16]; /* v4-mapped for IPv4 */
 		nn_time at;     /* 0 = empty */
-	} sent_ips[NN_NODE_SENT_IPS];
+	} *sent_ips;
 	uint32_t sent_next;
 	/* port mapping on the gateway (portmap.c; policy in nat/portmap.h); only with
 	 * opts.portmap, only on nn_node_new's QUIC transport */
@@ -509,20 +513,22 @@ struct nn_node {
 	/* media sessions (media.c) */
 	struct nn_msess *msess;
 	uint64_t msess_next_sid;
-	/* relayed edges we made (console `nat`): peer, relay, allocation address */
+	/* relayed edges we made (console `nat`): peer, relay, allocation address; a ring of
+	 * NN_NODE_RELAYED allocated by the first one noted (NULL before) */
 	struct relayed {
 		nn_id peer, relay;
 		nn_addr addr;
 		bool used;
-	} relayed[NN_NODE_RELAYED];
+	} *relayed;
 	uint32_t relayed_next;
-	/* relay -> direct upgrade (upgrade.c): back-off per relayed peer, one timer */
+	/* relay -> direct upgrade (upgrade.c): back-off per relayed peer, one timer;
+	 * NN_NODE_UPGRADES entries allocated by the first one made (NULL before) */
 	struct upgrade {
 		nn_id peer;
 		nn_time next;
 		unsigned tries;
 		bool used;
-	} upgrade[NN_NODE_UPGRADES];
+	} *upgrade;
 	nn_timer upgrade_timer;
 	bool upgrade_timer_on;
 

@@ -16,6 +16,7 @@
  * relay's edge at. Everything refused or dropped is counted (stats relay_*).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/node_impl.h"
@@ -68,10 +69,11 @@ static bool charge(nn_node *n, nn_conn *c)
 	if (!nc)
 		return false;
 	if (!nc->relay_limit_on) {
-		nn_tbucket_init(&nc->relay_limit, NN_NODE_RELAY_RATE, NN_NODE_RELAY_BURST);
+		nn_tbucket_state_init(&nc->relay_limit);
 		nc->relay_limit_on = true;
 	}
-	return nn_tbucket_take(&nc->relay_limit, 1, nn_node_now(n));
+	return nn_tbucket_state_take(&nc->relay_limit, NN_NODE_RELAY_RATE, NN_NODE_RELAY_BURST, 1,
+				     nn_node_now(n));
 }
 
 static void refuse(nn_node *n, nn_conn *c, const uint8_t nonce[NN_NAT_RELAY_NONCE_LEN],
@@ -176,6 +178,11 @@ void nn_node_on_relay_bind(nn_node *n, nn_conn *c, const uint8_t *p, size_t len)
 /* ---- relayed edges we took part in (console `nat`, connect's how) ---- */
 void nn_node_relayed_note(nn_node *n, const nn_id *peer, const nn_id *relay, const nn_addr *a)
 {
+	if (!n->relayed && !(n->relayed = calloc(NN_NODE_RELAYED, sizeof *n->relayed))) {
+		nn_node_log(n, NN_LOG_WARN, "relay: out of memory: a relayed edge goes unrecorded");
+		nn_node_upgrade_kick(n);
+		return;
+	}
 	struct relayed *r = NULL;
 	for (unsigned i = 0; i < NN_NODE_RELAYED && !r; i++)
 		if (n->relayed[i].used && nn_addr_eq(&n->relayed[i].addr, a))
@@ -200,7 +207,7 @@ bool nn_node_conn_relayed(nn_node *n, const nn_conn *c)
 
 bool nn_node_relayed_addr(nn_node *n, const nn_addr *a)
 {
-	for (unsigned i = 0; i < NN_NODE_RELAYED; i++)
+	for (unsigned i = 0; n->relayed && i < NN_NODE_RELAYED; i++)
 		if (n->relayed[i].used && nn_addr_eq(&n->relayed[i].addr, a))
 			return true;
 	return false;
@@ -217,7 +224,7 @@ size_t nn_node_relays_in_use(nn_node *n, nn_id *relays, nn_addr *addrs, size_t c
 		if (k < cap) { /* the relay from the ring (zero if the ring has moved on) */
 			memset(&relays[k], 0, sizeof relays[k]);
 			addrs[k] = c->remote_addr;
-			for (unsigned j = 0; j < NN_NODE_RELAYED; j++) {
+			for (unsigned j = 0; n->relayed && j < NN_NODE_RELAYED; j++) {
 				const struct relayed *r = &n->relayed[j];
 				if (r->used && nn_addr_eq(&r->addr, &c->remote_addr)) {
 					relays[k] = r->relay;

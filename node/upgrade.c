@@ -16,6 +16,7 @@
  * grace period, then closed) without an edge down/up for the application. At most
  * NN_NODE_UPGRADES relayed peers are tracked; further ones wait for a free entry.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/node_impl.h"
@@ -35,6 +36,8 @@ static void arm(nn_node *n, nn_time at)
 
 static struct upgrade *entry(nn_node *n, const nn_id *peer, bool make)
 {
+	if (!n->upgrade && (!make || !(n->upgrade = calloc(NN_NODE_UPGRADES, sizeof *n->upgrade))))
+		return NULL;
 	struct upgrade *free_slot = NULL;
 	for (unsigned i = 0; i < NN_NODE_UPGRADES; i++) {
 		struct upgrade *u = &n->upgrade[i];
@@ -64,7 +67,7 @@ static void upgrade_tick(nn_timer *t, void *arg)
 		return;
 	nn_time now = nn_node_now(n);
 	/* entries whose edge is gone or direct now are done */
-	for (unsigned i = 0; i < NN_NODE_UPGRADES; i++) {
+	for (unsigned i = 0; n->upgrade && i < NN_NODE_UPGRADES; i++) {
 		struct upgrade *u = &n->upgrade[i];
 		if (!u->used)
 			continue;

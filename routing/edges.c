@@ -266,8 +266,8 @@ int nn_routing_edges_add(nn_routing_edges *e, const nn_id *id, void *conn, bool 
 	ed->last_seen = now;
 	if (remote)
 		ed->has_subnet = e->subnet_fn(e->subnet_user, remote, ed->subnet) == 0;
-	nn_tbucket_init(&ed->control, NN_ROUTING_CONTROL_RATE, NN_ROUTING_CONTROL_BURST);
-	nn_tbucket_init(&ed->forward, NN_ROUTING_FORWARD_RATE, NN_ROUTING_FORWARD_BURST);
+	nn_tbucket_state_init(&ed->control);
+	nn_tbucket_state_init(&ed->forward);
 	e->key0[i] = k0;
 	e->index[s] = (uint16_t)i;
 	if (outgoing)
@@ -409,7 +409,11 @@ static bool allow(nn_routing_edges *e, const nn_id *id, nn_time now, bool contro
 	int i = nn_routing_edges_index_of(e, id);
 	if (i < 0)
 		return false;
-	return nn_tbucket_take(control ? &e->edge[i].control : &e->edge[i].forward, 1.0, now);
+	if (control)
+		return nn_tbucket_state_take(&e->edge[i].control, NN_ROUTING_CONTROL_RATE,
+					     NN_ROUTING_CONTROL_BURST, 1.0, now);
+	return nn_tbucket_state_take(&e->edge[i].forward, NN_ROUTING_FORWARD_RATE,
+				     NN_ROUTING_FORWARD_BURST, 1.0, now);
 }
 
 bool nn_routing_edges_allow_control(nn_routing_edges *e, const nn_id *id, nn_time now)

@@ -57,8 +57,8 @@ typedef struct nn_routing_edge {
 	uint8_t subnet[16];
 	uint32_t caps;
 	nn_time last_seen;
-	nn_tbucket control;
-	nn_tbucket forward;
+	nn_tbucket_state control; /* NN_ROUTING_CONTROL_RATE / _BURST */
+	nn_tbucket_state forward; /* NN_ROUTING_FORWARD_RATE / _BURST */
 } nn_routing_edge;
 
 typedef struct nn_routing_edges nn_routing_edges;

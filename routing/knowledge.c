@@ -156,23 +156,31 @@ void nn_routing_kt_free(nn_routing_kt *kt)
 			p = next;
 		}
 	}
-	for (unsigned i = 0; i < NN_ROUTING_BUCKETS; i++)
-		free(kt->b[i].live);
+	free(kt->lists);
 	free(kt->ent);
 	free(kt->free_stack);
 	free(kt);
 }
 
-/* The bucket's lists, allocated on its first entry. */
-static int bucket_lists(nn_routing_kt_bucket *b)
+/* The bucket's lists, given on its first entry (the lists array may move: see
+ * knowledge_impl.h). */
+static int bucket_lists(nn_routing_kt *kt, nn_routing_kt_bucket *b)
 {
-	if (b->live)
+	if (b->lists)
 		return 0;
-	uint16_t *l = malloc(2 * NN_ROUTING_K * sizeof *l);
-	if (!l)
-		return NN_ENOMEM;
-	b->live = l;
-	b->cache = l + NN_ROUTING_K;
+	if (kt->nlists == kt->caplists) {
+		size_t n = kt->caplists ? 2 * kt->caplists : 8;
+		if (n > NN_ROUTING_BUCKETS)
+			n = NN_ROUTING_BUCKETS;
+		nn_routing_kt_lists *l = realloc(kt->lists, n * sizeof *l);
+		if (!l)
+			return NN_ENOMEM;
+		kt->lists = l;
+		kt->caplists = n;
+	}
+	nn_routing_kt_lists *l = &kt->lists[kt->nlists++];
+	memset(l, 0, sizeof *l);
+	b->lists = (uint16_t)kt->nlists;
 	return 0;
 }
 
@@ -187,11 +195,11 @@ void nn_routing_kt_reset(nn_routing_kt *kt, const nn_id *self)
 			block_put(kt, kt->ent[i]);
 			kt->ent[i] = NULL;
 		}
-	for (unsigned i = 0; i < NN_ROUTING_BUCKETS; i++) { /* the lists' blocks are kept */
-		nn_routing_kt_bucket *b = &kt->b[i];
-		b->nlive = b->ncache = 0;
-		b->refreshed_ever = false;
-		b->refreshed = 0;
+	for (unsigned i = 0; i < NN_ROUTING_BUCKETS; i++) /* the lists are kept */
+		kt->b[i].nlive = kt->b[i].ncache = 0;
+	for (size_t i = 0; i < kt->nlists; i++) {
+		kt->lists[i].refreshed_ever = false;
+		kt->lists[i].refreshed = 0;
 	}
 	memset(kt->subnets.slots, 0, (kt->subnets.mask + 1) * sizeof *kt->subnets.slots);
 	kt->subnets.used = 0;
@@ -257,7 +265,7 @@ static int acquire(nn_routing_kt *kt, uint16_t *idx, size_t naddrs)
 		if (best == NN_ROUTING_BUCKETS)
 			return NN_ENOSPC;
 		nn_routing_kt_bucket *b = &kt->b[best];
-		release(kt, b->cache[--b->ncache]);
+		release(kt, nn_kt_cache(kt, b)[--b->ncache]);
 	}
 	nn_routing_kt_entry *e = block_get(kt, naddrs);
 	if (!e)
@@ -396,13 +404,13 @@ static void promote(nn_routing_kt *kt, nn_routing_kt_bucket *b)
 {
 	while (b->nlive < NN_ROUTING_K) {
 		size_t i = 0;
-		while (i < b->ncache && !subnet_fits(kt, nn_kt_e(kt, b->cache[i])))
+		while (i < b->ncache && !subnet_fits(kt, nn_kt_e(kt, nn_kt_cache(kt, b)[i])))
 			i++;
 		if (i == b->ncache || live_room(kt) < 0)
 			return;
-		uint16_t idx = b->cache[i];
-		list_remove_at(b->cache, &b->ncache, i);
-		list_push_front(b->live, &b->nlive, idx);
+		uint16_t idx = nn_kt_cache(kt, b)[i];
+		list_remove_at(nn_kt_cache(kt, b), &b->ncache, i);
+		list_push_front(nn_kt_live(kt, b), &b->nlive, idx);
 		count_subnet(kt, nn_kt_e(kt, idx));
 		kt->size++;
 	}
@@ -410,9 +418,9 @@ static void promote(nn_routing_kt *kt, nn_routing_kt_bucket *b)
 
 static void remove_live(nn_routing_kt *kt, nn_routing_kt_bucket *b, size_t i)
 {
-	uint16_t idx = b->live[i];
+	uint16_t idx = nn_kt_live(kt, b)[i];
 	uncount_subnet(kt, nn_kt_e(kt, idx));
-	list_remove_at(b->live, &b->nlive, i);
+	list_remove_at(nn_kt_live(kt, b), &b->nlive, i);
 	release(kt, idx);
 	kt->size--;
 }
@@ -429,27 +437,27 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 		return rc;
 	nn_routing_kt_bucket *b = &kt->b[nn_kad_cpl(&kt->self, &c->id)];
 
-	int i = list_find(kt, b->live, b->nlive, &c->id);
+	int i = list_find(kt, nn_kt_live(kt, b), b->nlive, &c->id);
 	if (i >= 0) {
-		if (!merge(kt, b->live[i], c, src, now, true))
+		if (!merge(kt, nn_kt_live(kt, b)[i], c, src, now, true))
 			return NN_ROUTING_OBS_IGNORED;
 		if (src == NN_ROUTING_SRC_SELF)
-			list_to_front(b->live, (size_t)i);
+			list_to_front(nn_kt_live(kt, b), (size_t)i);
 		return NN_ROUTING_OBS_REFRESHED;
 	}
 
-	i = list_find(kt, b->cache, b->ncache, &c->id);
+	i = list_find(kt, nn_kt_cache(kt, b), b->ncache, &c->id);
 	if (i >= 0) {
-		(void)merge(kt, b->cache[i], c, src, now, false);
+		(void)merge(kt, nn_kt_cache(kt, b)[i], c, src, now, false);
 		if (src == NN_ROUTING_SRC_SELF)
-			list_to_front(b->cache, (size_t)i);
+			list_to_front(nn_kt_cache(kt, b), (size_t)i);
 		if (b->nlive < NN_ROUTING_K) {
 			promote(kt, b);
 			return nn_routing_kt_get(kt, &c->id, NULL) ? NN_ROUTING_OBS_ADDED
 								   : NN_ROUTING_OBS_IGNORED;
 		}
 		if (incumbent)
-			*incumbent = nn_kt_e(kt, b->live[b->nlive - 1])->c.id;
+			*incumbent = nn_kt_e(kt, nn_kt_live(kt, b)[b->nlive - 1])->c.id;
 		return NN_ROUTING_OBS_NEED_PROBE;
 	}
 
@@ -460,7 +468,7 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 	fill_entry(kt, &probe, c, now);
 	if (!subnet_fits(kt, &probe))
 		return NN_ELIMIT;
-	if ((rc = bucket_lists(b)) < 0)
+	if ((rc = bucket_lists(kt, b)) < 0)
 		return rc;
 	uint16_t idx;
 	if (b->nlive < NN_ROUTING_K) {
@@ -469,19 +477,19 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 		if ((rc = acquire(kt, &idx, probe.c.naddrs)) < 0)
 			return rc;
 		store(kt, idx, &probe);
-		list_push_front(b->live, &b->nlive, idx);
+		list_push_front(nn_kt_live(kt, b), &b->nlive, idx);
 		count_subnet(kt, &probe);
 		kt->size++;
 		return NN_ROUTING_OBS_ADDED;
 	}
 	if (b->ncache == NN_ROUTING_K)
-		release(kt, b->cache[--b->ncache]); /* drop the oldest candidate */
+		release(kt, nn_kt_cache(kt, b)[--b->ncache]); /* drop the oldest candidate */
 	if ((rc = acquire(kt, &idx, probe.c.naddrs)) < 0)
 		return rc;
 	store(kt, idx, &probe);
-	list_push_front(b->cache, &b->ncache, idx);
+	list_push_front(nn_kt_cache(kt, b), &b->ncache, idx);
 	if (incumbent)
-		*incumbent = nn_kt_e(kt, b->live[b->nlive - 1])->c.id;
+		*incumbent = nn_kt_e(kt, nn_kt_live(kt, b)[b->nlive - 1])->c.id;
 	return NN_ROUTING_OBS_NEED_PROBE;
 }
 
@@ -490,12 +498,12 @@ int nn_routing_kt_confirm(nn_routing_kt *kt, const nn_id *incumbent, bool alive,
 	if (!kt || !incumbent || nn_kad_id_eq(incumbent, &kt->self))
 		return NN_EINVAL;
 	nn_routing_kt_bucket *b = &kt->b[nn_kad_cpl(&kt->self, incumbent)];
-	int i = list_find(kt, b->live, b->nlive, incumbent);
+	int i = list_find(kt, nn_kt_live(kt, b), b->nlive, incumbent);
 	if (i < 0)
 		return NN_ENOENT;
 	if (alive) {
-		nn_kt_e(kt, b->live[i])->last_seen = now;
-		list_to_front(b->live, (size_t)i);
+		nn_kt_e(kt, nn_kt_live(kt, b)[i])->last_seen = now;
+		list_to_front(nn_kt_live(kt, b), (size_t)i);
 		return 0;
 	}
 	remove_live(kt, b, (size_t)i);
@@ -508,17 +516,17 @@ int nn_routing_kt_mark_dead(nn_routing_kt *kt, const nn_id *id)
 	if (!kt || !id || nn_kad_id_eq(id, &kt->self))
 		return NN_EINVAL;
 	nn_routing_kt_bucket *b = &kt->b[nn_kad_cpl(&kt->self, id)];
-	int i = list_find(kt, b->live, b->nlive, id);
+	int i = list_find(kt, nn_kt_live(kt, b), b->nlive, id);
 	if (i >= 0) {
 		remove_live(kt, b, (size_t)i);
 		promote(kt, b);
 		return 0;
 	}
-	i = list_find(kt, b->cache, b->ncache, id);
+	i = list_find(kt, nn_kt_cache(kt, b), b->ncache, id);
 	if (i < 0)
 		return NN_ENOENT;
-	uint16_t idx = b->cache[i];
-	list_remove_at(b->cache, &b->ncache, (size_t)i);
+	uint16_t idx = nn_kt_cache(kt, b)[i];
+	list_remove_at(nn_kt_cache(kt, b), &b->ncache, (size_t)i);
 	release(kt, idx);
 	return 0;
 }
@@ -528,15 +536,15 @@ int nn_routing_kt_bind_xpub(nn_routing_kt *kt, const nn_id *id, const uint8_t x_
 	if (!kt || !id || !x_pub || nn_kad_id_eq(id, &kt->self))
 		return NN_EINVAL;
 	nn_routing_kt_bucket *b = &kt->b[nn_kad_cpl(&kt->self, id)];
-	int i = list_find(kt, b->live, b->nlive, id);
+	int i = list_find(kt, nn_kt_live(kt, b), b->nlive, id);
 	uint16_t idx;
 	if (i >= 0) {
-		idx = b->live[i];
+		idx = nn_kt_live(kt, b)[i];
 	} else {
-		i = list_find(kt, b->cache, b->ncache, id);
+		i = list_find(kt, nn_kt_cache(kt, b), b->ncache, id);
 		if (i < 0)
 			return NN_ENOENT;
-		idx = b->cache[i];
+		idx = nn_kt_cache(kt, b)[i];
 	}
 	memcpy(nn_kt_e(kt, idx)->c.x_pub, x_pub, NN_X_PUB_LEN);
 	return 0;
@@ -548,12 +556,12 @@ const nn_routing_contact *nn_routing_kt_get(const nn_routing_kt *kt, const nn_id
 	if (!kt || !id || nn_kad_id_eq(id, &kt->self))
 		return NULL;
 	const nn_routing_kt_bucket *b = &kt->b[nn_kad_cpl(&kt->self, id)];
-	int i = list_find(kt, b->live, b->nlive, id);
+	int i = list_find(kt, nn_kt_live(kt, b), b->nlive, id);
 	if (i < 0)
 		return NULL;
 	if (last_seen)
-		*last_seen = nn_kt_e(kt, b->live[i])->last_seen;
-	return &nn_kt_e(kt, b->live[i])->c;
+		*last_seen = nn_kt_e(kt, nn_kt_live(kt, b)[i])->last_seen;
+	return &nn_kt_e(kt, nn_kt_live(kt, b)[i])->c;
 }
 
 bool nn_routing_kt_is_cached(const nn_routing_kt *kt, const nn_id *id)
@@ -561,5 +569,5 @@ bool nn_routing_kt_is_cached(const nn_routing_kt *kt, const nn_id *id)
 	if (!kt || !id || nn_kad_id_eq(id, &kt->self))
 		return false;
 	const nn_routing_kt_bucket *b = &kt->b[nn_kad_cpl(&kt->self, id)];
-	return list_find(kt, b->cache, b->ncache, id) >= 0;
+	return list_find(kt, nn_kt_cache(kt, b), b->ncache, id) >= 0;
 }

@@ -38,16 +38,23 @@ typedef struct nn_routing_kt_class {
 	size_t bytes;  /* bytes of its chunks */
 } nn_routing_kt_class;
 
-/* A bucket's lists live in one block of 2 x NN_ROUTING_K indices allocated when the bucket
- * takes its first entry (most of the 256 buckets of a node stay empty) and kept until the
- * table is freed; both are NULL before. */
+/* A bucket's lists and refresh time, given to the bucket when it takes its first entry (most of
+ * the 256 buckets of a node stay empty, and refresh only looks at non-empty ones) and kept
+ * until the table is freed. They sit in one array, kt->lists, that doubles (from 8) when a
+ * bucket needs lists and none is left, so they move: never keep a pointer into them across a
+ * call that may add a bucket's lists (bucket_lists in knowledge.c). */
+typedef struct nn_routing_kt_lists {
+	nn_time refreshed;
+	bool refreshed_ever;
+	uint16_t live[NN_ROUTING_K];
+	uint16_t cache[NN_ROUTING_K];
+} nn_routing_kt_lists;
+
+/* 4 bytes a bucket: 256 of them take 1 KiB (with the lists in it, 8 KiB). */
 typedef struct nn_routing_kt_bucket {
-	uint16_t *live;  /* NN_ROUTING_K */
-	uint16_t *cache; /* NN_ROUTING_K, right after live */
+	uint16_t lists; /* 1 + index in kt->lists; 0 = none yet */
 	uint8_t nlive;
 	uint8_t ncache;
-	bool refreshed_ever;
-	nn_time refreshed;
 } nn_routing_kt_bucket;
 
 struct nn_routing_kt {
@@ -64,6 +71,8 @@ struct nn_routing_kt {
 	size_t nfree;
 	nn_routing_kt_class cls[NN_KT_CLASSES];
 	nn_routing_subnets subnets;
+	nn_routing_kt_lists *lists; /* nlists used of caplists */
+	size_t nlists, caplists;
 	nn_routing_kt_bucket b[NN_ROUTING_BUCKETS];
 };
 
@@ -71,6 +80,23 @@ struct nn_routing_kt {
 static inline nn_routing_kt_entry *nn_kt_e(const nn_routing_kt *kt, uint16_t i)
 {
 	return kt->ent[i];
+}
+
+/* A bucket's lists (NULL before its first entry; then nlive / ncache are 0). */
+static inline nn_routing_kt_lists *nn_kt_lists(const nn_routing_kt *kt,
+					      const nn_routing_kt_bucket *b)
+{
+	return b->lists ? &kt->lists[b->lists - 1] : NULL;
+}
+
+static inline uint16_t *nn_kt_live(const nn_routing_kt *kt, const nn_routing_kt_bucket *b)
+{
+	return b->lists ? kt->lists[b->lists - 1].live : NULL;
+}
+
+static inline uint16_t *nn_kt_cache(const nn_routing_kt *kt, const nn_routing_kt_bucket *b)
+{
+	return b->lists ? kt->lists[b->lists - 1].cache : NULL;
 }
 
 #endif

@@ -21,7 +21,7 @@ static void scan(const nn_routing_kt *kt, unsigned bi, const nn_id *t,
 {
 	const nn_routing_kt_bucket *b = &kt->b[bi];
 	for (size_t i = 0; i < b->nlive; i++)
-		consider(t, out, k, n, &nn_kt_e(kt, b->live[i])->c);
+		consider(t, out, k, n, &nn_kt_e(kt, nn_kt_live(kt, b)[i])->c);
 }
 
 size_t nn_routing_kt_closest(const nn_routing_kt *kt, const nn_id *target, size_t n,
@@ -63,19 +63,21 @@ int nn_routing_kt_refresh_target(nn_routing_kt *kt, nn_time now, nn_time stale_a
 		const nn_routing_kt_bucket *b = &kt->b[i];
 		if (b->nlive == 0)
 			continue;
-		if (!b->refreshed_ever) {
+		const nn_routing_kt_lists *l = nn_kt_lists(kt, b); /* a non-empty bucket has them */
+		if (!l->refreshed_ever) {
 			best = (int)i;
 			break;
 		}
-		if (!older_than(now, b->refreshed, stale_after))
+		if (!older_than(now, l->refreshed, stale_after))
 			continue;
-		if (best < 0 || b->refreshed < kt->b[best].refreshed)
+		if (best < 0 || l->refreshed < nn_kt_lists(kt, &kt->b[best])->refreshed)
 			best = (int)i;
 	}
 	if (best < 0)
 		return NN_ENOENT;
-	kt->b[best].refreshed_ever = true;
-	kt->b[best].refreshed = now;
+	nn_routing_kt_lists *bl = nn_kt_lists(kt, &kt->b[best]);
+	bl->refreshed_ever = true;
+	bl->refreshed = now;
 	int rc = nn_kad_random_in_bucket(out, &kt->self, (unsigned)best, rnd);
 	return rc < 0 ? rc : best;
 }
@@ -90,7 +92,7 @@ const nn_routing_contact *nn_routing_kt_bucket_at(const nn_routing_kt *kt, unsig
 {
 	if (bucket >= NN_ROUTING_BUCKETS || i >= kt->b[bucket].nlive)
 		return NULL;
-	return &nn_kt_e(kt, kt->b[bucket].live[i])->c;
+	return &nn_kt_e(kt, nn_kt_live(kt, &kt->b[bucket])[i])->c;
 }
 
 size_t nn_routing_kt_cache_len(const nn_routing_kt *kt, unsigned bucket)
@@ -110,7 +112,8 @@ size_t nn_routing_kt_bytes(const nn_routing_kt *kt)
 	if (!kt)
 		return 0;
 	size_t b = sizeof *kt + kt->alloc * (sizeof *kt->ent + sizeof *kt->free_stack) +
-		   (kt->subnets.mask + 1) * sizeof *kt->subnets.slots;
+		   (kt->subnets.mask + 1) * sizeof *kt->subnets.slots +
+		   kt->caplists * sizeof *kt->lists;
 	for (unsigned c = 0; c < NN_KT_CLASSES; c++)
 		b += kt->cls[c].bytes;
 	return b;
