@@ -100,7 +100,7 @@ struct nconn {
 	uint32_t op_serial;
 	uint8_t ip[16], subnet[16]; /* inbound: source keys for the admission shares (admit.c) */
 	uint8_t ka_nonce[NN_NAT_KA_NONCE_LEN], echo_nonce[NN_NAT_KA_NONCE_LEN];
-	/* the 1-byte members last, packed (no holes: 256 bytes, not 272) */
+	/* the 1-byte members last, packed (no holes: 240 bytes) */
 	bool dialling;        /* a dial in flight */
 	bool probe;           /* a probe-before-evict dial: close once it answers */
 	bool bootstrap;       /* a bootstrap dial (contact keyed from the handshake) */
