@@ -203,21 +203,10 @@ static int referral_frame(nn_node *n, const nn_id *to, uint8_t reason)
 	static const uint8_t zero[NN_ROUTING_NONCE_LEN];
 	nn_routing_neighbors nb;
 	nn_routing_neighbors_init(&nb, zero);
-	const nn_routing_contact *close[2 * NN_ROUTING_REFERRAL_MAX];
-	size_t k = nn_routing_kt_closest(n->kt, to, 2 * NN_ROUTING_REFERRAL_MAX, close);
-	for (size_t i = 0; i < k && nb.count < NN_ROUTING_REFERRAL_MAX; i++) {
-		const nn_routing_contact *ct = close[i];
-		if (nn_kad_id_eq(&ct->id, to) || !ct->naddrs || nn_routing_key_is_zero(ct->ed_pub))
-			continue; /* a keyless hint would lose its addresses at the newcomer */
-		const struct dialstate *ds = nn_idmap_get(&n->dials, &ct->id);
-		if (ds && ds->failures && !nn_routing_edges_find(n->edges, &ct->id))
-			continue; /* we failed to reach it lately: do not spread it */
-		nn_routing_contact c;
-		nn_routing_contact_copy(&c, ct);
-		memset(c.x_pub, 0, sizeof c.x_pub); /* never leak third parties' x_pub */
-		if (nn_routing_neighbors_append(&nb, &c) < 0)
-			break;
-	}
+	/* keyed contacts with addresses only: a keyless hint would lose its addresses at the
+	 * newcomer */
+	_Static_assert(NN_ROUTING_REFERRAL_MAX <= NN_ROUTING_SIBLINGS, "one call fills a Referral");
+	(void)nn_node_share_closest(n, &nb, to, to, NN_ROUTING_REFERRAL_MAX, true);
 	return nn_routing_referral_frame(n->tx, NN_WIRE_MAX_FRAME, reason, &nb);
 }
 

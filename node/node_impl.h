@@ -34,6 +34,7 @@
 #include "rendezvous/pending.h"
 #include "rendezvous/rdv.h"
 #include "rendezvous/replay.h"
+#include "routing/control.h"
 #include "routing/decide.h"
 #include "routing/dedup.h"
 #include "routing/edges.h"
@@ -571,6 +572,12 @@ int nn_node_birthday_for(nn_node *n, const nn_id *id, const nn_addr *peers, size
  * maintenance backoff; a connection that authenticates after the race was won is closed. */
 int nn_node_dial_for(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned op,
 		     uint32_t serial);
+/* Append to nb up to max (<= NN_ROUTING_SIBLINGS) of the knowledge table's contacts closest
+ * to near, fit to pass on: not `to` (the receiver), none we failed to reach lately, x_pub
+ * zeroed (a third party's x_pub is never passed on); keyed_only: only keyed contacts with
+ * addresses. Returns how many were appended. */
+size_t nn_node_share_closest(nn_node *n, nn_routing_neighbors *nb, const nn_id *near,
+			     const nn_id *to, size_t max, bool keyed_only);
 /* The same to a knowledge-table address, in its own budget (NN_OP_EARLY_KT_DIALS; NN_ELIMIT
  * when it is spent). */
 int nn_node_dial_early_kt(nn_node *n, const nn_id *id, const nn_addr *addr, unsigned op,

@@ -316,28 +316,39 @@ int nn_node_lookup_via(nn_node *n, const nn_id *target, nn_conn *c)
 	return send_lookup(n, target, &c, &one_hop, 1);
 }
 
-int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
-			   const uint8_t nonce[NN_ROUTING_NONCE_LEN], nn_conn *direct)
+size_t nn_node_share_closest(nn_node *n, nn_routing_neighbors *nb, const nn_id *near,
+			     const nn_id *to, size_t max, bool keyed_only)
 {
-	static const uint8_t zero_x[NN_X_PUB_LEN];
-	nn_routing_neighbors nb;
-	nn_routing_neighbors_init(&nb, nonce);
 	const nn_routing_contact *close[2 * NN_ROUTING_SIBLINGS];
-	size_t k = nn_routing_kt_closest(n->kt, near, 2 * NN_ROUTING_SIBLINGS, close);
+	if (max > NN_ROUTING_SIBLINGS)
+		max = NN_ROUTING_SIBLINGS;
+	size_t k = nn_routing_kt_closest(n->kt, near, 2 * max, close);
 	size_t listed = 0;
-	for (size_t i = 0; i < k && listed < NN_ROUTING_SIBLINGS; i++) {
-		if (nn_kad_id_eq(&close[i]->id, to))
+	for (size_t i = 0; i < k && listed < max; i++) {
+		const nn_routing_contact *ct = close[i];
+		if (nn_kad_id_eq(&ct->id, to))
 			continue;
-		const struct dialstate *ds = nn_idmap_get(&n->dials, &close[i]->id);
-		if (ds && ds->failures && !nn_routing_edges_find(n->edges, &close[i]->id))
+		if (keyed_only && (!ct->naddrs || nn_routing_key_is_zero(ct->ed_pub)))
+			continue;
+		const struct dialstate *ds = nn_idmap_get(&n->dials, &ct->id);
+		if (ds && ds->failures && !nn_routing_edges_find(n->edges, &ct->id))
 			continue; /* we failed to reach it lately: do not spread it */
 		nn_routing_contact c;
-		nn_routing_contact_copy(&c, close[i]);
-		memcpy(c.x_pub, zero_x, sizeof zero_x); /* never leak third parties' x_pub */
-		if (nn_routing_neighbors_append(&nb, &c) < 0)
+		nn_routing_contact_copy(&c, ct);
+		memset(c.x_pub, 0, sizeof c.x_pub); /* never leak third parties' x_pub */
+		if (nn_routing_neighbors_append(nb, &c) < 0)
 			break;
 		listed++;
 	}
+	return listed;
+}
+
+int nn_node_send_neighbors(nn_node *n, const nn_id *to, const nn_id *near,
+			   const uint8_t nonce[NN_ROUTING_NONCE_LEN], nn_conn *direct)
+{
+	nn_routing_neighbors nb;
+	nn_routing_neighbors_init(&nb, nonce);
+	(void)nn_node_share_closest(n, &nb, near, to, NN_ROUTING_SIBLINGS, false);
 	/* always room for ourselves: our own signed word on our addresses */
 	(void)nn_routing_neighbors_append(&nb, &n->self_contact);
 	/* encode the payload where the frame wants it (navoid 0) */

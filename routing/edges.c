@@ -82,31 +82,17 @@ static size_t sorted_pos(const nn_routing_edges *e, size_t i)
 
 #define EDGES_START 16 /* edges the arrays hold at first; they grow by half up to cap */
 
-static void *grow_array(void *p, size_t n, size_t size)
-{
-	return p ? realloc(p, n * size) : malloc(n * size);
-}
+/* Grow array a to n elements in place (realloc; a NULL a is allocated): true on success. */
+#define GROW(a, n) ((p = realloc((a), (n) * sizeof *(a))) != NULL ? ((a) = p, true) : false)
 
 /* Room for n edges (n >= len): the per-edge arrays grow, the ID index is rebuilt with
  * 2n slots or more. On failure the table is unchanged except for arrays already grown. */
 static int edges_alloc(nn_routing_edges *e, size_t n)
 {
 	void *p;
-	if (!(p = grow_array(e->edge, n, sizeof *e->edge)))
+	if (!GROW(e->edge, n) || !GROW(e->key0, n) || !GROW(e->scratch, n) ||
+	    !GROW(e->skey0, n) || !GROW(e->sidx, n))
 		return NN_ENOMEM;
-	e->edge = p;
-	if (!(p = grow_array(e->key0, n, sizeof *e->key0)))
-		return NN_ENOMEM;
-	e->key0 = p;
-	if (!(p = grow_array(e->scratch, n, sizeof *e->scratch)))
-		return NN_ENOMEM;
-	e->scratch = p;
-	if (!(p = grow_array(e->skey0, n, sizeof *e->skey0)))
-		return NN_ENOMEM;
-	e->skey0 = p;
-	if (!(p = grow_array(e->sidx, n, sizeof *e->sidx)))
-		return NN_ENOMEM;
-	e->sidx = p;
 	size_t slots = 16;
 	while (slots < 2 * n)
 		slots <<= 1;
