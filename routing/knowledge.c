@@ -162,9 +162,7 @@ void nn_routing_kt_free(nn_routing_kt *kt)
 	free(kt);
 }
 
-/* The bucket's lists, given on its first entry (the lists array may move: see
- * knowledge_impl.h). */
-static int bucket_lists(nn_routing_kt *kt, nn_routing_kt_bucket *b)
+int nn_kt_bucket_lists(nn_routing_kt *kt, nn_routing_kt_bucket *b)
 {
 	if (b->lists)
 		return 0;
@@ -468,7 +466,7 @@ int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_rou
 	fill_entry(kt, &probe, c, now);
 	if (!subnet_fits(kt, &probe))
 		return NN_ELIMIT;
-	if ((rc = bucket_lists(kt, b)) < 0)
+	if ((rc = nn_kt_bucket_lists(kt, b)) < 0)
 		return rc;
 	uint16_t idx;
 	if (b->nlive < NN_ROUTING_K) {

@@ -90,8 +90,11 @@ bool nn_routing_kt_is_cached(const nn_routing_kt *kt, const nn_id *id);
 size_t nn_routing_kt_closest(const nn_routing_kt *kt, const nn_id *target, size_t n,
 			     const nn_routing_contact **out);
 
-/* Bucket refresh: among non-empty buckets last refreshed at least stale_after ago (never
- * refreshed ones qualify at once), take the one refreshed longest ago, mark it refreshed at now
+/* Bucket refresh: among non-empty buckets, and empty ones farther out than the deepest bucket
+ * holding at least two contacts (a gap in our knowledge: Kademlia refreshes every bucket
+ * farther than its closest neighbours), last refreshed at least stale_after ago (never
+ * refreshed ones qualify at once, farthest first), take the one refreshed longest ago, mark it
+ * refreshed at now
  * and write a random ID of that bucket (first i bits of self, bit i flipped, the rest from rnd).
  * Returns the bucket index, or NN_ENOENT when none is due. */
 int nn_routing_kt_refresh_target(nn_routing_kt *kt, nn_time now, nn_time stale_after,

@@ -82,6 +82,10 @@ static inline nn_routing_kt_entry *nn_kt_e(const nn_routing_kt *kt, uint16_t i)
 	return kt->ent[i];
 }
 
+/* Give bucket b its lists (on its first entry, or its first refresh while empty); the lists
+ * array may move. 0 or NN_ENOMEM. */
+int nn_kt_bucket_lists(nn_routing_kt *kt, nn_routing_kt_bucket *b);
+
 /* A bucket's lists (NULL before its first entry; then nlive / ncache are 0). */
 static inline nn_routing_kt_lists *nn_kt_lists(const nn_routing_kt *kt,
 					      const nn_routing_kt_bucket *b)

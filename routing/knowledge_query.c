@@ -58,12 +58,22 @@ int nn_routing_kt_refresh_target(nn_routing_kt *kt, nn_time now, nn_time stale_a
 {
 	if (!kt || !rnd || !out)
 		return NN_EINVAL;
+	/* empty buckets farther out than the deepest one holding two or more contacts are due
+	 * too: each of them should hold at least twice as many nodes, so their emptiness is a gap
+	 * in our knowledge, not in the network (a lone contact sharing a long prefix with us, say
+	 * an adversary's, does not make every bucket before it look empty) */
+	unsigned populated = 0;
+	for (unsigned i = 0; i < NN_ROUTING_BUCKETS; i++)
+		if (kt->b[i].nlive >= 2)
+			populated = i;
 	int best = -1;
 	for (unsigned i = 0; i < NN_ROUTING_BUCKETS; i++) {
-		const nn_routing_kt_bucket *b = &kt->b[i];
-		if (b->nlive == 0)
+		nn_routing_kt_bucket *b = &kt->b[i];
+		if (b->nlive == 0 && i >= populated)
 			continue;
-		const nn_routing_kt_lists *l = nn_kt_lists(kt, b); /* a non-empty bucket has them */
+		if (!b->lists && nn_kt_bucket_lists(kt, b) < 0)
+			continue; /* an empty bucket's refresh time needs its lists */
+		const nn_routing_kt_lists *l = nn_kt_lists(kt, b);
 		if (!l->refreshed_ever) {
 			best = (int)i;
 			break;

@@ -44,6 +44,21 @@ static void test_unroutable_without_edges(void **state)
 	cl_free(cl);
 }
 
+/* Node i's live edges and knowledge entries per bucket (the first 8 buckets). */
+static void print_buckets(cluster *cl, uint32_t i)
+{
+	nn_routing_edges *ee = nn_node_edges(cl->nodes[i].node);
+	nn_routing_kt *kt = nn_node_knowledge(cl->nodes[i].node);
+	printf(" [node %u edges/known by bucket:", i);
+	for (unsigned bk = 0; bk < 8; bk++) {
+		size_t ne = 0;
+		for (size_t q = 0; q < nn_routing_edges_len(ee); q++)
+			ne += nn_routing_edges_at(ee, q)->bucket == bk;
+		printf(" %zu/%zu", ne, nn_routing_kt_bucket_len(kt, bk));
+	}
+	printf("; out %zu]", nn_routing_edges_outgoing(ee));
+}
+
 /* n nodes bootstrap from node 0; run; check the floor and all sampled pairs deliver once. */
 static void converge_and_check(uint32_t n, int pow, uint64_t seed, nn_time settle, size_t pairs)
 {
@@ -94,6 +109,7 @@ static void converge_and_check(uint32_t n, int pow, uint64_t seed, nn_time settl
 			/* walk greedy from a toward b over the live edges, no avoid set */
 			uint32_t at = a;
 			printf("# lost %u->%u (cpl %u): path", a, b, nn_kad_cpl(&cl->nodes[a].id, &cl->nodes[b].id));
+			print_buckets(cl, a);
 			for (int hop = 0; hop < 20; hop++) {
 				printf(" %u", at);
 				if (at == b)

@@ -620,6 +620,44 @@ static void test_refresh_target(void **state)
 	nn_routing_kt_free(kt);
 }
 
+/* Empty buckets farther out than the deepest bucket holding two or more contacts are gaps in
+ * our knowledge and get refreshed too (farthest first); a lone deep contact (bucket 40) opens
+ * no gap before it. Without this a node whose table holds no far contacts (a joiner that met
+ * only its region) never learns any once it is out of the joining phase. */
+static void test_refresh_target_fills_gaps(void **state)
+{
+	nn_test_rng r = {52};
+	nn_id self;
+	rt_random_id(&r, &self);
+	nn_routing_kt *kt = new_kt(&self, 0, 0);
+	uint8_t rnd[32];
+	nn_id t;
+	nn_test_rng_fill(&r, rnd, 32);
+	nn_routing_contact c;
+	unsigned buckets[] = {3, 3, 40};
+	for (int i = 0; i < 3; i++) {
+		nn_id id;
+		rt_id_with_cpl(&r, &self, buckets[i], &id);
+		rt_contact(&c, &id, NULL, 0);
+		nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 0, NULL);
+	}
+	assert_int_equal(nn_routing_kt_bucket_len(kt, 3), 2);
+	const nn_time stale = 15 * 60 * NN_SEC;
+	int want[] = {0, 1, 2, 3, 40};
+	for (int i = 0; i < 5; i++) {
+		int b = nn_routing_kt_refresh_target(kt, 1000 + i, stale, rnd, &t);
+		assert_int_equal(b, want[i]);
+		assert_int_equal(nn_kad_cpl(&self, &t), (unsigned)want[i]);
+	}
+	assert_int_equal(nn_routing_kt_refresh_target(kt, 1000 + stale - 1, stale, rnd, &t),
+			 NN_ENOENT);
+	/* stale again: the gaps with the rest, oldest first */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(nn_routing_kt_refresh_target(kt, 1005 + stale, stale, rnd, &t),
+				 want[i]);
+	nn_routing_kt_free(kt);
+}
+
 static void test_reset(void **state)
 {
 	nn_test_rng r = {61};
@@ -666,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_third_party_rewrite_refused),
 		cmocka_unit_test(test_self_observation_refreshes_mru),
 		cmocka_unit_test(test_refresh_target),
+		cmocka_unit_test(test_refresh_target_fills_gaps),
 		cmocka_unit_test(test_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
