@@ -582,24 +582,32 @@ static void test_self_observation_refreshes_mru(void **state)
 
 /* ---- refresh targets ---- */
 
-static void test_refresh_target(void **state)
+/* A table for a random self (seeded) holding one contact in each of buckets[0..n). */
+static nn_routing_kt *refresh_kt(uint64_t seed, const unsigned *buckets, size_t n, nn_id *self,
+				 uint8_t rnd[32])
 {
-	nn_test_rng r = {51};
-	nn_id self;
-	rt_random_id(&r, &self);
-	nn_routing_kt *kt = new_kt(&self, 0, 0);
-	uint8_t rnd[32];
-	nn_id t;
+	nn_test_rng r = {seed};
+	rt_random_id(&r, self);
+	nn_routing_kt *kt = new_kt(self, 0, 0);
 	nn_test_rng_fill(&r, rnd, 32);
+	nn_id t;
 	assert_int_equal(nn_routing_kt_refresh_target(kt, 0, NN_SEC, rnd, &t), NN_ENOENT);
-	nn_routing_contact c;
-	unsigned buckets[] = {3, 9, 40};
-	for (int i = 0; i < 3; i++) {
+	for (size_t i = 0; i < n; i++) {
 		nn_id id;
-		rt_id_with_cpl(&r, &self, buckets[i], &id);
+		nn_routing_contact c;
+		rt_id_with_cpl(&r, self, buckets[i], &id);
 		rt_contact(&c, &id, NULL, 0);
 		nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 0, NULL);
 	}
+	return kt;
+}
+
+static void test_refresh_target(void **state)
+{
+	nn_id self, t;
+	uint8_t rnd[32];
+	unsigned buckets[] = {3, 9, 40};
+	nn_routing_kt *kt = refresh_kt(51, buckets, 3, &self, rnd);
 	const nn_time stale = 15 * 60 * NN_SEC;
 	/* Never-refreshed buckets first, then none until stale_after passes. */
 	for (int i = 0; i < 3; i++) {
@@ -626,21 +634,10 @@ static void test_refresh_target(void **state)
  * only its region) never learns any once it is out of the joining phase. */
 static void test_refresh_target_fills_gaps(void **state)
 {
-	nn_test_rng r = {52};
-	nn_id self;
-	rt_random_id(&r, &self);
-	nn_routing_kt *kt = new_kt(&self, 0, 0);
+	nn_id self, t;
 	uint8_t rnd[32];
-	nn_id t;
-	nn_test_rng_fill(&r, rnd, 32);
-	nn_routing_contact c;
 	unsigned buckets[] = {3, 3, 40};
-	for (int i = 0; i < 3; i++) {
-		nn_id id;
-		rt_id_with_cpl(&r, &self, buckets[i], &id);
-		rt_contact(&c, &id, NULL, 0);
-		nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 0, NULL);
-	}
+	nn_routing_kt *kt = refresh_kt(52, buckets, 3, &self, rnd);
 	assert_int_equal(nn_routing_kt_bucket_len(kt, 3), 2);
 	const nn_time stale = 15 * 60 * NN_SEC;
 	int want[] = {0, 1, 2, 3, 40};
