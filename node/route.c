@@ -415,6 +415,12 @@ static void terminal(nn_node *n, uint8_t type, const nn_routing_env *env, const 
 {
 	if (!delivered && type != NN_T_LOOKUP)
 		return;
+	/* the cheap look first, as at transit (transit_ok): a second or third copy of what we
+	 * took already costs no signature check (only verified envelopes are ever recorded) */
+	if (nn_routing_dedup_seen(&n->dedup, env->sig, nn_node_wall(n))) {
+		n->stats.dropped_dup++;
+		return;
+	}
 	if (nn_routing_env_verify(env, type) < 0) {
 		n->stats.dropped_bad_sig++;
 		return;
