@@ -677,11 +677,8 @@ static void op_connected(nn_node *n, struct nn_op *op, nn_conn *c, bool existing
 	bool relayed = nn_node_conn_relayed(n, c);
 	if (relayed || existing) {
 		op->how = nn_node_edge_path(n, c);
-	} else {
-		uint8_t p = op_path(op, c);
-		if (nc && p > nc->path)
-			nc->path = p;
-		op->how = how[nc ? nc->path : p];
+	} else { /* nc->path already holds every waiting op's word (nn_node_ops_edge_up) */
+		op->how = how[nc ? nc->path : op_path(op, c)];
 	}
 	if (!op->maint && !op->upgrade && op->kind != NN_OP_PUNCHBACK) { /* connect calls only */
 		if (relayed)
@@ -801,8 +798,9 @@ void nn_node_ops_edge_up(nn_node *n, const nn_id *peer, nn_conn *c)
 		return;
 	for (unsigned i = 0; nc && i < NN_NODE_MAX_OPS; i++) { /* every op's word first */
 		const struct nn_op *op = op_at(n, i);
-		if (op_waits_for(n, op, peer, c) && op_path(op, c) > nc->path)
-			nc->path = op_path(op, c);
+		uint8_t p = op_waits_for(n, op, peer, c) ? op_path(op, c) : NN_PATH_DIRECT;
+		if (p > nc->path)
+			nc->path = p;
 	}
 	for (unsigned i = 0; i < NN_NODE_MAX_OPS; i++) {
 		struct nn_op *op = op_at(n, i);
