@@ -21,8 +21,9 @@ deps:
 
 build: deps
 	@$(MESON_ENV); \
-	if [ -f $(BUILD)/build.ninja ]; then meson setup --reconfigure $(BUILD) >/dev/null; \
-	else meson setup $(BUILD) --buildtype=release >/dev/null; fi; \
+	if [ -f $(BUILD)/build.ninja ]; then \
+		meson setup --reconfigure $(BUILD) -Dpkg_config_path="$$PKG_CONFIG_PATH" >/dev/null; \
+	else meson setup $(BUILD) --buildtype=release -Dpkg_config_path="$$PKG_CONFIG_PATH" >/dev/null; fi; \
 	ninja -C $(BUILD)
 
 run: build
@@ -31,6 +32,7 @@ run: build
 build-test: deps
 	@$(MESON_ENV); \
 	opts="--buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz_seconds=$(FUZZ_SECONDS)"; \
+	opts="$$opts -Dpkg_config_path=$$PKG_CONFIG_PATH"; \
 	if [ -f $(BUILD_TEST)/build.ninja ]; then meson setup --reconfigure $(BUILD_TEST) $$opts >/dev/null; \
 	else CC=clang meson setup $(BUILD_TEST) $$opts >/dev/null; fi; \
 	ninja -C $(BUILD_TEST)

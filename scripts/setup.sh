@@ -37,6 +37,14 @@ fi
 # No configure switch sets these; they enable custom certificate extensions (the v1 NodeID
 # binding) and land in the installed wolfssl/options.h.
 WOLFSSL_CPPFLAGS="-DWOLFSSL_CUSTOM_OID -DHAVE_OID_ENCODING"
+# wolfSSL's random numbers from libsodium (transport/quic/wolfrand.c): without it every RNG
+# wolfSSL makes (one per EVP_PKEY, ~25 per QUIC handshake) runs a DRBG health test and reads a
+# seed from a freshly opened /dev/urandom, about a quarter of a handshake's CPU. With a custom
+# generator the Hash-DRBG must be off (wolfSSL 5.7 does not build with both), and the seed
+# source (wolfSSL_RAND_poll) is the same function.
+WOLFSSL_FLAGS="$WOLFSSL_FLAGS --disable-hashdrbg"
+WOLFSSL_CPPFLAGS="$WOLFSSL_CPPFLAGS -DCUSTOM_RAND_GENERATE_BLOCK=nn_quic_wolf_rand"
+WOLFSSL_CPPFLAGS="$WOLFSSL_CPPFLAGS -DCUSTOM_RAND_GENERATE_SEED=nn_quic_wolf_rand"
 NGTCP2_FLAGS="--enable-lib-only --with-wolfssl --enable-static --disable-shared --with-pic"
 
 DEB_PACKAGES="build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
@@ -193,11 +201,21 @@ build_stack() {   # $1 = prefix
 
     local stage="$prefix.tmp.$$" jobs; jobs=$(nproc)
     rm -rf "$stage"
+    # The RNG function wolfSSL calls (CUSTOM_RAND_GENERATE_BLOCK) is libnodenet's: wolfSSL's own
+    # build sees its declaration through -include, and ngtcp2's configure, which test-links
+    # wolfSSL, gets a stand-in object. Neither file is installed.
+    printf '#ifndef __ASSEMBLER__\n%s\n#endif\n' \
+        'int nn_quic_wolf_rand(unsigned char *out, unsigned int len);' >"$work/nnrand.h"
+    printf '#include "nnrand.h"\n%s\n' \
+        'int nn_quic_wolf_rand(unsigned char *out, unsigned int len) { (void)out; (void)len; return -1; }' \
+        >"$work/nnrand.c"
+    cc -c -o "$work/nnrand.o" "$work/nnrand.c" || die "cannot compile the RNG stand-in"
     (
         cd "$wdir"
         autoreconf -fi >/dev/null 2>&1
         # shellcheck disable=SC2086
-        ./configure -q --prefix="$stage" $WOLFSSL_FLAGS CPPFLAGS="$WOLFSSL_CPPFLAGS" >/dev/null
+        ./configure -q --prefix="$stage" $WOLFSSL_FLAGS \
+            CPPFLAGS="$WOLFSSL_CPPFLAGS -include $work/nnrand.h" >/dev/null
         make -s -j"$jobs" >/dev/null 2>&1
         make -s install >/dev/null
     ) || die "wolfSSL build failed (in $wdir)"
@@ -207,7 +225,7 @@ build_stack() {   # $1 = prefix
         # shellcheck disable=SC2086
         ./configure -q --prefix="$stage" $NGTCP2_FLAGS \
             WOLFSSL_CFLAGS="-I$stage/include" \
-            WOLFSSL_LIBS="-L$stage/lib -lwolfssl -lm -pthread" >/dev/null
+            WOLFSSL_LIBS="-L$stage/lib -lwolfssl $work/nnrand.o -lm -pthread" >/dev/null
         make -s -j"$jobs" >/dev/null 2>&1
         make -s install >/dev/null
     ) || die "ngtcp2 build failed (in $ndir)"

@@ -270,6 +270,10 @@ void nn_quic_relay_init(nn_quic_ep *ep);
 /* Endpoint teardown: every session closes. */
 void nn_quic_relay_destroy(nn_quic_ep *ep);
 
+/* wolfrand.c: wolfSSL's CUSTOM_RAND_GENERATE_BLOCK (scripts/setup.sh): len random bytes from
+ * libsodium into out; returns 0. */
+int nn_quic_wolf_rand(unsigned char *out, unsigned int len);
+
 /* tls.c */
 void nn_quic_tls_timer_init(nn_quic_ep *ep); /* first thing: nn_quic_tls_fini stops it */
 int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id);

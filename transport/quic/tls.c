@@ -118,7 +118,10 @@ fail:
  * left 152 resident heap pages only partly live, ~175 KiB free on them (one at a time: 47
  * such pages, nearly full). So wolfSSL's requests never reach malloc (but under ASan):
  *  - requests of NN_QUIC_WOLF_MMAP bytes and more (the 6.2 KiB `WOLFSSL` object, its buffers,
- *    key schedule) get pages of their own (mmap), given back whole when freed;
+ *    key schedule) get pages of their own (mmap); freed, up to NN_QUIC_WOLF_MAPCACHE of them
+ *    stay mapped for the next handshake's requests of the same length (an mmap, its page
+ *    faults and a munmap per request were ~15 % of a handshake's CPU) until the endpoint's
+ *    trim after handshakes unmaps them;
  *  - smaller ones come from one-page slabs of a few size classes (wolf_slab): a page holds
  *    blocks of one size, and a page whose blocks are all free goes back to the system
  *    (madvise MADV_DONTNEED: the page stays in our address space, in regions of
@@ -134,11 +137,12 @@ fail:
  * installed once per process before wolfSSL's first allocation (the build's private static
  * wolfSSL has no other user) and guarded by a mutex (endpoints on different threads share
  * them); the address space reserved stays at its peak (pages no longer in use are not
- * resident). Cost: a few mmap/munmap/madvise calls per handshake (microseconds against ~1 ms
- * of handshake); nothing per frame (wolfSSL allocates nothing once the keys are in place). */
+ * resident). Cost: a few madvise calls per handshake; nothing per frame (wolfSSL allocates
+ * nothing once the keys are in place). */
 #define NN_QUIC_WOLF_MMAP 2048u
 #define NN_QUIC_WOLF_CACHE 4u   /* empty slab pages kept resident for the next handshake */
 #define NN_QUIC_WOLF_REGION 64u /* slab pages reserved by one mmap */
+#define NN_QUIC_WOLF_MAPCACHE 32u /* freed own-page blocks kept mapped for the next handshake */
 #define WOLF_HDR 16u
 enum { WOLF_MALLOC = 0, WOLF_MAPPED = 1, WOLF_SLAB = 2 };
 /* Under AddressSanitizer every request goes to malloc, so ASan checks wolfSSL's bounds and
@@ -180,6 +184,11 @@ static struct {
 	size_t nclean, capclean;
 	unsigned ncache;
 	uint8_t *rnext, *rend; /* the region pages are carved from */
+	struct {
+		void *p;
+		size_t len; /* bytes mapped (whole pages) */
+	} mapped[NN_QUIC_WOLF_MAPCACHE]; /* freed own-page blocks still mapped */
+	unsigned nmapped;
 } wolf = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 _Static_assert(NN_QUIC_WOLF_MMAP <= 2048, "every slab request fits the largest class");
@@ -325,7 +334,49 @@ static void wolf_trim(void)
 		wolf_clean(s);
 	}
 	wolf.ncache = 0;
+	while (wolf.nmapped) {
+		wolf.nmapped--;
+		(void)munmap(wolf.mapped[wolf.nmapped].p, wolf.mapped[wolf.nmapped].len);
+	}
 	(void)pthread_mutex_unlock(&wolf.mu);
+}
+
+/* Own pages for a request of total bytes (header included): a cached mapping of the same
+ * length if there is one (a handshake asks for the same few sizes as the last one), else a
+ * fresh mmap. */
+static void *wolf_map(size_t total)
+{
+	size_t len = (total + wolf.page - 1) & ~(wolf.page - 1);
+	void *p = NULL;
+	(void)pthread_mutex_lock(&wolf.mu);
+	for (unsigned i = wolf.nmapped; i-- > 0;)
+		if (wolf.mapped[i].len == len) {
+			p = wolf.mapped[i].p;
+			wolf.mapped[i] = wolf.mapped[--wolf.nmapped];
+			break;
+		}
+	(void)pthread_mutex_unlock(&wolf.mu);
+	if (p)
+		return p;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Freed own pages stay mapped (and resident) for the next handshake, up to
+ * NN_QUIC_WOLF_MAPCACHE blocks, until the endpoint's trim after handshakes unmaps them. */
+static void wolf_unmap(void *p, size_t total)
+{
+	size_t len = (total + wolf.page - 1) & ~(wolf.page - 1);
+	(void)pthread_mutex_lock(&wolf.mu);
+	if (wolf.nmapped < NN_QUIC_WOLF_MAPCACHE) {
+		wolf.mapped[wolf.nmapped].p = p;
+		wolf.mapped[wolf.nmapped].len = len;
+		wolf.nmapped++;
+		p = NULL;
+	}
+	(void)pthread_mutex_unlock(&wolf.mu);
+	if (p)
+		(void)munmap(p, len);
 }
 
 /* wolfSSL's requests served without malloc (slab or own pages): the test suites' allocation
@@ -356,11 +407,8 @@ static void *wolf_malloc(size_t n)
 			return NULL;
 		h[1] = WOLF_MALLOC;
 	} else if (total >= NN_QUIC_WOLF_MMAP) {
-		void *p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			       0);
-		if (p == MAP_FAILED)
+		if (!(h = wolf_map(total)))
 			return NULL;
-		h = p;
 		h[1] = WOLF_MAPPED;
 	} else {
 		if (!(h = wolf_slab_alloc(wolf_cls_of(total))))
@@ -382,7 +430,7 @@ static void wolf_free(void *q)
 	size_t *h = (size_t *)(void *)((uint8_t *)q - WOLF_HDR);
 	atomic_fetch_sub_explicit(&wolf_bytes, wolf_held(h), memory_order_relaxed);
 	if (h[1] == WOLF_MAPPED)
-		(void)munmap(h, h[0] + WOLF_HDR);
+		wolf_unmap(h, h[0] + WOLF_HDR);
 	else if (h[1] == WOLF_SLAB)
 		wolf_slab_free(h);
 	else
