@@ -1,7 +1,8 @@
 /* test_parts.c — the QUIC transport's small data structures against oracles: the DCID map
  * (random insert/lookup/delete churn vs a flat array) and the inbound caps (many source IPs,
  * IPv4-mapped IPv6 unmapped to the same key), and the send queue's growing frame ring (random
- * sends and partial writes vs a list of frame ends). */
+ * sends and partial writes vs a list of frame ends), and wolfSSL's random source (libsodium
+ * through nn_quic_wolf_rand, when the wolfSSL build names it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,6 +189,30 @@ static void test_sendq_ring_vs_oracle(void **st)
 	nn_clock_destroy(ep.base.clock);
 }
 
+/* scripts/setup.sh builds wolfSSL with CUSTOM_RAND_GENERATE_BLOCK = nn_quic_wolf_rand. Its
+ * ngtcp2 configure link test uses a stand-in that fails every request: were that one linked
+ * into the library instead of ours, wolfSSL's RNG would fail here (and every handshake with it).
+ * Two blocks from a wolfSSL RNG are filled and differ; a seed block (wolfSSL_RAND_poll's
+ * source) works too. */
+static void test_wolf_rng_is_ours(void **st)
+{
+	(void)st;
+#if defined(CUSTOM_RAND_GENERATE_BLOCK)
+	WC_RNG rng;
+	uint8_t a[32], b[32], zero[32] = {0};
+	assert_int_equal(wc_InitRng(&rng), 0);
+	assert_int_equal(wc_RNG_GenerateBlock(&rng, a, sizeof a), 0);
+	assert_int_equal(wc_RNG_GenerateBlock(&rng, b, sizeof b), 0);
+	assert_memory_not_equal(a, b, sizeof a);
+	assert_memory_not_equal(a, zero, sizeof a);
+	assert_int_equal(wc_FreeRng(&rng), 0);
+	assert_int_equal(nn_quic_wolf_rand(a, sizeof a), 0);
+	assert_memory_not_equal(a, b, sizeof a);
+#else
+	skip(); /* a wolfSSL of the system's: its own DRBG, nn_quic_wolf_rand unused */
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_caps_many_ips),
 		cmocka_unit_test(test_ip_key_unmaps_v4),
 		cmocka_unit_test(test_sendq_ring_vs_oracle),
+		cmocka_unit_test(test_wolf_rng_is_ours),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
