@@ -140,7 +140,7 @@ fail:
  * resident). Cost: a few madvise calls per handshake; nothing per frame (wolfSSL allocates
  * nothing once the keys are in place). */
 #define NN_QUIC_WOLF_MMAP 2048u
-#define NN_QUIC_WOLF_CACHE 4u   /* empty slab pages kept resident for the next handshake */
+#define NN_QUIC_WOLF_CACHE 32u  /* empty slab pages kept resident for the next handshake */
 #define NN_QUIC_WOLF_REGION 64u /* slab pages reserved by one mmap */
 #define NN_QUIC_WOLF_MAPCACHE 32u /* freed own-page blocks kept mapped for the next handshake */
 #define WOLF_HDR 16u
