@@ -1,8 +1,9 @@
 /* test_parts.c — the QUIC transport's small data structures against oracles: the DCID map
  * (random insert/lookup/delete churn vs a flat array) and the inbound caps (many source IPs,
  * IPv4-mapped IPv6 unmapped to the same key), and the send queue's growing frame ring (random
- * sends and partial writes vs a list of frame ends), and wolfSSL's random source (libsodium
- * through nn_quic_wolf_rand, when the wolfSSL build names it). */
+ * sends and partial writes vs a list of frame ends), wolfSSL's allocator (its slabs and own
+ * pages, random requests vs each block's expected contents), and wolfSSL's random source
+ * (libsodium through nn_quic_wolf_rand, when the wolfSSL build names it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -189,6 +190,76 @@ static void test_sendq_ring_vs_oracle(void **st)
 	nn_clock_destroy(ep.base.clock);
 }
 
+/* wolfSSL's allocator (tls.c) on its own pages, whatever the build: random allocations, reallocs
+ * and frees of sizes around every class edge and the own-page threshold (2,048 bytes with the
+ * header), each block filled with its own pattern and checked before it is touched again and
+ * in full sweeps, so two live blocks that overlap, a block cut short by a realloc or a page
+ * handed out twice shows as a wrong byte. At the end every block is freed and the trim runs:
+ * the bytes held outside malloc are back where they started. */
+#define WA_SLOTS 600
+static uint8_t wa_fill(size_t slot, uint32_t gen) { return (uint8_t)(slot * 131u + gen * 7u + 1u); }
+static void wa_check(const uint8_t *p, size_t len, uint8_t v)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != v)
+			fail_msg("byte %zu of a %zu-byte block is %u, not %u", i, len, p[i], v);
+}
+static size_t wa_size(nn_test_rng *r)
+{
+	switch (nn_test_rng_next(r) % 4) {
+	case 0: return 1 + nn_test_rng_next(r) % 200;           /* the small classes */
+	case 1: return 1 + nn_test_rng_next(r) % 2100;          /* all classes, the threshold */
+	case 2: return 2000 + nn_test_rng_next(r) % 64;         /* around 2,048 - 16 */
+	default: return 1 + nn_test_rng_next(r) % 20000;        /* own pages, several lengths */
+	}
+}
+static void test_wolf_allocator_vs_oracle(void **st)
+{
+	(void)st;
+	static uint8_t *p[WA_SLOTS];
+	static size_t len[WA_SLOTS];
+	static uint32_t gen[WA_SLOTS];
+	nn_test_rng r = {23};
+	size_t base = nn_quic_test_wolf_bytes();
+	for (uint32_t step = 1; step <= 60000; step++) {
+		size_t i = (size_t)(nn_test_rng_next(&r) % WA_SLOTS);
+		if (p[i])
+			wa_check(p[i], len[i], wa_fill(i, gen[i]));
+		uint64_t what = nn_test_rng_next(&r) % 3;
+		if (!p[i]) {
+			len[i] = wa_size(&r);
+			p[i] = nn_quic_test_wolf_own_alloc(len[i]);
+			assert_non_null(p[i]);
+			assert_int_equal((uintptr_t)p[i] % 16, 0);
+		} else if (what == 0) {
+			nn_quic_test_wolf_free(p[i]);
+			p[i] = NULL;
+			continue;
+		} else if (what == 1) {
+			size_t n = wa_size(&r);
+			uint8_t *q = nn_quic_test_wolf_realloc(p[i], n);
+			assert_non_null(q);
+			wa_check(q, len[i] < n ? len[i] : n, wa_fill(i, gen[i])); /* kept */
+			p[i] = q;
+			len[i] = n;
+		}
+		gen[i] = step;
+		memset(p[i], wa_fill(i, gen[i]), len[i]);
+		if (step % 10000 == 0)
+			for (size_t j = 0; j < WA_SLOTS; j++)
+				if (p[j])
+					wa_check(p[j], len[j], wa_fill(j, gen[j]));
+	}
+	for (size_t j = 0; j < WA_SLOTS; j++) {
+		if (p[j])
+			wa_check(p[j], len[j], wa_fill(j, gen[j]));
+		nn_quic_test_wolf_free(p[j]);
+		p[j] = NULL;
+	}
+	nn_quic_test_wolf_trim();
+	assert_int_equal(nn_quic_test_wolf_bytes(), base);
+}
+
 /* scripts/setup.sh builds wolfSSL with CUSTOM_RAND_GENERATE_BLOCK = nn_quic_wolf_rand. Its
  * ngtcp2 configure link test uses a stand-in that fails every request: were that one linked
  * into the library instead of ours, wolfSSL's RNG would fail here (and every handshake with it).
@@ -220,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_caps_many_ips),
 		cmocka_unit_test(test_ip_key_unmaps_v4),
 		cmocka_unit_test(test_sendq_ring_vs_oracle),
+		cmocka_unit_test(test_wolf_allocator_vs_oracle),
 		cmocka_unit_test(test_wolf_rng_is_ours),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

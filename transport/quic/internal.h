@@ -274,6 +274,14 @@ void nn_quic_relay_destroy(nn_quic_ep *ep);
  * libsodium into out; returns 0. */
 int nn_quic_wolf_rand(unsigned char *out, unsigned int len);
 
+/* tls.c: wolfSSL's allocator, its own-page paths for tests (whatever the build; process-wide
+ * state like the allocator itself): a block of n bytes (slab or own pages), realloc and free of
+ * any of wolfSSL's blocks, and the trim that unmaps the cached empty pages and mappings. */
+void *nn_quic_test_wolf_own_alloc(size_t n);
+void *nn_quic_test_wolf_realloc(void *q, size_t n);
+void nn_quic_test_wolf_free(void *q);
+void nn_quic_test_wolf_trim(void);
+
 /* tls.c */
 void nn_quic_tls_timer_init(nn_quic_ep *ep); /* first thing: nn_quic_tls_fini stops it */
 int nn_quic_tls_init(nn_quic_ep *ep, const nn_identity *id);

@@ -396,13 +396,14 @@ static size_t wolf_held(const size_t *h)
 	return h[1] == WOLF_MAPPED ? h[0] + WOLF_HDR : 0;
 }
 
-static void *wolf_malloc(size_t n)
+/* n bytes from malloc (sanitized builds) or from our own pages (own = true). */
+static void *wolf_alloc(size_t n, bool own)
 {
 	if (n > SIZE_MAX - 4096)
 		return NULL;
 	size_t *h;
 	size_t total = n + WOLF_HDR;
-	if (NN_QUIC_WOLF_SANITIZED) {
+	if (!own) {
 		if (!(h = malloc(total)))
 			return NULL;
 		h[1] = WOLF_MALLOC;
@@ -422,6 +423,8 @@ static void *wolf_malloc(size_t n)
 	}
 	return (uint8_t *)h + WOLF_HDR;
 }
+
+static void *wolf_malloc(size_t n) { return wolf_alloc(n, !NN_QUIC_WOLF_SANITIZED); }
 
 static void wolf_free(void *q)
 {
@@ -458,7 +461,7 @@ static void *wolf_realloc(void *q, size_t n)
 		h[0] = n; /* still fits its block */
 		return q;
 	}
-	void *r = wolf_malloc(n);
+	void *r = wolf_alloc(n, h[1] != WOLF_MALLOC);
 	if (!r)
 		return NULL;
 	memcpy(r, q, h[0] < n ? h[0] : n);
@@ -466,10 +469,28 @@ static void *wolf_realloc(void *q, size_t n)
 	return r;
 }
 
-static void wolf_allocators(void)
+static void wolf_page_init(void)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	wolf.page = pg >= 4096 ? (size_t)pg : 4096u;
+}
+
+/* Tests (tests/quic/test_parts.c): the own-page paths whatever the build, so the slab and
+ * mapping logic is exercised under ASan too (which does not see inside our pages: the test
+ * checks every block's contents against an oracle instead). */
+void *nn_quic_test_wolf_own_alloc(size_t n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	(void)pthread_once(&once, wolf_page_init);
+	return wolf_alloc(n, true);
+}
+void *nn_quic_test_wolf_realloc(void *q, size_t n) { return wolf_realloc(q, n); }
+void nn_quic_test_wolf_free(void *q) { wolf_free(q); }
+void nn_quic_test_wolf_trim(void) { wolf_trim(); }
+
+static void wolf_allocators(void)
+{
+	wolf_page_init();
 	(void)wolfSSL_SetAllocators(wolf_malloc, wolf_free, wolf_realloc);
 }
 
