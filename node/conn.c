@@ -276,6 +276,13 @@ int nn_node_register(nn_node *n, nn_conn *c)
 		 * not count), the cap with shedding below */
 		int why = nn_node_admit_shares(n, c);
 		if (why) {
+			/* its key and source are authenticated all the same: learnt, so our own fill
+			 * dials it if it is near us (our dials are outside the inbound shares and
+			 * under the live-edge share). A restarted neighbour whose old edge we had
+			 * already dropped was refused on every redial and reached only once we dialled
+			 * its old address, failed, and heard of the new one elsewhere. */
+			const nn_routing_contact *k = nn_routing_kt_get(n->kt, peer, NULL);
+			learn_from_conn(n, c, k ? k->caps : 0);
 			nn_node_refuse(n, c, (uint8_t)why);
 			return NN_ELIMIT;
 		}

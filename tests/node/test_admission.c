@@ -369,6 +369,48 @@ static void test_referral_lets_refused_newcomer_join(void **state)
 	cl_free(cl);
 }
 
+/* A newcomer refused at a share is still learnt (its key and source are authenticated), so
+ * the node's own fill dials it when it is near: the edge comes up the other way round, outside
+ * the inbound shares. Before, the refusing node learnt it only from a third party's answer (the
+ * soak: a restarted process stayed without an edge to its closest neighbour, which had dropped
+ * the old edge, for ~10 s while every redial of it was refused per IP). */
+static void test_refused_newcomer_is_learnt_and_dialled(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.max_inbound_edges_per_ip = 2;
+	o.max_edges_per_subnet = 64;
+	cluster *cl = cl_new(4, 48, 0, &o);
+	struct srcmap m = {{0}};
+	for (uint32_t i = 1; i <= 3; i++)
+		m.ip_of[i] = 0x0a000101u;
+	assert_int_equal(cl_start(cl, 0), 0);
+	nn_node_set_source_fn(cl->nodes[0].node, src_of, &m);
+	for (uint32_t i = 1; i <= 2; i++) {
+		assert_int_equal(cl_start(cl, i), 0);
+		assert_int_equal(cl_bootstrap(cl, i, 0), 0);
+	}
+	cl_run(cl, 200 * NN_MS);
+	assert_int_equal(nn_routing_edges_inbound(nn_node_edges(cl->nodes[0].node)), 2);
+	assert_int_equal(cl_start(cl, 3), 0);
+	assert_int_equal(cl_bootstrap(cl, 3, 0), 0);
+	cl_run(cl, 200 * NN_MS);
+	nn_node_stats s = stats_of(cl, 0);
+	bool known = nn_routing_kt_get(nn_node_knowledge(cl->nodes[0].node), &cl->nodes[3].id,
+				       NULL) != NULL;
+	cl_run(cl, 6 * NN_SEC); /* one maintenance tick */
+	const nn_routing_edge *e =
+		nn_routing_edges_find(nn_node_edges(cl->nodes[0].node), &cl->nodes[3].id);
+	printf("# refused per IP %llu; the newcomer known at once: %s; an edge after one tick: %s\n",
+	       (unsigned long long)s.dropped_inbound_per_ip, known ? "yes" : "no",
+	       !e ? "none" : e->outgoing ? "ours" : "its");
+	assert_int_equal(s.dropped_inbound_per_ip, 1);
+	assert_true(known);
+	assert_non_null(e);
+	assert_true(e->outgoing);
+	cl_free(cl);
+}
+
 /* A Referral counts only on a connection we dialled, once: one pushed by a peer that dialled
  * us, or a second one, is dropped and counted, and teaches nothing. */
 static void test_referral_only_from_dialled_connection(void **state)
@@ -496,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_shed_longest_idle_finger_at_cap),
 		cmocka_unit_test(test_referral_lets_refused_newcomer_join),
 		cmocka_unit_test(test_referral_only_from_dialled_connection),
+		cmocka_unit_test(test_refused_newcomer_is_learnt_and_dialled),
 		cmocka_unit_test(test_stranded_node_retries_known_contacts),
 		cmocka_unit_test(test_mem_transport_counters_are_zero),
 	};
