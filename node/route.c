@@ -507,6 +507,29 @@ static int transit_ok(nn_node *n, uint8_t type, const nn_routing_env *env, nn_ti
 	return 0;
 }
 
+/* The copy over a silent edge to the target was the only one: no other edge is closer to the
+ * target than we are. Most often we are one of the target's closest neighbours and it came back
+ * elsewhere under its NodeID (a restart) without redialling us yet: our next closest edge,
+ * though farther than us, is a neighbour of the target too and likely holds its new edge. One
+ * copy goes there (not back where the frame came from, nor into its avoid set); if it comes
+ * back to us, the transit record drops it (local policy; counted in suspect_detours). */
+static void detour_copy(nn_node *n, const nn_conn *from, const nn_routing_env *env,
+			const uint8_t *frame, size_t len)
+{
+	nn_id ex[2 + NN_ROUTING_MAX_AVOID];
+	size_t nex = 0;
+	ex[nex++] = env->target;
+	if (from)
+		ex[nex++] = from->remote_id;
+	for (size_t i = 0; i < env->navoid && i < NN_ROUTING_MAX_AVOID; i++)
+		ex[nex++] = env->avoid[i];
+	const nn_routing_edge *h[1];
+	if (nn_routing_edges_closest(n->edges, &env->target, 1, ex, nex, h) != 1)
+		return;
+	if (nn_node_send_conn(n, h[0]->conn, frame, len) == 0)
+		n->stats.suspect_detours++;
+}
+
 void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame, size_t len)
 {
 	nn_routing_env env;
@@ -587,6 +610,9 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 		if (!sent)
 			n->stats.local_repairs++;
 	}
-	if (!sent)
-		n->stats.dropped_no_route++;
+	if (sent) {
+		detour_copy(n, from, &env, frame, len);
+		return;
+	}
+	n->stats.dropped_no_route++;
 }

@@ -568,6 +568,55 @@ static void test_silent_edge_gets_a_second_copy(void **state)
 	cl_free(cl);
 }
 
+/* The same at a transit node that has no other edge closer to the target than itself: the
+ * target's closest neighbour X holds its old edge (dark: the target came back elsewhere and has
+ * not redialled X), the frame from S reaches X, and X's next candidate would be farther than X.
+ * A second copy goes to X's closest other edge Y, a neighbour of the target that holds a live
+ * edge to it (suspect_detours); before, the one copy over the dark edge was lost. */
+static void test_silent_edge_detour_at_a_local_optimum(void **state)
+{
+	(void)state;
+	nn_node_opts base = far_keepalive();
+	base.no_maintenance = true;
+	cluster *cl = cl_new(4, 63, 0, &base);
+	/* roles by XOR distance to node 0 (the target): X closest, then Y, S farthest */
+	uint32_t r[3] = {1, 2, 3};
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (nn_kad_cmp_distance(&cl->nodes[0].id, &cl->nodes[r[j]].id,
+						&cl->nodes[r[i]].id) < 0) {
+				uint32_t t = r[i];
+				r[i] = r[j];
+				r[j] = t;
+			}
+	const uint32_t T = 0, X = r[0], Y = r[1], S = r[2];
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	assert_int_equal(cl_bootstrap(cl, S, X), 0);
+	assert_int_equal(cl_bootstrap(cl, X, T), 0);
+	assert_int_equal(cl_bootstrap(cl, X, Y), 0);
+	assert_int_equal(cl_bootstrap(cl, Y, T), 0);
+	cl_run(cl, 2 * NN_SEC);
+	assert_int_equal(cl_edges(cl, S), 1);
+	assert_int_equal(cl_edges(cl, X), 3);
+	assert_int_equal(cl_send(cl, S, T, 0x6400), 0);
+	cl_run(cl, NN_SEC);
+	assert_int_equal(cl_count(cl, T, 0x6400), 1); /* S -> X -> T */
+	blackhole_pair(cl, X, T);
+	cl_run(cl, NN_NODE_SUSPECT_IDLE + NN_SEC);
+	assert_int_equal(cl_edges(cl, X), 3);
+	assert_int_equal(cl_send(cl, S, T, 0x6401), 0);
+	cl_run(cl, NN_SEC);
+	nn_node_stats x = st(cl, X);
+	printf("# local optimum: delivered %zu, X's suspect copies %llu, detours %llu\n",
+	       cl_count(cl, T, 0x6401), (unsigned long long)x.suspect_copies,
+	       (unsigned long long)x.suspect_detours);
+	assert_int_equal(cl_count(cl, T, 0x6401), 1); /* exactly once: through Y */
+	assert_int_equal(x.suspect_copies, 1);
+	assert_int_equal(x.suspect_detours, 1);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_unanswered_frames_drop_a_dead_edge),
 		cmocka_unit_test(test_idle_edge_no_ping_loop),
 		cmocka_unit_test(test_silent_edge_gets_a_second_copy),
+		cmocka_unit_test(test_silent_edge_detour_at_a_local_optimum),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
