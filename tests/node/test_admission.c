@@ -382,9 +382,9 @@ static void test_restarted_peer_replaces_its_edge_past_the_shares(void **state)
 	o.no_maintenance = true;
 	o.max_inbound_edges_per_ip = 2;
 	o.max_edges_per_subnet = 64;
-	cluster *cl = cl_new(5, 47, 0, &o);
+	cluster *cl = cl_new(6, 47, 0, &o);
 	struct srcmap m = {{0}};
-	for (uint32_t i = 1; i <= 4; i++)
+	for (uint32_t i = 1; i <= 5; i++)
 		m.ip_of[i] = 0x0a000101u; /* one IP, like loopback */
 	assert_int_equal(cl_start(cl, 0), 0);
 	nn_node_set_source_fn(cl->nodes[0].node, src_of, &m);
@@ -423,6 +423,25 @@ static void test_restarted_peer_replaces_its_edge_past_the_shares(void **state)
 	assert_false(e->outgoing);
 	assert_int_equal(cl_count(cl, 4, 0x7101), 1);
 	assert_int_equal(nn_routing_edges_inbound(he), 3); /* 1, 2 and the restarted 3 */
+	/* it restarts again ("n5"): now the edge it replaces is one it dialled, the IP is over
+	 * its share (3 of 2), and again it takes no new place */
+	assert_int_equal(cl_send(cl, 4, 0, 0x7102), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(cl_count(cl, 0, 0x7102), 1);
+	nn_mem_partition(cl->nodes[4].tp, 1);
+	memcpy(cl->nodes[5].seed, cl->nodes[3].seed, sizeof cl->nodes[5].seed);
+	cl->nodes[5].id = cl->nodes[3].id;
+	assert_int_equal(cl_start(cl, 5), 0);
+	assert_int_equal(cl_bootstrap(cl, 5, 0), 0);
+	cl_run(cl, 500 * NN_MS);
+	assert_int_equal(cl_send(cl, 0, 5, 0x7103), 0);
+	cl_run(cl, 500 * NN_MS);
+	s = stats_of(cl, 0);
+	printf("# and again: refused per IP %llu, delivered %zu\n",
+	       (unsigned long long)s.dropped_inbound_per_ip, cl_count(cl, 5, 0x7103));
+	assert_int_equal(s.dropped_inbound_per_ip, 0);
+	assert_int_equal(cl_count(cl, 5, 0x7103), 1);
+	assert_int_equal(nn_routing_edges_inbound(he), 3);
 	cl_free(cl);
 }
 
