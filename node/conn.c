@@ -267,11 +267,11 @@ static bool keep_new(nn_node *n, const nn_conn *old, const nn_conn *fresh)
  * past the crossed-dial window: the peer lost that edge (it restarted, often on a new port, or
  * its NAT rebound) and the new connection replaces it (keep_new). It takes no new place: the
  * inbound shares (admit.c) do not apply to it (they leave the peer's own edge out of the count,
- * but the others from its IP may fill the share). Refused, it left us the old edge, dead on the peer's side:
- * greedy routes for the peer ended on it (its closest neighbours are those that dialled it)
- * until traffic over it went unanswered for 25 s, and the peer, redialling every tick, was
- * refused again (the 50-process soak on one loopback IP, where the per-IP share of 16 binds:
- * losses to targets restarted up to 137 s before, docs/EVALUATION.md). */
+ * but the others from its IP may fill the share). Refused, it left us the old edge, dead on
+ * the peer's side: greedy routes for the peer ended on it (its closest neighbours are those
+ * that dialled it) until traffic over it went unanswered for 25 s, and the peer, redialling
+ * every tick, was refused again (the 50-process soak on one loopback IP, where the per-IP share
+ * of 16 binds: losses to targets restarted up to 137 s before, docs/EVALUATION.md). */
 static bool replaces_own_edge(nn_node *n, const nn_conn *c)
 {
 	const nn_routing_edge *old = nn_routing_edges_find(n->edges, &c->remote_id);
