@@ -242,6 +242,13 @@ static void learn_from_conn(nn_node *n, const nn_conn *c, uint32_t caps)
  * NodeID can authenticate it). */
 #define NN_NODE_CROSSED_WINDOW (10 * NN_SEC)
 
+static bool redialled(nn_node *n, const nn_conn *old, const nn_conn *fresh)
+{
+	const struct nconn *onc = old->user;
+	return !fresh->outbound && old->outbound &&
+	       onc && nn_node_now(n) - onc->up_at > NN_NODE_CROSSED_WINDOW;
+}
+
 static bool keep_new(nn_node *n, const nn_conn *old, const nn_conn *fresh)
 {
 	/* crossed dials keep the connection dialled by the smaller NodeID */
@@ -249,12 +256,28 @@ static bool keep_new(nn_node *n, const nn_conn *old, const nn_conn *fresh)
 	const nn_id *new_dialler = fresh->outbound ? &n->ident.id : &fresh->remote_id;
 	if (old->outbound == fresh->outbound)
 		return true; /* the same side dialled again: it gave up on the old one */
-	const struct nconn *onc = old->user;
-	if (!fresh->outbound && onc && nn_node_now(n) - onc->up_at > NN_NODE_CROSSED_WINDOW) {
+	if (redialled(n, old, fresh)) {
 		n->stats.dup_restarted++; /* it dialled us while we had its edge: it lost it */
 		return true;
 	}
 	return nn_kad_cmp(new_dialler, old_dialler) < 0;
+}
+
+/* An inbound connection from a peer whose edge it dialled too, or that we dialled and have held
+ * past the crossed-dial window: the peer lost that edge (it restarted, often on a new port, or
+ * its NAT rebound) and the new connection replaces it (keep_new). It takes no new place: the
+ * inbound shares (admit.c) do not apply to it (they leave the peer's own edge out of the count,
+ * but the others from its IP may fill the share). Refused, it left us the old edge, dead on
+ * the peer's side: greedy routes for the peer ended on it (its closest neighbours are those
+ * that dialled it) until traffic over it went unanswered for 25 s, and the peer, redialling
+ * every tick, was refused again (the 50-process soak on one loopback IP, where the per-IP share
+ * of 16 binds: losses to targets restarted up to 137 s before, docs/EVALUATION.md). */
+static bool replaces_own_edge(nn_node *n, const nn_conn *c)
+{
+	const nn_routing_edge *old = nn_routing_edges_find(n->edges, &c->remote_id);
+	return old && old->conn != c &&
+	       nn_node_conn_relayed(n, old->conn) == nn_node_conn_relayed(n, c) &&
+	       (!((const nn_conn *)old->conn)->outbound || redialled(n, old->conn, c));
 }
 
 int nn_node_register(nn_node *n, nn_conn *c)
@@ -271,11 +294,18 @@ int nn_node_register(nn_node *n, nn_conn *c)
 		nn_node_close_conn(n, c, NN_TP_REASON_POLICY);
 		return NN_EREFUSED;
 	}
-	if (!c->outbound) {
+	if (!c->outbound && !replaces_own_edge(n, c)) {
 		/* inbound admission (admit.c): the shares here (the peer's own edge, if any, does
 		 * not count), the cap with shedding below */
 		int why = nn_node_admit_shares(n, c);
 		if (why) {
+			/* its key and source are authenticated all the same: learnt, so our own fill
+			 * dials it if it is near us (our dials are outside the inbound shares and
+			 * under the live-edge share). A restarted neighbour whose old edge we had
+			 * already dropped was refused on every redial and reached only once we dialled
+			 * its old address, failed, and heard of the new one elsewhere. */
+			const nn_routing_contact *k = nn_routing_kt_get(n->kt, peer, NULL);
+			learn_from_conn(n, c, k ? k->caps : 0);
 			nn_node_refuse(n, c, (uint8_t)why);
 			return NN_ELIMIT;
 		}

@@ -559,6 +559,8 @@ const char *nn_node_phase(nn_node *n);
 	X(unanswered_pings, "pings after frames went unanswered for 10 s (keepalive.c)")      \
 	X(edges_unanswered, "edges dropped: frames and a ping unanswered for 25 s")          \
 	X(suspect_copies, "routed frames also sent around a silent edge to their target")    \
+	X(suspect_detours, "of them, copies sent to a farther edge: none was closer")          \
+	X(hole_detours, "frames at a local optimum for a known target, no edge to it: sent farther") \
 	X(dup_restarted, "a settled edge replaced by the peer's new connection (a restart)")  \
 	X(lookups_tx, "lookups originated (self-lookup, refresh, bootstrap)")               \
 	X(purged, "contacts purged after repeated dial failures")                           \

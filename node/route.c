@@ -507,6 +507,51 @@ static int transit_ok(nn_node *n, uint8_t type, const nn_routing_env *env, nn_ti
 	return 0;
 }
 
+/* The copy over a silent edge to the target was the only one: no other edge is closer to the
+ * target than we are. Most often we are one of the target's closest neighbours and it came back
+ * elsewhere under its NodeID (a restart) without redialling us yet: our next closest edge,
+ * though farther than us, is a neighbour of the target too and likely holds its new edge. One
+ * copy goes there (not back where the frame came from, nor into its avoid set); if it comes
+ * back to us, the transit record drops it (local policy; counted in suspect_detours). */
+static bool detour_copy(nn_node *n, const nn_conn *from, const nn_routing_env *env,
+			const uint8_t *frame, size_t len)
+{
+	nn_id ex[2 + NN_ROUTING_MAX_AVOID];
+	size_t nex = 0;
+	ex[nex++] = env->target;
+	if (from)
+		ex[nex++] = from->remote_id;
+	for (size_t i = 0; i < env->navoid && i < NN_ROUTING_MAX_AVOID; i++)
+		ex[nex++] = env->avoid[i];
+	const nn_routing_edge *h[1];
+	if (nn_routing_edges_closest(n->edges, &env->target, 1, ex, nex, h) != 1)
+		return false;
+	return nn_node_send_conn(n, h[0]->conn, frame, len) == 0;
+}
+
+/* A frame at a local optimum that no copy left (no edge closer to the target than us, or only
+ * the one it came from) for a target we know: a contact of ours that we hold no edge to,
+ * because it cannot be reached the way we dialled it (a symmetric NAT against our port- or
+ * address-restricting NAT, a UDP-restricted host). The frame is not dropped: one copy goes to
+ * our closest other edge, though farther (not where it came from, not into its avoid set), a
+ * neighbour of the target likely to hold an edge to it; our transit record drops it if it
+ * comes back (local policy; counted in hole_detours). A target we do not know still dies here
+ * (dropped_no_route), so a frame for a made-up NodeID costs no more hops than before. Before,
+ * all three copies to a symmetric-NAT node died when the sender's three closest edges were
+ * such nodes (nat-pairs: 2 of 272 sends, docs/EVALUATION.md). Returns true if the copy went. */
+static bool hole_detour(nn_node *n, const nn_conn *from, const nn_routing_env *env,
+			uint8_t *frame, size_t len)
+{
+	if (!from || env->ttl == 0 || !nn_routing_kt_get(n->kt, &env->target, NULL))
+		return false;
+	(void)nn_routing_frame_set_ttl(frame, len, (uint8_t)(env->ttl - 1));
+	if (!detour_copy(n, from, env, frame, len))
+		return false;
+	n->stats.hole_detours++;
+	(void)nn_routing_dedup_check(&n->transit, env->sig, nn_node_wall(n));
+	return true;
+}
+
 void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame, size_t len)
 {
 	nn_routing_env env;
@@ -556,8 +601,9 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 		} else if (env.ttl == 0) {
 			n->stats.dropped_ttl++;
 		} else if (transit_ok(n, type, &env, now) == 0) {
-			/* only an authentic frame may start a repair lookup */
-			n->stats.dropped_no_route++;
+			/* only an authentic frame may start a repair lookup (or take a detour) */
+			if (!hole_detour(n, from, &env, frame, len))
+				n->stats.dropped_no_route++;
 			repair_lookup(n, &env.target);
 		}
 		return;
@@ -587,6 +633,11 @@ void nn_node_route_frame(nn_node *n, nn_conn *from, uint8_t type, uint8_t *frame
 		if (!sent)
 			n->stats.local_repairs++;
 	}
-	if (!sent)
+	if (sent) {
+		if (detour_copy(n, from, &env, frame, len))
+			n->stats.suspect_detours++;
+		return;
+	}
+	if (!hole_detour(n, from, &env, frame, len))
 		n->stats.dropped_no_route++;
 }

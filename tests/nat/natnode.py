@@ -44,7 +44,13 @@ class Node:
     def __init__(self, lab, host, binary, tmp, name, bootstrap=None, extra=(), relay=False,
                  port=PORT, log_level="info"):
         self.name = name
-        self.errpath = os.path.join(tmp, name + ".log")
+        # NATLAB_KEEP=DIR keeps every node's log (stderr) in DIR for a post-mortem;
+        # NATLAB_LOG_LEVEL overrides the level (debug logs edges up, down and replaced)
+        keep = os.environ.get("NATLAB_KEEP")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+        self.errpath = os.path.join(keep or tmp, name + ".log")
+        log_level = os.environ.get("NATLAB_LOG_LEVEL", log_level)
         args = [binary, "-addr", "0.0.0.0:%d" % port, "-seed", os.path.join(tmp, name + ".seed"),
                 "-console", "-log-level", log_level] + (["-relay"] if relay else [])
         if bootstrap:

@@ -223,6 +223,7 @@ def main():
         if settle > 0:
             time.sleep(settle)
         everyone = list(nodes.values()) + pubs
+        before = {n.name: n.stats() for n in everyone}
         sent = 0
         for a in everyone:
             for b in everyone:
@@ -253,8 +254,30 @@ def main():
               "delivered once, %d missing, %d duplicated" %
               (len(everyone), sum(1 for k in nodes if k[0] != "public"), sent,
                sent - len(missing) - len(dup), len(missing), len(dup)))
+        after = {n.name: n.stats() for n in everyone}
+        keep = os.environ.get("NATLAB_KEEP")
+        if keep:  # every node's counters around the overlay phase and its edges after it
+            for n in everyone:
+                with open(os.path.join(keep, n.name + ".state"), "w") as f:
+                    for k in sorted(after[n.name]):
+                        f.write("stat %s %d %d\n" % (k, before[n.name].get(k, 0),
+                                                      after[n.name][k]))
+                    for pl in n.peer_lines():
+                        f.write(pl + "\n")
         if missing:
             failures.append("missing deliveries: " + " ".join(missing[:10]))
+            # where they may have died: what each node counted during the phase
+            for n in everyone:
+                d = ["%s+%d" % (k, v - before[n.name].get(k, 0))
+                     for k, v in sorted(after[n.name].items())
+                     if v != before[n.name].get(k, 0) and
+                     k.startswith(("dropped", "suspect", "dup_", "edges_", "local_", "repairs"))]
+                print("# overlay %-13s %s" % (n.name, " ".join(d)))
+            for name in sorted(set(m.split("->")[1] for m in missing)):
+                for n in everyone:
+                    if n.name == name:
+                        for pl in n.peer_lines():
+                            print("# %s: %s" % (name, pl))
         if dup:
             failures.append("duplicated deliveries: " + " ".join(dup[:10]))
         # 4. filtering inferred from evidence: an unsolicited inbound edge says "open"; a node

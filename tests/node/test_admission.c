@@ -369,6 +369,124 @@ static void test_referral_lets_refused_newcomer_join(void **state)
 	cl_free(cl);
 }
 
+/* A peer that crashed and came back under its NodeID on a new endpoint (the soak's restart on a
+ * new port) dials a node that holds the edge it dialled to the old process, with the peer's IP
+ * at its inbound share (all 50 soak processes share 127.0.0.1, over the share of 16). The new
+ * connection replaces the old edge, shares or not (it takes no new place); before, it was
+ * refused and the node kept the dead edge, so a routed frame for the peer went over it alone
+ * (not yet silent for NN_NODE_SUSPECT_IDLE: no second copy) and was lost. */
+static void test_restarted_peer_replaces_its_edge_past_the_shares(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.no_maintenance = true;
+	o.max_inbound_edges_per_ip = 2;
+	o.max_edges_per_subnet = 64;
+	cluster *cl = cl_new(6, 47, 0, &o);
+	struct srcmap m = {{0}};
+	for (uint32_t i = 1; i <= 5; i++)
+		m.ip_of[i] = 0x0a000101u; /* one IP, like loopback */
+	assert_int_equal(cl_start(cl, 0), 0);
+	nn_node_set_source_fn(cl->nodes[0].node, src_of, &m);
+	for (uint32_t i = 1; i <= 3; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	assert_int_equal(cl_bootstrap(cl, 1, 0), 0); /* two inbound edges from the IP: its share */
+	assert_int_equal(cl_bootstrap(cl, 2, 0), 0);
+	assert_int_equal(cl_bootstrap(cl, 0, 3), 0); /* the hub dials 3 */
+	cl_run(cl, 20 * NN_SEC);                     /* past the crossed-dial window */
+	nn_routing_edges *he = nn_node_edges(cl->nodes[0].node);
+	const nn_routing_edge *e = nn_routing_edges_find(he, &cl->nodes[3].id);
+	assert_non_null(e);
+	assert_true(e->outgoing);
+	assert_int_equal(nn_routing_edges_inbound(he), 2);
+	assert_int_equal(cl_send(cl, 3, 0, 0x7100), 0); /* the edge was heard just now */
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(cl_count(cl, 0, 0x7100), 1);
+	/* 3 crashes: nothing more from it, no close; it is back at once as "n4" */
+	nn_mem_partition(cl->nodes[3].tp, 1);
+	memcpy(cl->nodes[4].seed, cl->nodes[3].seed, sizeof cl->nodes[4].seed);
+	cl->nodes[4].id = cl->nodes[3].id;
+	assert_int_equal(cl_start(cl, 4), 0);
+	assert_int_equal(cl_bootstrap(cl, 4, 0), 0);
+	cl_run(cl, 500 * NN_MS);
+	assert_int_equal(cl_send(cl, 0, 4, 0x7101), 0);
+	cl_run(cl, 500 * NN_MS);
+	nn_node_stats s = stats_of(cl, 0);
+	e = nn_routing_edges_find(he, &cl->nodes[3].id);
+	printf("# restarted peer at the hub: refused per IP %llu, replaced %llu, edge %s; the hub's "
+	       "message to it delivered %zu\n", (unsigned long long)s.dropped_inbound_per_ip,
+	       (unsigned long long)s.dup_restarted, !e ? "none" : e->outgoing ? "the old one" : "new",
+	       cl_count(cl, 4, 0x7101));
+	assert_int_equal(s.dropped_inbound_per_ip, 0);
+	assert_int_equal(s.dup_restarted, 1);
+	assert_non_null(e);
+	assert_false(e->outgoing);
+	assert_int_equal(cl_count(cl, 4, 0x7101), 1);
+	assert_int_equal(nn_routing_edges_inbound(he), 3); /* 1, 2 and the restarted 3 */
+	/* it restarts again ("n5"): now the edge it replaces is one it dialled, the IP is over
+	 * its share (3 of 2), and again it takes no new place */
+	assert_int_equal(cl_send(cl, 4, 0, 0x7102), 0);
+	cl_run(cl, 100 * NN_MS);
+	assert_int_equal(cl_count(cl, 0, 0x7102), 1);
+	nn_mem_partition(cl->nodes[4].tp, 1);
+	memcpy(cl->nodes[5].seed, cl->nodes[3].seed, sizeof cl->nodes[5].seed);
+	cl->nodes[5].id = cl->nodes[3].id;
+	assert_int_equal(cl_start(cl, 5), 0);
+	assert_int_equal(cl_bootstrap(cl, 5, 0), 0);
+	cl_run(cl, 500 * NN_MS);
+	assert_int_equal(cl_send(cl, 0, 5, 0x7103), 0);
+	cl_run(cl, 500 * NN_MS);
+	s = stats_of(cl, 0);
+	printf("# and again: refused per IP %llu, delivered %zu\n",
+	       (unsigned long long)s.dropped_inbound_per_ip, cl_count(cl, 5, 0x7103));
+	assert_int_equal(s.dropped_inbound_per_ip, 0);
+	assert_int_equal(cl_count(cl, 5, 0x7103), 1);
+	assert_int_equal(nn_routing_edges_inbound(he), 3);
+	cl_free(cl);
+}
+
+/* A newcomer refused at a share is still learnt (its key and source are authenticated), so
+ * the node's own fill dials it when it is near: the edge comes up the other way round, outside
+ * the inbound shares. Before, the refusing node learnt it only from a third party's answer (the
+ * soak: a restarted process stayed without an edge to its closest neighbour, which had dropped
+ * the old edge, for ~10 s while every redial of it was refused per IP). */
+static void test_refused_newcomer_is_learnt_and_dialled(void **state)
+{
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.max_inbound_edges_per_ip = 2;
+	o.max_edges_per_subnet = 64;
+	cluster *cl = cl_new(4, 48, 0, &o);
+	struct srcmap m = {{0}};
+	for (uint32_t i = 1; i <= 3; i++)
+		m.ip_of[i] = 0x0a000101u;
+	assert_int_equal(cl_start(cl, 0), 0);
+	nn_node_set_source_fn(cl->nodes[0].node, src_of, &m);
+	for (uint32_t i = 1; i <= 2; i++) {
+		assert_int_equal(cl_start(cl, i), 0);
+		assert_int_equal(cl_bootstrap(cl, i, 0), 0);
+	}
+	cl_run(cl, 200 * NN_MS);
+	assert_int_equal(nn_routing_edges_inbound(nn_node_edges(cl->nodes[0].node)), 2);
+	assert_int_equal(cl_start(cl, 3), 0);
+	assert_int_equal(cl_bootstrap(cl, 3, 0), 0);
+	cl_run(cl, 200 * NN_MS);
+	nn_node_stats s = stats_of(cl, 0);
+	bool known = nn_routing_kt_get(nn_node_knowledge(cl->nodes[0].node), &cl->nodes[3].id,
+				       NULL) != NULL;
+	cl_run(cl, 6 * NN_SEC); /* one maintenance tick */
+	const nn_routing_edge *e =
+		nn_routing_edges_find(nn_node_edges(cl->nodes[0].node), &cl->nodes[3].id);
+	printf("# refused per IP %llu; the newcomer known at once: %s; an edge after one tick: %s\n",
+	       (unsigned long long)s.dropped_inbound_per_ip, known ? "yes" : "no",
+	       !e ? "none" : e->outgoing ? "ours" : "its");
+	assert_int_equal(s.dropped_inbound_per_ip, 1);
+	assert_true(known);
+	assert_non_null(e);
+	assert_true(e->outgoing);
+	cl_free(cl);
+}
+
 /* A Referral counts only on a connection we dialled, once: one pushed by a peer that dialled
  * us, or a second one, is dropped and counted, and teaches nothing. */
 static void test_referral_only_from_dialled_connection(void **state)
@@ -496,6 +614,8 @@ int main(void)
 		cmocka_unit_test(test_shed_longest_idle_finger_at_cap),
 		cmocka_unit_test(test_referral_lets_refused_newcomer_join),
 		cmocka_unit_test(test_referral_only_from_dialled_connection),
+		cmocka_unit_test(test_restarted_peer_replaces_its_edge_past_the_shares),
+		cmocka_unit_test(test_refused_newcomer_is_learnt_and_dialled),
 		cmocka_unit_test(test_stranded_node_retries_known_contacts),
 		cmocka_unit_test(test_mem_transport_counters_are_zero),
 	};

@@ -568,6 +568,116 @@ static void test_silent_edge_gets_a_second_copy(void **state)
 	cl_free(cl);
 }
 
+/* The same at a transit node that has no other edge closer to the target than itself: the
+ * target's closest neighbour X holds its old edge (dark: the target came back elsewhere and has
+ * not redialled X), the frame from S reaches X, and X's next candidate would be farther than X.
+ * A second copy goes to X's closest other edge Y, a neighbour of the target that holds a live
+ * edge to it (suspect_detours); before, the one copy over the dark edge was lost. */
+static void test_silent_edge_detour_at_a_local_optimum(void **state)
+{
+	(void)state;
+	nn_node_opts base = far_keepalive();
+	base.no_maintenance = true;
+	cluster *cl = cl_new(4, 63, 0, &base);
+	/* roles by XOR distance to node 0 (the target): X closest, then Y, S farthest */
+	uint32_t r[3] = {1, 2, 3};
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (nn_kad_cmp_distance(&cl->nodes[0].id, &cl->nodes[r[j]].id,
+						&cl->nodes[r[i]].id) < 0) {
+				uint32_t t = r[i];
+				r[i] = r[j];
+				r[j] = t;
+			}
+	const uint32_t T = 0, X = r[0], Y = r[1], S = r[2];
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	assert_int_equal(cl_bootstrap(cl, S, X), 0);
+	assert_int_equal(cl_bootstrap(cl, X, T), 0);
+	assert_int_equal(cl_bootstrap(cl, X, Y), 0);
+	assert_int_equal(cl_bootstrap(cl, Y, T), 0);
+	cl_run(cl, 2 * NN_SEC);
+	assert_int_equal(cl_edges(cl, S), 1);
+	assert_int_equal(cl_edges(cl, X), 3);
+	assert_int_equal(cl_send(cl, S, T, 0x6400), 0);
+	cl_run(cl, NN_SEC);
+	assert_int_equal(cl_count(cl, T, 0x6400), 1); /* S -> X -> T */
+	blackhole_pair(cl, X, T);
+	cl_run(cl, NN_NODE_SUSPECT_IDLE + NN_SEC);
+	assert_int_equal(cl_edges(cl, X), 3);
+	assert_int_equal(cl_send(cl, S, T, 0x6401), 0);
+	cl_run(cl, NN_SEC);
+	nn_node_stats x = st(cl, X);
+	printf("# local optimum: delivered %zu, X's suspect copies %llu, detours %llu\n",
+	       cl_count(cl, T, 0x6401), (unsigned long long)x.suspect_copies,
+	       (unsigned long long)x.suspect_detours);
+	assert_int_equal(cl_count(cl, T, 0x6401), 1); /* exactly once: through Y */
+	assert_int_equal(x.suspect_copies, 1);
+	assert_int_equal(x.suspect_detours, 1);
+	cl_free(cl);
+}
+
+/* A local optimum without any copy out: X, the target's closest neighbour, knows the target
+ * (a contact of its) but holds no edge to it (the nat-pairs case: a symmetric-NAT target that
+ * X's restricting NAT cannot reach the way X dials), so the frame from S finds no edge closer
+ * than X. It goes on to X's closest other edge Y, which holds an edge to the target
+ * (hole_detours); before, it was dropped there (dropped_no_route). A target X does not know
+ * still dies at X. */
+static void test_known_target_without_edge_detour(void **state)
+{
+	(void)state;
+	nn_node_opts base = far_keepalive();
+	base.no_maintenance = true;
+	cluster *cl = cl_new(4, 64, 0, &base);
+	/* roles by XOR distance to node 0 (the target): X closest, then Y, S farthest */
+	uint32_t r[3] = {1, 2, 3};
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (nn_kad_cmp_distance(&cl->nodes[0].id, &cl->nodes[r[j]].id,
+						&cl->nodes[r[i]].id) < 0) {
+				uint32_t t = r[i];
+				r[i] = r[j];
+				r[j] = t;
+			}
+	const uint32_t T = 0, X = r[0], Y = r[1], S = r[2];
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	assert_int_equal(cl_bootstrap(cl, S, X), 0);
+	assert_int_equal(cl_bootstrap(cl, X, T), 0);
+	assert_int_equal(cl_bootstrap(cl, X, Y), 0);
+	assert_int_equal(cl_bootstrap(cl, Y, T), 0);
+	cl_run(cl, 2 * NN_SEC);
+	assert_int_equal(cl_edges(cl, X), 3);
+	/* X loses its edge to T and cannot get it back; it keeps T as a contact */
+	blackhole_pair(cl, X, T);
+	nn_node_drop_edge(cl->nodes[X].node, &cl->nodes[T].id, NN_TP_REASON_NORMAL);
+	cl_run(cl, NN_SEC);
+	assert_int_equal(cl_edges(cl, X), 2);
+	assert_int_equal(cl_edges(cl, S), 1);
+	assert_non_null(nn_routing_kt_get(nn_node_knowledge(cl->nodes[X].node), &cl->nodes[T].id,
+					  NULL));
+	assert_int_equal(cl_send(cl, S, T, 0x6500), 0);
+	cl_run(cl, NN_SEC);
+	nn_node_stats x = st(cl, X);
+	printf("# known target, no edge at the local optimum: delivered %zu, X's hole detours %llu, "
+	       "dropped no route %llu\n", cl_count(cl, T, 0x6500),
+	       (unsigned long long)x.hole_detours, (unsigned long long)x.dropped_no_route);
+	assert_int_equal(cl_count(cl, T, 0x6500), 1); /* S -> X -> Y -> T */
+	assert_int_equal(x.hole_detours, 1);
+	/* a made-up NodeID next to T (X is its local optimum too), which X does not know, dies at
+	 * X as before */
+	uint64_t before = x.dropped_no_route;
+	nn_id stranger = cl->nodes[T].id;
+	stranger.b[31] ^= 1;
+	assert_null(nn_routing_kt_get(nn_node_knowledge(cl->nodes[X].node), &stranger, NULL));
+	assert_int_equal(nn_node_send(cl->nodes[S].node, &stranger, "x", 1), 0);
+	cl_run(cl, NN_SEC);
+	x = st(cl, X);
+	assert_int_equal(x.hole_detours, 1);
+	assert_int_equal(x.dropped_no_route, before + 1);
+	cl_free(cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +692,8 @@ int main(void)
 		cmocka_unit_test(test_unanswered_frames_drop_a_dead_edge),
 		cmocka_unit_test(test_idle_edge_no_ping_loop),
 		cmocka_unit_test(test_silent_edge_gets_a_second_copy),
+		cmocka_unit_test(test_silent_edge_detour_at_a_local_optimum),
+		cmocka_unit_test(test_known_target_without_edge_detour),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

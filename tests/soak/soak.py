@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """soak.py NODENET_NODE [--nodes N] [--minutes M] [--churn-pct P] [--rate R] [--warmup S]
-          [--min-delivery PCT] [--max-rss-drift PCT] [--seed K]
+          [--min-delivery PCT] [--max-rss-drift PCT] [--seed K] [--keep DIR]
 
 A soak of real nodenet-node processes on loopback (real QUIC, -pow 8), driven through their
 consoles (the Node driver of tests/e2e/e2e.py):
@@ -17,7 +17,10 @@ default 60 s, against the last, per never-restarted process: the median and the 
 counts (a process whose fd count grew by more than 4 after the warm-up is a leak), every
 process quits with exit 0, and no sanitizer report in any log (ASan/LSan build).
 Delivery is also given for sends whose two ends were not restarted in the last 90 s (a process
-back under its old NodeID is reachable late: docs/EVALUATION.md, Soak).
+back under its old NodeID is reachable late: docs/EVALUATION.md, Soak). Each lost message is
+listed with its text and the target's uptime; --keep DIR copies every process log (the dead
+ones as nodeI.log.G) and soak.json (start time, NodeIDs, kill times, the losses) into DIR for
+tracing a loss through the logs.
 Fails (exit 1) when delivery < --min-delivery (default 99) or, for those, <
 --min-delivery-steady (default 99), an fd count grew, a process did not
 quit cleanly, a sanitizer reported, or --max-rss-drift is given and the median drift exceeds it.
@@ -75,6 +78,7 @@ def main():
     ap.add_argument("--min-delivery-steady", type=float, default=99.0)
     ap.add_argument("--max-rss-drift", type=float, default=None)
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--keep", default=None, help="copy the process logs and a loss list here")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, e2e.on_signal)
     signal.signal(signal.SIGINT, e2e.on_signal)
@@ -87,6 +91,9 @@ def main():
             ok = False
         finally:
             e2e.kill_children()
+            if a.keep:
+                import shutil
+                shutil.copytree(tmp, a.keep, dirs_exist_ok=True)
     return 0 if ok else 1
 
 
@@ -178,6 +185,7 @@ def run(a, rng, tmp):
     counted = delivered = twice = 0
     steady_n = steady_ok = 0  # sends between processes neither of which restarted within RESTART_GRACE
     lost = []
+    lost_raw = []
     for (t, s, d, text, dnode, snode, accepted) in sends:
         if not survived(s, t) or not survived(d, t):
             continue
@@ -196,7 +204,9 @@ def run(a, rng, tmp):
             lk = last_kill(t)
             dk = [t - kt for kt in killed_at.get(d, []) if kt <= t]
             sk = [t - kt for kt in killed_at.get(s, []) if kt <= t]
-            lost.append(f"{s}->{d} at {t - start:.0f} s ({len(allgot)} arrived; last kill: "
+            lost_raw.append({"t": t, "s": s, "d": d, "text": text, "n": len(allgot),
+                             "d_up": t - dnode.joined, "s_up": t - snode.joined})
+            lost.append(f"{s}->{d} at {t - start:.0f} s ({text}; target up {t - dnode.joined:.0f} s) ({len(allgot)} arrived; last kill: "
                         + (f"node {lk[1]} {lk[0]:.1f} s before" if lk else "none")
                         + (f"; target restarted {min(dk):.0f} s before" if dk else "")
                         + (f"; sender restarted {min(sk):.0f} s before" if sk else "") + ")")
@@ -210,7 +220,12 @@ def run(a, rng, tmp):
     restarted_d = sum("target restarted" in x for x in lost)
     if lost:
         print(f"info - {len(lost)} lost, {restarted_d} of them to a target restarted earlier")
-    for x in lost[:10]:
+    if a.keep:
+        import json
+        with open(os.path.join(tmp, "soak.json"), "w") as f:
+            json.dump({"start": start, "ids": {str(i): n.id for i, n in enumerate(nodes)},
+                       "killed_at": killed_at, "lost": lost_raw}, f)
+    for x in (lost if a.keep else lost[:10]):
         print(f"info - lost {x}")
     sratio = 100.0 * steady_ok / steady_n if steady_n else 100.0
     print(f"{'ok' if sratio >= a.min_delivery_steady else 'FAIL'} - delivery between processes "
