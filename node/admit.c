@@ -6,8 +6,8 @@
  * nn_node_register with its first frame. There, in order:
  *   1. shares: at most in_per_ip inbound edges from one source IP and in_per_subnet from one
  *      /24 or /64 (no subnet for loopback), so a few addresses cannot take every slot; a peer
- *      redialling to replace the edge we dialled to it is exempt, and a refused newcomer is
- *      learnt so our own fill may dial it (conn.c nn_node_register);
+ *      redialling to replace the edge we dialled to it is exempt, and a refused peer we already
+ *      know has its new address learnt so our own fill may dial it (conn.c nn_node_register);
  *   2. the edge cap: a newcomer within its shares sheds the longest-idle inbound finger of the
  *      most crowded bucket (never a sibling, never an edge we dialled);
  *   3. a newcomer refused at any cap, and a finger shed for one, gets a Referral — up to 16
