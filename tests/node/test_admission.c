@@ -375,6 +375,20 @@ static void test_referral_lets_refused_newcomer_join(void **state)
  * connection replaces the old edge, shares or not (it takes no new place); before, it was
  * refused and the node kept the dead edge, so a routed frame for the peer went over it alone
  * (not yet silent for NN_NODE_SUSPECT_IDLE: no second copy) and was lost. */
+
+/* Node `was` crashes (its transport goes silent, no close) and its identity comes back at once
+ * as node `now`, bootstrapping from the hub (node 0); after 0.5 s the hub sends it `tag`. */
+static void crash_and_return(cluster *cl, uint32_t was, uint32_t now, uint64_t tag)
+{
+	nn_mem_partition(cl->nodes[was].tp, 1);
+	memcpy(cl->nodes[now].seed, cl->nodes[was].seed, sizeof cl->nodes[now].seed);
+	cl->nodes[now].id = cl->nodes[was].id;
+	assert_int_equal(cl_start(cl, now), 0);
+	assert_int_equal(cl_bootstrap(cl, now, 0), 0);
+	cl_run(cl, 500 * NN_MS);
+	assert_int_equal(cl_send(cl, 0, now, tag), 0);
+	cl_run(cl, 500 * NN_MS);
+}
 static void test_restarted_peer_replaces_its_edge_past_the_shares(void **state)
 {
 	nn_node_opts o;
@@ -403,14 +417,7 @@ static void test_restarted_peer_replaces_its_edge_past_the_shares(void **state)
 	cl_run(cl, 100 * NN_MS);
 	assert_int_equal(cl_count(cl, 0, 0x7100), 1);
 	/* 3 crashes: nothing more from it, no close; it is back at once as "n4" */
-	nn_mem_partition(cl->nodes[3].tp, 1);
-	memcpy(cl->nodes[4].seed, cl->nodes[3].seed, sizeof cl->nodes[4].seed);
-	cl->nodes[4].id = cl->nodes[3].id;
-	assert_int_equal(cl_start(cl, 4), 0);
-	assert_int_equal(cl_bootstrap(cl, 4, 0), 0);
-	cl_run(cl, 500 * NN_MS);
-	assert_int_equal(cl_send(cl, 0, 4, 0x7101), 0);
-	cl_run(cl, 500 * NN_MS);
+	crash_and_return(cl, 3, 4, 0x7101);
 	nn_node_stats s = stats_of(cl, 0);
 	e = nn_routing_edges_find(he, &cl->nodes[3].id);
 	printf("# restarted peer at the hub: refused per IP %llu, replaced %llu, edge %s; the hub's "
@@ -428,14 +435,7 @@ static void test_restarted_peer_replaces_its_edge_past_the_shares(void **state)
 	assert_int_equal(cl_send(cl, 4, 0, 0x7102), 0);
 	cl_run(cl, 100 * NN_MS);
 	assert_int_equal(cl_count(cl, 0, 0x7102), 1);
-	nn_mem_partition(cl->nodes[4].tp, 1);
-	memcpy(cl->nodes[5].seed, cl->nodes[3].seed, sizeof cl->nodes[5].seed);
-	cl->nodes[5].id = cl->nodes[3].id;
-	assert_int_equal(cl_start(cl, 5), 0);
-	assert_int_equal(cl_bootstrap(cl, 5, 0), 0);
-	cl_run(cl, 500 * NN_MS);
-	assert_int_equal(cl_send(cl, 0, 5, 0x7103), 0);
-	cl_run(cl, 500 * NN_MS);
+	crash_and_return(cl, 4, 5, 0x7103);
 	s = stats_of(cl, 0);
 	printf("# and again: refused per IP %llu, delivered %zu\n",
 	       (unsigned long long)s.dropped_inbound_per_ip, cl_count(cl, 5, 0x7103));
