@@ -568,6 +568,33 @@ static void test_silent_edge_gets_a_second_copy(void **state)
 	cl_free(cl);
 }
 
+/* The two local-optimum tests' overlay: node 0 is the target T; of the others, by XOR distance
+ * to T, X is the closest, Y next, S the farthest; edges S-X, X-T, X-Y, Y-T, up for 2 s. */
+struct detour_roles {
+	uint32_t T, X, Y, S;
+};
+static struct detour_roles detour_overlay(cluster *cl)
+{
+	uint32_t r[3] = {1, 2, 3};
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (nn_kad_cmp_distance(&cl->nodes[0].id, &cl->nodes[r[j]].id,
+						&cl->nodes[r[i]].id) < 0) {
+				uint32_t t = r[i];
+				r[i] = r[j];
+				r[j] = t;
+			}
+	struct detour_roles d = {0, r[0], r[1], r[2]};
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(cl_start(cl, i), 0);
+	assert_int_equal(cl_bootstrap(cl, d.S, d.X), 0);
+	assert_int_equal(cl_bootstrap(cl, d.X, d.T), 0);
+	assert_int_equal(cl_bootstrap(cl, d.X, d.Y), 0);
+	assert_int_equal(cl_bootstrap(cl, d.Y, d.T), 0);
+	cl_run(cl, 2 * NN_SEC);
+	return d;
+}
+
 /* The same at a transit node that has no other edge closer to the target than itself: the
  * target's closest neighbour X holds its old edge (dark: the target came back elsewhere and has
  * not redialled X), the frame from S reaches X, and X's next candidate would be farther than X.
@@ -579,24 +606,8 @@ static void test_silent_edge_detour_at_a_local_optimum(void **state)
 	nn_node_opts base = far_keepalive();
 	base.no_maintenance = true;
 	cluster *cl = cl_new(4, 63, 0, &base);
-	/* roles by XOR distance to node 0 (the target): X closest, then Y, S farthest */
-	uint32_t r[3] = {1, 2, 3};
-	for (int i = 0; i < 3; i++)
-		for (int j = i + 1; j < 3; j++)
-			if (nn_kad_cmp_distance(&cl->nodes[0].id, &cl->nodes[r[j]].id,
-						&cl->nodes[r[i]].id) < 0) {
-				uint32_t t = r[i];
-				r[i] = r[j];
-				r[j] = t;
-			}
-	const uint32_t T = 0, X = r[0], Y = r[1], S = r[2];
-	for (uint32_t i = 0; i < 4; i++)
-		assert_int_equal(cl_start(cl, i), 0);
-	assert_int_equal(cl_bootstrap(cl, S, X), 0);
-	assert_int_equal(cl_bootstrap(cl, X, T), 0);
-	assert_int_equal(cl_bootstrap(cl, X, Y), 0);
-	assert_int_equal(cl_bootstrap(cl, Y, T), 0);
-	cl_run(cl, 2 * NN_SEC);
+	const struct detour_roles d = detour_overlay(cl);
+	const uint32_t T = d.T, X = d.X, S = d.S; /* Y: the neighbour the copy goes through */
 	assert_int_equal(cl_edges(cl, S), 1);
 	assert_int_equal(cl_edges(cl, X), 3);
 	assert_int_equal(cl_send(cl, S, T, 0x6400), 0);
@@ -629,24 +640,8 @@ static void test_known_target_without_edge_detour(void **state)
 	nn_node_opts base = far_keepalive();
 	base.no_maintenance = true;
 	cluster *cl = cl_new(4, 64, 0, &base);
-	/* roles by XOR distance to node 0 (the target): X closest, then Y, S farthest */
-	uint32_t r[3] = {1, 2, 3};
-	for (int i = 0; i < 3; i++)
-		for (int j = i + 1; j < 3; j++)
-			if (nn_kad_cmp_distance(&cl->nodes[0].id, &cl->nodes[r[j]].id,
-						&cl->nodes[r[i]].id) < 0) {
-				uint32_t t = r[i];
-				r[i] = r[j];
-				r[j] = t;
-			}
-	const uint32_t T = 0, X = r[0], Y = r[1], S = r[2];
-	for (uint32_t i = 0; i < 4; i++)
-		assert_int_equal(cl_start(cl, i), 0);
-	assert_int_equal(cl_bootstrap(cl, S, X), 0);
-	assert_int_equal(cl_bootstrap(cl, X, T), 0);
-	assert_int_equal(cl_bootstrap(cl, X, Y), 0);
-	assert_int_equal(cl_bootstrap(cl, Y, T), 0);
-	cl_run(cl, 2 * NN_SEC);
+	const struct detour_roles d = detour_overlay(cl);
+	const uint32_t T = d.T, X = d.X, S = d.S; /* Y: the neighbour the copy goes through */
 	assert_int_equal(cl_edges(cl, X), 3);
 	/* X loses its edge to T and cannot get it back; it keeps T as a contact */
 	blackhole_pair(cl, X, T);
