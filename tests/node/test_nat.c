@@ -568,13 +568,17 @@ static void test_silent_edge_gets_a_second_copy(void **state)
 	cl_free(cl);
 }
 
-/* The two local-optimum tests' overlay: node 0 is the target T; of the others, by XOR distance
- * to T, X is the closest, Y next, S the farthest; edges S-X, X-T, X-Y, Y-T, up for 2 s. */
+/* The two local-optimum tests' overlay (no maintenance, far keepalives, 4 nodes of the given
+ * seed in *out): node 0 is the target T; of the others, by XOR distance to T, X is the closest,
+ * Y next, S the farthest; edges S-X, X-T, X-Y, Y-T, up for 2 s. */
 struct detour_roles {
 	uint32_t T, X, Y, S;
 };
-static struct detour_roles detour_overlay(cluster *cl)
+static struct detour_roles detour_overlay(cluster **out, uint64_t seed)
 {
+	nn_node_opts base = far_keepalive();
+	base.no_maintenance = true;
+	cluster *cl = *out = cl_new(4, seed, 0, &base);
 	uint32_t r[3] = {1, 2, 3};
 	for (int i = 0; i < 3; i++)
 		for (int j = i + 1; j < 3; j++)
@@ -592,6 +596,7 @@ static struct detour_roles detour_overlay(cluster *cl)
 	assert_int_equal(cl_bootstrap(cl, d.X, d.Y), 0);
 	assert_int_equal(cl_bootstrap(cl, d.Y, d.T), 0);
 	cl_run(cl, 2 * NN_SEC);
+	assert_int_equal(cl_edges(cl, d.X), 3);
 	return d;
 }
 
@@ -603,13 +608,10 @@ static struct detour_roles detour_overlay(cluster *cl)
 static void test_silent_edge_detour_at_a_local_optimum(void **state)
 {
 	(void)state;
-	nn_node_opts base = far_keepalive();
-	base.no_maintenance = true;
-	cluster *cl = cl_new(4, 63, 0, &base);
-	const struct detour_roles d = detour_overlay(cl);
+	cluster *cl;
+	const struct detour_roles d = detour_overlay(&cl, 63);
 	const uint32_t T = d.T, X = d.X, S = d.S; /* Y: the neighbour the copy goes through */
 	assert_int_equal(cl_edges(cl, S), 1);
-	assert_int_equal(cl_edges(cl, X), 3);
 	assert_int_equal(cl_send(cl, S, T, 0x6400), 0);
 	cl_run(cl, NN_SEC);
 	assert_int_equal(cl_count(cl, T, 0x6400), 1); /* S -> X -> T */
@@ -637,12 +639,9 @@ static void test_silent_edge_detour_at_a_local_optimum(void **state)
 static void test_known_target_without_edge_detour(void **state)
 {
 	(void)state;
-	nn_node_opts base = far_keepalive();
-	base.no_maintenance = true;
-	cluster *cl = cl_new(4, 64, 0, &base);
-	const struct detour_roles d = detour_overlay(cl);
+	cluster *cl;
+	const struct detour_roles d = detour_overlay(&cl, 64);
 	const uint32_t T = d.T, X = d.X, S = d.S; /* Y: the neighbour the copy goes through */
-	assert_int_equal(cl_edges(cl, X), 3);
 	/* X loses its edge to T and cannot get it back; it keeps T as a contact */
 	blackhole_pair(cl, X, T);
 	nn_node_drop_edge(cl->nodes[X].node, &cl->nodes[T].id, NN_TP_REASON_NORMAL);

@@ -341,12 +341,15 @@ static void wolf_trim(void)
 	(void)pthread_mutex_unlock(&wolf.mu);
 }
 
+/* The bytes own pages for a request of total bytes (header included) map: whole pages. */
+static size_t wolf_map_len(size_t total) { return (total + wolf.page - 1) & ~(wolf.page - 1); }
+
 /* Own pages for a request of total bytes (header included): a cached mapping of the same
  * length if there is one (a handshake asks for the same few sizes as the last one), else a
  * fresh mmap. */
 static void *wolf_map(size_t total)
 {
-	size_t len = (total + wolf.page - 1) & ~(wolf.page - 1);
+	size_t len = wolf_map_len(total);
 	void *p = NULL;
 	(void)pthread_mutex_lock(&wolf.mu);
 	for (unsigned i = wolf.nmapped; i-- > 0;)
@@ -366,7 +369,7 @@ static void *wolf_map(size_t total)
  * NN_QUIC_WOLF_MAPCACHE blocks, until the endpoint's trim after handshakes unmaps them. */
 static void wolf_unmap(void *p, size_t total)
 {
-	size_t len = (total + wolf.page - 1) & ~(wolf.page - 1);
+	size_t len = wolf_map_len(total);
 	(void)pthread_mutex_lock(&wolf.mu);
 	if (wolf.nmapped < NN_QUIC_WOLF_MAPCACHE) {
 		wolf.mapped[wolf.nmapped].p = p;
