@@ -18,7 +18,10 @@ median of its samples in the minute after --warmup, default 60 s, against the me
 last minute's samples: the median over processes and the worst; the same from one sample at
 each end; and the same at equal edge counts, each process's edge-count change priced at the
 RSS-per-edge slope fitted within processes, since a QUIC edge holds tens of KiB), fd counts (a process whose fd count grew by more than 4 after the warm-up is a leak), every
-process quits with exit 0, and no sanitizer report in any log (ASan/LSan build).
+process quits with exit 0, no sanitizer report in any log (ASan/LSan build), and no stuck edge:
+an edge, at the end, to an earlier incarnation of a restarted process (its NodeID at an address
+it no longer listens on) that ended more than STUCK_AFTER (600 s) ago, beyond the longest a
+silently dead peer's idle edge lives by design (570 s on loopback).
 Delivery is also given for sends whose two ends were not restarted in the last 90 s (a process
 back under its old NodeID is reachable late: docs/EVALUATION.md, Soak). Each lost message is
 listed with its text and the target's uptime; --keep DIR copies every process log (the dead
@@ -26,7 +29,7 @@ ones as nodeI.log.G) and soak.json (start time, NodeIDs, kill times, the losses)
 tracing a loss through the logs.
 Fails (exit 1) when delivery < --min-delivery (default 99) or, for those, <
 --min-delivery-steady (default 99), an fd count grew, a process did not
-quit cleanly, a sanitizer reported, or --max-rss-drift is given and the median drift exceeds it.
+quit cleanly, a sanitizer reported, an edge is stuck, or --max-rss-drift is given and the median drift exceeds it.
 The CI variant (suite `soak`) is 20 processes for 3 minutes; the long run (issue 17: 50
 processes, 30 minutes, drift <= 5 %) is by hand:
   tests/soak/soak.py build/cmd/nodenet-node --nodes 50 --minutes 30 --max-rss-drift 5
@@ -50,6 +53,10 @@ UP_BEFORE = 10.0  # both ends up this long before a send
 SAMPLE = 10.0     # RSS / fd sampling period
 RESTART_GRACE = 90.0  # a process restarted this recently is reachable late (docs/EVALUATION.md)
 DRIFT_WINDOW = 60.0   # RSS drift: the median of this many seconds of samples at each end
+# Stuck edges: the longest a silently dead peer's idle edge may live on loopback by design is the
+# open-class finger dead threshold, 2 x 270 s + 30 s = 570 s (node/keepalive.c); past this an
+# edge to a process's earlier incarnation is stuck.
+STUCK_AFTER = 600.0
 
 
 def rss_kib(pid):
@@ -75,6 +82,29 @@ def live_edges(node):
         return node.stats()["edges"]
     except e2e.Fail:
         return None
+
+
+def addr_key(a):
+    return a.rsplit("/", 1)[-1]
+
+
+def stale_edges(nodes):
+    """Edges that point at an earlier incarnation of a process (its NodeID at an address it no
+    longer listens on), as (holder, peer, age) with age a lower bound: the time since the
+    current incarnation started."""
+    now = time.monotonic()
+    by_id = {n.id: n for n in nodes}
+    out = []
+    for n in nodes:
+        if n.p.poll() is not None:
+            continue
+        for p in n.peers():
+            cur = by_id.get(p["id"])
+            if cur is None or cur.p.poll() is not None:
+                continue
+            if addr_key(p["addr"]) != addr_key(cur.addr):
+                out.append((n.idx, cur.idx, now - cur.joined))
+    return out
 
 
 def num(v):
@@ -341,6 +371,16 @@ def run(a, rng, tmp):
 
     good &= rss_fd_report(samples, a.warmup, a.max_rss_drift)
 
+    stale = stale_edges(nodes)
+    stuck = [x for x in stale if x[2] > STUCK_AFTER]
+    print(f"info - edges to an earlier incarnation of a restarted process at the end: {len(stale)}"
+          + (f" (the oldest at least {max(x[2] for x in stale):.0f} s)" if stale else ""))
+    if stuck:
+        print(f"FAIL - {len(stuck)} stuck edges (to an incarnation gone more than "
+              f"{STUCK_AFTER:g} s): " + ", ".join(f"{h} -> {q}" for h, q, _ in stuck[:10]))
+        good = False
+    else:
+        print(f"ok - no stuck edge (none to an incarnation gone more than {STUCK_AFTER:g} s)")
     edges = [n.stats()["edges"] for n in nodes if n.p.poll() is None]
     print(f"info - edges per live process at the end: min {min(edges)}, max {max(edges)}")
     if min(edges) < 1:
