@@ -137,11 +137,12 @@ def rss_fd_report(samples, warmup, max_rss_drift):
     # a few hundred KiB for seconds at a time (handshake buffers of the peers that restart),
     # and one 10 s sample that lands on a swing is not drift. The single-sample figures (the
     # first sample after the warm-up against the last) are printed too.
-    drifts, single, fd_bad, fd_line, ends = [], [], [], [], {}
+    drifts, single, fd_bad, fd_line, ends, afters = [], [], [], [], {}, []
     for i, ss in sorted(samples.items()):
         after = [x for x in ss if x[0] >= warmup and x[1] and x[2] is not None]
         if len(after) < 2:
             continue
+        afters.append(after)
         t_last = after[-1][0]
         w0 = [x for x in after if x[0] < min(warmup + DRIFT_WINDOW, t_last - DRIFT_WINDOW)]
         w1 = [x for x in after if x[0] > t_last - DRIFT_WINDOW]
@@ -174,8 +175,7 @@ def rss_fd_report(samples, warmup, max_rss_drift):
         # A QUIC edge holds tens of KiB: a process that ends with more edges than it had after
         # the warm-up holds more state, not leaked memory. Separate the two: the drift left
         # once each process's edge-count change is priced at the pooled per-edge slope.
-        b = rss_per_edge(x for i, ss in samples.items()
-                         for x in [[y for y in ss if y[0] >= warmup and y[1]]])
+        b = rss_per_edge(afters)
         adj = []
         for d, i, r0, r1 in drifts:
             f0, f1 = ends[i]
