@@ -1,5 +1,6 @@
 /* idmap.c — NodeID-keyed open-addressing hash map with backward-shift deletion; starts small
- * and doubles (rehash) when half full, up to the capacity fixed at init. */
+ * and doubles (rehash) when half full, up to the capacity fixed at init; a trim halves it
+ * (rehash) while at most an eighth full, so it follows its load back down. */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,10 @@ int nn_idmap_init(nn_idmap *m, size_t max_entries, size_t vsize, const uint8_t k
 	return m->slots ? 0 : NN_ENOMEM;
 }
 
-/* Double the slot array and rehash every member (insertion only: no deletion happens during
- * it). On allocation failure the map keeps its size (puts then report full). */
-static int grow(nn_idmap *m)
+/* Move every member into a slot array of ncap slots (ncap >= 2 n, a power of two). On
+ * allocation failure the map keeps its size. */
+static int resize(nn_idmap *m, size_t ncap)
 {
-	size_t ncap = m->cap * 2;
 	uint8_t *ns = calloc(ncap, m->stride);
 	if (!ns)
 		return NN_ENOMEM;
@@ -63,6 +63,19 @@ static int grow(nn_idmap *m)
 	}
 	free(old.slots);
 	return 0;
+}
+
+/* Double the slot array (insertion only: no deletion happens during it). */
+static int grow(nn_idmap *m) { return resize(m, m->cap * 2); }
+
+size_t nn_idmap_trim(nn_idmap *m)
+{
+	size_t ncap = m->cap;
+	while (ncap > IDMAP_START && m->n * 8 <= ncap)
+		ncap >>= 1;
+	if (ncap == m->cap || resize(m, ncap) < 0)
+		return 0;
+	return ncap;
 }
 
 void nn_idmap_fini(nn_idmap *m)

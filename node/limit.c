@@ -1,6 +1,8 @@
 /* limit.c — per-originator token buckets (16/s, burst 32), charged only for verified work
  * requests at the terminal. At most `max` originators are tracked; when the table is full,
- * buckets that refilled completely are forgotten first, else the one with the most tokens. */
+ * buckets that refilled completely are forgotten first, else the one with the most tokens.
+ * The maintenance tick forgets refilled buckets too (a full bucket is the state a new
+ * originator starts in, so forgetting one changes no decision) and trims the table. */
 #include "node/node_impl.h"
 #include "routing/routing.h"
 
@@ -12,9 +14,10 @@ int nn_olimit_init(nn_olimit *l, size_t max, const uint8_t key[16])
 
 void nn_olimit_fini(nn_olimit *l) { nn_idmap_fini(&l->map); }
 
-static void make_room(nn_olimit *l, nn_time now)
+/* Delete every refilled bucket; *victim (when not NULL) gets the fullest one left, if any. */
+static size_t forget_full(nn_olimit *l, nn_time now, nn_id *victim, bool *have)
 {
-	nn_id id, victim;
+	nn_id id;
 	double best = -1;
 	size_t freed = 0;
 	for (size_t i = 0; i < l->map.cap; i++) {
@@ -29,13 +32,28 @@ static void make_room(nn_olimit *l, nn_time now)
 			i--; /* backward shift may have moved another entry into slot i */
 			continue;
 		}
-		if (t > best) {
+		if (victim && t > best) {
 			best = t;
-			victim = id;
+			*victim = id;
+			*have = true;
 		}
 	}
-	if (!freed && best >= 0)
+	return freed;
+}
+
+static void make_room(nn_olimit *l, nn_time now)
+{
+	nn_id victim;
+	bool have = false;
+	if (!forget_full(l, now, &victim, &have) && have)
 		nn_idmap_del(&l->map, &victim);
+}
+
+size_t nn_olimit_sweep(nn_olimit *l, nn_time now)
+{
+	size_t freed = forget_full(l, now, NULL, NULL);
+	(void)nn_idmap_trim(&l->map);
+	return freed;
 }
 
 bool nn_olimit_allow(nn_olimit *l, const nn_id *originator, nn_time now)

@@ -1,5 +1,5 @@
-/* maint.c — maintenance: the tick (reap, keepalive, fill, probes, backoff); dial outcomes and
- * contact observation. The periodic discovery tasks are in discovery.c.
+/* maint.c — maintenance: the tick (reap, keepalive, fill, probes, backoff, table trims); dial
+ * outcomes and contact observation. The periodic discovery tasks are in discovery.c.
  *
  * Local policy throughout; defaults as in nodenet.h (nn_maintenance). Fill dials contacts the
  * routing layer proposes (siblings-to-be, then long-range fingers across buckets); a failed
@@ -219,6 +219,7 @@ static void prune_backoff(nn_node *n, nn_time now)
 			i--; /* backward shift may have filled slot i */
 		}
 	}
+	(void)nn_idmap_trim(&n->dials);
 }
 
 /* While edgeless, also re-dial up to NN_NODE_REJOIN_KNOWN contacts from the knowledge table,
@@ -301,6 +302,17 @@ static void rejoin(nn_node *n, nn_time now)
 		nn_node_log(n, NN_LOG_INFO, "no live edge: re-dialling %zu known contact(s)", k);
 }
 
+/* Tables that grew for a burst (the join, a flood) give the memory back once their load has
+ * fallen: the per-originator limiter forgets refilled buckets, both dedup tables halve their
+ * older generation while a quarter of it holds both generations' records (local policy; each
+ * grows again on demand). */
+static void trim_tables(nn_node *n, nn_time now)
+{
+	(void)nn_olimit_sweep(&n->olimit, now);
+	(void)nn_routing_dedup_trim(&n->dedup);
+	(void)nn_routing_dedup_trim(&n->transit);
+}
+
 static void on_tick(nn_timer *t, void *arg)
 {
 	nn_node *n = arg;
@@ -310,6 +322,7 @@ static void on_tick(nn_timer *t, void *arg)
 	nn_node_sweep_conns(n, now);
 	rejoin(n, now);
 	prune_backoff(n, now);
+	trim_tables(n, now);
 	fill(n);
 	probes(n, now);
 	nn_routing_phase after = nn_routing_edges_phase(n->edges);

@@ -50,7 +50,8 @@
  * that input can never push it past; full = half of max_cap used). Values are small
  * fixed-size records the caller defines; SipHash of the ID under a per-map random key, so
  * peers cannot aim collisions; backward-shift deletion (no tombstones). Allocates only at
- * init and while growing (a put of a new ID); pointers into it are valid until the next put. */
+ * init, while growing (a put of a new ID) and in a trim; pointers into it are valid until the
+ * next put or trim. */
 typedef struct nn_idmap {
 	uint8_t *slots;  /* cap x (1 used byte + 32 id + vsize value) */
 	size_t cap, max_cap, n, vsize, stride;
@@ -63,6 +64,11 @@ void nn_idmap_fini(nn_idmap *m);
 void *nn_idmap_get(const nn_idmap *m, const nn_id *id);
 /* The value for id, inserted zeroed if absent (NULL when full). *fresh tells which. */
 void *nn_idmap_put(nn_idmap *m, const nn_id *id, bool *fresh);
+/* Halve the slot array while the map is at most an eighth full (not below its starting
+ * size), so a table that grew for a burst gives the memory back: a put may grow it again.
+ * Rehashes every member (invalidates value pointers); not for hot paths (the maintenance tick
+ * calls it). The new slot count, or 0 when nothing changed (also on allocation failure). */
+size_t nn_idmap_trim(nn_idmap *m);
 bool nn_idmap_del(nn_idmap *m, const nn_id *id);
 /* Iterate: slot index i in [0, cap); NULL for empty slots. */
 void *nn_idmap_slot(const nn_idmap *m, size_t i, nn_id *id);
@@ -76,6 +82,10 @@ typedef struct nn_olimit {
 int nn_olimit_init(nn_olimit *l, size_t max, const uint8_t key[16]);
 void nn_olimit_fini(nn_olimit *l);
 bool nn_olimit_allow(nn_olimit *l, const nn_id *originator, nn_time now);
+/* Forget the originators whose bucket refilled (a full bucket is what a stranger gets) and
+ * trim the table, so it holds the last ~2 s of requesters, not every one since start; the
+ * maintenance tick calls it. How many were forgotten. */
+size_t nn_olimit_sweep(nn_olimit *l, nn_time now);
 
 /* ---- connections ---- */
 struct nconn {

@@ -47,6 +47,7 @@ int nn_routing_dedup_init(nn_routing_dedup *d, size_t capacity, nn_time period,
 		}
 	}
 	d->max_cap = capacity;
+	d->min_cap = capacity;
 	d->period = period ? period : 2 * NN_ROUTING_MAX_AGE;
 	memcpy(d->key, key, 16);
 	return 0;
@@ -75,8 +76,8 @@ static void clear_gen(nn_routing_dedup *d, int g)
 	d->n[g] = 0;
 }
 
-/* The current generation ends: the older one is emptied and becomes the current one. Both
- * generations always have the same size, so this never allocates. */
+/* The current generation ends: the older one is emptied and becomes the current one, at its
+ * own size (a trim may have made it smaller); this never allocates. */
 static void rotate(nn_routing_dedup *d, nn_time now)
 {
 	d->cur ^= 1;
@@ -108,6 +109,20 @@ static int gen_resize(nn_routing_dedup *d, int g, size_t cap)
 	d->mask[g] = slots - 1;
 	d->cap[g] = cap;
 	return 0;
+}
+
+size_t nn_routing_dedup_trim(nn_routing_dedup *d)
+{
+	if (!d || !d->slots[0])
+		return 0;
+	int g = d->cur ^ 1;
+	size_t n = d->n[0] > d->n[1] ? d->n[0] : d->n[1];
+	size_t cap = d->cap[g];
+	while (cap / 2 >= d->min_cap && n * 4 <= cap)
+		cap /= 2;
+	if (cap == d->cap[g] || gen_resize(d, g, cap) < 0)
+		return 0;
+	return cap;
 }
 
 /* The current generation filled before its period and the growth limit allows more room: both

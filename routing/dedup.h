@@ -10,21 +10,26 @@
  * `seen` looks without recording, so a forged frame can never plant a record that would make
  * the genuine one look like a replay.
  *
- * Shape (local policy): two generations of an open-addressing table of 16-byte
- * fingerprints, keyed BLAKE2b-128 of the signature under a caller-supplied secret key (peers
- * can neither aim collisions nor forge a match; the first 8 bytes address the slot). Entries
- * land in the current generation; every `period` (= 2 x NN_ROUTING_MAX_AGE by default, so a
- * record outlives any envelope that could still pass the freshness check) the older generation
- * is dropped and the current one becomes the older. Lookups check both. With a growth limit
- * set, a generation that fills before its period makes both generations double (every record
- * is re-inserted, none is forgotten), up to the limit, so a node starts small and settles at
- * the size its traffic needs; at the limit a full generation rotates early. Early rotations
- * are reported (records may then be forgotten before their window ends).
+ * Shape (local policy): two generations of an open-addressing table of 8-byte fingerprints,
+ * keyed BLAKE2b-64 of the signature under a caller-supplied secret key (peers can neither aim
+ * collisions nor forge a match without the key; a new envelope matches one of n records by
+ * chance with probability n / 2^64, under 2^-39 at the 2^25-record limit, and the cost of that
+ * chance is one dropped copy, never a forwarded forgery). The fingerprint's low bits address
+ * the slot. Entries land in the current generation; every `period` (= 2 x NN_ROUTING_MAX_AGE
+ * by default, so a record outlives any envelope that could still pass the freshness check) the
+ * older generation is dropped and the current one becomes the older. Lookups check both. With
+ * a growth limit set, a generation that fills before its period makes both generations double
+ * (every record is re-inserted, none is forgotten), up to the limit, so a node starts small and
+ * settles at the size its traffic needs; at the limit a full generation rotates early. Early
+ * rotations are reported (records may then be forgotten before their window ends). A trim
+ * (the node's maintenance tick) halves the older generation, down to the starting capacity,
+ * while both generations' records fit in a quarter of it, so the table follows a burst back
+ * down; the older one becomes the current one at its next rotation at that size.
  *
- * Memory: 16 bytes a slot, two slots a record, per generation; both generations always have
- * the same size. Allocated by init and, while the table grows, by the check that finds the
- * current generation full (at most log2(limit / capacity) times in its life); a check in
- * steady state allocates nothing. Input never pushes it past the limit. Not thread-safe.
+ * Memory: 8 bytes a slot, two slots a record, per generation. Allocated by init, by the check
+ * that finds the current generation full while the table may grow (at most log2(limit /
+ * capacity) times between trims), and by a trim; a check in steady state allocates nothing.
+ * Input never pushes it past the limit. Not thread-safe.
  */
 #ifndef NN_ROUTING_DEDUP_H
 #define NN_ROUTING_DEDUP_H
@@ -33,7 +38,7 @@
 
 #include "routing/routing.h"
 
-#define NN_ROUTING_DEDUP_FP 16
+#define NN_ROUTING_DEDUP_FP 8
 
 typedef struct nn_routing_dedup_slot {
 	uint8_t fp[NN_ROUTING_DEDUP_FP]; /* all zero = empty */
@@ -45,6 +50,7 @@ typedef struct nn_routing_dedup {
 	size_t cap[2];    /* records per generation (half the slots) */
 	size_t n[2];
 	size_t max_cap;   /* growth limit (records per generation) */
+	size_t min_cap;   /* the starting capacity: a trim goes no lower */
 	int cur;
 	nn_time start;    /* start of the current generation */
 	bool started;
@@ -66,6 +72,11 @@ int nn_routing_dedup_check(nn_routing_dedup *d, const uint8_t sig[NN_ED_SIG_LEN]
 /* Seen within the window? Records nothing. */
 bool nn_routing_dedup_seen(nn_routing_dedup *d, const uint8_t sig[NN_ED_SIG_LEN], nn_time now);
 uint64_t nn_routing_dedup_early_rotations(const nn_routing_dedup *d);
+/* Halve the older generation (re-inserting its records) while it is above the starting
+ * capacity and both generations' records fit in a quarter of it. Not for the hot path: it
+ * allocates when it shrinks. Its new capacity in records, or 0 when nothing changed (also
+ * when the allocation failed: the old size is kept). */
+size_t nn_routing_dedup_trim(nn_routing_dedup *d);
 /* Bytes the two generations hold now. */
 size_t nn_routing_dedup_bytes(const nn_routing_dedup *d);
 

@@ -390,10 +390,103 @@ static void test_idmap_grows_with_use(void **state)
 	nn_idmap_fini(&m);
 }
 
+/* A grown nn_idmap follows its load back down: after most members go, a trim halves it until
+ * at most a quarter of it is used (never below 16 slots), every member survives with its value,
+ * and a trim of a map already small changes nothing. */
+static void test_idmap_trims_after_a_burst(void **state)
+{
+	(void)state;
+	enum { MAX = 1024 };
+	static nn_id ids[MAX];
+	uint8_t key[16] = {3};
+	nn_idmap m;
+	assert_int_equal(nn_idmap_init(&m, MAX, sizeof(uint64_t), key), 0);
+	for (uint32_t i = 0; i < MAX; i++) {
+		memset(&ids[i], 0, sizeof ids[i]);
+		memcpy(ids[i].b, &i, sizeof i);
+		uint64_t *v = nn_idmap_put(&m, &ids[i], NULL);
+		assert_non_null(v);
+		*v = i;
+	}
+	assert_int_equal(m.cap, 2048);
+	assert_int_equal(nn_idmap_trim(&m), 0); /* half full: stays */
+	for (uint32_t i = 0; i < MAX; i++)
+		if (i % 50)
+			assert_true(nn_idmap_del(&m, &ids[i]));
+	assert_int_equal(m.n, 21);
+	assert_int_equal(nn_idmap_trim(&m), 128); /* 21 of 128: at most a quarter */
+	assert_int_equal(m.cap, 128);
+	for (uint32_t i = 0; i < MAX; i++) {
+		uint64_t *v = nn_idmap_get(&m, &ids[i]);
+		if (i % 50) {
+			assert_null(v);
+		} else {
+			assert_non_null(v);
+			assert_int_equal(*v, i);
+		}
+	}
+	assert_int_equal(nn_idmap_trim(&m), 0);
+	for (uint32_t i = 0; i < MAX; i += 50)
+		assert_true(nn_idmap_del(&m, &ids[i]));
+	assert_int_equal(nn_idmap_trim(&m), 16);
+	assert_int_equal(nn_idmap_trim(&m), 0);
+	/* and grows again on demand */
+	for (uint32_t i = 0; i < 100; i++)
+		assert_non_null(nn_idmap_put(&m, &ids[i], NULL));
+	assert_int_equal(m.cap, 256);
+	nn_idmap_fini(&m);
+}
+
+/* The per-originator limiter forgets an originator once its bucket has refilled, which is
+ * what a new originator gets, so a sweep changes no decision: an originator that spent its
+ * burst is still limited after a sweep; one that has rested is forgotten and starts full. */
+static void test_olimit_sweep_forgets_rested(void **state)
+{
+	(void)state;
+	uint8_t key[16] = {8};
+	nn_olimit l;
+	assert_int_equal(nn_olimit_init(&l, 4096, key), 0);
+	nn_id busy, rested;
+	memset(&busy, 1, sizeof busy);
+	memset(&rested, 2, sizeof rested);
+	nn_id many[300];
+	nn_time t = 1000 * NN_SEC;
+	for (int i = 0; i < 300; i++) {
+		memset(&many[i], 0, sizeof many[i]);
+		memcpy(many[i].b, &i, sizeof i);
+		many[i].b[31] = 0x5a;
+		assert_true(nn_olimit_allow(&l, &many[i], t));
+	}
+	assert_true(nn_olimit_allow(&l, &rested, t));
+	int allowed = 0;
+	for (int i = 0; i < 100; i++)
+		allowed += nn_olimit_allow(&l, &busy, t);
+	assert_int_equal(allowed, NN_ROUTING_CONTROL_BURST);
+	size_t grown = l.map.cap;
+	assert_true(grown >= 512);
+	/* 1/32 s later: none has refilled yet (half a token short) */
+	assert_int_equal(nn_olimit_sweep(&l, t + NN_SEC / 32), 0);
+	assert_false(nn_olimit_allow(&l, &busy, t + NN_SEC / 32));
+	/* long after: all rested; the busy one too */
+	nn_time later = t + 10 * NN_SEC;
+	assert_int_equal(nn_olimit_sweep(&l, later), 302);
+	assert_int_equal(l.map.n, 0);
+	assert_int_equal(l.map.cap, 16);
+	allowed = 0;
+	for (int i = 0; i < 100; i++)
+		allowed += nn_olimit_allow(&l, &busy, later);
+	assert_int_equal(allowed, NN_ROUTING_CONTROL_BURST);
+	assert_int_equal(nn_olimit_sweep(&l, later), 0); /* the busy one is empty now: kept */
+	assert_int_equal(l.map.n, 1);
+	nn_olimit_fini(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idmap_grows_with_use),
+		cmocka_unit_test(test_idmap_trims_after_a_burst),
+		cmocka_unit_test(test_olimit_sweep_forgets_rested),
 		cmocka_unit_test(test_two_nodes_bootstrap_and_send),
 		cmocka_unit_test(test_unroutable_without_edges),
 		cmocka_unit_test(test_send_to_edge_neighbour),

@@ -159,6 +159,64 @@ static void test_growth(void **state)
 	nn_routing_dedup_free(&d);
 }
 
+/* A trim gives back what a burst grew, and only that: while either generation holds the burst
+ * nothing shrinks; once both are quiet the older generation halves down to the starting size,
+ * keeping its records, and becomes the current one at that size; a new burst grows it again
+ * with no early rotation and no record forgotten. */
+static void test_trim_after_burst(void **state)
+{
+	nn_routing_dedup d;
+	uint8_t key[16] = {6};
+	nn_time P = 2 * NN_ROUTING_MAX_AGE;
+	assert_int_equal(nn_routing_dedup_init(&d, 64, 0, key), 0);
+	size_t small = nn_routing_dedup_bytes(&d);
+	assert_int_equal(nn_routing_dedup_set_growth(&d, 1024), 0);
+	uint8_t s[64];
+	for (uint32_t i = 0; i < 1000; i++) {
+		sig_of(s, i);
+		assert_int_equal(nn_routing_dedup_check(&d, s, 1), 0);
+	}
+	size_t big = nn_routing_dedup_bytes(&d);
+	assert_int_equal(big, 2 * 2048 * sizeof(nn_routing_dedup_slot));
+	assert_int_equal(nn_routing_dedup_trim(&d), 0); /* the burst is current */
+	/* next period: the burst is the older generation, 10 new records */
+	for (uint32_t i = 5000; i < 5010; i++) {
+		sig_of(s, i);
+		assert_int_equal(nn_routing_dedup_check(&d, s, 1 + P), 0);
+	}
+	assert_int_equal(nn_routing_dedup_trim(&d), 0); /* the older one holds the burst */
+	/* one more: the 10 are older, the current is empty; the 10 fit a quarter of 64 */
+	sig_of(s, 7000);
+	assert_int_equal(nn_routing_dedup_check(&d, s, 1 + 2 * P), 0);
+	assert_int_equal(nn_routing_dedup_trim(&d), 64);
+	assert_int_equal(nn_routing_dedup_trim(&d), 0);
+	assert_true(nn_routing_dedup_bytes(&d) < big);
+	for (uint32_t i = 5000; i < 5010; i++) {
+		sig_of(s, i);
+		assert_true(nn_routing_dedup_seen(&d, s, 2 + 2 * P));
+	}
+	/* the next rotation makes the small generation current; the other shrinks at a trim */
+	sig_of(s, 7001);
+	assert_int_equal(nn_routing_dedup_check(&d, s, 1 + 3 * P), 0);
+	assert_true(nn_routing_dedup_seen(&d, s, 2 + 3 * P));
+	sig_of(s, 7000);
+	assert_true(nn_routing_dedup_seen(&d, s, 2 + 3 * P));
+	assert_int_equal(nn_routing_dedup_trim(&d), 64);
+	assert_int_equal(nn_routing_dedup_bytes(&d), small);
+	/* a new burst grows it again, keeping every record */
+	uint64_t rot = nn_routing_dedup_early_rotations(&d);
+	for (uint32_t i = 10000; i < 11000; i++) {
+		sig_of(s, i);
+		assert_int_equal(nn_routing_dedup_check(&d, s, 3 + 3 * P), 0);
+	}
+	assert_int_equal(nn_routing_dedup_early_rotations(&d), rot);
+	for (uint32_t i = 10000; i < 11000; i++) {
+		sig_of(s, i);
+		assert_true(nn_routing_dedup_seen(&d, s, 4 + 3 * P));
+	}
+	nn_routing_dedup_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_growth_keeps_records),
 		cmocka_unit_test(test_seen_records_nothing),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_trim_after_burst),
 		cmocka_unit_test(test_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
