@@ -92,20 +92,29 @@ static void test_seen_records_nothing(void **state)
 	nn_routing_dedup_free(&d);
 }
 
+/* A table of 64 records a generation that may grow to 1024, given 1000 distinct envelopes at
+ * t = 1; returns its size before them. */
+static size_t burst_into_growing(nn_routing_dedup *d, uint8_t keybyte)
+{
+	uint8_t key[16] = {keybyte};
+	assert_int_equal(nn_routing_dedup_init(d, 64, 0, key), 0);
+	size_t small = nn_routing_dedup_bytes(d);
+	assert_int_equal(nn_routing_dedup_set_growth(d, 1024), 0);
+	uint8_t s[64];
+	for (uint32_t i = 0; i < 1000; i++) {
+		sig_of(s, i);
+		assert_int_equal(nn_routing_dedup_check(d, s, 1), 0);
+	}
+	return small;
+}
+
 /* Below the growth limit a full generation doubles both generations in place: a burst within
  * one window is remembered whole, with no early rotation. */
 static void test_growth_keeps_records(void **state)
 {
 	nn_routing_dedup d;
-	uint8_t key[16] = {5};
-	assert_int_equal(nn_routing_dedup_init(&d, 64, 0, key), 0);
-	size_t small = nn_routing_dedup_bytes(&d);
-	assert_int_equal(nn_routing_dedup_set_growth(&d, 1024), 0);
+	size_t small = burst_into_growing(&d, 5);
 	uint8_t s[64];
-	for (uint32_t i = 0; i < 1000; i++) {
-		sig_of(s, i);
-		assert_int_equal(nn_routing_dedup_check(&d, s, 1), 0);
-	}
 	assert_int_equal(nn_routing_dedup_early_rotations(&d), 0);
 	for (uint32_t i = 0; i < 1000; i++) {
 		sig_of(s, i);
@@ -166,16 +175,9 @@ static void test_growth(void **state)
 static void test_trim_after_burst(void **state)
 {
 	nn_routing_dedup d;
-	uint8_t key[16] = {6};
 	nn_time P = 2 * NN_ROUTING_MAX_AGE;
-	assert_int_equal(nn_routing_dedup_init(&d, 64, 0, key), 0);
-	size_t small = nn_routing_dedup_bytes(&d);
-	assert_int_equal(nn_routing_dedup_set_growth(&d, 1024), 0);
+	size_t small = burst_into_growing(&d, 6);
 	uint8_t s[64];
-	for (uint32_t i = 0; i < 1000; i++) {
-		sig_of(s, i);
-		assert_int_equal(nn_routing_dedup_check(&d, s, 1), 0);
-	}
 	size_t big = nn_routing_dedup_bytes(&d);
 	assert_int_equal(big, 2 * 2048 * sizeof(nn_routing_dedup_slot));
 	assert_int_equal(nn_routing_dedup_trim(&d), 0); /* the burst is current */
