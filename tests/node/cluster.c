@@ -7,8 +7,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "pow/pow.h"
 #include "tests/node/cluster.h"
+
+/* ---- seeded randomness for the whole process (tests and simulation only) ----
+ * For one seed to give one run, libsodium's generator is replaced, before sodium_init, by a
+ * seeded splitmix64 stream (the virtual clock draws its jitter from its own generator). */
+static uint64_t g_rb_state;
+static uint64_t rb_next(void)
+{
+	uint64_t z = (g_rb_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+static const char *rb_name(void) { return "nn-test-seeded"; }
+static uint32_t rb_random(void) { return (uint32_t)(rb_next() >> 32); }
+static void rb_buf(void *const buf, const size_t size)
+{
+	uint8_t *p = buf;
+	for (size_t i = 0; i < size; i += 8) {
+		uint64_t v = rb_next();
+		memcpy(p + i, &v, size - i < 8 ? size - i : 8);
+	}
+}
+static randombytes_implementation rb_impl = {
+	.implementation_name = rb_name, .random = rb_random, .stir = NULL, .uniform = NULL,
+	.buf = rb_buf, .close = NULL};
+
+void cl_reseed_randombytes(uint64_t seed) { g_rb_state = seed ^ 0x5eed5eed5eed5eedull; }
+
+int cl_seed_randombytes(uint64_t seed)
+{
+	cl_reseed_randombytes(seed);
+	return randombytes_set_implementation(&rb_impl) == 0 ? 0 : NN_EINVAL;
+}
 
 /* CL_LOG=1 in the environment: every node's debug log on stderr, with virtual time (for
  * reading a failing test; nothing asserts on it). */

@@ -2,7 +2,9 @@
  *
  * Every node gets a seed from the cluster's seeded RNG (minted to meet `pow` when pow > 0), a
  * mem endpoint "n<i>" keyed with its identity, and records what it receives. All nodes share
- * one scratch buffer (one thread). Same seed, same run. */
+ * one scratch buffer (one thread). Same seed, same run, when the process's randomness is seeded
+ * too (cl_seed_randombytes): the nodes draw table keys, nonces and lookup targets from
+ * libsodium's randombytes. */
 #ifndef NN_TEST_CLUSTER_H
 #define NN_TEST_CLUSTER_H
 
@@ -45,6 +47,14 @@ struct cluster {
 	size_t nmsgs, capmsgs;
 	uint64_t direct_rx;
 };
+
+/* Seeded randomness for a whole test or simulation process: libsodium's randombytes replaced
+ * by a seeded splitmix64 stream. cl_seed_randombytes installs it and must come before
+ * sodium_init (first thing in main; NN_EINVAL if libsodium refuses); cl_reseed_randombytes
+ * restarts the stream, so a test's run does not depend on the tests before it. Never outside
+ * a test or a simulation. */
+int cl_seed_randombytes(uint64_t seed);
+void cl_reseed_randombytes(uint64_t seed);
 
 /* n nodes (not started). base may be NULL. */
 cluster *cl_new(uint32_t n, uint64_t seed, int pow, const nn_node_opts *base);

@@ -38,33 +38,6 @@
 #include "tests/node/cluster.h"
 #include "wire/wire.h"
 
-/* ---- seeded randomness for the whole process (simulation only) ----
- * The node draws nonces, table keys, lookup targets and some choices from libsodium's
- * randombytes; the virtual clock draws its jitter from its own seeded generator. For one seed
- * to give one run, the simulator replaces libsodium's generator, before sodium_init, by a
- * seeded splitmix64 stream. Never do this outside a simulation. */
-static uint64_t g_rb_state;
-static uint64_t rb_next(void)
-{
-	uint64_t z = (g_rb_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-static const char *rb_name(void) { return "nn-sim-seeded"; }
-static uint32_t rb_random(void) { return (uint32_t)(rb_next() >> 32); }
-static void rb_buf(void *const buf, const size_t size)
-{
-	uint8_t *p = buf;
-	for (size_t i = 0; i < size; i += 8) {
-		uint64_t v = rb_next();
-		memcpy(p + i, &v, size - i < 8 ? size - i : 8);
-	}
-}
-static randombytes_implementation rb_impl = {
-	.implementation_name = rb_name, .random = rb_random, .stir = NULL, .uniform = NULL,
-	.buf = rb_buf, .close = NULL};
-
 /* ---- scenario ---- */
 struct scen {
 	char name[64];
@@ -1506,8 +1479,7 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	struct scen *sc = &S.sc;
-	g_rb_state = sc->seed ^ 0x5eed5eed5eed5eedull;
-	if (randombytes_set_implementation(&rb_impl) != 0 || sodium_init() < 0) {
+	if (cl_seed_randombytes(sc->seed) != 0 || sodium_init() < 0) {
 		fprintf(stderr, "sim: cannot seed libsodium\n");
 		return 2;
 	}
