@@ -126,7 +126,7 @@ size_t nn_routing_dedup_trim(nn_routing_dedup *d)
 }
 
 /* The current generation filled before its period and the growth limit allows more room: both
- * generations double, keeping every record (at most log2(max/cap) times in a node's life; if
+ * generations double, keeping every record (at most log2(max/cap) times between trims; if
  * an allocation fails the old size is kept and the caller rotates early). */
 static bool grow(nn_routing_dedup *d)
 {
