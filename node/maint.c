@@ -219,7 +219,6 @@ static void prune_backoff(nn_node *n, nn_time now)
 			i--; /* backward shift may have filled slot i */
 		}
 	}
-	(void)nn_idmap_trim(&n->dials);
 }
 
 /* While edgeless, also re-dial up to NN_NODE_REJOIN_KNOWN contacts from the knowledge table,
@@ -303,11 +302,12 @@ static void rejoin(nn_node *n, nn_time now)
 }
 
 /* Tables that grew for a burst (the join, a flood) give the memory back once their load has
- * fallen: the per-originator limiter forgets refilled buckets, both dedup tables halve their
- * older generation while a quarter of it holds both generations' records (local policy; each
- * grows again on demand). */
+ * fallen: the per-originator limiter forgets refilled buckets, the dial states (pruned just
+ * before) halve while an eighth full, both dedup tables halve their older generation while a
+ * quarter of it holds both generations' records (local policy; each grows again on demand). */
 static void trim_tables(nn_node *n, nn_time now)
 {
+	(void)nn_idmap_trim(&n->dials);
 	(void)nn_olimit_sweep(&n->olimit, now);
 	(void)nn_routing_dedup_trim(&n->dedup);
 	(void)nn_routing_dedup_trim(&n->transit);

@@ -59,11 +59,11 @@ static void print_buckets(cluster *cl, uint32_t i)
 	printf("; out %zu]", nn_routing_edges_outgoing(ee));
 }
 
-/* n nodes bootstrap from node 0; run; check the floor and all sampled pairs deliver once. */
 /* CL_SEED=k in the environment varies the nodes' randomness (not the cluster's own RNG) of the
  * convergence tests, to hunt a rare loss over many runs; unset = 0, the run CI makes. */
 static uint64_t g_salt;
 
+/* n nodes bootstrap from node 0; run; check the floor and all sampled pairs deliver once. */
 static void converge_and_check(uint32_t n, int pow, uint64_t seed, nn_time settle, size_t pairs)
 {
 	cl_reseed_randombytes(seed ^ g_salt); /* the nodes' own draws too: one seed, one run */
