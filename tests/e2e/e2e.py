@@ -65,12 +65,12 @@ class Fail(Exception):
 class Node:
     """One nodenet-node process and its console."""
 
-    def __init__(self, binary, idx, tmp, bootstrap=None, json_mode=False):
+    def __init__(self, binary, idx, tmp, bootstrap=None, json_mode=False, host="127.0.0.1"):
         self.idx = idx
         self.json = json_mode
         self.seed = os.path.join(tmp, f"node{idx}.seed")
         self.errpath = os.path.join(tmp, f"node{idx}.log")
-        args = [binary, "-addr", "127.0.0.1:0", "-pow", str(POW), "-seed", self.seed,
+        args = [binary, "-addr", f"{host}:0", "-pow", str(POW), "-seed", self.seed,
                 "-console", "-log-level", os.environ.get("NN_E2E_LOG_LEVEL", "info")]
         if bootstrap:
             args += ["-bootstrap", bootstrap]
