@@ -65,13 +65,14 @@ class Fail(Exception):
 class Node:
     """One nodenet-node process and its console."""
 
-    def __init__(self, binary, idx, tmp, bootstrap=None, json_mode=False, host="127.0.0.1"):
+    def __init__(self, binary, idx, tmp, bootstrap=None, json_mode=False, host="127.0.0.1",
+                 log_level=None):
         self.idx = idx
         self.json = json_mode
         self.seed = os.path.join(tmp, f"node{idx}.seed")
         self.errpath = os.path.join(tmp, f"node{idx}.log")
         args = [binary, "-addr", f"{host}:0", "-pow", str(POW), "-seed", self.seed,
-                "-console", "-log-level", os.environ.get("NN_E2E_LOG_LEVEL", "info")]
+                "-console", "-log-level", log_level or os.environ.get("NN_E2E_LOG_LEVEL", "info")]
         if bootstrap:
             args += ["-bootstrap", bootstrap]
         if json_mode:
@@ -276,6 +277,17 @@ def wait_deliveries(nodes, expected, deadline_of, grace):
     time.sleep(grace)  # let duplicates show up, if any
 
 
+def log_lines_naming(path, needle, last=12):
+    """The last lines of a process's log that contain needle, non-printables as '?'."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    lines = [ln for ln in text.splitlines() if needle in ln][-last:]
+    return ["".join(c if c.isprintable() else "?" for c in ln) for ln in lines]
+
+
 def check_deliveries(nodes, expected, sent_at, deadline_of, label):
     lat, bad = [], []
     for (d, text), s in expected.items():
@@ -300,6 +312,12 @@ def check_deliveries(nodes, expected, sent_at, deadline_of, label):
                       f"{sp.get(nodes[d].id, {}).get('dir', '')}, target lists sender: "
                       f"{nodes[s].id in dp} {dp.get(nodes[s].id, {}).get('dir', '')}; "
                       f"sender edges {len(sp)}, target edges {len(dp)}")
+        # what each end logged about the other (debug level: edges up and down, dials,
+        # refusals, keepalive), so that a failure in CI can be read from its output alone
+        for s, d in failed[:3]:
+            for a, b in ((s, d), (d, s)):
+                for line in log_lines_naming(nodes[a].errpath, nodes[b].id[:16]):
+                    print(f"  log of node {a} on node {b}: {line}")
         # diagnosis: does the failing pair deliver now (a stuck edge, or a one-off loss)?
         for s, d in failed[:6]:
             if nodes[s].p.poll() is None and nodes[d].p.poll() is None:
@@ -426,11 +444,15 @@ def run(binary, n_nodes, n_pairs, tmp):
     rng = random.Random(20261122)
     check_bad_flags(binary, tmp)
     t0 = time.monotonic()
-    nodes = [Node(binary, 0, tmp)]
+    # debug logs (events, not frames: edges up and down, dials, refusals): a failed pair
+    # prints what its two ends logged about each other (check_deliveries)
+    level = os.environ.get("NN_E2E_LOG_LEVEL", "debug")
+    nodes = [Node(binary, 0, tmp, log_level=level)]
     nodes[0].wait_started()
     boot = f"{nodes[0].id}@{nodes[0].addr}"
     for i in range(1, n_nodes):
-        nodes.append(Node(binary, i, tmp, bootstrap=boot, json_mode=(i == n_nodes - 1)))
+        nodes.append(Node(binary, i, tmp, bootstrap=boot, json_mode=(i == n_nodes - 1),
+                          log_level=level))
     for n in nodes[1:]:
         n.wait_started()
     print(f"ok - {n_nodes} nodes started and minted -pow {POW} seeds in "
