@@ -11,6 +11,8 @@ their console (one command per line on stdin, one event per line on stdout; one 
   - the overlay still delivers after the leave;
   - bad flags exit 2 with one clear line on stderr;
   - every node exits 0 on `quit` at the end, and no sanitizer error is reported.
+The nodes log at debug level (NN_E2E_LOG_LEVEL overrides it); a failed pair prints what its
+two ends logged about each other, and the logs are kept.
 Stdlib only; every wait is bounded; children are always killed on the way out.
 """
 import argparse
