@@ -175,9 +175,9 @@ bool nn_node_subnet_full_addr(nn_node *n, const nn_addr *a, const nn_id *peer)
 
 bool nn_node_subnet_full(nn_node *n, const nn_id *contact)
 {
-	const nn_routing_contact *c = nn_routing_kt_get(n->kt, contact, NULL);
+	const nn_routing_kc *c = nn_routing_kt_get(n->kt, contact, NULL);
 	uint8_t key[16];
-	if (!c || !nn_routing_contact_subnet(c, nn_node_subnet_key, n, key))
+	if (!c || !nn_routing_kc_subnet(c, nn_node_subnet_key, n, key))
 		return false;
 	size_t have = live_in_subnet(n, key, contact, 0);
 	/* dials in flight to that subnet will be edges too */
@@ -185,9 +185,9 @@ bool nn_node_subnet_full(nn_node *n, const nn_id *contact)
 		if (!nc->dialling || nn_kad_id_eq(&nc->want, contact) ||
 		    nn_routing_edges_find(n->edges, &nc->want))
 			continue;
-		const nn_routing_contact *d = nn_routing_kt_get(n->kt, &nc->want, NULL);
+		const nn_routing_kc *d = nn_routing_kt_get(n->kt, &nc->want, NULL);
 		uint8_t dk[16];
-		if (d && nn_routing_contact_subnet(d, nn_node_subnet_key, n, dk) && !memcmp(dk, key, 16))
+		if (d && nn_routing_kc_subnet(d, nn_node_subnet_key, n, dk) && !memcmp(dk, key, 16))
 			have++;
 	}
 	if (have < n->edges_per_subnet)

@@ -308,7 +308,7 @@ int nn_node_register(nn_node *n, nn_conn *c)
 			 * know is not learnt: refused identities of one crowded /24 or IP (an eclipse
 			 * attempt's) would otherwise flow into our table and our fill
 			 * (eclipse.txt seed 1: to the victim 99.00 % -> 98.20 % when they were). */
-			const nn_routing_contact *k = nn_routing_kt_get(n->kt, peer, NULL);
+			const nn_routing_kc *k = nn_routing_kt_get(n->kt, peer, NULL);
 			if (k)
 				learn_from_conn(n, c, k->caps);
 			nn_node_refuse(n, c, (uint8_t)why);
@@ -350,7 +350,7 @@ int nn_node_register(nn_node *n, nn_conn *c)
 		}
 	}
 	uint32_t caps = 0;
-	const nn_routing_contact *k = nn_routing_kt_get(n->kt, peer, NULL);
+	const nn_routing_kc *k = nn_routing_kt_get(n->kt, peer, NULL);
 	if (k)
 		caps = k->caps;
 	int rc = nn_routing_edges_add(n->edges, peer, c, c->outbound, caps, &c->remote_addr,

@@ -166,7 +166,7 @@ static void on_sibling_exchange(nn_timer *t, void *arg)
  * refresh every bucket farther than the closest neighbour, empty ones included). */
 static unsigned deepest_bucket(const nn_node *n)
 {
-	const nn_routing_contact *c[1];
+	const nn_routing_kc *c[1];
 	if (!nn_routing_kt_closest(n->kt, &n->ident.id, 1, c))
 		return 0;
 	return nn_kad_cpl(&n->ident.id, &c[0]->id);

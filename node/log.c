@@ -24,6 +24,7 @@ void nn_node_get_stats(nn_node *n, nn_node_stats *out)
 	n->stats.edges = nn_routing_edges_len(n->edges);
 	n->stats.edges_out = nn_routing_edges_outgoing(n->edges);
 	n->stats.knowledge = nn_routing_kt_size(n->kt);
+	n->stats.kt_addrs_unpacked = nn_routing_kt_unpacked(n->kt);
 	n->stats.edges_punched = n->stats.edges_relayed = 0;
 	for (size_t i = 0; i < n->stats.edges; i++) {
 		const char *p = nn_node_edge_path(n, nn_routing_edges_at(n->edges, i)->conn);

@@ -77,7 +77,7 @@ static bool skip_contact(void *user, const nn_id *id)
 
 static int dial_contact(nn_node *n, const nn_id *id, bool probe)
 {
-	const nn_routing_contact *c = nn_routing_kt_get(n->kt, id, NULL);
+	const nn_routing_kc *c = nn_routing_kt_get(n->kt, id, NULL);
 	if (!c || !c->naddrs)
 		return NN_ENOENT;
 	bool fresh;
@@ -86,11 +86,12 @@ static int dial_contact(nn_node *n, const nn_id *id, bool probe)
 		return NN_ELIMIT;
 	/* every address of the contact in turn: attempt k after k consecutive failures dials
 	 * the k-th dialable one (mod their number), so no address is left untried */
+	nn_addr cand;
 	const nn_addr *a = NULL;
 	for (unsigned i = 0; i < c->naddrs && !a; i++) {
-		const nn_addr *cand = &c->addrs[(d->failures + i) % c->naddrs];
-		if (nn_node_addr_dialable(n, cand))
-			a = cand;
+		nn_routing_kc_addr(c, (d->failures + i) % c->naddrs, &cand);
+		if (nn_node_addr_dialable(n, &cand))
+			a = &cand;
 	}
 	if (!a) {
 		nn_node_dial_done(n, id, false);
@@ -152,7 +153,7 @@ void nn_node_fill_near(nn_node *n)
 {
 	if (n->opts.no_maintenance)
 		return;
-	const nn_routing_contact *close[NN_ROUTING_SIBLINGS];
+	const nn_routing_kc *close[NN_ROUTING_SIBLINGS];
 	size_t k = nn_routing_kt_closest(n->kt, &n->ident.id, NN_ROUTING_SIBLINGS, close);
 	size_t dialled = 0;
 	for (size_t i = 0; i < k && dialled < 2 && n->dials_in_flight < n->m.dialers; i++) {
@@ -193,7 +194,7 @@ static void probes(nn_node *n, nn_time now)
 			(void)nn_routing_kt_confirm(n->kt, &id, true, now);
 			continue;
 		}
-		const nn_routing_contact *c = nn_routing_kt_get(n->kt, &id, NULL);
+		const nn_routing_kc *c = nn_routing_kt_get(n->kt, &id, NULL);
 		if (!c || !c->naddrs) {
 			(void)nn_routing_kt_confirm(n->kt, &id, false, now);
 			continue;
@@ -248,7 +249,7 @@ static size_t rejoin_known(nn_node *n)
 				if (pass == 0 ? pos < start : pos >= start)
 					continue;
 				looked++;
-				const nn_routing_contact *c = nn_routing_kt_bucket_at(n->kt, b, i);
+				const nn_routing_kc *c = nn_routing_kt_bucket_at(n->kt, b, i);
 				if (!c || !c->naddrs)
 					continue;
 				nn_id id = c->id;

@@ -564,6 +564,7 @@ const char *nn_node_phase(nn_node *n);
 	X(dup_restarted, "a settled edge replaced by the peer's new connection (a restart)")  \
 	X(lookups_tx, "lookups originated (self-lookup, refresh, bootstrap)")               \
 	X(purged, "contacts purged after repeated dial failures")                           \
+	X(kt_addrs_unpacked, "contact addresses not kept: longer than the knowledge table packs") \
 	X(hellos_tx, "rendezvous Hellos sent")                                               \
 	X(replies_tx, "rendezvous Replies sent (one per Hello)")                            \
 	X(rendezvous_ok, "rendezvous answered by a verified Reply")                         \

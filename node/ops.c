@@ -506,7 +506,7 @@ static void relay_start(nn_node *n, struct nn_op *op)
 		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
 		if (!e || !e->conn || nn_kad_id_eq(&e->id, &op->target))
 			continue;
-		const nn_routing_contact *k = nn_routing_kt_get(n->kt, &e->id, NULL);
+		const nn_routing_kc *k = nn_routing_kt_get(n->kt, &e->id, NULL);
 		if (!k || !(k->caps & NN_ROUTING_CAP_RELAY))
 			continue;
 		/* insertion into the nearest NN_OP_RELAYS, by distance to the target */
@@ -948,9 +948,12 @@ static nn_time early_dial(nn_node *n, struct nn_op *op)
 			n->stats.connects_early++;
 		}
 	} else if (!v) {
-		const nn_routing_contact *k = nn_routing_kt_get(n->kt, &op->target, NULL);
-		if (k && nn_node_addrs_look_direct(n, k->addrs, k->naddrs) &&
-		    early_dials(n, op, k->addrs, k->naddrs, false))
+		const nn_routing_kc *kc = nn_routing_kt_get(n->kt, &op->target, NULL);
+		nn_routing_contact k;
+		if (kc)
+			nn_routing_kc_contact(&k, kc);
+		if (kc && nn_node_addrs_look_direct(n, k.addrs, k.naddrs) &&
+		    early_dials(n, op, k.addrs, k.naddrs, false))
 			n->stats.connects_early_kt++;
 	}
 	op->early = op->early_live != 0;

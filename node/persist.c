@@ -38,20 +38,23 @@ static size_t collect(nn_node *n, nn_routing_contact *out, size_t cap)
 	size_t ne = nn_routing_edges_len(n->edges);
 	for (size_t i = 0; i < ne && k < cap; i++) {
 		const nn_routing_edge *e = nn_routing_edges_at(n->edges, i);
-		const nn_routing_contact *c = nn_routing_kt_get(n->kt, &e->id, NULL);
-		if (c && worth_saving(n, c, out, k))
-			nn_routing_contact_copy(&out[k++], c);
+		const nn_routing_kc *c = nn_routing_kt_get(n->kt, &e->id, NULL);
+		if (!c)
+			continue;
+		nn_routing_kc_contact(&out[k], c); /* no x_pub: a rendezvous binds it afresh */
+		if (worth_saving(n, &out[k], out, k))
+			k++;
 	}
-	const nn_routing_contact **near = calloc(cap, sizeof *near);
+	const nn_routing_kc **near = calloc(cap, sizeof *near);
 	if (!near)
 		return k;
 	size_t m = nn_routing_kt_closest(n->kt, &n->ident.id, cap, near);
-	for (size_t i = 0; i < m && k < cap; i++)
-		if (worth_saving(n, near[i], out, k))
-			nn_routing_contact_copy(&out[k++], near[i]);
+	for (size_t i = 0; i < m && k < cap; i++) {
+		nn_routing_kc_contact(&out[k], near[i]);
+		if (worth_saving(n, &out[k], out, k))
+			k++;
+	}
 	free(near);
-	for (size_t i = 0; i < k; i++)
-		memset(out[i].x_pub, 0, sizeof out[i].x_pub); /* bound afresh by a rendezvous */
 	return k;
 }
 

@@ -154,7 +154,7 @@ void nn_node_on_relay_bind(nn_node *n, nn_conn *c, const uint8_t *p, size_t len)
 	if (nn_node_decoded(n, nn_nat_relay_bind_decode(&a, p, len)) < 0)
 		return;
 	n->stats.relay_binds_rx++;
-	const nn_routing_contact *k = nn_routing_kt_get(n->kt, &c->remote_id, NULL);
+	const nn_routing_kc *k = nn_routing_kt_get(n->kt, &c->remote_id, NULL);
 	if (!k || !(k->caps & NN_ROUTING_CAP_RELAY)) {
 		n->stats.dropped_relay_bind++; /* only a volunteer may make us punch */
 		return;

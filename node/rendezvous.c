@@ -4,8 +4,8 @@
  * records as pending; the target answers with a Reply (type 9, three paths) carrying its own
  * ed_pub, x_pub and addresses, signed. The requester accepts the first Reply that verifies
  * against the pending Hello (rendezvous/pending.h: WrongTarget → Nonce → BadSignature, in that
- * protocol order), remembers the keys (struct vkey) and learns the target as a contact with its
- * x_pub bound. Copies that arrive over the other paths are suppressed by the terminal dedup;
+ * protocol order), remembers the keys (struct vkey: sealed boxes take x_pub from there) and learns the target
+ * as a contact. Copies that arrive over the other paths are suppressed by the terminal dedup;
  * a Hello re-wrapped or replayed later is caught by the Hello replay cache (envelope ed_pub |
  * nonce, fail closed), so each Hello gets one Reply. Work at the target is charged to the
  * per-originator limiter after the signatures verified (verifiable tier; limits are local
@@ -115,10 +115,10 @@ static struct vkey *vkey_store(nn_node *n, const nn_id *id, const uint8_t ed_pub
 	return v;
 }
 
-/* Learn a peer from its own signed word (Hello or Reply): a keyed contact with its addresses
- * and, once stored, its x_pub. */
+/* Learn a peer from its own signed word (Hello or Reply): a keyed contact with its addresses.
+ * Its x_pub stays with the verified keys (vkey_store), not in the knowledge table. */
 static void learn(nn_node *n, const nn_id *id, const uint8_t ed_pub[NN_ED_PUB_LEN],
-		  const uint8_t x_pub[NN_X_PUB_LEN], const nn_addr *addrs, size_t naddrs)
+		  const nn_addr *addrs, size_t naddrs)
 {
 	nn_routing_contact c;
 	memset(&c, 0, sizeof c);
@@ -126,8 +126,7 @@ static void learn(nn_node *n, const nn_id *id, const uint8_t ed_pub[NN_ED_PUB_LE
 	memcpy(c.ed_pub, ed_pub, NN_ED_PUB_LEN);
 	for (size_t i = 0; i < naddrs && c.naddrs < NN_ROUTING_CONTACT_ADDRS; i++)
 		c.addrs[c.naddrs++] = addrs[i];
-	if (nn_node_observe(n, &c, NN_ROUTING_SRC_SELF) >= 0)
-		(void)nn_routing_kt_bind_xpub(n->kt, id, x_pub);
+	(void)nn_node_observe(n, &c, NN_ROUTING_SRC_SELF);
 }
 
 /* ---- requester ---- */
@@ -192,7 +191,7 @@ void nn_node_on_reply(nn_node *n, const nn_id *origin, const nn_routing_env *env
 	}
 	n->stats.rendezvous_ok++;
 	const struct vkey *k = vkey_store(n, &target, r.ed_pub, r.x_pub, r.addrs, r.naddrs);
-	learn(n, &target, r.ed_pub, r.x_pub, r.addrs, r.naddrs);
+	learn(n, &target, r.ed_pub, r.addrs, r.naddrs);
 	if (k)
 		nn_node_ops_keys(n, &target, k);
 }
@@ -236,7 +235,7 @@ void nn_node_on_hello(nn_node *n, const nn_id *origin, const nn_routing_env *env
 	}
 	/* the Hello's signature covers x_pub and the addresses under the originator's key */
 	(void)vkey_store(n, origin, env->ed_pub, h.x_pub, h.addrs, h.naddrs);
-	learn(n, origin, env->ed_pub, h.x_pub, h.addrs, h.naddrs);
+	learn(n, origin, env->ed_pub, h.addrs, h.naddrs);
 	nn_rdv_reply r;
 	uint8_t buf[NN_RDV_REPLY_MAX];
 	nn_addr coords[NN_RDV_MAX_ADDRS];

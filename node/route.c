@@ -319,13 +319,13 @@ int nn_node_lookup_via(nn_node *n, const nn_id *target, nn_conn *c)
 size_t nn_node_share_closest(nn_node *n, nn_routing_neighbors *nb, const nn_id *near,
 			     const nn_id *to, size_t max, bool keyed_only)
 {
-	const nn_routing_contact *close[2 * NN_ROUTING_SIBLINGS];
+	const nn_routing_kc *close[2 * NN_ROUTING_SIBLINGS];
 	if (max > NN_ROUTING_SIBLINGS)
 		max = NN_ROUTING_SIBLINGS;
 	size_t k = nn_routing_kt_closest(n->kt, near, 2 * max, close);
 	size_t listed = 0;
 	for (size_t i = 0; i < k && listed < max; i++) {
-		const nn_routing_contact *ct = close[i];
+		const nn_routing_kc *ct = close[i];
 		if (nn_kad_id_eq(&ct->id, to))
 			continue;
 		if (keyed_only && (!ct->naddrs || nn_routing_key_is_zero(ct->ed_pub)))
@@ -334,8 +334,7 @@ size_t nn_node_share_closest(nn_node *n, nn_routing_neighbors *nb, const nn_id *
 		if (ds && ds->failures && !nn_routing_edges_find(n->edges, &ct->id))
 			continue; /* we failed to reach it lately: do not spread it */
 		nn_routing_contact c;
-		nn_routing_contact_copy(&c, ct);
-		memset(c.x_pub, 0, sizeof c.x_pub); /* never leak third parties' x_pub */
+		nn_routing_kc_contact(&c, ct); /* the table keeps no x_pub: none leaks */
 		if (nn_routing_neighbors_append(nb, &c) < 0)
 			break;
 		listed++;

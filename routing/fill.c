@@ -39,26 +39,26 @@ static bool picked(const fill_ctx *f, const nn_id *id)
 	return false;
 }
 
-static bool eligible(const fill_ctx *f, const nn_routing_contact *c)
+static bool eligible(const fill_ctx *f, const nn_routing_kc *c)
 {
 	return c->naddrs > 0 && nn_routing_edges_index_of(f->e, &c->id) < 0 && !picked(f, &c->id) &&
 	       !(f->skip && f->skip(f->user, &c->id));
 }
 
 /* Live edges plus picks so far in the contact's subnet is below the live subnet cap. */
-static bool subnet_ok(const fill_ctx *f, const nn_routing_contact *c)
+static bool subnet_ok(const fill_ctx *f, const nn_routing_kc *c)
 {
 	uint8_t key[16];
-	if (!nn_routing_contact_subnet(c, f->e->subnet_fn, f->e->subnet_user, key))
+	if (!nn_routing_kc_subnet(c, f->e->subnet_fn, f->e->subnet_user, key))
 		return true;
 	size_t n = 0;
 	for (size_t i = 0; i < f->e->len; i++)
 		if (f->e->edge[i].has_subnet && !memcmp(f->e->edge[i].subnet, key, 16))
 			n++;
 	for (size_t i = 0; i < f->k && n < NN_ROUTING_LIVE_SUBNET_CAP; i++) {
-		const nn_routing_contact *p = nn_routing_kt_get(f->kt, &f->out[i], NULL);
+		const nn_routing_kc *p = nn_routing_kt_get(f->kt, &f->out[i], NULL);
 		uint8_t pk[16];
-		if (p && nn_routing_contact_subnet(p, f->e->subnet_fn, f->e->subnet_user, pk) &&
+		if (p && nn_routing_kc_subnet(p, f->e->subnet_fn, f->e->subnet_user, pk) &&
 		    !memcmp(pk, key, 16))
 			n++;
 	}
@@ -75,7 +75,7 @@ static void take(fill_ctx *f, const nn_id *id)
 
 /* How much c overlaps what bucket b already covers: the longest prefix it shares with a live
  * edge or a pick there. Smaller = it opens a new sub-range. */
-static unsigned overlap(const fill_ctx *f, unsigned b, const nn_routing_contact *c)
+static unsigned overlap(const fill_ctx *f, unsigned b, const nn_routing_kc *c)
 {
 	unsigned m = 0;
 	for (uint16_t i = f->off[b]; i < f->off[b + 1]; i++) {
@@ -92,13 +92,13 @@ static unsigned overlap(const fill_ctx *f, unsigned b, const nn_routing_contact 
 }
 
 /* The best finger of bucket b, or NULL. */
-static const nn_routing_contact *best_in_bucket(const fill_ctx *f, unsigned b, bool strict_subnet)
+static const nn_routing_kc *best_in_bucket(const fill_ctx *f, unsigned b, bool strict_subnet)
 {
-	const nn_routing_contact *best = NULL;
+	const nn_routing_kc *best = NULL;
 	unsigned best_ov = 0;
 	size_t n = nn_routing_kt_bucket_len(f->kt, b);
 	for (size_t i = 0; i < n; i++) {
-		const nn_routing_contact *c = nn_routing_kt_bucket_at(f->kt, b, i);
+		const nn_routing_kc *c = nn_routing_kt_bucket_at(f->kt, b, i);
 		if (!eligible(f, c))
 			continue;
 		unsigned ov = overlap(f, b, c);
@@ -117,7 +117,7 @@ static void fingers(fill_ctx *f, size_t want, bool strict_subnet)
 	memset(f->exhausted, 0, sizeof f->exhausted);
 	while (f->k < want) {
 		int bb = -1;
-		const nn_routing_contact *bc = NULL;
+		const nn_routing_kc *bc = NULL;
 		size_t bload = SIZE_MAX;
 		for (unsigned b = 0; b < NN_ROUTING_BUCKETS; b++) {
 			if (f->exhausted[b] || nn_routing_kt_bucket_len(f->kt, b) == 0)
@@ -125,7 +125,7 @@ static void fingers(fill_ctx *f, size_t want, bool strict_subnet)
 			size_t load = (size_t)(f->off[b + 1] - f->off[b]) + f->picks[b];
 			if (load >= bload)
 				continue; /* ties keep the farther (lower) bucket */
-			const nn_routing_contact *c = best_in_bucket(f, b, strict_subnet);
+			const nn_routing_kc *c = best_in_bucket(f, b, strict_subnet);
 			if (!c) {
 				f->exhausted[b] = true;
 				continue;
@@ -155,7 +155,7 @@ size_t nn_routing_edges_fill(nn_routing_edges *e, const nn_routing_kt *kt, size_
 	group_edges_by_bucket(&f);
 
 	/* 1. The siblings-to-be: the closest known contacts to self. */
-	const nn_routing_contact *sib[NN_ROUTING_SIBLINGS];
+	const nn_routing_kc *sib[NN_ROUTING_SIBLINGS];
 	size_t ns = nn_routing_kt_closest(kt, &e->self, NN_ROUTING_SIBLINGS, sib);
 	for (int strict = 1; strict >= 0; strict--)
 		for (size_t i = 0; i < ns && f.k < want; i++)

@@ -1,4 +1,4 @@
-/* knowledge.c — the knowledge table's learning side: observe, confirm, mark dead, bind x_pub. */
+/* knowledge.c — the knowledge table's learning side: observe, confirm, mark dead. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,7 @@ static size_t room_of(unsigned cls) { return (size_t)1 << cls; }
 
 static size_t block_size(unsigned cls)
 {
-	size_t sz = BLOCK_HEAD + room_of(cls) * sizeof(nn_addr);
+	size_t sz = BLOCK_HEAD + room_of(cls) * sizeof(nn_addr_pk);
 	return (sz + 7) & ~(size_t)7;
 }
 
@@ -305,27 +305,41 @@ static void uncount_subnet(nn_routing_kt *kt, const nn_routing_kt_entry *e)
 
 /* ---- merging an observation into a stored entry ---- */
 
-static bool addrs_equal(const nn_routing_contact *a, const nn_routing_contact *b, size_t nb)
+/* c's addresses, packed, in order, at most NN_ROUTING_CONTACT_ADDRS; those that do not pack
+ * are left out and counted. Returns how many. */
+static size_t pack_addrs(nn_routing_kt *kt, const nn_routing_contact *c,
+			 nn_addr_pk out[NN_ROUTING_CONTACT_ADDRS])
+{
+	size_t n = c->naddrs < NN_ROUTING_CONTACT_ADDRS ? c->naddrs : NN_ROUTING_CONTACT_ADDRS, k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (nn_addr_pack(&out[k], &c->addrs[i]) == 0)
+			k++;
+		else
+			kt->unpacked++;
+	}
+	return k;
+}
+
+static bool addrs_equal(const nn_routing_kc *a, const nn_addr_pk *b, size_t nb)
 {
 	if (a->naddrs != nb)
 		return false;
 	for (size_t i = 0; i < nb; i++)
-		if (!nn_addr_eq(&a->addrs[i], &b->addrs[i]))
+		if (!nn_addr_pk_eq(&a->addrs[i], &b[i]))
 			return false;
 	return true;
 }
 
-/* Replace the addresses of entry idx with c's, unless that moves a live entry into a full
- * subnet (or no bigger block can be had when they outgrow its block). */
-static bool set_addrs(nn_routing_kt *kt, uint16_t idx, const nn_routing_contact *c, size_t n,
-		      bool live)
+/* Replace the addresses of entry idx with pk[0 .. n), unless that moves a live entry into a
+ * full subnet (or no bigger block can be had when they outgrow its block). */
+static bool set_addrs(nn_routing_kt *kt, uint16_t idx, const nn_addr_pk *pk, size_t n, bool live)
 {
 	nn_routing_kt_entry *e = nn_kt_e(kt, idx);
-	nn_routing_contact tmp;
+	nn_routing_kc tmp;
 	tmp.naddrs = (uint8_t)n;
-	memcpy(tmp.addrs, c->addrs, n * sizeof c->addrs[0]);
+	memcpy(tmp.addrs, pk, n * sizeof pk[0]);
 	uint8_t key[16] = {0};
-	bool has = nn_routing_contact_subnet(&tmp, kt->subnet_fn, kt->subnet_user, key);
+	bool has = nn_routing_kc_subnet(&tmp, kt->subnet_fn, kt->subnet_user, key);
 	bool moves = has != e->has_subnet || (has && memcmp(key, e->subnet, 16) != 0);
 	if (live && moves && has && nn_routing_subnets_count(&kt->subnets, key) >= kt->subnet_cap)
 		return false;
@@ -339,7 +353,7 @@ static bool set_addrs(nn_routing_kt *kt, uint16_t idx, const nn_routing_contact 
 	}
 	if (live && moves)
 		uncount_subnet(kt, e);
-	memcpy(e->c.addrs, c->addrs, n * sizeof c->addrs[0]);
+	memcpy(e->c.addrs, pk, n * sizeof pk[0]);
 	e->c.naddrs = (uint8_t)n;
 	memcpy(e->subnet, key, 16);
 	e->has_subnet = has;
@@ -355,14 +369,15 @@ static bool merge(nn_routing_kt *kt, uint16_t idx, const nn_routing_contact *c,
 	nn_routing_kt_entry *e = nn_kt_e(kt, idx);
 	bool was_keyed = !nn_routing_key_is_zero(e->c.ed_pub);
 	bool changed = false;
-	size_t n = c->naddrs < NN_ROUTING_CONTACT_ADDRS ? c->naddrs : NN_ROUTING_CONTACT_ADDRS;
+	nn_addr_pk pk[NN_ROUTING_CONTACT_ADDRS];
+	size_t n = pack_addrs(kt, c, pk);
 	if (!was_keyed && !nn_routing_key_is_zero(c->ed_pub)) {
 		memcpy(e->c.ed_pub, c->ed_pub, NN_ED_PUB_LEN); /* binding checked by the caller */
 		changed = true;
 	}
 	if (src == NN_ROUTING_SRC_SELF) {
-		if (n > 0 && !addrs_equal(&e->c, c, n))
-			(void)set_addrs(kt, idx, c, n, live);
+		if (n > 0 && !addrs_equal(&e->c, pk, n))
+			(void)set_addrs(kt, idx, pk, n, live);
 		e = nn_kt_e(kt, idx); /* the block may have moved */
 		if (c->caps)
 			e->c.caps = c->caps;
@@ -373,7 +388,7 @@ static bool merge(nn_routing_kt *kt, uint16_t idx, const nn_routing_contact *c,
 	 * fill in what a keyless contact lacks. */
 	if (was_keyed)
 		return changed;
-	if (e->c.naddrs == 0 && n > 0 && set_addrs(kt, idx, c, n, live))
+	if (e->c.naddrs == 0 && n > 0 && set_addrs(kt, idx, pk, n, live))
 		changed = true;
 	e = nn_kt_e(kt, idx);
 	if (e->c.caps == 0 && c->caps) {
@@ -390,10 +405,8 @@ static void fill_entry(nn_routing_kt *kt, nn_routing_kt_entry *e, const nn_routi
 	e->c.id = c->id;
 	memcpy(e->c.ed_pub, c->ed_pub, NN_ED_PUB_LEN);
 	e->c.caps = c->caps;
-	size_t n = c->naddrs < NN_ROUTING_CONTACT_ADDRS ? c->naddrs : NN_ROUTING_CONTACT_ADDRS;
-	memcpy(e->c.addrs, c->addrs, n * sizeof c->addrs[0]);
-	e->c.naddrs = (uint8_t)n;
-	e->has_subnet = nn_routing_contact_subnet(&e->c, kt->subnet_fn, kt->subnet_user, e->subnet);
+	e->c.naddrs = (uint8_t)pack_addrs(kt, c, e->c.addrs);
+	e->has_subnet = nn_routing_kc_subnet(&e->c, kt->subnet_fn, kt->subnet_user, e->subnet);
 	e->last_seen = now;
 }
 
@@ -529,27 +542,8 @@ int nn_routing_kt_mark_dead(nn_routing_kt *kt, const nn_id *id)
 	return 0;
 }
 
-int nn_routing_kt_bind_xpub(nn_routing_kt *kt, const nn_id *id, const uint8_t x_pub[NN_X_PUB_LEN])
-{
-	if (!kt || !id || !x_pub || nn_kad_id_eq(id, &kt->self))
-		return NN_EINVAL;
-	nn_routing_kt_bucket *b = &kt->b[nn_kad_cpl(&kt->self, id)];
-	int i = list_find(kt, nn_kt_live(kt, b), b->nlive, id);
-	uint16_t idx;
-	if (i >= 0) {
-		idx = nn_kt_live(kt, b)[i];
-	} else {
-		i = list_find(kt, nn_kt_cache(kt, b), b->ncache, id);
-		if (i < 0)
-			return NN_ENOENT;
-		idx = nn_kt_cache(kt, b)[i];
-	}
-	memcpy(nn_kt_e(kt, idx)->c.x_pub, x_pub, NN_X_PUB_LEN);
-	return 0;
-}
-
-const nn_routing_contact *nn_routing_kt_get(const nn_routing_kt *kt, const nn_id *id,
-					    nn_time *last_seen)
+const nn_routing_kc *nn_routing_kt_get(const nn_routing_kt *kt, const nn_id *id,
+				       nn_time *last_seen)
 {
 	if (!kt || !id || nn_kad_id_eq(id, &kt->self))
 		return NULL;
@@ -569,3 +563,5 @@ bool nn_routing_kt_is_cached(const nn_routing_kt *kt, const nn_id *id)
 	const nn_routing_kt_bucket *b = &kt->b[nn_kad_cpl(&kt->self, id)];
 	return list_find(kt, nn_kt_cache(kt, b), b->ncache, id) >= 0;
 }
+
+uint64_t nn_routing_kt_unpacked(const nn_routing_kt *kt) { return kt ? kt->unpacked : 0; }

@@ -9,13 +9,15 @@
  *
  * Invariants and their tier:
  * - verifiable: key binding (a non-zero ed_pub must hash to the ID), PoW for newcomers
- *   (difficulty from the options; keyless newcomers are refused while PoW is on), x_pub is only
- *   stored by nn_routing_kt_bind_xpub, never by observe;
+ *   (difficulty from the options; keyless newcomers are refused while PoW is on); no x_pub is
+ *   stored (the node keeps the keys a rendezvous verified);
  * - local policy: subnet cap (entries per /24 or /64, table-wide, via the injected subnet
  *   function), probe-before-evict, and source rules: a keyed contact's addresses and caps change
  *   only on an observation from the contact itself (NN_ROUTING_SRC_SELF); third-party hints may
  *   introduce a contact or fill in what a keyless one lacks, never rewrite, and never refresh
- *   last-seen. Addresses beyond NN_ROUTING_CONTACT_ADDRS are dropped.
+ *   last-seen. Addresses beyond NN_ROUTING_CONTACT_ADDRS are dropped, and so are addresses
+ *   that do not pack (nn_addr_pack: a host name or other text longer than 29 bytes with its
+ *   net; every IP literal packs), counted (nn_routing_kt_unpacked).
  *
  * Ownership and memory: the table is opaque. It holds at most `capacity` entries (buckets and
  * caches together) but starts with room for 32 and grows with use: when no room is left the
@@ -23,10 +25,12 @@
  * or 8), from chunks the table keeps for reuse. So observe may allocate while the table grows;
  * once a node's table has reached the size its neighbourhood needs, learning, queries and
  * reset allocate nothing. At capacity a replacement-cache entry is recycled; if none exists
- * the newcomer is refused (NN_ENOSPC; NN_ENOMEM when growing fails). Pointers returned by
- * get/closest/bucket_at point into the table and stay valid until the next call that mutates
- * it; a returned contact holds only its naddrs addresses: copy it with
- * nn_routing_contact_copy, never by assignment. Not thread-safe; `now` is a parameter.
+ * the newcomer is refused (NN_ENOSPC; NN_ENOMEM when growing fails). Contacts go in as
+ * nn_routing_contact values and are kept as nn_routing_kc (routing.h: packed addresses, no
+ * x_pub). Pointers returned by get/closest/bucket_at point into the table and stay valid until
+ * the next call that mutates it; a returned contact holds only its naddrs addresses: read it in
+ * place or copy it out with nn_routing_kc_contact, never by assignment. Not thread-safe; `now`
+ * is a parameter.
  */
 #ifndef NN_ROUTING_KNOWLEDGE_H
 #define NN_ROUTING_KNOWLEDGE_H
@@ -62,7 +66,8 @@ const nn_id *nn_routing_kt_self(const nn_routing_kt *kt);
 /* Learn from an observation of c. Returns an nn_routing_obs value, or NN_EIDMISMATCH (key
  * binding), NN_EPOW (newcomer below PoW or keyless while PoW is on), NN_ELIMIT (newcomer's
  * subnet full), NN_ENOSPC (pool exhausted). On NEED_PROBE, *incumbent (may be NULL) receives
- * the least recently seen entry of the bucket. c->x_pub is ignored. */
+ * the least recently seen entry of the bucket. c->x_pub is ignored. An observation whose
+ * addresses all fail to pack counts as one without addresses. */
 int nn_routing_kt_observe(nn_routing_kt *kt, const nn_routing_contact *c, nn_routing_source src,
 			  nn_time now, nn_id *incumbent);
 
@@ -73,14 +78,10 @@ int nn_routing_kt_confirm(nn_routing_kt *kt, const nn_id *incumbent, bool alive,
 /* Remove id from its bucket (promoting a replacement) or from the cache. NN_ENOENT. */
 int nn_routing_kt_mark_dead(nn_routing_kt *kt, const nn_id *id);
 
-/* Store x_pub for a stored contact (live or cached) — only after a signature covering it was
- * verified (node's rendezvous). NN_ENOENT. */
-int nn_routing_kt_bind_xpub(nn_routing_kt *kt, const nn_id *id, const uint8_t x_pub[NN_X_PUB_LEN]);
-
 /* The live (bucket) entry for id, or NULL. *last_seen receives its last-seen time when not
  * NULL. */
-const nn_routing_contact *nn_routing_kt_get(const nn_routing_kt *kt, const nn_id *id,
-					    nn_time *last_seen);
+const nn_routing_kc *nn_routing_kt_get(const nn_routing_kt *kt, const nn_id *id,
+				       nn_time *last_seen);
 /* True when id waits in its bucket's replacement cache. */
 bool nn_routing_kt_is_cached(const nn_routing_kt *kt, const nn_id *id);
 
@@ -88,7 +89,7 @@ bool nn_routing_kt_is_cached(const nn_routing_kt *kt, const nn_id *id);
  * cpl(self, target), then the deeper buckets, then shallower ones in descending order, and
  * stops as soon as no unscanned bucket can beat the n-th result. */
 size_t nn_routing_kt_closest(const nn_routing_kt *kt, const nn_id *target, size_t n,
-			     const nn_routing_contact **out);
+			     const nn_routing_kc **out);
 
 /* Bucket refresh: among non-empty buckets, and empty ones farther out than the deepest bucket
  * holding at least two contacts (a gap in our knowledge: Kademlia refreshes every bucket
@@ -102,13 +103,15 @@ int nn_routing_kt_refresh_target(nn_routing_kt *kt, nn_time now, nn_time stale_a
 
 /* Bucket introspection (MRU order, index 0 = most recently seen). */
 size_t nn_routing_kt_bucket_len(const nn_routing_kt *kt, unsigned bucket);
-const nn_routing_contact *nn_routing_kt_bucket_at(const nn_routing_kt *kt, unsigned bucket,
-						  size_t i);
+const nn_routing_kc *nn_routing_kt_bucket_at(const nn_routing_kt *kt, unsigned bucket,
+					     size_t i);
 size_t nn_routing_kt_cache_len(const nn_routing_kt *kt, unsigned bucket);
 /* Entries in all buckets (caches excluded). */
 size_t nn_routing_kt_size(const nn_routing_kt *kt);
 /* Bytes the table holds now (its struct, index arrays, subnet multiset, entry chunks). */
 size_t nn_routing_kt_bytes(const nn_routing_kt *kt);
+/* Addresses left out so far because they do not pack (one per observation that carried it). */
+uint64_t nn_routing_kt_unpacked(const nn_routing_kt *kt);
 /* Live entries counted against the subnet of key. */
 unsigned nn_routing_kt_subnet_count(const nn_routing_kt *kt, const uint8_t key[16]);
 

@@ -7,7 +7,7 @@
  * free, up to `cap`; the subnet multiset is reserved for one more live entry before each one
  * is added (its slots double). An entry's block is sized for its addresses: the contact is
  * its last member and a block of room r holds only c.addrs[0 .. r) (r = 1, 2, 4 or 8: one
- * size class each). Blocks come from per-class chunks of a few KiB and go back to their
+ * size class each), packed (nn_addr_pk). Blocks come from per-class chunks of a few KiB and go back to their
  * class's free list, never to the system before the table is freed; an entry whose addresses
  * outgrow its block moves to a bigger one. Pointers to contacts stay valid until the next
  * mutating call (documented in knowledge.h). Live entries (not cached ones) are counted in
@@ -23,8 +23,8 @@ typedef struct nn_routing_kt_entry {
 	nn_time last_seen;
 	uint8_t subnet[16];
 	bool has_subnet;
-	uint8_t room;         /* addresses the block holds */
-	nn_routing_contact c; /* last member: only c.addrs[0 .. room) exist */
+	uint8_t room;    /* addresses the block holds */
+	nn_routing_kc c; /* last member: only c.addrs[0 .. room) exist */
 } nn_routing_kt_entry;
 
 #define NN_KT_CLASSES 4 /* blocks of room 1, 2, 4, 8 (= NN_ROUTING_CONTACT_ADDRS) */
@@ -66,6 +66,7 @@ struct nn_routing_kt {
 	size_t cap;   /* most entries */
 	size_t alloc; /* entry indices that exist (ent and free_stack hold this many) */
 	size_t size;  /* live entries */
+	uint64_t unpacked; /* addresses not kept: they do not pack (nn_addr_pack) */
 	nn_routing_kt_entry **ent; /* index -> block; NULL for a free index */
 	uint16_t *free_stack;
 	size_t nfree;

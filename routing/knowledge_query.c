@@ -3,8 +3,8 @@
 #include "routing/knowledge_impl.h"
 
 /* Insert c into the sorted top-n out[0..*k). */
-static void consider(const nn_id *t, const nn_routing_contact **out, size_t *k, size_t n,
-		     const nn_routing_contact *c)
+static void consider(const nn_id *t, const nn_routing_kc **out, size_t *k, size_t n,
+		     const nn_routing_kc *c)
 {
 	if (*k == n && nn_kad_cmp_distance(t, &c->id, &out[n - 1]->id) >= 0)
 		return;
@@ -17,7 +17,7 @@ static void consider(const nn_id *t, const nn_routing_contact **out, size_t *k, 
 }
 
 static void scan(const nn_routing_kt *kt, unsigned bi, const nn_id *t,
-		 const nn_routing_contact **out, size_t *k, size_t n)
+		 const nn_routing_kc **out, size_t *k, size_t n)
 {
 	const nn_routing_kt_bucket *b = &kt->b[bi];
 	for (size_t i = 0; i < b->nlive; i++)
@@ -25,7 +25,7 @@ static void scan(const nn_routing_kt *kt, unsigned bi, const nn_id *t,
 }
 
 size_t nn_routing_kt_closest(const nn_routing_kt *kt, const nn_id *target, size_t n,
-			     const nn_routing_contact **out)
+			     const nn_routing_kc **out)
 {
 	if (!kt || !target || !out || n == 0)
 		return 0;
@@ -97,7 +97,7 @@ size_t nn_routing_kt_bucket_len(const nn_routing_kt *kt, unsigned bucket)
 	return bucket < NN_ROUTING_BUCKETS ? kt->b[bucket].nlive : 0;
 }
 
-const nn_routing_contact *nn_routing_kt_bucket_at(const nn_routing_kt *kt, unsigned bucket,
+const nn_routing_kc *nn_routing_kt_bucket_at(const nn_routing_kt *kt, unsigned bucket,
 						  size_t i)
 {
 	if (bucket >= NN_ROUTING_BUCKETS || i >= kt->b[bucket].nlive)

@@ -53,7 +53,8 @@
 #define NN_ROUTING_CAP_RELAY 1u  /* CanRelay */
 #define NN_ROUTING_CAP_ANCHOR 2u /* PublicAnchor */
 
-/* A contact: what the knowledge table stores and a Neighbors answer carries. ed_pub all zeros
+/* A contact: what a Neighbors answer carries and what the knowledge table learns (it keeps the
+ * packed nn_routing_kc, below). ed_pub all zeros
  * means "key unknown" (a keyless contact); x_pub all zeros means "not bound". */
 typedef struct nn_routing_contact {
 	nn_id id;
@@ -78,9 +79,25 @@ typedef enum nn_routing_source {
 typedef int (*nn_routing_subnet_fn)(void *user, const nn_addr *a, uint8_t key[16]);
 
 /* Copy src to dst: everything but the addresses, then src's naddrs addresses (the rest of
- * dst->addrs is zeroed). A contact the knowledge table returns holds only its naddrs
- * addresses (knowledge.h): copy it with this, never by assignment. */
+ * dst->addrs is zeroed). */
 void nn_routing_contact_copy(nn_routing_contact *dst, const nn_routing_contact *src);
+
+/* A contact as the knowledge table keeps it (knowledge.h): the same ID, key and caps, no x_pub
+ * (only a rendezvous binds one, and the node keeps it with the verified keys), the addresses
+ * packed (nn_addr_pk: 32 bytes instead of 82). A stored contact holds only addrs[0 .. naddrs):
+ * read it through the pointer the table returns, or copy it out with nn_routing_kc_contact. */
+typedef struct nn_routing_kc {
+	nn_id id;
+	uint8_t ed_pub[NN_ED_PUB_LEN];
+	uint32_t caps;
+	uint8_t naddrs; /* <= NN_ROUTING_CONTACT_ADDRS */
+	nn_addr_pk addrs[NN_ROUTING_CONTACT_ADDRS];
+} nn_routing_kc;
+
+/* Address i (< k->naddrs) of a stored contact. */
+void nn_routing_kc_addr(const nn_routing_kc *k, size_t i, nn_addr *out);
+/* The stored contact as a plain contact (x_pub zero). */
+void nn_routing_kc_contact(nn_routing_contact *dst, const nn_routing_kc *k);
 
 /* True when ed_pub is all zeros (key unknown). */
 bool nn_routing_key_is_zero(const uint8_t ed_pub[NN_ED_PUB_LEN]);
@@ -98,6 +115,10 @@ void nn_routing_contact_sanitize_hint(nn_routing_contact *c);
  * or false when no address has a subnet. fn NULL means nn_addr_subnet. */
 bool nn_routing_contact_subnet(const nn_routing_contact *c, nn_routing_subnet_fn fn, void *user,
 			       uint8_t key[16]);
+
+/* The same for a stored contact. */
+bool nn_routing_kc_subnet(const nn_routing_kc *k, nn_routing_subnet_fn fn, void *user,
+			  uint8_t key[16]);
 
 /* nn_addr_subnet in the nn_routing_subnet_fn shape. */
 int nn_routing_default_subnet(void *user, const nn_addr *a, uint8_t key[16]);

@@ -91,4 +91,22 @@ int nn_addr_subnet(const nn_addr *a, uint8_t key[16]);
 /* Human form "net/endpoint" into buf (NN_ADDR_TEXT_MAX is always enough). */
 const char *nn_addr_str(const nn_addr *a, char *buf, size_t cap);
 
+/* Packed form, for tables that keep many addresses for long (the knowledge table: an nn_addr
+ * is 82 bytes, most of them unused). NN_ADDR_PK_LEN bytes, canonical (two packed addresses are
+ * equal iff their bytes are, iff the addresses are): an IP literal endpoint of net "quic" that
+ * prints back as it reads (every address nn_addr_from_sockaddr makes, and so every source the
+ * QUIC transport reports) is stored as its IP and port, any other address as its text when net
+ * and endpoint together take at most NN_ADDR_PK_LEN - 3 bytes (a mem hub name, a short host
+ * name); longer ones do not pack (local policy of the table that stores them). */
+#define NN_ADDR_PK_LEN 32
+typedef struct nn_addr_pk {
+	uint8_t b[NN_ADDR_PK_LEN];
+} nn_addr_pk;
+
+/* 0, or NN_ETOOBIG (does not fit), NN_EINVAL (an empty net or fields beyond their maxima). */
+int nn_addr_pack(nn_addr_pk *pk, const nn_addr *a);
+/* The address pk holds (the empty address, net_len 0, for bytes no pack made). */
+void nn_addr_unpack(nn_addr *a, const nn_addr_pk *pk);
+bool nn_addr_pk_eq(const nn_addr_pk *x, const nn_addr_pk *y);
+
 #endif

@@ -4,7 +4,8 @@
  * address grammar (transport/addr.h), as judged by an independent checker written here. Byte 0
  * picks the caps (bits 0-5) and the decoder (bit 6: the filtering nn_addr_list_read_valid);
  * with bit 7 set the rest is one raw address (byte 1: net length) and nn_addr_check must agree
- * with the independent checker both ways (differential). */
+ * with the independent checker both ways (differential). Every decoded address also goes
+ * through the packed form (nn_addr_pack / nn_addr_unpack) and must come back equal. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -169,6 +170,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				int sr = nn_addr_subnet(&out[i], key);
 				if (sr != 0 && (sr != NN_EADDR || !is_loopback(&ss)))
 					abort();
+			}
+			/* the packed form gives the address back, or says it does not fit; every
+			 * IP literal that prints back as it reads packs */
+			nn_addr_pk pk, pk2;
+			int pr = nn_addr_pack(&pk, &out[i]);
+			if (pr == 0) {
+				nn_addr_unpack(&back, &pk);
+				if (!nn_addr_eq(&back, &out[i]) || nn_addr_pack(&pk2, &back) != 0 ||
+				    !nn_addr_pk_eq(&pk, &pk2))
+					abort();
+			} else if (pr != NN_ETOOBIG ||
+				   out[i].net_len + out[i].ep_len <= NN_ADDR_PK_LEN - 3) {
+				abort();
 			}
 		}
 	}

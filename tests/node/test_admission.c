@@ -481,10 +481,13 @@ static void test_refused_known_peer_is_relearnt_and_dialled(void **state)
 	assert_int_equal(cl_bootstrap(cl, 5, 0), 0);
 	cl_run(cl, 200 * NN_MS);
 	nn_node_stats s = stats_of(cl, 0);
-	const nn_routing_contact *k = nn_routing_kt_get(kt, &cl->nodes[3].id, NULL);
+	const nn_routing_kc *k = nn_routing_kt_get(kt, &cl->nodes[3].id, NULL);
 	bool moved = false; /* its address now names n4 (mem addresses: "n<index>") */
-	for (size_t i = 0; k && i < k->naddrs; i++)
-		moved |= k->addrs[i].ep_len == 2 && !memcmp(k->addrs[i].ep, "n4", 2);
+	for (size_t i = 0; k && i < k->naddrs; i++) {
+		nn_addr ka;
+		nn_routing_kc_addr(k, i, &ka);
+		moved |= ka.ep_len == 2 && !memcmp(ka.ep, "n4", 2);
+	}
 	bool stranger = nn_routing_kt_get(kt, &cl->nodes[5].id, NULL) != NULL;
 	cl_run(cl, 6 * NN_SEC); /* one maintenance tick */
 	const nn_routing_edge *e =

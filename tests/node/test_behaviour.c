@@ -53,9 +53,9 @@ static double sample_delivery(cluster *cl, nn_test_rng *r, size_t pairs, uint64_
 					const nn_id *J = &cl->nodes[b[i]].id, *Y = &cl->nodes[at].id;
 					nn_routing_kt *ky = nn_node_knowledge(cl->nodes[at].node);
 					nn_routing_kt *kj = nn_node_knowledge(cl->nodes[b[i]].node);
-					const nn_routing_contact *cj = nn_routing_kt_get(ky, J, NULL);
-					const nn_routing_contact *cy = nn_routing_kt_get(kj, Y, NULL);
-					const nn_routing_contact *close[16];
+					const nn_routing_kc *cj = nn_routing_kt_get(ky, J, NULL);
+					const nn_routing_kc *cy = nn_routing_kt_get(kj, Y, NULL);
+					const nn_routing_kc *close[16];
 					size_t nc = nn_routing_kt_closest(kj, J, 16, close), rank = 99;
 					for (size_t q = 0; q < nc; q++)
 						if (nn_kad_id_eq(&close[q]->id, Y))

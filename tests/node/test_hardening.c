@@ -417,8 +417,10 @@ static void test_forged_contacts_refused_and_counted(void **state)
 	nn_node_stats s1 = stats_of(cl, 0);
 	assert_int_equal(s1.dropped_forged_contact - s0.dropped_forged_contact, 3);
 	assert_int_equal(s1.dropped_extra_answers, s0.dropped_extra_answers);
-	const nn_routing_contact *c1 = nn_routing_kt_get(n->kt, &cl->nodes[1].id, NULL);
-	assert_non_null(c1);
+	const nn_routing_kc *k1 = nn_routing_kt_get(n->kt, &cl->nodes[1].id, NULL);
+	assert_non_null(k1);
+	nn_routing_contact c1v, *c1 = &c1v;
+	nn_routing_kc_contact(c1, k1);
 	assert_int_equal(nn_routing_contact_check_key(c1), 0);
 	for (size_t i = 0; i < c1->naddrs; i++)
 		assert_string_not_equal(c1->addrs[i].ep, "evil");

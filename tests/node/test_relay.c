@@ -76,7 +76,7 @@ static cluster *setup(uint64_t seed, unsigned volunteers)
 
 static bool caps_relay(cluster *cl, uint32_t at, uint32_t who)
 {
-	const nn_routing_contact *k =
+	const nn_routing_kc *k =
 		nn_routing_kt_get(nn_node_knowledge(cl->nodes[at].node), &cl->nodes[who].id, NULL);
 	return k && (k->caps & NN_ROUTING_CAP_RELAY);
 }

@@ -135,11 +135,11 @@ static void test_rendezvous_returns_verified_keys_once(void **state)
 	assert_int_equal(sa.hellos_tx, 1);
 	assert_int_equal(sb.replies_tx - sb0.replies_tx, 1);
 	assert_int_equal(sa.rendezvous_ok, 1);
-	/* the keys are learned with x_pub bound */
-	const nn_routing_contact *c = nn_routing_kt_get(nn_node_knowledge(cl->nodes[a].node),
-							&cl->nodes[b].id, NULL);
-	if (c)
-		assert_memory_equal(c->x_pub, ib.x_pub, 32);
+	/* the keys are learned with x_pub (kept with the verified keys, sealed boxes take it
+	 * from there) */
+	const struct vkey *vk = nn_node_vkey(cl->nodes[a].node, &cl->nodes[b].id);
+	assert_non_null(vk);
+	assert_memory_equal(vk->x_pub, ib.x_pub, 32);
 	cl_run(cl, 5 * NN_SEC);
 	assert_int_equal(d.calls, 1); /* exactly once */
 	nn_identity_wipe(&ib);
@@ -794,10 +794,12 @@ static void test_hostile_addresses_dropped_and_counted(void **state)
 	s = stats(cl, 0);
 	assert_int_equal(s.dropped_bad_addr, s0.dropped_bad_addr + 6);
 	assert_int_equal(s.dropped_malformed, s0.dropped_malformed);
-	const nn_routing_contact *kx = nn_routing_kt_get(nn_node_knowledge(A), &ix.id, NULL);
+	const nn_routing_kc *kx = nn_routing_kt_get(nn_node_knowledge(A), &ix.id, NULL);
 	assert_non_null(kx);
 	assert_int_equal(kx->naddrs, 1);
-	assert_true(nn_addr_eq(&kx->addrs[0], &good));
+	nn_addr kx0;
+	nn_routing_kc_addr(kx, 0, &kx0);
+	assert_true(nn_addr_eq(&kx0, &good));
 	nn_identity_wipe(&ix);
 	nn_identity_wipe(&ib);
 	raw_free(&m);

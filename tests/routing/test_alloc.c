@@ -133,12 +133,14 @@ static void test_tables_allocate_only_while_growing(void **state)
 		    NN_ROUTING_OBS_NEED_PROBE)
 			nn_routing_kt_confirm(kt, &inc, i % 2, i);
 	}
-	const nn_routing_contact *cl[32];
+	const nn_routing_kc *cl[32];
 	assert_true(nn_routing_kt_closest(kt, &self, 32, cl) > 0);
+	nn_addr a0;
+	nn_routing_kc_addr(cl[0], 0, &a0);
 	nn_id want[64];
 	size_t n = nn_routing_edges_fill(e, kt, 64, NULL, NULL, want);
 	for (size_t i = 0; i < n; i++)
-		nn_routing_edges_add(e, &want[i], NULL, true, 0, &cl[0]->addrs[0], 0);
+		nn_routing_edges_add(e, &want[i], NULL, true, 0, &a0, 0);
 	for (size_t i = 0; i < n; i += 2)
 		nn_routing_edges_remove(e, &want[i]);
 	nn_id idle[64];

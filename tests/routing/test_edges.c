@@ -261,7 +261,7 @@ static void test_fill_siblings_then_fingers(void **state)
 	size_t n = nn_routing_edges_fill(e, kt, 64, NULL, NULL, out);
 	assert_int_equal(n, 64);
 	/* The first 16 are the 16 closest known contacts to self. */
-	const nn_routing_contact *sib[16];
+	const nn_routing_kc *sib[16];
 	assert_int_equal(nn_routing_kt_closest(kt, &self, 16, sib), 16);
 	for (int i = 0; i < 16; i++)
 		assert_true(nn_kad_id_eq(&out[i], &sib[i]->id));

@@ -10,6 +10,17 @@
 #include "routing/knowledge.h"
 #include "tests/routing/rt_util.h"
 
+
+/* Endpoint i of a stored contact, as text (four buffers in turn: up to four in one call). */
+static const char *ep_of(const nn_routing_kc *k, size_t i)
+{
+	static nn_addr a[4];
+	static unsigned turn;
+	nn_addr *p = &a[turn++ % 4];
+	nn_routing_kc_addr(k, i, p);
+	return p->ep;
+}
+
 static nn_routing_kt *new_kt(const nn_id *self, int pow, size_t cap)
 {
 	nn_routing_kt_opts o = {.pow_difficulty = pow, .capacity = cap};
@@ -41,7 +52,7 @@ static void check_closest(const nn_routing_kt *kt, const nn_id *target, size_t n
 	assert_int_equal(total, nn_routing_kt_size(kt));
 	g_target = target;
 	qsort(scan, total, sizeof *scan, by_distance);
-	const nn_routing_contact *got[64];
+	const nn_routing_kc *got[64];
 	size_t k = nn_routing_kt_closest(kt, target, n, got);
 	assert_int_equal(k, n < total ? n : total);
 	for (size_t i = 0; i < k; i++)
@@ -270,14 +281,17 @@ static void test_addresses_grow_and_shrink(void **state)
 		}
 		assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 2 + k, NULL),
 				 NN_ROUTING_OBS_REFRESHED);
-		const nn_routing_contact *g = nn_routing_kt_get(kt, &a, NULL);
+		const nn_routing_kc *g = nn_routing_kt_get(kt, &a, NULL);
 		assert_non_null(g);
 		assert_int_equal(g->naddrs, c.naddrs);
-		for (unsigned j = 0; j < c.naddrs; j++)
-			assert_true(nn_addr_eq(&g->addrs[j], &c.addrs[j]));
+		for (unsigned j = 0; j < c.naddrs; j++) {
+			nn_addr got;
+			nn_routing_kc_addr(g, j, &got);
+			assert_true(nn_addr_eq(&got, &c.addrs[j]));
+		}
 		nn_routing_contact copy;
 		memset(&copy, 0xee, sizeof copy);
-		nn_routing_contact_copy(&copy, g);
+		nn_routing_kc_contact(&copy, g);
 		assert_int_equal(copy.naddrs, c.naddrs);
 		assert_true(nn_kad_id_eq(&copy.id, &a));
 		for (unsigned j = 0; j < NN_ROUTING_CONTACT_ADDRS; j++)
@@ -289,11 +303,11 @@ static void test_addresses_grow_and_shrink(void **state)
 	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 20, NULL),
 			 NN_ROUTING_OBS_REFRESHED);
 	assert_int_equal(nn_routing_kt_get(kt, &a, NULL)->naddrs, 1);
-	const nn_routing_contact *g = nn_routing_kt_get(kt, &b, NULL);
+	const nn_routing_kc *g = nn_routing_kt_get(kt, &b, NULL);
 	assert_int_equal(g->naddrs, 1);
 	nn_addr want;
 	nn_addr_set(&want, "quic", "192.0.2.9:9");
-	assert_true(nn_addr_eq(&g->addrs[0], &want));
+	assert_string_equal(ep_of(g, 0), want.ep);
 	uint8_t key[16];
 	assert_int_equal(nn_addr_subnet(&want, key), 0);
 	assert_int_equal(nn_routing_kt_subnet_count(kt, key), 2); /* a and b share 192.0.2/24 */
@@ -345,11 +359,11 @@ static void test_subnet_cap(void **state)
 	rt_contact(&c, &v6, "198.51.100.200", 1);
 	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 10, NULL),
 			 NN_ROUTING_OBS_REFRESHED);
-	const nn_routing_contact *got = nn_routing_kt_get(kt, &v6, NULL);
-	assert_string_equal(got->addrs[0].ep, "[2001:db8:0:2::1]:5");
+	const nn_routing_kc *got = nn_routing_kt_get(kt, &v6, NULL);
+	assert_string_equal(ep_of(got, 0), "[2001:db8:0:2::1]:5");
 	rt_contact(&c, &v6, "203.0.113.9", 1);
 	nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 11, NULL);
-	assert_string_equal(nn_routing_kt_get(kt, &v6, NULL)->addrs[0].ep, "203.0.113.9:1");
+	assert_string_equal(ep_of(nn_routing_kt_get(kt, &v6, NULL), 0), "203.0.113.9:1");
 
 	/* Removing one frees a place in the subnet. */
 	assert_int_equal(nn_routing_kt_mark_dead(kt, &ids[0]), 0);
@@ -407,6 +421,50 @@ static void test_injected_subnet_fn(void **state)
 
 /* ---- key binding, PoW, x_pub ---- */
 
+/* An address too long to pack (a long host name) is left out and counted; the others of the
+ * contact are kept in order, and a contact with no other address is kept without one. */
+static void test_unpacked_addresses_left_out(void **state)
+{
+	(void)state;
+	nn_test_rng r = {17};
+	nn_id self, a, b;
+	rt_random_id(&r, &self);
+	rt_id_with_cpl(&r, &self, 2, &a);
+	rt_id_with_cpl(&r, &self, 3, &b);
+	nn_routing_kt *kt = new_kt(&self, 0, 0);
+	nn_routing_contact c;
+	rt_contact(&c, &a, "192.0.2.1", 1);
+	assert_int_equal(nn_addr_set(&c.addrs[1], "quic", "a-rather-long-bootstrap-host.example.org:1"), 0);
+	assert_int_equal(nn_addr_set(&c.addrs[2], "mem", "short"), 0);
+	c.naddrs = 3;
+	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 1, NULL),
+			 NN_ROUTING_OBS_ADDED);
+	assert_int_equal(nn_routing_kt_unpacked(kt), 1);
+	const nn_routing_kc *got = nn_routing_kt_get(kt, &a, NULL);
+	assert_int_equal(got->naddrs, 2);
+	assert_string_equal(ep_of(got, 0), "192.0.2.1:1");
+	assert_string_equal(ep_of(got, 1), "short");
+	/* the same observation again: no change, counted again (a drop per observation) */
+	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 2, NULL),
+			 NN_ROUTING_OBS_REFRESHED);
+	assert_int_equal(nn_routing_kt_unpacked(kt), 2);
+	assert_int_equal(nn_routing_kt_get(kt, &a, NULL)->naddrs, 2);
+	/* only the long name: kept, with no address; the stored one is not replaced by nothing */
+	rt_contact(&c, &b, "192.0.2.2", 2);
+	assert_int_equal(nn_addr_set(&c.addrs[0], "quic", "a-rather-long-bootstrap-host.example.org:2"), 0);
+	c.naddrs = 1;
+	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 3, NULL),
+			 NN_ROUTING_OBS_ADDED);
+	assert_int_equal(nn_routing_kt_get(kt, &b, NULL)->naddrs, 0);
+	rt_contact(&c, &a, "192.0.2.1", 1);
+	assert_int_equal(nn_addr_set(&c.addrs[0], "quic", "a-rather-long-bootstrap-host.example.org:3"), 0);
+	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 4, NULL),
+			 NN_ROUTING_OBS_REFRESHED);
+	assert_int_equal(nn_routing_kt_get(kt, &a, NULL)->naddrs, 2);
+	assert_int_equal(nn_routing_kt_unpacked(kt), 4);
+	nn_routing_kt_free(kt);
+}
+
 static void test_key_binding_and_xpub(void **state)
 {
 	nn_test_rng r = {31};
@@ -425,19 +483,14 @@ static void test_key_binding_and_xpub(void **state)
 	memset(c.x_pub, 0x77, sizeof c.x_pub);
 	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 0, NULL),
 			 NN_ROUTING_OBS_ADDED);
-	const nn_routing_contact *got = nn_routing_kt_get(kt, &c.id, NULL);
-	uint8_t zero[32] = {0};
-	assert_memory_equal(got->x_pub, zero, 32);
+	const nn_routing_kc *got = nn_routing_kt_get(kt, &c.id, NULL);
 	assert_memory_equal(got->ed_pub, c.ed_pub, 32);
-	uint8_t x[32];
-	memset(x, 0x42, sizeof x);
-	assert_int_equal(nn_routing_kt_bind_xpub(kt, &c.id, x), 0);
-	assert_memory_equal(nn_routing_kt_get(kt, &c.id, NULL)->x_pub, x, 32);
-	nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 1, NULL);
-	assert_memory_equal(nn_routing_kt_get(kt, &c.id, NULL)->x_pub, x, 32);
-	nn_id other;
-	rt_random_id(&r, &other);
-	assert_int_equal(nn_routing_kt_bind_xpub(kt, &other, x), NN_ENOENT);
+	nn_routing_contact out;
+	nn_routing_kc_contact(&out, got);
+	uint8_t zero[32] = {0};
+	assert_memory_equal(out.x_pub, zero, 32);
+	assert_memory_equal(out.ed_pub, c.ed_pub, 32);
+	assert_true(nn_addr_eq(&out.addrs[0], &c.addrs[0]));
 	/* Self is ignored. */
 	rt_contact(&c, &self, "192.0.2.2", 1);
 	assert_int_equal(nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 0, NULL),
@@ -495,15 +548,15 @@ static void test_third_party_rewrite_refused(void **state)
 	assert_int_equal(nn_routing_kt_observe(kt, &h, NN_ROUTING_SRC_HINT, 200, NULL),
 			 NN_ROUTING_OBS_IGNORED);
 	nn_time seen;
-	const nn_routing_contact *got = nn_routing_kt_get(kt, &x.id, &seen);
-	assert_string_equal(got->addrs[0].ep, "192.0.2.10:7000");
+	const nn_routing_kc *got = nn_routing_kt_get(kt, &x.id, &seen);
+	assert_string_equal(ep_of(got, 0), "192.0.2.10:7000");
 	assert_int_equal(got->caps, 0);
 	assert_int_equal(seen, 100); /* hints do not refresh */
 	/* A keyless hint for the same ID: refused too. */
 	memset(h.ed_pub, 0, sizeof h.ed_pub);
 	assert_int_equal(nn_routing_kt_observe(kt, &h, NN_ROUTING_SRC_HINT, 200, NULL),
 			 NN_ROUTING_OBS_IGNORED);
-	assert_string_equal(nn_routing_kt_get(kt, &x.id, NULL)->addrs[0].ep, "192.0.2.10:7000");
+	assert_string_equal(ep_of(nn_routing_kt_get(kt, &x.id, NULL), 0), "192.0.2.10:7000");
 
 	/* The contact itself may move and change caps. */
 	h = x;
@@ -512,7 +565,7 @@ static void test_third_party_rewrite_refused(void **state)
 	assert_int_equal(nn_routing_kt_observe(kt, &h, NN_ROUTING_SRC_SELF, 300, NULL),
 			 NN_ROUTING_OBS_REFRESHED);
 	got = nn_routing_kt_get(kt, &x.id, &seen);
-	assert_string_equal(got->addrs[0].ep, "203.0.113.5:7001");
+	assert_string_equal(ep_of(got, 0), "203.0.113.5:7001");
 	assert_int_equal(got->caps, NN_ROUTING_CAP_RELAY);
 	assert_int_equal(seen, 300);
 
@@ -529,7 +582,7 @@ static void test_third_party_rewrite_refused(void **state)
 			 NN_ROUTING_OBS_REFRESHED);
 	got = nn_routing_kt_get(kt, &y.id, NULL);
 	assert_memory_equal(got->ed_pub, y.ed_pub, 32);
-	assert_string_equal(got->addrs[0].ep, "192.0.2.20:1");
+	assert_string_equal(ep_of(got, 0), "192.0.2.20:1");
 
 	nn_routing_contact z;
 	rt_keyed(&z, 9, NULL, 0); /* e.g. a routed originator: keyless of address */
@@ -696,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_addresses_grow_and_shrink),
 		cmocka_unit_test(test_subnet_cap),
 		cmocka_unit_test(test_injected_subnet_fn),
+		cmocka_unit_test(test_unpacked_addresses_left_out),
 		cmocka_unit_test(test_key_binding_and_xpub),
 		cmocka_unit_test(test_pow_for_newcomers),
 		cmocka_unit_test(test_third_party_rewrite_refused),

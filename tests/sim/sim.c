@@ -1009,7 +1009,10 @@ static void run_attacks(struct sim *S)
 			continue;
 		checked++;
 		nn_routing_kt *kt = nn_node_knowledge(cl->nodes[f->victim].node);
-		const nn_routing_contact *ct = nn_routing_kt_get(kt, &f->id, NULL);
+		const nn_routing_kc *kc = nn_routing_kt_get(kt, &f->id, NULL);
+		nn_routing_contact ctv, *ct = kc ? &ctv : NULL;
+		if (kc)
+			nn_routing_kc_contact(&ctv, kc);
 		if (!f->hijack) {
 			accepted += ct != NULL || nn_routing_kt_is_cached(kt, &f->id);
 			continue;

@@ -384,6 +384,59 @@ static void test_sockaddr(void **st)
 	assert_int_equal(nn_addr_subnet(&a, k1), 0);
 }
 
+/* The packed form: IP literals as binary, short text as text, the rest refused; unpack gives
+ * back the very address; equal packed bytes iff equal addresses. */
+static void test_pack(void **st)
+{
+	(void)st;
+	static const char *const fit[][2] = {
+		{"quic", "192.0.2.1:4242"},
+		{"quic", "255.255.255.255:65535"},
+		{"quic", "[2001:db8::1]:5"},
+		{"quic", "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"}, /* binary: 47 chars */
+		{"quic", "[2001:DB8::1]:5"},     /* not canonical: kept as text */
+		{"quic", "[::ffff:1.2.3.4]:9"},  /* v4-mapped prints as v4: kept as text */
+		{"quic", "node.example:4242"},   /* a short name */
+		{"mem", "n12345"},
+		{"mem", "n1:relay17:a"},
+		{"x", "0123456789012345678901234567"}, /* 1 + 28 = 29 bytes of text: fits */
+	};
+	nn_addr a, b;
+	nn_addr_pk pk[sizeof fit / sizeof fit[0]];
+	for (size_t i = 0; i < sizeof fit / sizeof fit[0]; i++) {
+		assert_int_equal(nn_addr_set(&a, fit[i][0], fit[i][1]), 0);
+		assert_int_equal(nn_addr_pack(&pk[i], &a), 0);
+		memset(&b, 0x55, sizeof b);
+		nn_addr_unpack(&b, &pk[i]);
+		assert_true(nn_addr_eq(&a, &b));
+		assert_int_equal(b.net[b.net_len], 0);
+		assert_int_equal(b.ep[b.ep_len], 0);
+		for (size_t j = 0; j < i; j++)
+			assert_false(nn_addr_pk_eq(&pk[i], &pk[j]));
+		nn_addr_pk again;
+		nn_addr_pack(&again, &b);
+		assert_true(nn_addr_pk_eq(&again, &pk[i]));
+	}
+	nn_addr_pk p;
+	nn_addr_set(&a, "x", "01234567890123456789012345678"); /* 30 bytes of text */
+	assert_int_equal(nn_addr_pack(&p, &a), NN_ETOOBIG);
+	nn_addr_set(&a, "quic", "a-rather-long-bootstrap-host.example.org:4242");
+	assert_int_equal(nn_addr_pack(&p, &a), NN_ETOOBIG);
+	memset(&a, 0, sizeof a);
+	assert_int_equal(nn_addr_pack(&p, &a), NN_EINVAL);
+	/* bytes no pack made unpack to the empty address */
+	memset(&p, 0xff, sizeof p);
+	nn_addr_unpack(&b, &p);
+	assert_int_equal(b.net_len, 0);
+	assert_int_equal(b.ep_len, 0);
+	memset(&p, 0, sizeof p);
+	p.b[0] = 3;
+	p.b[1] = 20;
+	p.b[2] = 20; /* 40 bytes of text cannot be in 29 */
+	nn_addr_unpack(&b, &p);
+	assert_int_equal(b.net_len, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_grammar_refuses_hostile),
 		cmocka_unit_test(test_list_strict_and_filtered),
 		cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_pack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 		nn_test_rng_fill(&r, c.id.b, 32);
 		g_sink += (uint64_t)nn_routing_kt_observe(kt, &c, NN_ROUTING_SRC_SELF, 0, NULL);
 	});
-	const nn_routing_contact *cl[16];
+	const nn_routing_kc *cl[16];
 	NN_BENCH("routing/kt-closest(16)", N / 10, {
 		g_sink += nn_routing_kt_closest(kt, &targets[i2++ & 255], 16, cl);
 	});

@@ -136,7 +136,7 @@ static bool skip_refused(void *user, const nn_id *id)
 static size_t reference_fill(nn_routing_edges *e, const nn_routing_kt *kt, size_t want,
 			     refused *ref, nn_id *out)
 {
-	const nn_routing_contact *c[128];
+	const nn_routing_kc *c[128];
 	size_t m = 4 * (want + 8), k = 0;
 	m = m > 128 ? 128 : m;
 	size_t n = nn_routing_kt_closest(kt, nn_routing_edges_self(e), m, c);
