@@ -106,9 +106,9 @@ bool nn_routing_key_is_zero(const uint8_t ed_pub[NN_ED_PUB_LEN]);
  * NN_EIDMISMATCH otherwise. */
 int nn_routing_contact_check_key(const nn_routing_contact *c);
 
-/* Sanitize a contact learned from a third party (local policy): x_pub is cleared (only an
- * explicit bind may set it) and a keyless contact loses its addresses, so an unauthenticated
- * hint cannot point us at an address of its choosing. */
+/* Sanitize a contact learned from a third party (local policy): x_pub is cleared (only the
+ * contact's own signed Hello or Reply binds one, node/rendezvous.c) and a keyless contact loses
+ * its addresses, so an unauthenticated hint cannot point us at an address of its choosing. */
 void nn_routing_contact_sanitize_hint(nn_routing_contact *c);
 
 /* The subnet of a contact: that of its first address that has one. Returns true and fills key,
