@@ -950,11 +950,12 @@ static nn_time early_dial(nn_node *n, struct nn_op *op)
 	} else if (!v) {
 		const nn_routing_kc *kc = nn_routing_kt_get(n->kt, &op->target, NULL);
 		nn_routing_contact k;
-		if (kc)
+		if (kc) {
 			nn_routing_kc_contact(&k, kc);
-		if (kc && nn_node_addrs_look_direct(n, k.addrs, k.naddrs) &&
-		    early_dials(n, op, k.addrs, k.naddrs, false))
-			n->stats.connects_early_kt++;
+			if (nn_node_addrs_look_direct(n, k.addrs, k.naddrs) &&
+			    early_dials(n, op, k.addrs, k.naddrs, false))
+				n->stats.connects_early_kt++;
+		}
 	}
 	op->early = op->early_live != 0;
 	return wait;

@@ -1,4 +1,5 @@
-/* contact.c — contact helpers: key binding, hint sanitizing, subnet of a contact. */
+/* contact.c — contact helpers: key binding, hint sanitizing, the stored contact (unpacking,
+ * its subnet). */
 #include <stddef.h>
 #include <string.h>
 
@@ -19,15 +20,6 @@ int nn_routing_contact_check_key(const nn_routing_contact *c)
 	nn_id h;
 	nn_identity_node_id(&h, c->ed_pub);
 	return nn_kad_id_eq(&h, &c->id) ? 0 : NN_EIDMISMATCH;
-}
-
-void nn_routing_contact_copy(nn_routing_contact *dst, const nn_routing_contact *src)
-{
-	size_t n = src->naddrs < NN_ROUTING_CONTACT_ADDRS ? src->naddrs : NN_ROUTING_CONTACT_ADDRS;
-	memcpy(dst, src, offsetof(nn_routing_contact, addrs));
-	dst->naddrs = (uint8_t)n;
-	memcpy(dst->addrs, src->addrs, n * sizeof src->addrs[0]);
-	memset(dst->addrs + n, 0, (NN_ROUTING_CONTACT_ADDRS - n) * sizeof dst->addrs[0]);
 }
 
 void nn_routing_contact_sanitize_hint(nn_routing_contact *c)
@@ -75,16 +67,4 @@ int nn_routing_default_subnet(void *user, const nn_addr *a, uint8_t key[16])
 {
 	(void)user;
 	return nn_addr_subnet(a, key);
-}
-
-bool nn_routing_contact_subnet(const nn_routing_contact *c, nn_routing_subnet_fn fn, void *user,
-			       uint8_t key[16])
-{
-	if (!fn)
-		fn = nn_routing_default_subnet;
-	size_t n = c->naddrs < NN_ROUTING_CONTACT_ADDRS ? c->naddrs : NN_ROUTING_CONTACT_ADDRS;
-	for (size_t i = 0; i < n; i++)
-		if (fn(user, &c->addrs[i], key) == 0)
-			return true;
-	return false;
 }

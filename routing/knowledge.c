@@ -370,12 +370,13 @@ static bool merge(nn_routing_kt *kt, uint16_t idx, const nn_routing_contact *c,
 	bool was_keyed = !nn_routing_key_is_zero(e->c.ed_pub);
 	bool changed = false;
 	nn_addr_pk pk[NN_ROUTING_CONTACT_ADDRS];
-	size_t n = pack_addrs(kt, c, pk);
+	size_t n;
 	if (!was_keyed && !nn_routing_key_is_zero(c->ed_pub)) {
 		memcpy(e->c.ed_pub, c->ed_pub, NN_ED_PUB_LEN); /* binding checked by the caller */
 		changed = true;
 	}
 	if (src == NN_ROUTING_SRC_SELF) {
+		n = pack_addrs(kt, c, pk);
 		if (n > 0 && !addrs_equal(&e->c, pk, n))
 			(void)set_addrs(kt, idx, pk, n, live);
 		e = nn_kt_e(kt, idx); /* the block may have moved */
@@ -388,7 +389,8 @@ static bool merge(nn_routing_kt *kt, uint16_t idx, const nn_routing_contact *c,
 	 * fill in what a keyless contact lacks. */
 	if (was_keyed)
 		return changed;
-	if (e->c.naddrs == 0 && n > 0 && set_addrs(kt, idx, pk, n, live))
+	if (e->c.naddrs == 0 && c->naddrs > 0 && (n = pack_addrs(kt, c, pk)) > 0 &&
+	    set_addrs(kt, idx, pk, n, live))
 		changed = true;
 	e = nn_kt_e(kt, idx);
 	if (e->c.caps == 0 && c->caps) {

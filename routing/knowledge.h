@@ -110,7 +110,8 @@ size_t nn_routing_kt_cache_len(const nn_routing_kt *kt, unsigned bucket);
 size_t nn_routing_kt_size(const nn_routing_kt *kt);
 /* Bytes the table holds now (its struct, index arrays, subnet multiset, entry chunks). */
 size_t nn_routing_kt_bytes(const nn_routing_kt *kt);
-/* Addresses left out so far because they do not pack (one per observation that carried it). */
+/* Addresses left out so far because they do not pack: one per observation that would have
+ * stored it (the contact's own word; a hint only to a keyless entry with no address). */
 uint64_t nn_routing_kt_unpacked(const nn_routing_kt *kt);
 /* Live entries counted against the subnet of key. */
 unsigned nn_routing_kt_subnet_count(const nn_routing_kt *kt, const uint8_t key[16]);

@@ -78,10 +78,6 @@ typedef enum nn_routing_source {
  * has a subnet, non-zero otherwise (caps are inert for such addresses). */
 typedef int (*nn_routing_subnet_fn)(void *user, const nn_addr *a, uint8_t key[16]);
 
-/* Copy src to dst: everything but the addresses, then src's naddrs addresses (the rest of
- * dst->addrs is zeroed). */
-void nn_routing_contact_copy(nn_routing_contact *dst, const nn_routing_contact *src);
-
 /* A contact as the knowledge table keeps it (knowledge.h): the same ID, key and caps, no x_pub
  * (only a rendezvous binds one, and the node keeps it with the verified keys), the addresses
  * packed (nn_addr_pk: 32 bytes instead of 82). A stored contact holds only addrs[0 .. naddrs):
@@ -111,12 +107,8 @@ int nn_routing_contact_check_key(const nn_routing_contact *c);
  * its addresses, so an unauthenticated hint cannot point us at an address of its choosing. */
 void nn_routing_contact_sanitize_hint(nn_routing_contact *c);
 
-/* The subnet of a contact: that of its first address that has one. Returns true and fills key,
- * or false when no address has a subnet. fn NULL means nn_addr_subnet. */
-bool nn_routing_contact_subnet(const nn_routing_contact *c, nn_routing_subnet_fn fn, void *user,
-			       uint8_t key[16]);
-
-/* The same for a stored contact. */
+/* The subnet of a stored contact: that of its first address that has one. Returns true and
+ * fills key, or false when no address has a subnet. fn NULL means nn_addr_subnet. */
 bool nn_routing_kc_subnet(const nn_routing_kc *k, nn_routing_subnet_fn fn, void *user,
 			  uint8_t key[16]);
 
