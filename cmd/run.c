@@ -26,13 +26,14 @@
 struct args {
 	const char *addr, *bootstrap, *seed, *log_level, *contacts, *metrics, *portmap;
 	long pow, portmap_life, max_inbound, max_inbound_per_ip, max_in_edges, max_in_edges_ip,
-	    max_in_edges_net, max_edges_net, max_near_edges_net;
+	    max_in_edges_net, max_edges_net, max_near_edges_net, target_edges;
 	bool relay, console, json, metrics_remote, accept_calls, no_portmap;
 };
 
 enum { F_ADDR, F_BOOTSTRAP, F_SEED, F_POW, F_RELAY, F_MAXIN, F_MAXINIP, F_MAXEDGES, F_MAXEDGESIP,
-       F_MAXEDGESNET, F_EDGESNET, F_NEAREDGESNET, F_LOG, F_CONSOLE, F_JSON, F_CONTACTS, F_METRICS,
-       F_METRICS_REMOTE, F_ACCEPT_CALLS, F_PORTMAP, F_NO_PORTMAP, F_PORTMAP_LIFE, F_COUNT };
+       F_MAXEDGESNET, F_EDGESNET, F_NEAREDGESNET, F_TARGET_EDGES, F_LOG, F_CONSOLE, F_JSON,
+       F_CONTACTS, F_METRICS, F_METRICS_REMOTE, F_ACCEPT_CALLS, F_PORTMAP, F_NO_PORTMAP,
+       F_PORTMAP_LIFE, F_COUNT };
 
 static void make_flags(nn_flag f[F_COUNT], struct args *a)
 {
@@ -78,6 +79,10 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 				    "live edges with one /24 or /64 among peers near our NodeID that an "
 				    "inbound newcomer near us may join (default 2: the eclipse defence; "
 				    "hosts elsewhere meet only -max-inbound-edges-per-subnet)",
+				    false},
+		[F_TARGET_EDGES] = {"target-edges", NN_FLAG_INT, &a->target_edges, 16, 64,
+				    "outgoing edges the node keeps dialled (default 64); fewer save "
+				    "connections and keepalives and make routes longer",
 				    false},
 		[F_LOG] = {"log-level", NN_FLAG_STRING, &a->log_level, 0, 0,
 			   "debug, info, warn or error (default info)", false},
@@ -602,6 +607,7 @@ int nn_cmd_run(const char *prog, int argc, char **argv)
 	o.max_inbound_edges = (unsigned)a.max_in_edges;
 	o.max_inbound_edges_per_ip = (unsigned)a.max_in_edges_ip;
 	o.max_inbound_edges_per_subnet = (unsigned)a.max_in_edges_net;
+	o.target_edges = (unsigned)a.target_edges;
 	o.max_edges_per_subnet = (unsigned)a.max_edges_net;
 	o.max_near_edges_per_subnet = (unsigned)a.max_near_edges_net;
 	o.log_level = level;

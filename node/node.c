@@ -264,6 +264,9 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 {
 	if (!out || !o || !o->seed || !tp || !clock)
 		return NN_EINVAL;
+	if (o->target_edges &&
+	    (o->target_edges < NN_ROUTING_SIBLINGS || o->target_edges > NN_ROUTING_TARGET_EDGES))
+		return NN_EINVAL;
 	*out = NULL;
 	nn_node *n = calloc(1, sizeof *n);
 	if (!n)
@@ -290,6 +293,7 @@ int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *cl
 	}
 	if (rc == 0) {
 		nn_routing_edges_opts eo = {.inbound_cap = o->max_inbound_edges,
+					    .target_edges = o->target_edges,
 					    .subnet = nn_node_subnet_key, .subnet_user = n};
 		rc = nn_routing_edges_new(&n->edges, &n->ident.id, &eo);
 	}

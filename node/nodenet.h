@@ -223,6 +223,11 @@ typedef struct nn_node_opts {
 					     * is full): at most
 					     * this many live edges, either direction, with near
 					     * peers of its /24 or /64 [2] */
+	/* Outgoing edges the node keeps dialled (local policy) [64, the most]: 16 to 64, else
+	 * nn_node_new fails with NN_EINVAL. Each edge costs a connection (on QUIC tens of KB) and
+	 * its keepalives; fewer edges cost longer routes (docs/EVALUATION.md, "fewer edges").
+	 * The 16 contacts closest to the node are dialled whatever the figure. */
+	unsigned target_edges;
 	int log_level;                /* enum nn_log_level [NN_LOG_INFO] */
 	bool no_maintenance;          /* no keepalive, fill, refresh (tests) [false] */
 	nn_maintenance maint;

@@ -352,6 +352,67 @@ static void test_cluster_1000(void **state) { converge_and_check(1000, 0, 5, 120
 
 static void test_bootstrap_with_pow_8(void **state) { converge_and_check(20, 8, 4, 30 * NN_SEC, 100); }
 
+/* nn_node_opts.target_edges (local policy): outside 16..64 the node is refused with NN_EINVAL;
+ * at 16 every node of a 150-node network reaches Normal with its outgoing edges near 16, far
+ * below the 64 the default keeps (in a network this size a default node dials 60 or more), and
+ * routed sends still arrive exactly once. */
+static void test_target_edges(void **state)
+{
+	(void)state;
+	nn_node_opts o;
+	nn_node_opts_init(&o);
+	o.target_edges = 15;
+	cluster *bad = cl_new(2, 8, 0, &o);
+	assert_int_equal(cl_start(bad, 0), NN_EINVAL);
+	bad->base.target_edges = 65;
+	assert_int_equal(cl_start(bad, 0), NN_EINVAL);
+	bad->base.target_edges = 16;
+	assert_int_equal(cl_start(bad, 0), 0);
+	cl_free(bad);
+
+	enum { N = 150 };
+	cl_reseed_randombytes(8 ^ g_salt);
+	cluster *cl = cl_new(N, 8, 0, &o);
+	cl->base.target_edges = 16;
+	assert_int_equal(cl_join(cl, 0, N), 0);
+	cl_run(cl, 60 * NN_SEC);
+	size_t out_total = 0, out_max = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		nn_routing_edges *e = nn_node_edges(cl->nodes[i].node);
+		size_t out = nn_routing_edges_outgoing(e);
+		out_total += out;
+		out_max = out > out_max ? out : out_max;
+		/* node 0, which every other node dialled to join, holds the whole network as
+		 * inbound edges: nobody is left for it to dial */
+		if (i > 0)
+			assert_int_equal(nn_routing_edges_phase(e), NN_ROUTING_PHASE_NORMAL);
+	}
+	printf("# target_edges 16, %u nodes: mean %.1f outgoing, most %zu\n", N,
+	       (double)out_total / N, out_max);
+	assert_true(out_total >= 16 * (N - 1));
+	assert_true(out_max <= 40);
+	nn_test_rng r = {99};
+	size_t sent = 0, once = 0;
+	for (uint64_t k = 0; k < 200; k++) {
+		uint32_t a = (uint32_t)(nn_test_rng_next(&r) % N), b = (uint32_t)(nn_test_rng_next(&r) % N);
+		if (a == b || cl_send(cl, a, b, 5000 + k) != 0)
+			continue;
+		sent++;
+		cl_run(cl, 20 * NN_MS);
+	}
+	cl_run(cl, 2 * NN_SEC);
+	r.s = 99;
+	for (uint64_t k = 0; k < 200; k++) {
+		uint32_t a = (uint32_t)(nn_test_rng_next(&r) % N), b = (uint32_t)(nn_test_rng_next(&r) % N);
+		if (a != b)
+			once += cl_count(cl, b, 5000 + k) == 1;
+	}
+	printf("# %zu sends, %zu exactly once\n", sent, once);
+	assert_true(sent >= 190);
+	assert_int_equal(once, sent);
+	cl_free(cl);
+}
+
 /* nn_idmap grows with use (node_impl.h): thousands of puts, deletes and gets against a plain
  * list of what should be there, across every doubling up to its capacity; one allocation per
  * doubling and none once grown; full at max_entries. */
@@ -532,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_send_ex_avoids_first_hops),
 		cmocka_unit_test(test_bootstrap_retried_until_it_answers),
 		cmocka_unit_test(test_cluster_50),
+		cmocka_unit_test(test_target_edges),
 		cmocka_unit_test(test_bootstrap_with_pow_8),
 		cmocka_unit_test(test_cluster_1000),
 	};

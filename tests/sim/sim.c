@@ -62,6 +62,7 @@ struct scen {
 	uint32_t in_per_subnet; /* nn_node_opts.max_inbound_edges_per_subnet [0: the default, 8] */
 	uint32_t edges_per_subnet; /* nn_node_opts.max_edges_per_subnet [0: the default, 2] */
 	uint32_t near_per_subnet; /* nn_node_opts.max_near_edges_per_subnet [0: the default, 2] */
+	uint32_t target_edges; /* nn_node_opts.target_edges [0: the default, 64] */
 	char must[24][32];   /* metric keys whose goal must hold */
 	size_t nmust;
 };
@@ -98,7 +99,7 @@ static int scen_set(struct scen *s, const char *k, const char *v)
 		return 0;                                                                          \
 	}
 	U(nodes) U(join_ms) U(settle_s) U(pairs) U(churn_pct) U(rounds) U(round_s)
-	U(droppers_pct) U(attackers) U(near_bits) U(flood_rate) U(flood_ms) U(part_s) U(heal_max_s) U(in_per_subnet) U(edges_per_subnet) U(near_per_subnet) U(held_goal)
+	U(droppers_pct) U(attackers) U(near_bits) U(flood_rate) U(flood_ms) U(part_s) U(heal_max_s) U(in_per_subnet) U(edges_per_subnet) U(near_per_subnet) U(target_edges) U(held_goal)
 #undef U
 	if (!strcmp(k, "seed")) {
 		s->seed = strtoull(v, NULL, 10);
@@ -1513,6 +1514,7 @@ int main(int argc, char **argv)
 	base.max_inbound_edges_per_subnet = sc->in_per_subnet;
 	base.max_edges_per_subnet = sc->edges_per_subnet;
 	base.max_near_edges_per_subnet = sc->near_per_subnet;
+	base.target_edges = sc->target_edges;
 	S.cl = cl_new(S.cap, sc->seed, sc->pow, &base); /* mints every slot's PoW identity */
 	double t_mint = wall() - t0;
 	/* one node on its own: what a node allocates before it has any edge */
@@ -1544,6 +1546,8 @@ int main(int argc, char **argv)
 	       sc->settle_s, sc->in_per_subnet ? sc->in_per_subnet : 8,
 	       sc->edges_per_subnet ? sc->edges_per_subnet : 2,
 	       sc->near_per_subnet ? sc->near_per_subnet : 2);
+	if (sc->target_edges)
+		printf("# outgoing edges kept per node (target_edges) %u\n", sc->target_edges);
 	edge_rows(&S);
 	t0 = wall();
 	if (!strcmp(sc->kind, "baseline"))
