@@ -80,7 +80,8 @@ static void make_flags(nn_flag f[F_COUNT], struct args *a)
 				    "inbound newcomer near us may join (default 2: the eclipse defence; "
 				    "hosts elsewhere meet only -max-inbound-edges-per-subnet)",
 				    false},
-		[F_TARGET_EDGES] = {"target-edges", NN_FLAG_INT, &a->target_edges, 16, 64,
+		[F_TARGET_EDGES] = {"target-edges", NN_FLAG_INT, &a->target_edges,
+				    NN_NODE_TARGET_EDGES_MIN, NN_NODE_TARGET_EDGES_MAX,
 				    "outgoing edges the node keeps dialled (default 64); fewer save "
 				    "connections and keepalives and make routes longer",
 				    false},

@@ -259,13 +259,17 @@ int nn_node_subnet_key(void *user, const nn_addr *a, uint8_t key[16])
 	return (n->source_fn(n->source_user, a, ip, key) & NN_NODE_HAS_SUBNET) ? 0 : NN_EINVAL;
 }
 
+_Static_assert(NN_NODE_TARGET_EDGES_MIN == NN_ROUTING_SIBLINGS &&
+		       NN_NODE_TARGET_EDGES_MAX == NN_ROUTING_TARGET_EDGES,
+	       "the public target_edges bounds follow the routing constants");
+
 int nn_node_new_on(nn_node **out, const nn_node_opts *o, nn_tp *tp, nn_clock *clock,
 		   uint8_t *scratch)
 {
 	if (!out || !o || !o->seed || !tp || !clock)
 		return NN_EINVAL;
 	if (o->target_edges &&
-	    (o->target_edges < NN_ROUTING_SIBLINGS || o->target_edges > NN_ROUTING_TARGET_EDGES))
+	    (o->target_edges < NN_NODE_TARGET_EDGES_MIN || o->target_edges > NN_NODE_TARGET_EDGES_MAX))
 		return NN_EINVAL;
 	*out = NULL;
 	nn_node *n = calloc(1, sizeof *n);

@@ -185,6 +185,9 @@ typedef struct nn_node_callbacks {
 	void (*on_media_writable)(void *user, uint64_t sid);
 } nn_node_callbacks;
 
+#define NN_NODE_TARGET_EDGES_MIN 16 /* nn_node_opts.target_edges: the closest contacts' count */
+#define NN_NODE_TARGET_EDGES_MAX 64 /* ... and the default */
+
 typedef struct nn_node_opts {
 	const uint8_t *seed;          /* the 32-byte identity seed (required); copied */
 	const char *listen;           /* UDP "host:port", ":port" or "[::]:port"; NULL/"" = ":0" */
@@ -223,10 +226,11 @@ typedef struct nn_node_opts {
 					     * is full): at most
 					     * this many live edges, either direction, with near
 					     * peers of its /24 or /64 [2] */
-	/* Outgoing edges the node keeps dialled (local policy) [64, the most]: 16 to 64, else
-	 * nn_node_new fails with NN_EINVAL. Each edge costs a connection (on QUIC tens of KB) and
-	 * its keepalives; fewer edges cost longer routes (docs/EVALUATION.md, "fewer edges").
-	 * The 16 contacts closest to the node are dialled whatever the figure. */
+	/* Outgoing edges the node keeps dialled (local policy) [64, the most]:
+	 * NN_NODE_TARGET_EDGES_MIN to _MAX, else nn_node_new fails with NN_EINVAL. Each edge
+	 * costs a connection (on QUIC tens of KB) and its keepalives; fewer edges cost longer
+	 * routes and attack resistance (docs/EVALUATION.md, "Fewer edges"). The 16 contacts
+	 * closest to the node are dialled whatever the figure. */
 	unsigned target_edges;
 	int log_level;                /* enum nn_log_level [NN_LOG_INFO] */
 	bool no_maintenance;          /* no keepalive, fill, refresh (tests) [false] */

@@ -354,19 +354,18 @@ static void test_bootstrap_with_pow_8(void **state) { converge_and_check(20, 8, 
 
 /* nn_node_opts.target_edges (local policy): outside 16..64 the node is refused with NN_EINVAL;
  * at 16 every node of a 150-node network reaches Normal with its outgoing edges near 16, far
- * below the 64 the default keeps (in a network this size a default node dials 60 or more), and
- * routed sends still arrive exactly once. */
+ * below the 64 the default aims for, and routed sends still arrive exactly once. */
 static void test_target_edges(void **state)
 {
 	(void)state;
 	nn_node_opts o;
 	nn_node_opts_init(&o);
-	o.target_edges = 15;
+	o.target_edges = NN_NODE_TARGET_EDGES_MIN - 1;
 	cluster *bad = cl_new(2, 8, 0, &o);
 	assert_int_equal(cl_start(bad, 0), NN_EINVAL);
-	bad->base.target_edges = 65;
+	bad->base.target_edges = NN_NODE_TARGET_EDGES_MAX + 1;
 	assert_int_equal(cl_start(bad, 0), NN_EINVAL);
-	bad->base.target_edges = 16;
+	bad->base.target_edges = NN_NODE_TARGET_EDGES_MIN;
 	assert_int_equal(cl_start(bad, 0), 0);
 	cl_free(bad);
 
